@@ -1,0 +1,154 @@
+/*
+ * salcrop: saliency-driven video reframing, C ABI.
+ *
+ * This header is the only thing the FFmpeg filter sees of the C++ core. It is plain C99:
+ * an opaque engine handle, plain structs, int status codes. No C++ type and no exception
+ * ever crosses it; on failure a function returns a negative code (or NULL) and
+ * salcrop_last_error() tells why in one sentence.
+ *
+ * Life cycle:
+ *   SalcropOptions o; salcrop_options_init(&o); o.ratio = "9:16"; ...
+ *   SalcropEngine *e = salcrop_create(&o);               // NULL on error
+ *   for each input frame:  salcrop_push(e, &image, t);   // frames in display order
+ *       while (salcrop_pop(e, &decision) == 1) emit the oldest buffered frame cropped to it
+ *   salcrop_flush(e);  while (salcrop_pop(e, &d) == 1) ...   // end of stream
+ *   salcrop_destroy(e);
+ *
+ * Decisions come out strictly in push order, one per pushed frame, after a bounded lookahead
+ * (at most salcrop_max_delay(e) frames behind the newest push). The caller keeps the pixels
+ * of frames not yet decided; the core keeps only small per-frame summaries.
+ */
+#ifndef SALCROP_SALCROP_H
+#define SALCROP_SALCROP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define SALCROP_API __declspec(dllexport)
+#else
+#define SALCROP_API __attribute__((visibility("default")))
+#endif
+
+/* Bumped whenever a struct below changes layout; salcrop_create() refuses a mismatch. */
+#define SALCROP_ABI_VERSION 1
+
+typedef struct SalcropEngine SalcropEngine;
+
+typedef enum SalcropPixelFormat {
+    SALCROP_PIX_YUV420P = 0, /* 3 planes, chroma w/2 x h/2 (also yuvj420p with full_range=1) */
+    SALCROP_PIX_YUV422P,     /* 3 planes, chroma w/2 x h */
+    SALCROP_PIX_YUV444P,     /* 3 planes, chroma w x h */
+    SALCROP_PIX_NV12,        /* 2 planes, interleaved UV w/2 x h/2 */
+    SALCROP_PIX_GRAY8,       /* 1 plane */
+    SALCROP_PIX_RGB24,       /* 1 packed plane, R G B */
+    SALCROP_PIX_BGR24,       /* 1 packed plane, B G R */
+    SALCROP_PIX_RGBA,        /* 1 packed plane, R G B A */
+    SALCROP_PIX_BGRA,        /* 1 packed plane, B G R A */
+    SALCROP_PIX_NB
+} SalcropPixelFormat;
+
+/* A borrowed view of one picture; the core never keeps the pointers after a call returns. */
+typedef struct SalcropImage {
+    SalcropPixelFormat format;
+    int width, height;
+    const uint8_t *data[4];
+    int linesize[4];
+    int full_range;  /* 1 for JPEG/full-range YUV, 0 for limited (TV) range */
+    int colorspace;  /* 0 = BT.601, 1 = BT.709 */
+} SalcropImage;
+
+typedef enum SalcropShotMode {
+    SALCROP_MODE_STATIONARY = 0, /* one fixed window for the whole shot */
+    SALCROP_MODE_PAN = 1,        /* constant-speed sweep from one window to another */
+    SALCROP_MODE_TRACK = 2,      /* smoothed path, bounded velocity and acceleration */
+} SalcropShotMode;
+
+typedef struct SalcropOptions {
+    int abi_version;          /* set by salcrop_options_init(); leave it */
+    int width, height;        /* source frame size in pixels (display orientation) */
+    double fps;               /* nominal frame rate, > 0; used for lookahead seconds and speed limits */
+    const char *ratio;        /* target aspect "W:H" or "W/H" or a decimal, e.g. "9:16", "4/5", "1" */
+    const char *model;        /* ONNX model path; NULL or "" = the bundled default model */
+    const char *device;       /* "auto" | "cpu" | "cuda" */
+    const char *mode;         /* "auto" | "stationary" | "pan" | "track" */
+    const char *ort_library;  /* libonnxruntime path; NULL or "" = search (env SALCROP_ORT_LIBRARY, build default) */
+    int stride;               /* run the network every stride-th frame, interpolate between; 1..30 */
+    double lookahead;         /* seconds of future the planner may see; 0.1..60 */
+    double scene_threshold;   /* shot-cut sensitivity; higher = fewer cuts; 0 = no shot detection */
+    double smoothing;         /* camera smoothing strength 0..1; higher = calmer path */
+    const char *pad;          /* "none" | "blur" | "black": fallback when the subject cannot fit the window */
+    int threads;              /* CPU inference threads; 0 = ONNX Runtime's default */
+    int even;                 /* 1 = keep x, y, w, h even (chroma-subsampled output); set by the filter */
+    int keep_maps;            /* 1 = retain each frame's saliency map until popped (debug drawing) */
+} SalcropOptions;
+
+typedef struct SalcropDecision {
+    int64_t frame;         /* index of the frame in push order, from 0 */
+    double t;              /* the time given to salcrop_push() for that frame, seconds */
+    int x, y, w, h;        /* source region shown, in source pixels, always inside the frame */
+    int shot;              /* shot index, from 0 */
+    SalcropShotMode mode;  /* how this frame's shot is filmed */
+    int padded;            /* 1 = region is wider/taller than the output ratio: letterbox it (pad option) */
+} SalcropDecision;
+
+/* Fills defaults: ratio "9:16", device "auto", mode "auto", stride and lookahead as measured. */
+SALCROP_API void salcrop_options_init(SalcropOptions *options);
+
+/* Validates everything (options, model file and metadata, provider) and loads the model.
+ * Returns NULL on any error; salcrop_last_error() names the bad option and what is allowed. */
+SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *options);
+SALCROP_API void salcrop_destroy(SalcropEngine *engine);
+
+/* Output picture size (the window size for the target ratio, even when options.even). */
+SALCROP_API void salcrop_output_size(const SalcropEngine *engine, int *width, int *height);
+
+/* One line for the log: provider actually used, model, input size, window size, choices made
+ * (e.g. that the input is already narrower than the target). */
+SALCROP_API const char *salcrop_describe(const SalcropEngine *engine);
+
+/* Most frames a decision can lag behind the newest push (the lookahead buffer bound). */
+SALCROP_API int salcrop_max_delay(const SalcropEngine *engine);
+
+/* Push the next frame. time_seconds is its presentation time. Returns 0 or a negative error
+ * (e.g. a frame whose size differs from options.width x height). */
+SALCROP_API int salcrop_push(SalcropEngine *engine, const SalcropImage *image, double time_seconds);
+
+/* Pop the next decision: 1 = *out filled, 0 = none ready yet, < 0 = error. */
+SALCROP_API int salcrop_pop(SalcropEngine *engine, SalcropDecision *out);
+
+/* End of stream: plan everything still buffered; afterwards salcrop_pop() drains it. */
+SALCROP_API int salcrop_flush(SalcropEngine *engine);
+
+/* The crop path of every decision popped so far, as the crop path JSON (version 1):
+ * {"version":1,"source":{...},"ratio":"9:16","frames":[...],"shots":[...]}.
+ * The string stays valid until the next call on the engine. */
+SALCROP_API const char *salcrop_path_json(SalcropEngine *engine);
+
+/* Draws the debug view for the most recently popped decision onto a writable full frame of the
+ * source size: saliency heatmap, the window, the shot mode. Needs options.keep_maps = 1. */
+SALCROP_API int salcrop_draw_debug(SalcropEngine *engine, const SalcropDecision *decision,
+                                   uint8_t *const data[4], const int linesize[4],
+                                   SalcropPixelFormat format);
+
+/* Renders a padded decision (decision->padded == 1): the region scaled to fit the output, the
+ * rest filled per options.pad. src is the full source frame, dst an output-sized picture of the
+ * same format. */
+SALCROP_API int salcrop_render_padded(SalcropEngine *engine, const SalcropDecision *decision,
+                                      const SalcropImage *src, uint8_t *const dst_data[4],
+                                      const int dst_linesize[4]);
+
+/* Why the last failing call on this thread failed; "" if none. */
+SALCROP_API const char *salcrop_last_error(void);
+
+SALCROP_API const char *salcrop_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SALCROP_SALCROP_H */
