@@ -1,0 +1,223 @@
+"""The ``salcrop`` command: reframe video files from a shell.
+
+    salcrop in.mp4 -o out.mp4 --ratio 9:16
+    salcrop a.mp4 b.mov -o vertical/            # several inputs into a folder
+    salcrop in.mp4 -o out.mp4 --path p.json --preview debug.mp4 --plot path.png
+    salcrop in.mp4 -o out.mp4 --path-in edited.json
+
+Exit status: 0 done, 1 a file could not be processed, 2 usage error (bad option, missing input).
+User errors print one line (``salcrop: error: ...``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from .croppath import CropPath, CropPathError
+
+__all__ = ["main", "ProgressBar"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_KEEP_SUFFIXES = {".mp4", ".mov", ".mkv", ".m4v"}
+
+
+class ProgressBar:
+    """A plain-text progress line on a stream: frames, frames/s, ETA.
+
+    On a terminal it redraws one line (at most 10 times a second); otherwise (logs, CI) it prints a line
+    at every tenth of the work, so a log shows progress without carriage-return noise.
+    """
+
+    def __init__(self, label: str, stream: TextIO = sys.stderr, width: int = 28) -> None:
+        self.label, self.stream, self.width = label, stream, width
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.start = time.monotonic()
+        self.last_draw = 0.0
+        self.last_tenth = -1
+        self.done = 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        self.done = done
+        now = time.monotonic()
+        if self.tty:
+            if now - self.last_draw >= 0.1 or (total and done >= total):
+                self.last_draw = now
+                self.stream.write("\r" + self.line(done, total, now) + "\x1b[K")
+                self.stream.flush()
+        elif total:
+            tenth = min(10, done * 10 // total)
+            if tenth > self.last_tenth and tenth < 10:
+                self.last_tenth = tenth
+                self.stream.write(self.line(done, total, now) + "\n")
+                self.stream.flush()
+
+    def line(self, done: int, total: int | None, now: float) -> str:
+        elapsed = max(now - self.start, 1e-9)
+        rate = done / elapsed
+        if total:
+            frac = min(done / total, 1.0)
+            bar = "#" * round(frac * self.width)
+            eta = (total - done) / rate if rate > 0 and done < total else 0.0
+            return (f"{self.label} [{bar:<{self.width}}] {frac * 100:3.0f}% {done}/{total} frames "
+                    f"{rate:5.1f} fps ETA {_clock(eta)}")
+        return f"{self.label} {done} frames {rate:5.1f} fps"
+
+    def finish(self, ok: bool = True) -> None:
+        elapsed = time.monotonic() - self.start
+        end = "\r" if self.tty else ""
+        state = "done" if ok else "failed"
+        self.stream.write(f"{end}{self.label}: {state}, {self.done} frames in {elapsed:.1f} s "
+                          f"({self.done / max(elapsed, 1e-9):.1f} fps)" + ("\x1b[K" if self.tty else "") + "\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="salcrop",
+        description="Reframe videos to another aspect ratio, keeping what people look at, with a steady camera.",
+        epilog="Options left out use the core's defaults, the same as the FFmpeg filter's (ffmpeg -h filter=salcrop).",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video file(s) to reframe")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file; with several inputs (or a path ending in /) a folder, files named after the inputs")
+    p.add_argument("--ratio", default="9:16", help="target aspect W:H, W/H or a number (default 9:16)")
+    g = p.add_argument_group("planner options (the FFmpeg filter's)")
+    g.add_argument("--model", help="ONNX saliency model (default: the bundled one)")
+    g.add_argument("--device", choices=("auto", "cpu", "cuda"), help="inference device")
+    g.add_argument("--mode", choices=("auto", "stationary", "pan", "track"), help="camera mode for every shot")
+    g.add_argument("--stride", type=int, help="run the network every N-th frame, interpolate between (1..30)")
+    g.add_argument("--lookahead", type=float, help="seconds of future the planner may see (0.1..60)")
+    g.add_argument("--scene-threshold", type=float, help="shot-cut sensitivity; higher = fewer cuts, 0 = none")
+    g.add_argument("--smoothing", type=float, help="camera smoothing 0..1; higher = calmer")
+    g.add_argument("--pad", choices=("none", "blur", "black"), help="fallback when the subject cannot fit")
+    g.add_argument("--threads", type=int, help="CPU inference threads (0 = ONNX Runtime's default)")
+    o = p.add_argument_group("extra outputs")
+    o.add_argument("--path", metavar="JSON", help="write the crop path (JSON; a folder with several inputs)")
+    o.add_argument("--path-in", metavar="JSON", help="render this (edited) crop path instead of planning")
+    o.add_argument("--preview", metavar="MP4", help="side-by-side debug video: source with heatmap | result")
+    o.add_argument("--plot", metavar="PNG", help="plot of the window over time with shots and modes")
+    p.add_argument("--no-audio", action="store_true", help="drop the audio")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    return p
+
+
+def _is_dir_arg(arg: str) -> bool:
+    return arg.endswith(("/", os.sep)) or Path(arg).is_dir()
+
+
+def _plan_jobs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[dict[str, Any]]:
+    """Every (input -> outputs) job, or a usage error before anything is written."""
+    inputs = [Path(i) for i in args.inputs]
+    for i in inputs:
+        if not i.is_file():
+            parser.error(f"{i}: no such file")
+    several = len(inputs) > 1
+    out_dir = several or _is_dir_arg(args.output)
+    if several and Path(args.output).exists() and not Path(args.output).is_dir():
+        parser.error(f"-o {args.output}: with several inputs the output must be a folder")
+    stems = [i.stem for i in inputs]
+    dupes = sorted({s for s in stems if stems.count(s) > 1})
+    if out_dir and dupes:
+        parser.error(f"several inputs are named {', '.join(dupes)}: their outputs would collide")
+    if args.path_in and several:
+        parser.error("--path-in renders one path: give one input")
+    if args.path_in and args.preview:
+        parser.error("--preview shows the planner's view; it cannot be combined with --path-in")
+
+    def extra(arg: str | None, name: str, suffix: str) -> Path | None:
+        if arg is None:
+            return None
+        if several or _is_dir_arg(arg):
+            return Path(arg) / (name + suffix)
+        return Path(arg)
+
+    jobs = []
+    for src in inputs:
+        if out_dir:
+            suffix = src.suffix.lower() if src.suffix.lower() in _KEEP_SUFFIXES else ".mp4"
+            dst = Path(args.output) / (src.stem + suffix)
+        else:
+            dst = Path(args.output)
+        if dst.resolve() == src.resolve():
+            parser.error(f"{dst}: output would overwrite the input")
+        jobs.append({
+            "src": src, "dst": dst,
+            "path": extra(args.path, src.stem, ".json"),
+            "preview": extra(args.preview, src.stem + ".preview", ".mp4"),
+            "plot": extra(args.plot, src.stem, ".png"),
+        })
+    return jobs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 with a usage message on bad syntax
+    jobs = _plan_jobs(args, parser)
+
+    # Import the engine only now, so --help and usage errors work even without the compiled core.
+    try:
+        from .pipeline import ENGINE_OPTIONS, OptionError, ReframeError, reframe
+    except ImportError as e:
+        print(f"salcrop: error: the salcrop core is not importable ({e}); reinstall salcrop_filter", file=sys.stderr)
+        return EXIT_FAILED
+
+    options = {k: getattr(args, k) for k in ENGINE_OPTIONS}
+    path_in = None
+    if args.path_in:
+        try:
+            path_in = CropPath.load(args.path_in)
+        except CropPathError as e:
+            print(f"salcrop: error: --path-in {e}", file=sys.stderr)
+            return EXIT_USAGE
+
+    failed = 0
+    for job in jobs:
+        for key in ("dst", "path", "preview", "plot"):
+            if job[key] is not None and job[key].parent and not job[key].parent.exists():
+                job[key].parent.mkdir(parents=True, exist_ok=True)
+        bar = None if args.quiet else ProgressBar(job["src"].name)
+        try:
+            path = reframe(job["src"], job["dst"], args.ratio, path_in=path_in, preview=job["preview"],
+                           audio=not args.no_audio, progress=bar, **options)
+            if job["path"] is not None:
+                path.save(job["path"])
+            if job["plot"] is not None:
+                from .plot import plot_path
+
+                plot_path(path, job["plot"], title=f"{job['src'].name} -> {args.ratio}")
+        except OptionError as e:
+            if bar:
+                bar.finish(ok=False)
+            print(f"salcrop: error: {e}", file=sys.stderr)
+            return EXIT_USAGE  # the same options would fail for every input
+        except (ReframeError, CropPathError, RuntimeError, OSError) as e:
+            if bar:
+                bar.finish(ok=False)
+            print(f"salcrop: error: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        except KeyboardInterrupt:
+            print("\nsalcrop: interrupted", file=sys.stderr)
+            return 130
+        if bar:
+            bar.finish()
+        if not args.quiet:
+            print(f"{job['src']} -> {job['dst']}", file=sys.stderr)
+    if failed:
+        print(f"salcrop: {failed} of {len(jobs)} input(s) failed", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The `salcrop` command line, run as a user runs it (a real process, real clips, real core and model)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from salcrop_filter import CropPath
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def videos(request: pytest.FixtureRequest) -> Path:
+    try:
+        return Path(request.getfixturevalue("shared_videos"))
+    except pytest.FixtureLookupError:
+        return REPO.parent / "shared" / "videos"
+
+
+def salcrop(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "salcrop_filter", *map(str, args)],
+                          capture_output=True, text=True, timeout=900)
+
+
+def frames_of(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+
+
+def assert_user_error(r: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    assert r.returncode == code, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "salcrop: error:" in r.stderr
+    for w in words:
+        assert w in r.stderr, r.stderr
+
+
+def test_single_file_with_every_extra_output(videos: Path, tmp_path: Path) -> None:
+    src = videos / "chaplin.mp4"  # 640x360, 241 frames, MP3 audio
+    out, pj, prev, png = tmp_path / "out.mp4", tmp_path / "p.json", tmp_path / "preview.mp4", tmp_path / "path.png"
+    r = salcrop(src, "-o", out, "--ratio", "9:16", "--path", pj, "--preview", prev, "--plot", png)
+    assert r.returncode == 0, r.stderr
+    # progress on stderr: a bar with frames/s and ETA, then a summary
+    assert "fps ETA" in r.stderr and "241 frames in" in r.stderr
+
+    path = CropPath.load(pj)
+    w, h = path.output_size()
+    assert (w, h) == (202, 360)
+    got = frames_of(out)
+    assert len(got) == len(path.frames) == 241 and got[0].shape == (h, w, 3)
+    with av.open(str(out)) as c:
+        assert len(c.streams.audio) == 1
+
+    # preview: source (640 wide) | gutter | result scaled to 360 high; same frame count; a real picture
+    pv = frames_of(prev)
+    assert len(pv) == 241
+    assert pv[0].shape[0] == 360 and 640 + w < pv[0].shape[1] <= 640 + 16 + w
+    assert pv[100].std() > 20
+    # the left half is the source with drawings on it, not the bare source
+    with av.open(str(src)) as c:
+        src100 = [f for i, f in zip(range(101), c.decode(video=0))][-1].to_ndarray(format="rgb24")
+    assert np.abs(pv[100][:, :640].astype(int) - src100).mean() > 2
+
+    import matplotlib.image
+
+    img = matplotlib.image.imread(str(png))
+    assert img.shape[0] >= 400 and img.shape[1] >= 800
+    assert img[..., :3].std() > 0.05
+
+
+def test_several_inputs_into_a_folder(videos: Path, tmp_path: Path) -> None:
+    outdir = tmp_path / "vertical"
+    r = salcrop(videos / "carphone_pristine.mp4", videos / "bikes.mp4", "-o", f"{outdir}/", "--ratio", "4:5",
+                "--path", f"{tmp_path / 'paths'}/", "-q")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # --quiet
+    assert sorted(p.name for p in outdir.iterdir()) == ["bikes.mp4", "carphone_pristine.mp4"]
+    for name, count, height in (("bikes", 250, 272), ("carphone_pristine", 120, 144)):
+        frames = frames_of(outdir / f"{name}.mp4")
+        assert len(frames) == count and frames[0].shape[0] == height
+        path = CropPath.load(tmp_path / "paths" / f"{name}.json")
+        assert len(path.frames) == count and path.ratio.replace("/", ":") == "4:5"
+
+
+def test_path_in_renders_the_edited_path_exactly(videos: Path, tmp_path: Path) -> None:
+    src = videos / "bikes.mp4"
+    r = salcrop(src, "-o", tmp_path / "a.mp4", "--path", tmp_path / "p.json", "-q")
+    assert r.returncode == 0, r.stderr
+    d = json.loads((tmp_path / "p.json").read_text())
+    for f in d["frames"]:  # pin the window to the right edge, as a person editing the file might
+        f["x"] = 640 - f["w"]
+    (tmp_path / "edited.json").write_text(json.dumps(d))
+    r = salcrop(src, "-o", tmp_path / "b.mp4", "--path-in", tmp_path / "edited.json", "--path", tmp_path / "b.json", "-q")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "b.json").read_text())["frames"] == d["frames"]
+    got = frames_of(tmp_path / "b.mp4")
+    with av.open(str(src)) as c:
+        want = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    w = d["frames"][0]["w"]
+    for i in (0, 60, 125, 249):
+        diff = np.abs(got[i].astype(int) - want[i][:, 640 - w :].astype(int)).mean()
+        assert diff < 4, f"frame {i}: mean difference {diff}"
+
+
+def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
+    r = salcrop(tmp_path / "nope.mp4", "-o", tmp_path / "o.mp4")
+    assert_user_error(r, 2, "nope.mp4", "no such file")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--mode", "diagonal"], ["--mode", "diagonal"]),
+    (["--stride", "many"], ["--stride"]),
+    (["--ratio", "tall"], ["ratio"]),
+    (["--stride", "0"], ["stride"]),
+])
+def test_bad_option_is_a_usage_error(videos: Path, tmp_path: Path, args: list[str], words: list[str]) -> None:
+    r = salcrop(videos / "carphone_pristine.mp4", "-o", tmp_path / "o.mp4", *args)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    for w in words:
+        assert w in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corrupt_input_fails_cleanly(videos: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes((videos / "bikes.mp4").read_bytes()[:3000])  # a truncated file: header, no frames
+    outdir = tmp_path / "out"
+    r = salcrop(bad, videos / "carphone_pristine.mp4", "-o", f"{outdir}/", "-q")
+    assert_user_error(r, 1, "broken.mp4", "1 of 2 input(s) failed")
+    # the good input is still done; nothing partial of the broken one
+    assert sorted(p.name for p in outdir.iterdir()) == ["carphone_pristine.mp4"]
+
+
+def test_bad_path_in_is_a_usage_error(videos: Path, tmp_path: Path) -> None:
+    (tmp_path / "e.json").write_text('{"version": 1, "source": {"width": 176}}')
+    r = salcrop(videos / "carphone_pristine.mp4", "-o", tmp_path / "o.mp4", "--path-in", tmp_path / "e.json")
+    assert_user_error(r, 2, "e.json", "lacks")
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_help_and_module_entry_point() -> None:
+    r = salcrop("--help")
+    assert r.returncode == 0
+    for opt in ("--ratio", "--model", "--device", "--mode", "--stride", "--lookahead", "--scene-threshold",
+                "--smoothing", "--pad", "--threads", "--path", "--path-in", "--preview", "--plot"):
+        assert opt in r.stdout
