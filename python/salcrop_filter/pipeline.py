@@ -442,7 +442,7 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
         raise
     except av.error.FFmpegError as e:
         raise ReframeError(f"{src} -> {dst}: {e}") from None
-    except RuntimeError as e:  # the core's errors
+    except (RuntimeError, ValueError) as e:  # the core's errors while running
         raise ReframeError(f"{src}: {e}") from None
     finally:
         for w in writers:

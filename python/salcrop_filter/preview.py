@@ -45,8 +45,22 @@ class PreviewWriter:
 
     def write(self, engine: Any, decision: Any, pic: Picture, result: av.VideoFrame, pts: int | None) -> None:
         left = pic.rgb.copy()  # draw_debug draws in place; the clean RGB may still be needed for padding
-        engine.draw_debug(decision, left)
+        try:
+            engine.draw_debug(decision, left)
+        except ValueError:
+            # The core keeps the map of the most recently popped decision only, and Engine.pop() hands over
+            # a batch: for the others show at least the window, until the binding keeps a map per decision.
+            _outline(left, decision.x, decision.y, decision.w, decision.h)
         rw, rh = self.right_size
         right = result.reformat(width=rw, height=rh, format="rgb24").to_ndarray()
         frame = av.VideoFrame.from_ndarray(side_by_side(left, right), format="rgb24")
         self.writer.write(frame, pts)
+
+
+def _outline(rgb: np.ndarray, x: int, y: int, w: int, h: int, t: int = 3) -> None:
+    """A bright frame around the window (in place)."""
+    c = np.array([255, 220, 0], np.uint8)
+    rgb[y : y + t, x : x + w] = c
+    rgb[y + h - t : y + h, x : x + w] = c
+    rgb[y : y + h, x : x + t] = c
+    rgb[y : y + h, x + w - t : x + w] = c
