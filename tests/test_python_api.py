@@ -175,17 +175,32 @@ def test_reframe_rotated_input_is_upright(videos: Path, tmp_path: Path) -> None:
     assert_shows_path(out, src, path)
 
 
-def test_path_equals_ffmpeg_filter(videos: Path, ffmpeg_bin: Path, tmp_path: Path) -> None:
-    src = videos / "bikes.mp4"
-    ours = reframe(src, tmp_path / "py.mp4", "9:16", mode="auto")
+@pytest.mark.parametrize("clip, count", [("bikes.mp4", 250), ("issue-134-rotate.mp4", 240)])
+def test_path_equals_ffmpeg_filter(videos: Path, ffmpeg_bin: Path, tmp_path: Path, clip: str, count: int) -> None:
+    # Same clip, same options: the same crop path from both front ends (the rotated clip checks that
+    # Python's upright frames are ffmpeg's autorotated ones, pixel for pixel).
+    src = videos / clip
+    ours = reframe(src, tmp_path / "py.mp4", "9:16", smoothing=0.6)
     subprocess.run([str(ffmpeg_bin), "-nostdin", "-v", "error", "-i", str(src),
-                    "-vf", f"salcrop=ratio=9/16:mode=auto:path={tmp_path / 'ff.json'}", "-f", "null", "-"],
+                    "-vf", f"salcrop=ratio=9/16:smoothing=0.6:path={tmp_path / 'ff.json'}", "-f", "null", "-"],
                    check=True, timeout=600)
     theirs = CropPath.load(tmp_path / "ff.json")
-    assert len(ours.frames) == len(theirs.frames) == 250
+    assert len(ours.frames) == len(theirs.frames) == count
+    assert (ours.source.width, ours.source.height) == (theirs.source.width, theirs.source.height)
     assert [(f.x, f.y, f.w, f.h, f.shot) for f in ours.frames] == [(f.x, f.y, f.w, f.h, f.shot) for f in theirs.frames]
     assert [f.t for f in ours.frames] == pytest.approx([f.t for f in theirs.frames], abs=1e-3)
     assert ours.shots == theirs.shots
+
+
+def test_options_reach_the_core(videos: Path, tmp_path: Path) -> None:
+    src = videos / "bikes.mp4"
+    one_shot = reframe(src, tmp_path / "a.mp4", "9:16", scene_threshold=0)
+    assert [(s.start, s.end) for s in one_shot.shots] == [(0, 250)]
+    still = reframe(src, tmp_path / "b.mp4", "9:16", mode="stationary", stride=2, lookahead=2.0, smoothing=0.9,
+                    pad="blur", threads=1, device="cpu")
+    assert len(still.shots) > 1 and all(s.mode == "stationary" for s in still.shots)
+    for s in still.shots:  # a stationary shot is one fixed window
+        assert len({(f.x, f.y) for f in still.frames[s.start : s.end]}) == 1
 
 
 def test_path_in_renders_an_edited_path(videos: Path, tmp_path: Path) -> None:
