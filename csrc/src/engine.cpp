@@ -1,0 +1,236 @@
+#include "engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "debug_draw.h"
+#include "path_json.h"
+
+namespace salcrop {
+
+Engine::Engine(const EngineOptions &o)
+    : opt_(o), chk_(validate(o)), geo_(make_geometry(o.width, o.height, chk_.ratio, o.even)),
+      detector_(o.scene_threshold, o.fps)
+{
+    params_.fps = o.fps;
+    params_.smoothing = o.smoothing;
+    params_.forced = chk_.forced;
+    params_.mode = chk_.mode;
+    params_.pad = chk_.pad;
+    params_.even = o.even;
+
+    model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
+    pre_ = std::make_unique<Preprocessor>(o.width, o.height, model_->input_width(), model_->input_height());
+    bins_ = profile_bins(geo_, model_->map_height(), model_->map_width());
+    lookahead_frames_ = std::max(2, int(std::lround(o.lookahead * o.fps)));
+    // Undecided frames: up to a lookahead of known frames, plus the frames after the last sample (< stride),
+    // plus the detector's verdict lag and the frame being pushed.
+    max_delay_ = lookahead_frames_ + o.stride + detector_.lag() + 1;
+
+    std::ostringstream d;
+    d << "salcrop: model " << model_->path() << " (input " << model_->input_width() << "x" << model_->input_height()
+      << ", map " << model_->map_width() << "x" << model_->map_height() << ") on " << model_->provider()
+      << " via " << ort_library_path() << "; source " << o.width << "x" << o.height << " -> window " << geo_.win_w
+      << "x" << geo_.win_h << " (ratio " << chk_.ratio.num << ":" << chk_.ratio.den << ")";
+    if (geo_.range() <= 0)
+        d << ", the window is the whole frame: no camera movement";
+    else if (geo_.vertical)
+        d << ", input narrower than the target: the window spans the full width and moves vertically";
+    else
+        d << ", the window spans the full height and moves horizontally";
+    d << "; stride " << o.stride << ", lookahead " << o.lookahead << " s (" << lookahead_frames_
+      << " frames), scene_threshold " << o.scene_threshold << (o.scene_threshold > 0 ? "" : " (no shot detection)")
+      << ", smoothing " << o.smoothing << ", mode " << o.mode << ", pad " << o.pad;
+    describe_ = d.str();
+
+    state_.assign(model_->state_floats(), 0.0f);
+    state_next_.assign(model_->state_floats(), 0.0f);
+    map_buf_.assign(model_->map_floats(), 0.0f);
+}
+
+void Engine::output_size(int *w, int *h) const
+{
+    *w = geo_.win_w;
+    *h = geo_.win_h;
+}
+
+void Engine::push(const SalcropImage &img, double t)
+{
+    if (flushed_)
+        throw std::runtime_error("push after flush: the stream has ended");
+    check_image(img, opt_.width, opt_.height);
+    Pending p{pushed_++, t, std::vector<float>(model_->frame_floats())};
+    pre_->model_input(img, p.input.data());
+    Thumbnail th = pre_->thumbnail(img);
+    pending_.push_back(std::move(p));
+    for (const auto &v : detector_.push(th))
+        on_verdict(v);
+    plan_known(false);
+}
+
+void Engine::flush()
+{
+    if (flushed_)
+        return;
+    for (const auto &v : detector_.flush())
+        on_verdict(v);
+    finish_shot();
+    flushed_ = true;
+}
+
+void Engine::on_verdict(const ShotDetector::Verdict &v)
+{
+    if (pending_.empty() || pending_.front().index != v.frame)
+        throw std::logic_error("shot detector verdict out of order");
+    Pending p = std::move(pending_.front());
+    pending_.pop_front();
+    const bool new_shot = v.frame == 0 || v.cut;
+    if (new_shot) {
+        finish_shot();
+        shot_++;
+        shot_start_ = v.frame;
+        carry_ = Carry{};
+        std::fill(state_.begin(), state_.end(), 0.0f);
+    }
+    Frame f;
+    f.index = p.index;
+    f.t = p.t;
+    frames_.push_back(std::move(f));
+    if (new_shot || (v.frame - shot_start_) % opt_.stride == 0) {
+        sample(v.frame, p.input, new_shot);
+        last_input_sampled_ = true;
+    } else {
+        last_input_sampled_ = false;
+    }
+    last_input_ = std::move(p.input);
+}
+
+void Engine::sample(int64_t index, const std::vector<float> &input, bool first)
+{
+    const std::vector<float> &prev = first ? input : prev_input_;
+    model_->run(input.data(), prev.data(), state_.data(), 1, map_buf_.data(), state_next_.data());
+    std::swap(state_, state_next_);
+    prev_input_ = input;
+
+    std::vector<float> profile(bins_);
+    map_to_profile(geo_, map_buf_.data(), model_->map_height(), model_->map_width(), profile.data());
+    // Frames between the previous sample of this shot and this one: linear interpolation.
+    const bool interp = !first && last_sample_ >= shot_start_;
+    for (Frame &f : frames_) {
+        if (f.known || f.index > index)
+            continue;
+        if (f.index == index || !interp) {
+            f.profile = profile;
+            if (opt_.keep_maps)
+                f.map = map_buf_;
+        } else {
+            const float a = float(f.index - last_sample_) / float(index - last_sample_);
+            f.profile.resize(bins_);
+            for (int k = 0; k < bins_; k++)
+                f.profile[k] = (1 - a) * last_profile_[k] + a * profile[k];
+            if (opt_.keep_maps) {
+                f.map.resize(map_buf_.size());
+                for (size_t k = 0; k < map_buf_.size(); k++)
+                    f.map[k] = (1 - a) * last_map_[k] + a * map_buf_[k];
+            }
+        }
+        f.known = true;
+    }
+    last_sample_ = index;
+    last_profile_ = std::move(profile);
+    if (opt_.keep_maps)
+        last_map_ = map_buf_;
+}
+
+void Engine::finish_shot()
+{
+    if (frames_.empty())
+        return;
+    // The shot's last frame is always sampled so the tail is interpolated, not extrapolated.
+    if (!frames_.back().known && !last_input_sampled_ && !last_input_.empty())
+        sample(frames_.back().index, last_input_, false);
+    plan_known(true);
+}
+
+void Engine::plan_known(bool whole_shot)
+{
+    for (;;) {
+        size_t known = 0;
+        while (known < frames_.size() && frames_[known].known)
+            known++;
+        if (known == 0)
+            return;
+        if (!whole_shot && known < size_t(lookahead_frames_))
+            return;
+        std::vector<const float *> prof;
+        for (size_t k = 0; k < known; k++)
+            prof.push_back(frames_[k].profile.data());
+        const size_t count = whole_shot ? known : std::max<size_t>(1, size_t(lookahead_frames_) / 2);
+        ChunkPlan plan = plan_chunk(geo_, params_, prof, bins_, carry_, count);
+        carry_ = plan.carry;
+        commit(plan, count);
+        if (whole_shot)
+            return;
+    }
+}
+
+void Engine::commit(const ChunkPlan &plan, size_t count)
+{
+    for (size_t k = 0; k < count; k++) {
+        Frame &f = frames_.front();
+        Decision d;
+        d.frame = f.index;
+        d.t = f.t;
+        d.win = plan.windows[k];
+        d.shot = shot_;
+        d.mode = plan.mode;
+        ready_.push_back(d);
+        if (opt_.keep_maps)
+            ready_maps_.push_back(std::move(f.map));
+        frames_.pop_front();
+    }
+}
+
+bool Engine::pop(Decision *out)
+{
+    if (ready_.empty())
+        return false;
+    *out = ready_.front();
+    ready_.pop_front();
+    if (opt_.keep_maps) {
+        popped_map_ = std::move(ready_maps_.front());
+        ready_maps_.pop_front();
+    }
+    popped_frame_ = out->frame;
+    log_.push_back(*out);
+    return true;
+}
+
+const std::string &Engine::path_json()
+{
+    json_ = make_path_json(opt_.width, opt_.height, opt_.fps, chk_.ratio, log_);
+    return json_;
+}
+
+void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int linesize[4],
+                        SalcropPixelFormat format) const
+{
+    if (!opt_.keep_maps)
+        throw std::invalid_argument("draw_debug needs the keep_maps option");
+    if (d.frame != popped_frame_ || popped_map_.empty())
+        throw std::invalid_argument("draw_debug: decision " + std::to_string(d.frame) +
+                                    " is not the most recently popped one");
+    draw_debug_view(format, opt_.width, opt_.height, data, linesize, popped_map_.data(), model_->map_height(),
+                    model_->map_width(), d);
+}
+
+void Engine::render_padded(const Decision &d, const SalcropImage &src, uint8_t *const dst[4],
+                           const int dst_ls[4]) const
+{
+    check_image(src, opt_.width, opt_.height);
+    render_padded_view(src, d.win, geo_.win_w, geo_.win_h, chk_.pad == PadMode::Black, dst, dst_ls);
+}
+
+}  // namespace salcrop

@@ -1,0 +1,114 @@
+// The streaming engine: frames in, one crop decision per frame out, in order, after a bounded lookahead.
+//
+// Per push: a thumbnail feeds the shot detector; the network runs every `stride` frames of a shot (always on
+// a shot's first frame, whose temporal state and prev_frame start fresh) and on its last frame, with the maps
+// of the frames in between interpolated linearly. Only small per-frame summaries are buffered:
+//   per buffered frame: the saliency profile along the moving axis (map_w or map_h floats, 128 B for a
+//   32-wide map) + bookkeeping (~48 B); with keep_maps also the full map (map_h*map_w floats, 2304 B at 18x32).
+// Besides that, a constant amount: the detector's few model inputs awaiting a verdict (ShotDetector::kWindow+1
+// frames of 3*H*W floats at the model size), the previous sampled input, the temporal state.
+// Frames of a shot are planned when the shot ends (whole shots that fit the lookahead) or, for a longer shot,
+// in chunks: once `lookahead` seconds of it are known, plan them and commit the first half, carrying the
+// camera's position and velocity into the next chunk so the path never jumps.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model.h"
+#include "options.h"
+#include "planner.h"
+#include "preprocess.h"
+#include "salcrop/salcrop.h"
+#include "shots.h"
+
+namespace salcrop {
+
+struct Decision {
+    int64_t frame = 0;
+    double t = 0;
+    Window win;
+    int shot = 0;
+    ShotMode mode = ShotMode::Stationary;
+};
+
+struct ShotRecord {
+    int64_t start = 0, end = 0;
+    ShotMode mode = ShotMode::Stationary;
+};
+
+class Engine {
+public:
+    explicit Engine(const EngineOptions &o);
+
+    void push(const SalcropImage &img, double t);
+    bool pop(Decision *out);  // the next decision if one is ready
+    void flush();
+
+    void output_size(int *w, int *h) const;
+    const std::string &describe() const { return describe_; }
+    int max_delay() const { return max_delay_; }
+    const std::string &path_json();  // everything popped so far
+
+    // Debug view of the most recently popped decision (needs keep_maps).
+    void draw_debug(const Decision &d, uint8_t *const data[4], const int linesize[4], SalcropPixelFormat format) const;
+    // A padded decision rendered into an output-sized picture of the source's format.
+    void render_padded(const Decision &d, const SalcropImage &src, uint8_t *const dst[4], const int dst_ls[4]) const;
+
+    const EngineOptions &options() const { return opt_; }
+    const Geometry &geometry() const { return geo_; }
+
+private:
+    struct Frame {
+        int64_t index = 0;
+        double t = 0;
+        bool known = false;         // profile (and map) filled: sampled or interpolated
+        std::vector<float> profile;
+        std::vector<float> map;     // keep_maps only
+    };
+    struct Pending {
+        int64_t index;
+        double t;
+        std::vector<float> input;
+    };
+
+    void on_verdict(const ShotDetector::Verdict &v);
+    void sample(int64_t index, const std::vector<float> &input, bool first);
+    void finish_shot();
+    void plan_known(bool whole_shot);
+    void commit(const ChunkPlan &plan, size_t count);
+
+    EngineOptions opt_;
+    CheckedOptions chk_;
+    Geometry geo_;
+    PlanParams params_;
+    std::unique_ptr<SaliencyModel> model_;
+    std::unique_ptr<Preprocessor> pre_;
+    ShotDetector detector_;
+    int bins_ = 0, lookahead_frames_ = 0, max_delay_ = 0;
+    std::string describe_, json_;
+
+    int64_t pushed_ = 0;
+    bool flushed_ = false;
+    std::deque<Pending> pending_;  // awaiting the detector's verdict
+    std::deque<Frame> frames_;     // current shot, not yet decided
+    int shot_ = -1;
+    int64_t shot_start_ = 0;
+    Carry carry_;
+    // Temporal model state of the current shot.
+    std::vector<float> state_, state_next_, prev_input_, last_input_, map_buf_;
+    int64_t last_sample_ = -1;
+    bool last_input_sampled_ = false;
+    std::vector<float> last_profile_, last_map_;
+
+    std::deque<Decision> ready_;
+    std::deque<std::vector<float>> ready_maps_;  // keep_maps: the map of each ready decision
+    std::vector<float> popped_map_;              // map of the most recently popped decision
+    int64_t popped_frame_ = -1;
+    std::vector<Decision> log_;                  // popped decisions, for path_json
+};
+
+}  // namespace salcrop

@@ -1,0 +1,218 @@
+#include "model.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <vector>
+
+#include "options.h"
+
+namespace fs = std::filesystem;
+
+namespace salcrop {
+
+namespace {
+
+#ifdef SALCROP_DEFAULT_MODEL
+const char *kBuildModel = SALCROP_DEFAULT_MODEL;
+#else
+const char *kBuildModel = "";
+#endif
+
+int meta_int(const std::map<std::string, std::string> &meta, const std::string &key, const std::string &path)
+{
+    auto it = meta.find(key);
+    if (it == meta.end())
+        throw std::runtime_error("model " + path + ": metadata '" + key + "' is missing (not a salcrop model v1)");
+    char *end = nullptr;
+    long v = std::strtol(it->second.c_str(), &end, 10);
+    if (end == it->second.c_str() || *end || v <= 0 || v > 100000)
+        throw std::runtime_error("model " + path + ": metadata '" + key + "'='" + it->second +
+                                 "' is not a positive integer");
+    return int(v);
+}
+
+std::string shape_str(const std::vector<int64_t> &s)
+{
+    std::string r = "[";
+    for (size_t i = 0; i < s.size(); i++)
+        r += (i ? "," : "") + (s[i] < 0 ? std::string("N") : std::to_string(s[i]));
+    return r + "]";
+}
+
+void check_tensor(const std::string &path, const char *kind, const std::string &name,
+                  const Ort::ConstTensorTypeAndShapeInfo &info, const std::vector<int64_t> &want)
+{
+    if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+        throw std::runtime_error("model " + path + ": " + kind + " '" + name + "' is not float32");
+    std::vector<int64_t> got = info.GetShape();
+    bool ok = got.size() == want.size();
+    for (size_t i = 1; ok && i < got.size(); i++)  // dim 0 is the dynamic batch
+        ok = got[i] == want[i] || got[i] < 0;
+    if (!ok)
+        throw std::runtime_error("model " + path + ": " + kind + " '" + name + "' has shape " + shape_str(got) +
+                                 ", the contract wants " + shape_str(want));
+}
+
+}  // namespace
+
+std::string default_model_path()
+{
+    std::error_code ec;
+    if (const char *env = std::getenv("SALCROP_MODEL"); env && *env)
+        return env;
+    fs::path dir = core_library_dir();
+    for (const fs::path &p : {dir / ".." / "share" / "salcrop" / "salcrop.onnx", dir / "salcrop.onnx"}) {
+        if (fs::is_regular_file(p, ec))
+            return fs::weakly_canonical(p, ec).string();
+    }
+    if (*kBuildModel && fs::is_regular_file(kBuildModel, ec))
+        return kBuildModel;
+    return *kBuildModel ? kBuildModel : "salcrop.onnx";
+}
+
+SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &device, int threads,
+                             const std::string &ort_library)
+{
+    validate_device(device);
+    path_ = path_in.empty() ? default_model_path() : path_in;
+    std::error_code ec;
+    if (!fs::is_regular_file(path_, ec))
+        throw std::runtime_error("model file " + path_ + " does not exist" +
+                                 (path_in.empty() ? " (the default model; set model= or SALCROP_MODEL)" : ""));
+    ort_init(ort_library);
+
+    Ort::SessionOptions so;
+    if (threads > 0) {
+        so.SetIntraOpNumThreads(threads);
+        so.SetInterOpNumThreads(1);
+    }
+    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+
+    std::vector<std::string> providers = Ort::GetAvailableProviders();
+    bool has_cuda = std::find(providers.begin(), providers.end(), "CUDAExecutionProvider") != providers.end();
+    std::string why_cpu;
+    auto make_session = [&](Ort::SessionOptions &opts) {
+        try {
+            session_ = std::make_unique<Ort::Session>(ort_env(), path_.c_str(), opts);
+        } catch (const Ort::Exception &e) {
+            throw std::runtime_error("model file " + path_ + " cannot be loaded by ONNX Runtime: " + e.what());
+        }
+    };
+    if (device == "cuda" || (device == "auto" && has_cuda)) {
+        if (!has_cuda) {
+            std::string list;
+            for (auto &p : providers)
+                list += (list.empty() ? "" : ", ") + p;
+            throw std::runtime_error("device=cuda: the ONNX Runtime at " + ort_library_path() +
+                                     " has no CUDAExecutionProvider (it has " + list +
+                                     "); install onnxruntime-gpu or use device=cpu");
+        }
+        try {
+            Ort::SessionOptions cuda_so;
+            if (threads > 0)
+                cuda_so.SetIntraOpNumThreads(threads);
+            OrtCUDAProviderOptionsV2 *cuda_opts = nullptr;
+            Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda_opts));
+            std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2 *)> guard(
+                cuda_opts, [](OrtCUDAProviderOptionsV2 *p) { Ort::GetApi().ReleaseCUDAProviderOptions(p); });
+            cuda_so.AppendExecutionProvider_CUDA_V2(*cuda_opts);
+            session_ = std::make_unique<Ort::Session>(ort_env(), path_.c_str(), cuda_so);
+            provider_ = "CUDAExecutionProvider";
+        } catch (const Ort::Exception &e) {
+            if (device == "cuda")
+                throw std::runtime_error(std::string("device=cuda: the CUDA provider failed to initialise: ") +
+                                         e.what());
+            why_cpu = e.what();
+        }
+    }
+    if (!session_) {
+        make_session(so);
+        provider_ = "CPUExecutionProvider";
+    }
+
+    // Metadata.
+    Ort::AllocatorWithDefaultOptions alloc;
+    Ort::ModelMetadata md = session_->GetModelMetadata();
+    for (auto &key : md.GetCustomMetadataMapKeysAllocated(alloc)) {
+        std::string k = key.get();
+        meta_[k] = md.LookupCustomMetadataMapAllocated(k.c_str(), alloc).get();
+    }
+    auto expect = [&](const char *key, const char *value) {
+        auto it = meta_.find(key);
+        if (it == meta_.end())
+            throw std::runtime_error("model " + path_ + ": metadata '" + key + "' is missing (not a salcrop model v1)");
+        if (it->second != value)
+            throw std::runtime_error("model " + path_ + ": metadata '" + key + "'='" + it->second + "', expected '" +
+                                     value + "'");
+    };
+    expect("salcrop_model_version", "1");
+    expect("layout", "NCHW");
+    expect("normalization", "rgb/255");
+    for (const char *k : {"training_data_sha256", "trained"})
+        if (!meta_.count(k))
+            throw std::runtime_error("model " + path_ + ": metadata '" + k + "' is missing (not a salcrop model v1)");
+    in_h_ = meta_int(meta_, "input_height", path_);
+    in_w_ = meta_int(meta_, "input_width", path_);
+    map_h_ = meta_int(meta_, "map_height", path_);
+    map_w_ = meta_int(meta_, "map_width", path_);
+    state_c_ = meta_int(meta_, "state_channels", path_);
+    if (map_h_ * 8 != in_h_ || map_w_ * 8 != in_w_)
+        throw std::runtime_error("model " + path_ + ": map size " + std::to_string(map_h_) + "x" +
+                                 std::to_string(map_w_) + " is not input size / 8");
+
+    // Tensors: names, order-independent, and shapes.
+    const std::vector<int64_t> fshape{-1, 3, in_h_, in_w_}, sshape{-1, state_c_, map_h_, map_w_},
+        mshape{-1, 1, map_h_, map_w_};
+    std::map<std::string, std::vector<int64_t>> want_in{{"frame", fshape}, {"prev_frame", fshape}, {"state", sshape}};
+    std::map<std::string, std::vector<int64_t>> want_out{{"saliency", mshape}, {"state_out", sshape}};
+    auto check_names = [&](bool inputs) {
+        auto &want = inputs ? want_in : want_out;
+        size_t n = inputs ? session_->GetInputCount() : session_->GetOutputCount();
+        std::vector<std::string> got;
+        for (size_t i = 0; i < n; i++) {
+            std::string name = inputs ? session_->GetInputNameAllocated(i, alloc).get()
+                                      : session_->GetOutputNameAllocated(i, alloc).get();
+            Ort::TypeInfo ti = inputs ? session_->GetInputTypeInfo(i) : session_->GetOutputTypeInfo(i);
+            auto it = want.find(name);
+            if (it == want.end())
+                throw std::runtime_error("model " + path_ + ": unexpected " + (inputs ? "input" : "output") + " '" +
+                                         name + "' (the contract has " +
+                                         (inputs ? "frame, prev_frame, state" : "saliency, state_out") + ")");
+            check_tensor(path_, inputs ? "input" : "output", name, ti.GetTensorTypeAndShapeInfo(), it->second);
+            got.push_back(name);
+        }
+        for (auto &[name, shape] : want)
+            if (std::find(got.begin(), got.end(), name) == got.end())
+                throw std::runtime_error("model " + path_ + ": " + (inputs ? "input" : "output") + " '" + name +
+                                         "' is missing");
+    };
+    check_names(true);
+    check_names(false);
+    if (!why_cpu.empty())
+        provider_ += " (CUDA failed: " + why_cpu.substr(0, 120) + ")";
+}
+
+void SaliencyModel::run(const float *frame, const float *prev, const float *state, int n, float *saliency,
+                        float *state_out)
+{
+    Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    const int64_t fs_[4] = {n, 3, in_h_, in_w_}, ss_[4] = {n, state_c_, map_h_, map_w_}, ms_[4] = {n, 1, map_h_, map_w_};
+    // The C++ API wants non-const pointers; ONNX Runtime does not write inputs.
+    Ort::Value inputs[3] = {
+        Ort::Value::CreateTensor<float>(mem, const_cast<float *>(frame), n * frame_floats(), fs_, 4),
+        Ort::Value::CreateTensor<float>(mem, const_cast<float *>(prev), n * frame_floats(), fs_, 4),
+        Ort::Value::CreateTensor<float>(mem, const_cast<float *>(state), n * state_floats(), ss_, 4),
+    };
+    Ort::Value outputs[2] = {
+        Ort::Value::CreateTensor<float>(mem, saliency, n * map_floats(), ms_, 4),
+        Ort::Value::CreateTensor<float>(mem, state_out, n * state_floats(), ss_, 4),
+    };
+    const char *in_names[3] = {"frame", "prev_frame", "state"};
+    const char *out_names[2] = {"saliency", "state_out"};
+    session_->Run(Ort::RunOptions{nullptr}, in_names, inputs, 3, out_names, outputs, 2);
+}
+
+}  // namespace salcrop

@@ -1,0 +1,61 @@
+// Engine options as C++ values, their defaults and their validation. Shared by the C ABI and the
+// Python module so both refuse the same things with the same messages.
+#pragma once
+
+#include <string>
+
+namespace salcrop {
+
+// Defaults, measured on the real clips (see shots.h for the detector's).
+constexpr int kDefaultStride = 3;
+constexpr double kDefaultLookahead = 4.0;
+constexpr double kDefaultSmoothing = 0.5;
+constexpr double kDefaultSceneThreshold = 3.0;
+
+struct Ratio {
+    int num = 9, den = 16;
+    double value() const { return double(num) / den; }
+};
+
+// "W:H", "W/H" or a decimal; refuses zero, negative, non-numeric and absurd (outside 1:10 .. 10:1) ratios.
+Ratio parse_ratio(const std::string &text);
+
+enum class ShotMode { Stationary = 0, Pan = 1, Track = 2 };
+const char *mode_name(ShotMode m);
+
+enum class PadMode { None, Blur, Black };
+
+struct EngineOptions {
+    int width = 0, height = 0;
+    double fps = 0;
+    std::string ratio = "9:16";
+    std::string model;        // empty = default model
+    std::string device = "auto";
+    std::string mode = "auto";
+    std::string ort_library;  // empty = search
+    int stride = kDefaultStride;
+    double lookahead = kDefaultLookahead;
+    double scene_threshold = kDefaultSceneThreshold;
+    double smoothing = kDefaultSmoothing;
+    std::string pad = "none";
+    int threads = 0;
+    bool even = true;
+    bool keep_maps = false;
+};
+
+// Parsed and checked values derived from EngineOptions.
+struct CheckedOptions {
+    Ratio ratio;
+    bool forced = false;   // mode != auto
+    ShotMode mode = ShotMode::Track;
+    PadMode pad = PadMode::None;
+};
+
+// Throws OptionError naming the first bad option and the allowed values.
+CheckedOptions validate(const EngineOptions &o);
+
+// Device string check alone (used by SaliencyRunner too).
+void validate_device(const std::string &device);
+ShotMode parse_mode(const std::string &mode, bool *forced);
+
+}  // namespace salcrop

@@ -1,0 +1,61 @@
+#include "path_json.h"
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace salcrop {
+
+namespace {
+std::string num(double v)
+{
+    char buf[64];
+    if (!std::isfinite(v))
+        return "0";
+    std::snprintf(buf, sizeof(buf), "%.6f", v);
+    std::string s = buf;
+    // Trim trailing zeros: 1.500000 -> 1.5, 2.000000 -> 2.
+    while (s.size() > 1 && s.back() == '0')
+        s.pop_back();
+    if (s.back() == '.')
+        s.pop_back();
+    return s == "-0" ? "0" : s;
+}
+}  // namespace
+
+std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log)
+{
+    std::string s;
+    s.reserve(128 + log.size() * 64);
+    s += "{\"version\":1,\"source\":{\"width\":" + std::to_string(width) + ",\"height\":" + std::to_string(height) +
+         ",\"fps\":" + num(fps) + "},\"ratio\":\"" + std::to_string(ratio.num) + ":" + std::to_string(ratio.den) +
+         "\",\"frames\":[";
+    for (size_t i = 0; i < log.size(); i++) {
+        const Decision &d = log[i];
+        s += (i ? ",{" : "{");
+        s += "\"t\":" + num(d.t) + ",\"x\":" + std::to_string(d.win.x) + ",\"y\":" + std::to_string(d.win.y) +
+             ",\"w\":" + std::to_string(d.win.w) + ",\"h\":" + std::to_string(d.win.h) +
+             ",\"shot\":" + std::to_string(d.shot) + "}";
+    }
+    s += "],\"shots\":[";
+    size_t i = 0;
+    bool first = true;
+    while (i < log.size()) {
+        size_t j = i;
+        ShotMode mode = log[i].mode;
+        while (j < log.size() && log[j].shot == log[i].shot) {
+            if (log[j].mode != mode)
+                mode = ShotMode::Track;
+            j++;
+        }
+        s += first ? "{" : ",{";
+        first = false;
+        s += "\"start\":" + std::to_string(log[i].frame) + ",\"end\":" + std::to_string(log[j - 1].frame + 1) +
+             ",\"mode\":\"" + mode_name(mode) + "\"}";
+        i = j;
+    }
+    s += "]}";
+    return s;
+}
+
+}  // namespace salcrop

@@ -1,0 +1,15 @@
+// The crop path JSON (version 1, DESIGN.md): source, ratio, one entry per decided frame, and the shots with
+// how each is filmed (a shot planned in chunks that mixed modes reads "track": its path is not one fixed
+// window or one sweep).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine.h"
+
+namespace salcrop {
+
+std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log);
+
+}  // namespace salcrop

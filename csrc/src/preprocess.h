@@ -1,0 +1,69 @@
+// Any SalcropImage -> the model's input (RGB float planes in [0,1] at the model's size) and a tiny HSV
+// thumbnail for the shot detector. Each component is resampled directly at the target size (area average
+// when shrinking, bilinear when enlarging); YUV is converted after resampling, which is exact because the
+// conversion is affine, and costs a fraction of converting every source pixel.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "image.h"
+
+namespace salcrop {
+
+// Separable resampling weights for one axis.
+struct AxisWeights {
+    std::vector<int> first, count;  // per output sample: first source index, number of taps
+    std::vector<float> w;           // taps, concatenated; offsets in start
+    std::vector<int> start;
+    static AxisWeights make(int in, int out);
+};
+
+// Resamples 8-bit strided planes (or float planes) to a fixed output size; weights are cached per input size.
+class Resampler {
+public:
+    Resampler(int out_w, int out_h) : out_w_(out_w), out_h_(out_h) {}
+    int out_width() const { return out_w_; }
+    int out_height() const { return out_h_; }
+    // Writes out_w*out_h floats (same scale as the input samples).
+    void resample(const Component &c, float *out);
+    void resample(const float *in, int in_w, int in_h, float *out);
+
+private:
+    const std::pair<AxisWeights, AxisWeights> &weights(int in_w, int in_h);
+    int out_w_, out_h_;
+    std::map<std::pair<int, int>, std::pair<AxisWeights, AxisWeights>> cache_;
+    std::vector<float> row_;
+};
+
+// Resamples the picture and writes 3 RGB planes of out_w*out_h floats, scaled by `scale` (1/255 for the model).
+void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, float *dst);
+
+// HSV thumbnail, OpenCV's scales (H 0..180, S and V 0..255), 3 planes of w*h floats.
+struct Thumbnail {
+    int width = 0, height = 0;
+    std::vector<float> hsv;
+    double brightness = 0;  // mean of R, G and B, 0..255 (fades to black)
+};
+
+// The thumbnail size for a source size: about 160 samples wide, aspect kept.
+std::pair<int, int> thumbnail_size(int width, int height);
+
+// rgb: 3 planes (0..255) of w*h floats.
+Thumbnail rgb_planes_to_hsv(const float *rgb, int w, int h);
+
+class Preprocessor {
+public:
+    Preprocessor(int src_w, int src_h, int model_w, int model_h);
+    // frame: 3*model_h*model_w floats in [0,1].
+    void model_input(const SalcropImage &img, float *frame);
+    Thumbnail thumbnail(const SalcropImage &img);
+
+private:
+    Resampler model_rs_, thumb_rs_;
+    std::vector<float> tmp_;
+};
+
+}  // namespace salcrop

@@ -1,0 +1,427 @@
+// salcrop_filter._core: the C++ core for Python (contract in docs/PYTHON_CORE_API.md). Option mistakes raise
+// ValueError, everything else RuntimeError; the GIL is released while the network or the planner runs.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "engine.h"
+#include "errors.h"
+#include "model.h"
+#include "planner.h"
+#include "preprocess.h"
+#include "shots.h"
+
+#ifndef SALCROP_VERSION
+#define SALCROP_VERSION "0.0.0"
+#endif
+
+namespace py = pybind11;
+using namespace salcrop;
+
+namespace {
+
+using U8Array = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+
+// Runs f with the GIL released, turning C++ errors into the module's Python exceptions.
+template <typename F>
+auto nogil(F &&f)
+{
+    py::gil_scoped_release release;
+    return f();
+}
+
+SalcropImage rgb_image(const U8Array &a, int width, int height)
+{
+    if (a.ndim() != 3 || a.shape(2) != 3)
+        throw std::invalid_argument("frame must be an H x W x 3 uint8 RGB array");
+    if (a.shape(0) != height || a.shape(1) != width)
+        throw std::invalid_argument("frame size " + std::to_string(a.shape(1)) + "x" + std::to_string(a.shape(0)) +
+                                    " differs from the engine's " + std::to_string(width) + "x" +
+                                    std::to_string(height));
+    SalcropImage img{};
+    img.format = SALCROP_PIX_RGB24;
+    img.width = width;
+    img.height = height;
+    img.data[0] = a.data();
+    img.linesize[0] = int(a.strides(0));
+    img.full_range = 1;
+    return img;
+}
+
+
+struct PyDecision {
+    Decision d;
+};
+
+PyDecision to_py(const Decision &d)
+{
+    return PyDecision{d};
+}
+
+class PyEngine {
+public:
+    PyEngine(int width, int height, double fps, const std::string &ratio, const std::string &model,
+             const std::string &device, const std::string &mode, int stride, double lookahead, double scene_threshold,
+             double smoothing, const std::string &pad, int threads, bool even, bool keep_maps,
+             const std::string &ort_library)
+    {
+        EngineOptions o;
+        o.width = width;
+        o.height = height;
+        o.fps = fps;
+        o.ratio = ratio;
+        o.model = model;
+        o.device = device;
+        o.mode = mode;
+        o.stride = stride;
+        o.lookahead = lookahead;
+        o.scene_threshold = scene_threshold;
+        o.smoothing = smoothing;
+        o.pad = pad;
+        o.threads = threads;
+        o.even = even;
+        o.keep_maps = keep_maps;
+        o.ort_library = ort_library;
+        validate(o);  // option errors first, with the GIL held (ValueError)
+        engine_ = nogil([&] { return std::make_unique<Engine>(o); });
+    }
+
+    py::tuple output_size() const
+    {
+        int w, h;
+        engine_->output_size(&w, &h);
+        return py::make_tuple(w, h);
+    }
+
+    void push_rgb(const U8Array &frame, double t)
+    {
+        SalcropImage img = rgb_image(frame, engine_->options().width, engine_->options().height);
+        nogil([&] {
+            engine_->push(img, t);
+            return 0;
+        });
+    }
+
+    void push_yuv420p(const U8Array &y, const U8Array &u, const U8Array &v, double t, bool full_range)
+    {
+        const int w = engine_->options().width, h = engine_->options().height;
+        const int cw = (w + 1) / 2, ch = (h + 1) / 2;
+        auto check = [](const U8Array &a, int pw, int ph, const char *name) {
+            if (a.ndim() != 2 || a.shape(0) != ph || a.shape(1) != pw)
+                throw std::invalid_argument(std::string(name) + " plane must be " + std::to_string(ph) + " x " +
+                                            std::to_string(pw) + " uint8");
+        };
+        check(y, w, h, "y");
+        check(u, cw, ch, "u");
+        check(v, cw, ch, "v");
+        SalcropImage img{};
+        img.format = SALCROP_PIX_YUV420P;
+        img.width = w;
+        img.height = h;
+        img.data[0] = y.data();
+        img.data[1] = u.data();
+        img.data[2] = v.data();
+        img.linesize[0] = int(y.strides(0));
+        img.linesize[1] = int(u.strides(0));
+        img.linesize[2] = int(v.strides(0));
+        img.full_range = full_range ? 1 : 0;
+        img.colorspace = h > 576 ? 1 : 0;  // the usual convention when the stream does not say
+        nogil([&] {
+            engine_->push(img, t);
+            return 0;
+        });
+    }
+
+    std::vector<PyDecision> pop()
+    {
+        std::vector<PyDecision> out;
+        Decision d;
+        while (engine_->pop(&d))
+            out.push_back(to_py(d));
+        return out;
+    }
+
+    std::vector<PyDecision> flush()
+    {
+        nogil([&] {
+            engine_->flush();
+            return 0;
+        });
+        return pop();
+    }
+
+    void draw_debug(const PyDecision &d, py::array_t<uint8_t> frame)
+    {
+        auto buf = frame.mutable_unchecked<3>();
+        if (frame.ndim() != 3 || frame.shape(2) != 3 || frame.shape(0) != engine_->options().height ||
+            frame.shape(1) != engine_->options().width || frame.strides(2) != 1 || frame.strides(1) != 3)
+            throw std::invalid_argument("frame must be a writable H x W x 3 uint8 array of the source size, rows "
+                                        "contiguous");
+        uint8_t *data[4] = {buf.mutable_data(0, 0, 0), nullptr, nullptr, nullptr};
+        int ls[4] = {int(frame.strides(0)), 0, 0, 0};
+        engine_->draw_debug(d.d, data, ls, SALCROP_PIX_RGB24);
+    }
+
+    py::array_t<uint8_t> render_padded(const PyDecision &d, const U8Array &frame)
+    {
+        SalcropImage img = rgb_image(frame, engine_->options().width, engine_->options().height);
+        int w, h;
+        engine_->output_size(&w, &h);
+        py::array_t<uint8_t> out({h, w, 3});
+        uint8_t *data[4] = {out.mutable_data(), nullptr, nullptr, nullptr};
+        int ls[4] = {w * 3, 0, 0, 0};
+        nogil([&] {
+            engine_->render_padded(d.d, img, data, ls);
+            return 0;
+        });
+        return out;
+    }
+
+    Engine &engine() { return *engine_; }
+
+private:
+    std::unique_ptr<Engine> engine_;
+};
+
+class PyRunner {
+public:
+    PyRunner(const std::string &model, const std::string &device, int threads, const std::string &ort_library)
+    {
+        validate_device(device);
+        if (threads < 0)
+            throw OptionError("threads=" + std::to_string(threads) + " is not valid: must be >= 0");
+        model_ = nogil([&] { return std::make_unique<SaliencyModel>(model, device, threads, ort_library); });
+        state_.assign(model_->state_floats(), 0.0f);
+    }
+
+    py::array_t<float> predict(const U8Array &frames, bool reset)
+    {
+        if (frames.ndim() != 4 || frames.shape(3) != 3)
+            throw std::invalid_argument("frames must be a T x H x W x 3 uint8 RGB array");
+        const int T = int(frames.shape(0)), H = int(frames.shape(1)), W = int(frames.shape(2));
+        py::array_t<float> out({T, model_->map_height(), model_->map_width()});
+        float *dst = out.mutable_data();
+        const uint8_t *src = frames.data();
+        const size_t stride = size_t(H) * W * 3;
+        nogil([&] {
+            if (reset || prev_.empty())
+                std::fill(state_.begin(), state_.end(), 0.0f);
+            Preprocessor pre(W, H, model_->input_width(), model_->input_height());
+            std::vector<float> input(model_->frame_floats()), next(model_->state_floats());
+            for (int t = 0; t < T; t++) {
+                SalcropImage img{};
+                img.format = SALCROP_PIX_RGB24;
+                img.width = W;
+                img.height = H;
+                img.data[0] = src + stride * t;
+                img.linesize[0] = W * 3;
+                img.full_range = 1;
+                pre.model_input(img, input.data());
+                const bool first = t == 0 && (reset || prev_.empty());
+                model_->run(input.data(), first ? input.data() : prev_.data(), state_.data(), 1,
+                            dst + size_t(t) * model_->map_floats(), next.data());
+                std::swap(state_, next);
+                prev_ = input;
+            }
+            return 0;
+        });
+        return out;
+    }
+
+    SaliencyModel &model() { return *model_; }
+
+private:
+    std::unique_ptr<SaliencyModel> model_;
+    std::vector<float> state_, prev_;
+};
+
+class PyShotDetector {
+public:
+    PyShotDetector(double threshold, double fps) : fps_(fps)
+    {
+        if (!(threshold >= 0 && threshold <= 100))
+            throw OptionError("scene_threshold=" + std::to_string(threshold) +
+                              " is not valid: must be 0..100 (0 disables shot detection)");
+        if (!(fps > 0 && fps <= 1000))
+            throw OptionError("fps=" + std::to_string(fps) + " is not valid: must be > 0 and <= 1000");
+        det_ = std::make_unique<ShotDetector>(threshold, fps);
+    }
+    void push_rgb(const U8Array &frame)
+    {
+        if (frame.ndim() != 3 || frame.shape(2) != 3)
+            throw std::invalid_argument("frame must be an H x W x 3 uint8 RGB array");
+        const int h = int(frame.shape(0)), w = int(frame.shape(1));
+        if (!pre_) {
+            w_ = w;
+            h_ = h;
+            pre_ = std::make_unique<Preprocessor>(w, h, 8, 8);
+        } else if (w != w_ || h != h_) {
+            throw std::invalid_argument("frame size changed from " + std::to_string(w_) + "x" + std::to_string(h_));
+        }
+        SalcropImage img = rgb_image(frame, w, h);
+        nogil([&] {
+            for (const auto &v : det_->push(pre_->thumbnail(img)))
+                if (v.cut)
+                    cuts_.push_back(v.frame);
+            return 0;
+        });
+    }
+    std::vector<int64_t> flush()
+    {
+        for (const auto &v : det_->flush())
+            if (v.cut)
+                cuts_.push_back(v.frame);
+        return cuts_;
+    }
+
+private:
+    double fps_;
+    int w_ = 0, h_ = 0;
+    std::unique_ptr<ShotDetector> det_;
+    std::unique_ptr<Preprocessor> pre_;
+    std::vector<int64_t> cuts_;
+};
+
+py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast> maps, std::vector<int64_t> cuts,
+                    int width, int height, double fps, const std::string &ratio, const std::string &mode,
+                    double smoothing, bool even)
+{
+    EngineOptions o;
+    o.width = width;
+    o.height = height;
+    o.fps = fps;
+    o.ratio = ratio;
+    o.mode = mode;
+    o.smoothing = smoothing;
+    o.even = even;
+    CheckedOptions c = validate(o);
+    if (maps.ndim() != 3)
+        throw std::invalid_argument("maps must be a T x h x w float32 array");
+    const size_t T = size_t(maps.shape(0));
+    const int mh = int(maps.shape(1)), mw = int(maps.shape(2));
+    if (T > 0 && (mh < 1 || mw < 1))
+        throw std::invalid_argument("maps must be a T x h x w float32 array with h, w >= 1");
+    for (int64_t cut : cuts)
+        if (cut < 0)
+            throw std::invalid_argument("cuts must be frame indices >= 0");
+    std::sort(cuts.begin(), cuts.end());
+    Geometry g = make_geometry(width, height, c.ratio, even);
+    PlanParams p;
+    p.fps = fps;
+    p.smoothing = smoothing;
+    p.forced = c.forced;
+    p.mode = c.mode;
+    p.even = even;
+    std::vector<Window> windows;
+    std::vector<ShotPlan> shots;
+    const float *data = maps.data();
+    {
+        py::gil_scoped_release release;
+        plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots);
+    }
+    py::array_t<int32_t> out({py::ssize_t(T), py::ssize_t(4)});
+    auto o4 = out.mutable_unchecked<2>();
+    for (size_t t = 0; t < T; t++) {
+        o4(t, 0) = windows[t].x;
+        o4(t, 1) = windows[t].y;
+        o4(t, 2) = windows[t].w;
+        o4(t, 3) = windows[t].h;
+    }
+    py::list sl;
+    for (const ShotPlan &s : shots)
+        sl.append(py::make_tuple(s.start, s.end, mode_name(s.mode)));
+    return py::make_tuple(out, sl);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m)
+{
+    m.doc() = "salcrop's C++ core: saliency model, shot detector, crop planner and streaming engine";
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p)
+                std::rethrow_exception(p);
+        } catch (const std::invalid_argument &e) {
+            PyErr_SetString(PyExc_ValueError, e.what());
+        } catch (const std::bad_alloc &e) {
+            PyErr_SetString(PyExc_MemoryError, e.what());
+        } catch (const std::exception &e) {
+            PyErr_SetString(PyExc_RuntimeError, e.what());
+        }
+    });
+
+    m.def("version", [] { return std::string(SALCROP_VERSION); });
+    m.def("parse_ratio", [](const std::string &s) {
+        Ratio r = parse_ratio(s);
+        return py::make_tuple(r.num, r.den);
+    }, py::arg("ratio"));
+    m.def("default_model_path", &default_model_path);
+
+    py::class_<PyDecision>(m, "Decision")
+        .def_property_readonly("frame", [](const PyDecision &d) { return d.d.frame; })
+        .def_property_readonly("t", [](const PyDecision &d) { return d.d.t; })
+        .def_property_readonly("x", [](const PyDecision &d) { return d.d.win.x; })
+        .def_property_readonly("y", [](const PyDecision &d) { return d.d.win.y; })
+        .def_property_readonly("w", [](const PyDecision &d) { return d.d.win.w; })
+        .def_property_readonly("h", [](const PyDecision &d) { return d.d.win.h; })
+        .def_property_readonly("shot", [](const PyDecision &d) { return d.d.shot; })
+        .def_property_readonly("mode", [](const PyDecision &d) { return std::string(mode_name(d.d.mode)); })
+        .def_property_readonly("padded", [](const PyDecision &d) { return d.d.win.padded; })
+        .def("__repr__", [](const PyDecision &d) {
+            return "Decision(frame=" + std::to_string(d.d.frame) + ", x=" + std::to_string(d.d.win.x) +
+                   ", y=" + std::to_string(d.d.win.y) + ", w=" + std::to_string(d.d.win.w) +
+                   ", h=" + std::to_string(d.d.win.h) + ", shot=" + std::to_string(d.d.shot) + ", mode=" +
+                   mode_name(d.d.mode) + (d.d.win.padded ? ", padded" : "") + ")";
+        });
+
+    py::class_<PyEngine>(m, "Engine")
+        .def(py::init<int, int, double, const std::string &, const std::string &, const std::string &,
+                      const std::string &, int, double, double, double, const std::string &, int, bool, bool,
+                      const std::string &>(),
+             py::arg("width"), py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("model") = "",
+             py::arg("device") = "auto", py::arg("mode") = "auto", py::arg("stride") = kDefaultStride,
+             py::arg("lookahead") = kDefaultLookahead, py::arg("scene_threshold") = kDefaultSceneThreshold,
+             py::arg("smoothing") = kDefaultSmoothing, py::arg("pad") = "none", py::arg("threads") = 0,
+             py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "")
+        .def_property_readonly("output_size", &PyEngine::output_size)
+        .def_property_readonly("max_delay", [](PyEngine &e) { return e.engine().max_delay(); })
+        .def("describe", [](PyEngine &e) { return e.engine().describe(); })
+        .def("push_rgb", &PyEngine::push_rgb, py::arg("frame"), py::arg("t"))
+        .def("push_yuv420p", &PyEngine::push_yuv420p, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("t"),
+             py::arg("full_range") = false)
+        .def("pop", &PyEngine::pop)
+        .def("flush", &PyEngine::flush)
+        .def("path_json", [](PyEngine &e) { return e.engine().path_json(); })
+        .def("draw_debug", &PyEngine::draw_debug, py::arg("decision"), py::arg("frame"))
+        .def("render_padded", &PyEngine::render_padded, py::arg("decision"), py::arg("frame"));
+
+    py::class_<PyRunner>(m, "SaliencyRunner")
+        .def(py::init<const std::string &, const std::string &, int, const std::string &>(), py::arg("model") = "",
+             py::arg("device") = "auto", py::arg("threads") = 0, py::arg("ort_library") = "")
+        .def_property_readonly("input_size", [](PyRunner &r) {
+            return py::make_tuple(r.model().input_height(), r.model().input_width());
+        })
+        .def_property_readonly("map_size", [](PyRunner &r) {
+            return py::make_tuple(r.model().map_height(), r.model().map_width());
+        })
+        .def_property_readonly("provider", [](PyRunner &r) {
+            // The bare provider name; why CUDA was not used is in Engine.describe().
+            const std::string &p = r.model().provider();
+            return p.substr(0, p.find(' '));
+        })
+        .def_property_readonly("metadata", [](PyRunner &r) { return r.model().metadata(); })
+        .def("predict", &PyRunner::predict, py::arg("frames"), py::arg("reset") = true);
+
+    py::class_<PyShotDetector>(m, "ShotDetector")
+        .def(py::init<double, double>(), py::arg("threshold") = kDefaultSceneThreshold, py::arg("fps") = 25.0)
+        .def("push_rgb", &PyShotDetector::push_rgb, py::arg("frame"))
+        .def("flush", &PyShotDetector::flush);
+
+    m.def("plan_path", &plan_path, py::arg("maps"), py::arg("cuts"), py::arg("width"), py::arg("height"),
+          py::arg("fps"), py::arg("ratio") = "9:16", py::arg("mode") = "auto",
+          py::arg("smoothing") = kDefaultSmoothing, py::arg("even") = true);
+}
