@@ -71,7 +71,7 @@ void ort_init(const std::string &explicit_path)
             candidates.push_back(env);
         std::string capi = find_in_capi(fs::path(core_library_dir()) / ".." / "onnxruntime" / "capi");
         if (!capi.empty())
-            candidates.push_back(capi);
+            candidates.push_back(fs::weakly_canonical(capi).string());
         if (*kBuildDefault)
             candidates.push_back(kBuildDefault);
         candidates.push_back("libonnxruntime.so.1");
