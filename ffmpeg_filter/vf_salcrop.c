@@ -1,0 +1,517 @@
+/*
+ * Saliency-driven reframing filter
+ *
+ * This file is part of FFmpeg.
+ *
+ * FFmpeg is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * FFmpeg is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with FFmpeg; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin Street, Fifth Floor, Boston, MA 02110-1301 USA
+ */
+
+/**
+ * @file
+ * salcrop: crop every frame to a target aspect ratio along a camera path
+ * planned from predicted saliency.
+ *
+ * The filter is plumbing only: options, pixel formats, buffering and
+ * cropping. Every decision (model, shots, path) comes from the salcrop core
+ * through its C ABI, which the Python package shares, so both front ends
+ * behave the same and validate options the same way.
+ *
+ * The core decides a frame only after it has seen some frames of lookahead,
+ * so input frames wait in a FIFO until their decision pops out; decisions
+ * arrive in input order, one per frame.
+ */
+
+#include <float.h>
+#include <stdio.h>
+
+#include "libavutil/avassert.h"
+#include "libavutil/fifo.h"
+#include "libavutil/file_open.h"
+#include "libavutil/imgutils.h"
+#include "libavutil/internal.h"
+#include "libavutil/opt.h"
+#include "libavutil/pixdesc.h"
+
+#include "avfilter.h"
+#include "filters.h"
+#include "formats.h"
+#include "video.h"
+
+#include <salcrop/salcrop.h>
+
+typedef struct SalcropContext {
+    const AVClass *class;
+
+    /* options; strings go to the core unparsed, it validates them */
+    char  *ratio;
+    char  *model;
+    char  *device;
+    char  *mode;
+    char  *pad;
+    char  *path;
+    int    stride;
+    double lookahead;
+    double scene_threshold;
+    double smoothing;
+    int    threads;
+    int    debug;
+
+    SalcropEngine *engine;
+    SalcropPixelFormat core_format;
+    int full_range_format;      ///< yuvj420p: full range whatever the frame says
+    int in_w, in_h;
+    int out_w, out_h;
+    int hsub, vsub;
+    int max_step[4];
+    double fps;
+
+    AVFifo *frames;             ///< AVFrame* awaiting their decision, oldest first
+    int64_t nb_pushed;
+    int64_t nb_emitted;
+    int path_written;
+} SalcropContext;
+
+static const struct {
+    enum AVPixelFormat av;
+    SalcropPixelFormat core;
+} format_map[] = {
+    { AV_PIX_FMT_YUV420P,  SALCROP_PIX_YUV420P },
+    { AV_PIX_FMT_YUVJ420P, SALCROP_PIX_YUV420P },
+    { AV_PIX_FMT_YUV422P,  SALCROP_PIX_YUV422P },
+    { AV_PIX_FMT_YUV444P,  SALCROP_PIX_YUV444P },
+    { AV_PIX_FMT_NV12,     SALCROP_PIX_NV12    },
+    { AV_PIX_FMT_GRAY8,    SALCROP_PIX_GRAY8   },
+    { AV_PIX_FMT_RGB24,    SALCROP_PIX_RGB24   },
+    { AV_PIX_FMT_BGR24,    SALCROP_PIX_BGR24   },
+    { AV_PIX_FMT_RGBA,     SALCROP_PIX_RGBA    },
+    { AV_PIX_FMT_BGRA,     SALCROP_PIX_BGRA    },
+};
+
+/* Same order as format_map; anything else is converted by the graph. */
+static const enum AVPixelFormat pix_fmts[] = {
+    AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV422P,
+    AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12,     AV_PIX_FMT_GRAY8,
+    AV_PIX_FMT_RGB24,   AV_PIX_FMT_BGR24,    AV_PIX_FMT_RGBA,
+    AV_PIX_FMT_BGRA,    AV_PIX_FMT_NONE
+};
+
+static double link_fps(AVFilterLink *inlink)
+{
+    FilterLink *l = ff_filter_link(inlink);
+
+    if (l->frame_rate.num > 0 && l->frame_rate.den > 0)
+        return av_q2d(l->frame_rate);
+    /* A time base of 1/25 or 1/30000 says nothing certain, but 1/fps time
+     * bases are common enough to be a better guess than a constant. */
+    if (inlink->time_base.num > 0 && av_q2d(av_inv_q(inlink->time_base)) <= 240)
+        return av_q2d(av_inv_q(inlink->time_base));
+    return 25.0;
+}
+
+static int config_input(AVFilterLink *inlink)
+{
+    AVFilterContext *ctx = inlink->dst;
+    SalcropContext *s = ctx->priv;
+    const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(inlink->format);
+    SalcropOptions o;
+    int i;
+
+    s->core_format = SALCROP_PIX_NB;
+    for (i = 0; i < FF_ARRAY_ELEMS(format_map); i++)
+        if (format_map[i].av == inlink->format)
+            s->core_format = format_map[i].core;
+    av_assert0(s->core_format != SALCROP_PIX_NB);
+    s->full_range_format = inlink->format == AV_PIX_FMT_YUVJ420P;
+
+    s->in_w = inlink->w;
+    s->in_h = inlink->h;
+    s->hsub = desc->log2_chroma_w;
+    s->vsub = desc->log2_chroma_h;
+    av_image_fill_max_pixsteps(s->max_step, NULL, desc);
+    s->fps  = link_fps(inlink);
+
+    salcrop_options_init(&o);
+    o.width  = inlink->w;
+    o.height = inlink->h;
+    o.fps    = s->fps;
+    o.ratio  = s->ratio;
+    o.model  = s->model;
+    o.device = s->device;
+    o.mode   = s->mode;
+    o.pad    = s->pad;
+    /* Negative numbers mean "the core's default": it owns the measured values. */
+    if (s->stride >= 0)
+        o.stride = s->stride;
+    if (s->lookahead >= 0)
+        o.lookahead = s->lookahead;
+    if (s->scene_threshold >= 0)
+        o.scene_threshold = s->scene_threshold;
+    if (s->smoothing >= 0)
+        o.smoothing = s->smoothing;
+    o.threads   = s->threads;
+    /* Chroma planes can only be offset by whole chroma samples. */
+    o.even      = s->hsub || s->vsub;
+    o.keep_maps = s->debug;
+
+    salcrop_destroy(s->engine);
+    s->engine = salcrop_create(&o);
+    if (!s->engine) {
+        av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+        return AVERROR(EINVAL);
+    }
+    salcrop_output_size(s->engine, &s->out_w, &s->out_h);
+    av_log(ctx, AV_LOG_INFO, "%s\n", salcrop_describe(s->engine));
+    if (s->debug)
+        av_log(ctx, AV_LOG_INFO, "debug view: full %dx%d frames with the saliency map and window drawn\n",
+               s->in_w, s->in_h);
+    return 0;
+}
+
+static int config_output(AVFilterLink *outlink)
+{
+    AVFilterContext *ctx = outlink->src;
+    SalcropContext *s = ctx->priv;
+    AVFilterLink *inlink = ctx->inputs[0];
+
+    outlink->w = s->debug ? s->in_w : s->out_w;
+    outlink->h = s->debug ? s->in_h : s->out_h;
+    outlink->sample_aspect_ratio = inlink->sample_aspect_ratio;
+    return 0;
+}
+
+static void frame_to_image(const SalcropContext *s, const AVFrame *frame, SalcropImage *img)
+{
+    int i;
+
+    memset(img, 0, sizeof(*img));
+    img->format = s->core_format;
+    img->width  = frame->width;
+    img->height = frame->height;
+    for (i = 0; i < 4; i++) {
+        img->data[i]     = frame->data[i];
+        img->linesize[i] = frame->linesize[i];
+    }
+    img->full_range = s->full_range_format || frame->color_range == AVCOL_RANGE_JPEG;
+    img->colorspace = frame->colorspace == AVCOL_SPC_BT709;
+}
+
+static int push_frame(AVFilterContext *ctx, AVFrame *frame)
+{
+    SalcropContext *s = ctx->priv;
+    AVFilterLink *inlink = ctx->inputs[0];
+    SalcropImage img;
+    double t;
+    int ret;
+
+    /* The core plans one geometry per stream; a new size needs a new
+     * filter graph (the ffmpeg CLI builds one on its own). */
+    if (frame->width != s->in_w || frame->height != s->in_h) {
+        av_log(ctx, AV_LOG_ERROR, "frame size changed from %dx%d to %dx%d mid-stream; "
+               "salcrop needs a new filter graph for a new size\n",
+               s->in_w, s->in_h, frame->width, frame->height);
+        av_frame_free(&frame);
+        return AVERROR(EINVAL);
+    }
+
+    t = frame->pts != AV_NOPTS_VALUE ? frame->pts * av_q2d(inlink->time_base)
+                                     : s->nb_pushed / s->fps;
+    frame_to_image(s, frame, &img);
+    if (salcrop_push(s->engine, &img, t) < 0) {
+        av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+        av_frame_free(&frame);
+        return AVERROR_EXTERNAL;
+    }
+    ret = av_fifo_write(s->frames, &frame, 1);
+    if (ret < 0) {
+        av_frame_free(&frame);
+        return ret;
+    }
+    s->nb_pushed++;
+    return 0;
+}
+
+static int crop_in_place(AVFilterContext *ctx, AVFrame *frame, const SalcropDecision *d)
+{
+    SalcropContext *s = ctx->priv;
+    int i;
+
+    if (d->w != s->out_w || d->h != s->out_h ||
+        d->x < 0 || d->y < 0 || d->x + d->w > s->in_w || d->y + d->h > s->in_h ||
+        (d->x & ((1 << s->hsub) - 1)) || (d->y & ((1 << s->vsub) - 1))) {
+        av_log(ctx, AV_LOG_ERROR, "frame %"PRId64": the core returned window %dx%d+%d+%d, "
+               "which is not a %dx%d window inside %dx%d on the chroma grid\n",
+               d->frame, d->w, d->h, d->x, d->y, s->out_w, s->out_h, s->in_w, s->in_h);
+        return AVERROR_BUG;
+    }
+
+    frame->width  = d->w;
+    frame->height = d->h;
+    frame->data[0] += d->y * frame->linesize[0] + d->x * s->max_step[0];
+    for (i = 1; i < 3; i++)
+        if (frame->data[i])
+            frame->data[i] += (d->y >> s->vsub) * frame->linesize[i] +
+                              ((d->x * s->max_step[i]) >> s->hsub);
+    if (frame->data[3])
+        frame->data[3] += d->y * frame->linesize[3] + d->x * s->max_step[3];
+    return 0;
+}
+
+/* Turns the oldest buffered frame into an output frame according to d. */
+static int emit_frame(AVFilterContext *ctx, const SalcropDecision *d)
+{
+    SalcropContext *s = ctx->priv;
+    AVFilterLink *outlink = ctx->outputs[0];
+    AVFrame *frame, *out;
+    SalcropImage img;
+    int ret;
+
+    if (av_fifo_read(s->frames, &frame, 1) < 0 || d->frame != s->nb_emitted) {
+        av_log(ctx, AV_LOG_ERROR, "decision for frame %"PRId64" does not match the next buffered "
+               "frame %"PRId64"\n", d->frame, s->nb_emitted);
+        return AVERROR_BUG;
+    }
+    s->nb_emitted++;
+
+    if (s->debug) {
+        ret = av_frame_make_writable(frame);
+        if (ret >= 0 && salcrop_draw_debug(s->engine, d, frame->data, frame->linesize,
+                                           s->core_format) < 0) {
+            av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+            ret = AVERROR_EXTERNAL;
+        }
+        if (ret < 0) {
+            av_frame_free(&frame);
+            return ret;
+        }
+        return ff_filter_frame(outlink, frame);
+    }
+
+    if (d->padded) {
+        out = ff_get_video_buffer(outlink, s->out_w, s->out_h);
+        if (!out) {
+            av_frame_free(&frame);
+            return AVERROR(ENOMEM);
+        }
+        av_frame_copy_props(out, frame);
+        frame_to_image(s, frame, &img);
+        ret = salcrop_render_padded(s->engine, d, &img, out->data, out->linesize);
+        av_frame_free(&frame);
+        if (ret < 0) {
+            av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+            av_frame_free(&out);
+            return AVERROR_EXTERNAL;
+        }
+        return ff_filter_frame(outlink, out);
+    }
+
+    ret = crop_in_place(ctx, frame, d);
+    if (ret < 0) {
+        av_frame_free(&frame);
+        return ret;
+    }
+    return ff_filter_frame(outlink, frame);
+}
+
+/* Emits every frame whose decision is ready; returns how many or an error. */
+static int emit_ready(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+    SalcropDecision d;
+    int ret, nb = 0;
+
+    while ((ret = salcrop_pop(s->engine, &d)) == 1) {
+        ret = emit_frame(ctx, &d);
+        if (ret < 0)
+            return ret;
+        nb++;
+    }
+    if (ret < 0) {
+        av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+        return AVERROR_EXTERNAL;
+    }
+    return nb;
+}
+
+static int write_path(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+    const char *json;
+    FILE *f;
+    int ok;
+
+    if (!s->path || !*s->path || !s->engine || s->path_written)
+        return 0;
+    s->path_written = 1;
+    json = salcrop_path_json(s->engine);
+    f = avpriv_fopen_utf8(s->path, "w");
+    if (!f) {
+        av_log(ctx, AV_LOG_ERROR, "cannot write the crop path to '%s'\n", s->path);
+        return AVERROR(errno);
+    }
+    ok = fputs(json, f) >= 0 && fputc('\n', f) != EOF;
+    ok = !fclose(f) && ok;
+    if (!ok) {
+        av_log(ctx, AV_LOG_ERROR, "error writing the crop path to '%s'\n", s->path);
+        return AVERROR(EIO);
+    }
+    av_log(ctx, AV_LOG_VERBOSE, "crop path of %"PRId64" frames written to '%s'\n",
+           s->nb_emitted, s->path);
+    return 0;
+}
+
+static int activate(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+    AVFilterLink *inlink = ctx->inputs[0];
+    AVFilterLink *outlink = ctx->outputs[0];
+    AVFrame *frame;
+    int64_t pts;
+    int ret, status;
+
+    FF_FILTER_FORWARD_STATUS_BACK(outlink, inlink);
+
+    ret = ff_inlink_consume_frame(inlink, &frame);
+    if (ret < 0)
+        return ret;
+    if (ret > 0) {
+        ret = push_frame(ctx, frame);
+        if (ret < 0)
+            return ret;
+        ret = emit_ready(ctx);
+        if (ret < 0)
+            return ret;
+        /* One frame per call keeps the graph scheduling fair; come back for
+         * the rest. */
+        if (ff_inlink_queued_frames(inlink))
+            ff_filter_set_ready(ctx, 100);
+        else if (!ret)
+            FF_FILTER_FORWARD_WANTED(outlink, inlink);
+        return 0;
+    }
+
+    if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
+        if (status == AVERROR_EOF) {
+            if (salcrop_flush(s->engine) < 0) {
+                av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+                return AVERROR_EXTERNAL;
+            }
+            ret = emit_ready(ctx);
+            if (ret < 0)
+                return ret;
+            if (av_fifo_can_read(s->frames)) {
+                av_log(ctx, AV_LOG_ERROR, "%zu frames got no decision at the end of the stream\n",
+                       av_fifo_can_read(s->frames));
+                return AVERROR_BUG;
+            }
+            ret = write_path(ctx);
+            if (ret < 0)
+                return ret;
+        }
+        ff_outlink_set_status(outlink, status, pts);
+        return 0;
+    }
+
+    FF_FILTER_FORWARD_WANTED(outlink, inlink);
+    return FFERROR_NOT_READY;
+}
+
+static av_cold int init(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+
+    s->frames = av_fifo_alloc2(64, sizeof(AVFrame *), AV_FIFO_FLAG_AUTO_GROW);
+    return s->frames ? 0 : AVERROR(ENOMEM);
+}
+
+static av_cold void uninit(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+    AVFrame *frame;
+
+    /* A run stopped early (e.g. -frames:v) never sees EOF here: still keep
+     * the path of what came out. */
+    write_path(ctx);
+    if (s->frames) {
+        while (av_fifo_read(s->frames, &frame, 1) >= 0)
+            av_frame_free(&frame);
+        av_fifo_freep2(&s->frames);
+    }
+    salcrop_destroy(s->engine);
+    s->engine = NULL;
+}
+
+#define OFFSET(x) offsetof(SalcropContext, x)
+#define FLAGS AV_OPT_FLAG_FILTERING_PARAM|AV_OPT_FLAG_VIDEO_PARAM
+
+/* Ranges are deliberately wide: the core validates every value and names
+ * the allowed range, the same way for FFmpeg and for Python. */
+static const AVOption salcrop_options[] = {
+    { "ratio",           "target aspect ratio: W/H, W:H or a decimal, e.g. 9/16, 4/5, 1, 0.5625",
+      OFFSET(ratio),           AV_OPT_TYPE_STRING, { .str = "9/16" },  0, 0, FLAGS },
+    { "model",           "saliency model (.onnx); empty for the bundled model",
+      OFFSET(model),           AV_OPT_TYPE_STRING, { .str = "" },      0, 0, FLAGS },
+    { "device",          "inference device: auto, cpu or cuda",
+      OFFSET(device),          AV_OPT_TYPE_STRING, { .str = "auto" },  0, 0, FLAGS },
+    { "mode",            "camera mode per shot: auto, stationary, pan or track",
+      OFFSET(mode),            AV_OPT_TYPE_STRING, { .str = "auto" },  0, 0, FLAGS },
+    { "stride",          "run the model on every n-th frame and interpolate between (-1 = core default)",
+      OFFSET(stride),          AV_OPT_TYPE_INT,    { .i64 = -1 },      -1, INT_MAX, FLAGS },
+    { "lookahead",       "seconds of future the camera planner may see (-1 = core default)",
+      OFFSET(lookahead),       AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -1, DBL_MAX, FLAGS },
+    { "scene_threshold", "shot cut sensitivity, higher finds fewer cuts, 0 disables (-1 = core default)",
+      OFFSET(scene_threshold), AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -1, DBL_MAX, FLAGS },
+    { "smoothing",       "camera smoothing from 0 to 1, higher is calmer (-1 = core default)",
+      OFFSET(smoothing),       AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -1, DBL_MAX, FLAGS },
+    { "pad",             "when the subject cannot fit the window: none, blur or black",
+      OFFSET(pad),             AV_OPT_TYPE_STRING, { .str = "none" },  0, 0, FLAGS },
+    { "threads",         "CPU inference threads (0 = ONNX Runtime default)",
+      OFFSET(threads),         AV_OPT_TYPE_INT,    { .i64 = 0 },       0, INT_MAX, FLAGS },
+    { "path",            "write the crop path as JSON to this file",
+      OFFSET(path),            AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
+    { "debug",           "output full frames with the saliency map and the window drawn",
+      OFFSET(debug),           AV_OPT_TYPE_BOOL,   { .i64 = 0 },       0, 1, FLAGS },
+    { NULL }
+};
+
+AVFILTER_DEFINE_CLASS(salcrop);
+
+static const AVFilterPad salcrop_inputs[] = {
+    {
+        .name         = "default",
+        .type         = AVMEDIA_TYPE_VIDEO,
+        .config_props = config_input,
+    },
+};
+
+static const AVFilterPad salcrop_outputs[] = {
+    {
+        .name         = "default",
+        .type         = AVMEDIA_TYPE_VIDEO,
+        .config_props = config_output,
+    },
+};
+
+const AVFilter ff_vf_salcrop = {
+    .name          = "salcrop",
+    .description   = NULL_IF_CONFIG_SMALL("Reframe video to an aspect ratio, following predicted saliency."),
+    .priv_size     = sizeof(SalcropContext),
+    .priv_class    = &salcrop_class,
+    .init          = init,
+    .uninit        = uninit,
+    .activate      = activate,
+    FILTER_INPUTS(salcrop_inputs),
+    FILTER_OUTPUTS(salcrop_outputs),
+    FILTER_PIXFMTS_ARRAY(pix_fmts),
+};
