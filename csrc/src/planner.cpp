@@ -340,7 +340,7 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
                 target[t] = h;
             }
             // Least squares: |x - target|^2 + l1 |dx|^2 + l2 |d2x|^2, continuing from the carry.
-            const double tau = (0.15 + 1.0 * p.smoothing) * p.fps;  // time constant in frames
+            const double tau = (0.05 + 0.4 * p.smoothing) * p.fps;  // time constant in frames
             const double l1 = 0.5 * tau * tau, l2 = tau * tau * tau * tau;
             Banded sys(n);
             auto fixed = [&](long idx) { return idx == -1 ? carry.x : carry.x - carry.v; };
