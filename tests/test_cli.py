@@ -13,15 +13,12 @@ import pytest
 
 from salcrop_filter import CropPath
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def videos(request: pytest.FixtureRequest) -> Path:
-    try:
-        return Path(request.getfixturevalue("shared_videos"))
-    except pytest.FixtureLookupError:
-        return REPO.parent / "shared" / "videos"
+def videos(shared_videos: Path) -> Path:
+    """The real clips (tests/conftest.py)."""
+    return shared_videos
 
 
 def salcrop(*args: object) -> subprocess.CompletedProcess[str]:

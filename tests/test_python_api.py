@@ -16,24 +16,13 @@ import pytest
 import salcrop_filter
 from salcrop_filter import CropPath, CropPathError, OptionError, Reframer, ReframeError, reframe, scenes
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def videos(request: pytest.FixtureRequest) -> Path:
-    """tests/conftest.py's shared_videos when it exists, else ../shared/videos from the repository root."""
-    try:
-        return Path(request.getfixturevalue("shared_videos"))
-    except pytest.FixtureLookupError:
-        return REPO.parent / "shared" / "videos"
+def videos(shared_videos: Path) -> Path:
+    """The real clips (tests/conftest.py)."""
+    return shared_videos
 
-
-@pytest.fixture(scope="session")
-def ffmpeg_bin(request: pytest.FixtureRequest) -> Path:
-    try:
-        return Path(request.getfixturevalue("ffmpeg"))
-    except pytest.FixtureLookupError:
-        return REPO / "build" / "bin" / "ffmpeg"
 
 
 def decode(path: Path) -> tuple[list[np.ndarray], list[float]]:
@@ -176,12 +165,12 @@ def test_reframe_rotated_input_is_upright(videos: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("clip, count", [("bikes.mp4", 250), ("issue-134-rotate.mp4", 240)])
-def test_path_equals_ffmpeg_filter(videos: Path, ffmpeg_bin: Path, tmp_path: Path, clip: str, count: int) -> None:
+def test_path_equals_ffmpeg_filter(videos: Path, ffmpeg: Path, tmp_path: Path, clip: str, count: int) -> None:
     # Same clip, same options: the same crop path from both front ends (the rotated clip checks that
     # Python's upright frames are ffmpeg's autorotated ones, pixel for pixel).
     src = videos / clip
     ours = reframe(src, tmp_path / "py.mp4", "9:16", smoothing=0.6)
-    subprocess.run([str(ffmpeg_bin), "-nostdin", "-v", "error", "-i", str(src),
+    subprocess.run([str(ffmpeg), "-nostdin", "-v", "error", "-i", str(src),
                     "-vf", f"salcrop=ratio=9/16:smoothing=0.6:path={tmp_path / 'ff.json'}", "-f", "null", "-"],
                    check=True, timeout=600)
     theirs = CropPath.load(tmp_path / "ff.json")

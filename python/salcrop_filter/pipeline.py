@@ -390,7 +390,7 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
             pending: deque[tuple[Picture, int | None]] = deque()
             done = 0
 
-            def emit(pic: Picture, pts: int | None, frame: av.VideoFrame) -> None:
+            def emit(pts: int | None, frame: av.VideoFrame) -> None:
                 nonlocal done
                 out.write(frame, pts)
                 done += 1
@@ -405,7 +405,7 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                     result = _render(engine, pic, d, out_size)
                     if prev is not None:
                         prev.write(engine, d, pic, result, pts)
-                    emit(pic, pts, result)
+                    emit(pts, result)
 
             for frame in _decode(inp, vin, out):
                 pic = Picture(frame)
@@ -418,7 +418,7 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                     if done >= len(path_in.frames):
                         raise CropPathError(f"the path has {len(path_in.frames)} frames, {src} has more")
                     f = path_in.frames[done]
-                    emit(pic, pts, _fit(pic.crop(f.x, f.y, f.w, f.h), *out_size))
+                    emit(pts, _fit(pic.crop(f.x, f.y, f.w, f.h), *out_size))
                     continue
                 t = float(pts * vin.time_base) if pts is not None else (done + len(pending)) / float(probe.fps)
                 pic.push_to(engine, t)
