@@ -53,8 +53,10 @@ config_flags=(
 )
 
 x264_version=$(pkg-config --modversion x264 2>/dev/null || echo none)
+# libavfilter records the core's SONAME: a new one needs a relink, nothing more.
+core_soname=$(readelf -d "$build/lib/libsalcrop.so" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 key=$( {
-    echo "ffmpeg $deb_version $orig_sha256 x264 $x264_version"
+    echo "ffmpeg $deb_version $orig_sha256 x264 $x264_version core ${core_soname:-none}"
     printf '%s\n' "${config_flags[@]}"
     sha256sum "$here/vf_salcrop.c" "$include_dir/salcrop/salcrop.h" "$here/build_ffmpeg.sh" | cut -d' ' -f1
 } | sha256sum | cut -c1-16)
@@ -150,6 +152,8 @@ if [[ ! -f config.mak || "$(cat .configure-cmd 2>/dev/null)" != "${configure_cmd
 fi
 grep -q 'CONFIG_SALCROP_FILTER 1' config_components.h || { log "error: configure did not enable the salcrop filter"; exit 1; }
 
+# make cannot see that libsalcrop.so changed: relink what links it (seconds).
+rm -f libavfilter/libavfilter.so* ffmpeg ffmpeg_g ffprobe ffprobe_g
 log "compiling with -j$jobs"
 make -j"$jobs" > make.log 2>&1 || { grep -B2 -A8 -m3 'error' make.log >&2 || tail -30 make.log >&2; log "error: make failed (see $obj/make.log)"; exit 1; }
 rm -rf stage "$prefix" "$prefix.partial"
