@@ -1,0 +1,115 @@
+/*
+ * The C ABI from C: option errors name the option, a synthetic clip (a bright square moving right over a
+ * dark background, a hard cut half-way) gives one decision per frame, in order, inside the frame, with a
+ * new shot at the cut, and a crop path JSON. Exit 77 (skipped) when no model is installed yet.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "salcrop/salcrop.h"
+
+#define W 320
+#define H 180
+#define N 60
+#define CUT 30
+
+static int failures;
+
+#define CHECK(cond) do { if (!(cond)) { fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); failures++; } } while (0)
+
+static void expect_refused(const char *name, SalcropOptions o)
+{
+    SalcropEngine *e = salcrop_create(&o);
+    CHECK(e == NULL);
+    if (e)
+        salcrop_destroy(e);
+    else if (!strstr(salcrop_last_error(), name))
+        fprintf(stderr, "error for %s does not name it: %s\n", name, salcrop_last_error()), failures++;
+}
+
+static void make_frame(unsigned char *y, unsigned char *u, unsigned char *v, int i)
+{
+    int bg = i < CUT ? 40 : 90, sx = 10 + i * 4, x, yy;
+    memset(y, bg, W * H);
+    memset(u, i < CUT ? 100 : 160, W * H / 4);
+    memset(v, 128, W * H / 4);
+    for (yy = 60; yy < 120; yy++)
+        for (x = sx; x < sx + 40 && x < W; x++)
+            y[yy * W + x] = 235;
+}
+
+int main(void)
+{
+    static unsigned char y[W * H], u[W * H / 4], v[W * H / 4];
+    SalcropOptions o;
+    SalcropEngine *e;
+    SalcropDecision d;
+    int i, popped = 0, r, ow, oh, last_shot = 0;
+
+    salcrop_options_init(&o);
+    o.width = W;
+    o.height = H;
+    o.fps = 25;
+    o.even = 1;
+
+    { SalcropOptions b = o; b.ratio = "0"; expect_refused("ratio", b); }
+    { SalcropOptions b = o; b.ratio = "1/1000"; expect_refused("ratio", b); }
+    { SalcropOptions b = o; b.stride = 31; expect_refused("stride", b); }
+    { SalcropOptions b = o; b.lookahead = 0; expect_refused("lookahead", b); }
+    { SalcropOptions b = o; b.device = "tpu"; expect_refused("device", b); }
+    { SalcropOptions b = o; b.mode = "zoom"; expect_refused("mode", b); }
+    { SalcropOptions b = o; b.pad = "white"; expect_refused("pad", b); }
+    { SalcropOptions b = o; b.abi_version = 0; expect_refused("abi_version", b); }
+    { SalcropOptions b = o; b.model = "/nonexistent/model.onnx"; expect_refused("/nonexistent/model.onnx", b); }
+
+    e = salcrop_create(&o);
+    if (!e) {
+        if (strstr(salcrop_last_error(), "does not exist")) {
+            fprintf(stderr, "skipped: %s\n", salcrop_last_error());
+            return failures ? 1 : 77;
+        }
+        fprintf(stderr, "salcrop_create: %s\n", salcrop_last_error());
+        return 1;
+    }
+    printf("%s\n", salcrop_describe(e));
+    salcrop_output_size(e, &ow, &oh);
+    CHECK(oh == H && ow == 102);
+
+    for (i = 0; i <= N; i++) {
+        if (i < N) {
+            SalcropImage img = {SALCROP_PIX_YUV420P, W, H, {y, u, v, NULL}, {W, W / 2, W / 2, 0}, 0, 0};
+            make_frame(y, u, v, i);
+            CHECK(salcrop_push(e, &img, i / 25.0) == 0);
+            CHECK(i + 1 - popped <= salcrop_max_delay(e) + 1);
+        } else {
+            CHECK(salcrop_flush(e) == 0);
+        }
+        while ((r = salcrop_pop(e, &d)) == 1) {
+            CHECK(d.frame == popped);
+            CHECK(d.x >= 0 && d.y >= 0 && d.x + d.w <= W && d.y + d.h <= H);
+            CHECK(d.w == ow && d.h == oh && d.x % 2 == 0);
+            if (d.frame == CUT)
+                CHECK(d.shot == last_shot + 1);
+            else if (d.frame > 0)
+                CHECK(d.shot == last_shot);
+            last_shot = d.shot;
+            popped++;
+        }
+        CHECK(r == 0);
+    }
+    CHECK(popped == N);
+    {
+        SalcropImage bad = {SALCROP_PIX_YUV420P, W + 2, H, {y, u, v, NULL}, {W, W / 2, W / 2, 0}, 0, 0};
+        CHECK(salcrop_push(e, &bad, 0) < 0);
+    }
+    {
+        const char *json = salcrop_path_json(e);
+        CHECK(json && strncmp(json, "{\"version\":1,\"source\":{\"width\":320,\"height\":180,\"fps\":25}", 55) == 0);
+        CHECK(json && strstr(json, "\"ratio\":\"9:16\""));
+    }
+    salcrop_destroy(e);
+    if (failures)
+        fprintf(stderr, "%d failure(s)\n", failures);
+    return failures ? 1 : 0;
+}
