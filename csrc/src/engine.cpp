@@ -61,8 +61,13 @@ void Engine::push(const SalcropImage &img, double t)
     if (flushed_)
         throw std::runtime_error("push after flush: the stream has ended");
     check_image(img, opt_.width, opt_.height);
-    Pending p{pushed_++, t, std::vector<float>(model_->frame_floats())};
-    pre_->model_input(img, p.input.data());
+    // Pending inputs wait for the detector as bytes (a quarter of the floats; the rounding, under half a
+    // grey level, is below what the network sees in 8-bit video anyway).
+    Pending p{pushed_++, t, std::vector<uint8_t>(model_->frame_floats())};
+    scratch_.resize(model_->frame_floats());
+    pre_->model_input(img, scratch_.data());
+    for (size_t k = 0; k < scratch_.size(); k++)
+        p.input[k] = uint8_t(std::lround(scratch_[k] * 255.0f));
     Thumbnail th = pre_->thumbnail(img);
     pending_.push_back(std::move(p));
     for (const auto &v : detector_.push(th))
@@ -107,12 +112,15 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
     last_input_ = std::move(p.input);
 }
 
-void Engine::sample(int64_t index, const std::vector<float> &input, bool first)
+void Engine::sample(int64_t index, const std::vector<uint8_t> &bytes, bool first)
 {
+    std::vector<float> input(bytes.size());
+    for (size_t k = 0; k < bytes.size(); k++)
+        input[k] = bytes[k] * (1.0f / 255.0f);
     const std::vector<float> &prev = first ? input : prev_input_;
     model_->run(input.data(), prev.data(), state_.data(), 1, map_buf_.data(), state_next_.data());
     std::swap(state_, state_next_);
-    prev_input_ = input;
+    prev_input_ = std::move(input);
 
     std::vector<float> profile(bins_);
     map_to_profile(geo_, map_buf_.data(), model_->map_height(), model_->map_width(), profile.data());

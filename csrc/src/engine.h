@@ -2,11 +2,14 @@
 //
 // Per push: a thumbnail feeds the shot detector; the network runs every `stride` frames of a shot (always on
 // a shot's first frame, whose temporal state and prev_frame start fresh) and on its last frame, with the maps
-// of the frames in between interpolated linearly. Only small per-frame summaries are buffered:
-//   per buffered frame: the saliency profile along the moving axis (map_w or map_h floats, 128 B for a
-//   32-wide map) + bookkeeping (~48 B); with keep_maps also the full map (map_h*map_w floats, 2304 B at 18x32).
-// Besides that, a constant amount: the detector's few model inputs awaiting a verdict (ShotDetector::kWindow+1
-// frames of 3*H*W floats at the model size), the previous sampled input, the temporal state.
+// of the frames in between interpolated linearly. Only small per-frame summaries are buffered for planning:
+//   per undecided frame: the saliency profile along the moving axis (map_w or map_h floats: 128 B for the
+//   32-wide map of a 256x144 model) + bookkeeping (~64 B); with keep_maps also the full map (map_h*map_w
+//   floats, 2304 B at 18x32) until the decision is popped.
+// Frames wait for the shot detector's verdict as model inputs in bytes (3*H*W at the model size, 110 KB at
+// 256x144): normally ShotDetector::kWindow+1 of them, at most lag()+1 while a fade through black is open
+// (2 s: 60 frames, 6.6 MB at 30 fps). Besides that, a constant amount: the previous sampled input and the
+// temporal state.
 // Frames of a shot are planned when the shot ends (whole shots that fit the lookahead) or, for a longer shot,
 // in chunks: once `lookahead` seconds of it are known, plan them and commit the first half, carrying the
 // camera's position and velocity into the next chunk so the path never jumps.
@@ -72,11 +75,11 @@ private:
     struct Pending {
         int64_t index;
         double t;
-        std::vector<float> input;
+        std::vector<uint8_t> input;  // model input, 0..255
     };
 
     void on_verdict(const ShotDetector::Verdict &v);
-    void sample(int64_t index, const std::vector<float> &input, bool first);
+    void sample(int64_t index, const std::vector<uint8_t> &input, bool first);
     void finish_shot();
     void plan_known(bool whole_shot);
     void commit(const ChunkPlan &plan, size_t count);
@@ -99,7 +102,8 @@ private:
     int64_t shot_start_ = 0;
     Carry carry_;
     // Temporal model state of the current shot.
-    std::vector<float> state_, state_next_, prev_input_, last_input_, map_buf_;
+    std::vector<float> state_, state_next_, prev_input_, map_buf_, scratch_;
+    std::vector<uint8_t> last_input_;
     int64_t last_sample_ = -1;
     bool last_input_sampled_ = false;
     std::vector<float> last_profile_, last_map_;
