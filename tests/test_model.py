@@ -1,0 +1,133 @@
+"""The shipped saliency model: accuracy against real fixations, ONNX export fidelity, contract metadata, size."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+
+from salcrop_filter import datasets  # noqa: E402
+from salcrop_filter.evaluate_saliency import OnnxSaliency, evaluate_images, fit_centre_sigma  # noqa: E402
+from salcrop_filter.export import export_onnx, parity  # noqa: E402
+from salcrop_filter.model import load_checkpoint  # noqa: E402
+from salcrop_filter.saliency_metrics import all_metrics, auc_judd, cc  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+MODEL = REPO / "models" / "salcrop.onnx"
+CHECKPOINT = REPO / "models" / "salcrop.pt"
+SHARED = REPO.parent / "shared"
+CONTRACT_KEYS = ("salcrop_model_version", "input_height", "input_width", "layout", "normalization",
+                 "state_channels", "map_height", "map_width", "training_data_sha256", "trained")
+
+
+def _clip(name: str, count: int) -> np.ndarray:
+    """The first ``count`` frames of a real clip as uint8 RGB [T,H,W,3]."""
+    av = pytest.importorskip("av")
+    frames = []
+    with av.open(str(SHARED / "videos" / name)) as c:
+        for f in c.decode(video=0):
+            frames.append(f.to_ndarray(format="rgb24"))
+            if len(frames) == count:
+                break
+    return np.stack(frames)
+
+
+def _model_input(frames: np.ndarray, height: int, width: int) -> np.ndarray:
+    t = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255
+    return torch.nn.functional.interpolate(t, size=(height, width), mode="bilinear", antialias=True,
+                                           align_corners=False).numpy()
+
+
+def test_shipped_model_beats_centre_bias_on_held_out_images():
+    if not (SHARED / "data" / "osie").is_dir():
+        pytest.skip("eye-tracking data not present")
+    model = OnnxSaliency(MODEL)
+    train, held = datasets.split(datasets.load_all(SHARED / "data"))
+    subset = held[::3]  # 57 of 170 images keeps this under a minute on 2 cores
+    res = evaluate_images(model, subset, fit_centre_sigma(train, count=60))
+    assert res["model"]["CC"] >= res["centre bias"]["CC"] + 0.15, res
+    assert res["model"]["NSS"] > res["centre bias"]["NSS"], res
+
+
+def test_training_never_saw_the_held_out_split():
+    split = (REPO / "models" / "split.json").read_text()
+    import json
+
+    assert json.loads(split)["held_out"] == datasets.held_out_keys()
+    assert sum(len(v) for v in datasets.held_out_keys().values()) == sum(datasets.HELD_OUT.values())
+
+
+def test_export_round_trips_on_real_frames(tmp_path):
+    path = export_onnx(tmp_path / "m.onnx", checkpoint=CHECKPOINT)
+    net, _ = load_checkpoint(CHECKPOINT)
+    cfg = net.config
+    frames = _model_input(_clip("bigbuckbunny.mp4", 4), cfg.input_height, cfg.input_width)
+    assert parity(path, net, frames) < 1e-5
+
+
+def test_export_other_input_size_follows_metadata(tmp_path):
+    path = export_onnx(tmp_path / "small.onnx", height=96, width=160, checkpoint=CHECKPOINT)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    meta = sess.get_modelmeta().custom_metadata_map
+    assert (meta["input_height"], meta["input_width"], meta["map_height"], meta["map_width"]) == ("96", "160", "12", "20")
+    c = int(meta["state_channels"])
+    x = np.random.default_rng(0).random((2, 3, 96, 160), dtype=np.float32)
+    sal, state = sess.run(None, {"frame": x, "prev_frame": x, "state": np.zeros((2, c, 12, 20), np.float32)})
+    assert sal.shape == (2, 1, 12, 20) and state.shape == (2, c, 12, 20)
+    np.testing.assert_allclose(sal.sum(axis=(1, 2, 3)), 1.0, atol=1e-4)
+
+
+def test_shipped_metadata_matches_tensors_and_checkpoint():
+    model = onnx.load(str(MODEL))
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert set(CONTRACT_KEYS) <= set(meta), set(CONTRACT_KEYS) - set(meta)
+    assert meta["salcrop_model_version"] == "1" and meta["layout"] == "NCHW" and meta["normalization"] == "rgb/255"
+    h, w = int(meta["input_height"]), int(meta["input_width"])
+    mh, mw, c = int(meta["map_height"]), int(meta["map_width"]), int(meta["state_channels"])
+    assert (mh, mw) == (h // 8, w // 8)
+
+    def dims(values):
+        return {v.name: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim] for v in values}
+
+    ins, outs = dims(model.graph.input), dims(model.graph.output)
+    assert ins == {"frame": ["N", 3, h, w], "prev_frame": ["N", 3, h, w], "state": ["N", c, mh, mw]}
+    assert outs == {"saliency": ["N", 1, mh, mw], "state_out": ["N", c, mh, mw]}
+    _, record = load_checkpoint(CHECKPOINT)
+    assert meta["training_data_sha256"] == record["training_data_sha256"]
+    assert meta["trained"] == record["trained"]
+
+
+def test_shipped_model_is_small():
+    assert MODEL.stat().st_size <= 20 * 1024 * 1024
+
+
+def test_metrics_rank_a_perfect_prediction_above_a_flat_one():
+    rng = np.random.default_rng(1)
+    pts = rng.random((40, 2)).astype(np.float32) * [64, 48]
+    dense, fix = datasets.dense_map(pts, 48, 64), datasets.fixation_map(pts, 48, 64)
+    good, flat = all_metrics(dense, dense, fix), all_metrics(np.ones_like(dense), dense, fix)
+    assert good["CC"] == pytest.approx(1.0) and good["KLD"] < 1e-6
+    assert abs(auc_judd(np.ones_like(dense), fix) - 0.5) < 0.05
+    assert good["NSS"] > flat["NSS"] + 1 and good["AUC-Judd"] > flat["AUC-Judd"] + 0.2
+    assert cc(dense[::-1], dense) < 0.9
+
+
+def test_saliency_model_predicts_normalised_maps_through_the_core():
+    pytest.importorskip("salcrop_filter._core")
+    from salcrop_filter.saliency import SaliencyModel
+
+    frames = _clip("chaplin.mp4", 6)
+    sm = SaliencyModel(str(MODEL), device="cpu")
+    maps = sm.predict(frames)
+    h, w = sm.map_size
+    assert maps.shape == (6, h, w) and maps.dtype == np.float32
+    assert (maps >= 0).all()
+    np.testing.assert_allclose(maps.sum(axis=(1, 2)), 1.0, atol=1e-3)
+    # The core's own resize may differ slightly from ours, but the maps must be the same model's.
+    ref = OnnxSaliency(MODEL).run(_model_input(frames, *sm.input_size))
+    assert min(cc(a, b) for a, b in zip(maps, ref)) > 0.9
