@@ -38,11 +38,6 @@ struct Decision {
     ShotMode mode = ShotMode::Stationary;
 };
 
-struct ShotRecord {
-    int64_t start = 0, end = 0;
-    ShotMode mode = ShotMode::Stationary;
-};
-
 class Engine {
 public:
     explicit Engine(const EngineOptions &o);
