@@ -109,6 +109,45 @@ int main(void)
         CHECK(json && strstr(json, "\"ratio\":\"9:16\""));
     }
     salcrop_destroy(e);
+
+    /* Odd frame size, every picture drawn by the core: the debug view and padded rendering, in place on
+     * the planes the filter would hand over (here under the sanitizers in the SALCROP_SANITIZE build). */
+    {
+        enum { OW2 = 321, OH2 = 181, CW = (OW2 + 1) / 2, CH = (OH2 + 1) / 2 };
+        static unsigned char py[OW2 * OH2], pu[CW * CH], pv[CW * CH], dy[OW2 * OH2], du[CW * CH], dv[CW * CH];
+        uint8_t *planes[4] = {py, pu, pv, NULL}, *dst[4] = {dy, du, dv, NULL};
+        int ls[4] = {OW2, CW, CW, 0}, outw, outh, drawn = 0;
+        SalcropOptions b = o;
+        b.width = OW2;
+        b.height = OH2;
+        b.keep_maps = 1;
+        b.pad = "blur";
+        e = salcrop_create(&b);
+        CHECK(e != NULL);
+        if (e) {
+            salcrop_output_size(e, &outw, &outh);
+            CHECK(outw % 2 == 0 && outh % 2 == 0 && outw <= OW2 && outh <= OH2);
+            for (i = 0; i <= 12; i++) {
+                SalcropImage img = {SALCROP_PIX_YUV420P, OW2, OH2, {py, pu, pv, NULL}, {OW2, CW, CW, 0}, 0, 0};
+                if (i < 12) {
+                    memset(py, 30 + i * 10, sizeof(py));
+                    memset(pu, 90, sizeof(pu));
+                    memset(pv, 160, sizeof(pv));
+                    CHECK(salcrop_push(e, &img, i / 25.0) == 0);
+                } else {
+                    CHECK(salcrop_flush(e) == 0);
+                }
+                while (salcrop_pop(e, &d) == 1) {
+                    int dls[4] = {outw, outw / 2, outw / 2, 0};
+                    CHECK(salcrop_render_padded(e, &d, &img, dst, dls) == 0);
+                    CHECK(salcrop_draw_debug(e, &d, planes, ls, SALCROP_PIX_YUV420P) == 0);
+                    drawn++;
+                }
+            }
+            CHECK(drawn == 12);
+            salcrop_destroy(e);
+        }
+    }
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
     return failures ? 1 : 0;
