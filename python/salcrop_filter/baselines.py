@@ -70,7 +70,7 @@ class FaceFollower:
     that is not a face.
     """
 
-    def __init__(self, min_face: int = 20) -> None:
+    def __init__(self, min_face: int = 20, downscale: int = 2) -> None:
         import cv2  # only this baseline needs OpenCV
 
         # OpenCV 5 dropped the Haar cascade classes; the 4.x wheels still ship them and their data.
@@ -83,20 +83,35 @@ class FaceFollower:
         if self._cascade.empty():
             raise RuntimeError(f"cannot load the Haar cascade {path}")
         self._min_face = min_face
+        # Detecting on a 2x smaller picture is 4x cheaper and, on 640x360 frames, finds the same faces.
+        self._downscale = max(1, downscale)
 
     def largest_face_centre(self, frame_rgb: np.ndarray) -> tuple[float, float] | None:
-        """Centre ``(x, y)`` of the largest face in an RGB frame, or None."""
-        gray = self._cv2.cvtColor(np.ascontiguousarray(frame_rgb), self._cv2.COLOR_RGB2GRAY)
-        faces = self._cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
-                                               minSize=(self._min_face, self._min_face))
+        """Centre ``(x, y)`` of the largest face in an RGB frame (full-frame pixels), or None."""
+        cv2 = self._cv2
+        gray = cv2.cvtColor(np.ascontiguousarray(frame_rgb), cv2.COLOR_RGB2GRAY)
+        k = self._downscale
+        if k > 1:
+            gray = cv2.resize(gray, (gray.shape[1] // k, gray.shape[0] // k), interpolation=cv2.INTER_AREA)
+        m = max(1, self._min_face // k)
+        faces = self._cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(m, m))
         if len(faces) == 0:
             return None
         x, y, w, h = max(faces, key=lambda f: int(f[2]) * int(f[3]))
-        return x + w / 2.0, y + h / 2.0
+        return (x + w / 2.0) * k, (y + h / 2.0) * k
 
     def face_centres(self, frames: Sequence[np.ndarray]) -> list[tuple[float, float] | None]:
         """Largest-face centre of every frame (None where no face is found)."""
-        return [self.largest_face_centre(f) for f in frames]
+        out: list[tuple[float, float] | None] = []
+        prev = None
+        for f in frames:
+            # A frame identical to the previous one (a still camera) has the same faces: skip the detector.
+            if prev is not None and np.array_equal(f, prev):
+                out.append(out[-1])
+            else:
+                out.append(self.largest_face_centre(f))
+            prev = f
+        return out
 
     @staticmethod
     def windows_from_centres(centres: Sequence[tuple[float, float] | None], width: int, height: int,
