@@ -270,7 +270,9 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
         double pan_score = -1;
         const double tn = n > 1 ? double(n - 1) : 1.0;
         if (carry.valid) {
-            if (carry.mode == ShotMode::Pan) {
+            // Continue the sweep only if it does not run into the frame's edge (a sudden stop); else track.
+            const double end = carry.x + carry.v * n;
+            if (carry.mode == ShotMode::Pan && end >= 0 && end <= range) {
                 auto x_of = [&](size_t t) { return clampd(carry.x + carry.v * (t + 1), 0, range); };
                 pan_score = path_score(x_of);
                 pan_a.x = carry.x + carry.v;
@@ -368,6 +370,8 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
                 double want = ds + (e >= 0 ? 1 : -1) * std::min(std::fabs(e), stop_speed(std::fabs(e), lim.amax));
                 double nv = clampd(want, v - lim.amax, v + lim.amax);
                 nv = clampd(nv, -lim.vmax, lim.vmax);
+                // Never faster than what can stop at the frame's edge with the same deceleration bound.
+                nv = clampd(nv, -stop_speed(x, lim.amax), stop_speed(range - x, lim.amax));
                 double nx = clampd(x + nv, 0, range);
                 v = nx - x;
                 x = nx;
