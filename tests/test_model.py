@@ -108,11 +108,14 @@ def test_shipped_model_is_small():
 
 def test_metrics_rank_a_perfect_prediction_above_a_flat_one():
     rng = np.random.default_rng(1)
-    pts = rng.random((40, 2)).astype(np.float32) * [64, 48]
+    # Fixations clustered on three "objects", like real gaze.
+    centres = np.array([[16, 12], [40, 30], [55, 10]])
+    pts = np.clip(centres[rng.integers(0, 3, 300)] + rng.normal(0, 3, (300, 2)), 0, [63.9, 47.9]).astype(np.float32)
     dense, fix = datasets.dense_map(pts, 48, 64), datasets.fixation_map(pts, 48, 64)
     good, flat = all_metrics(dense, dense, fix), all_metrics(np.ones_like(dense), dense, fix)
     assert good["CC"] == pytest.approx(1.0) and good["KLD"] < 1e-6
-    assert abs(auc_judd(np.ones_like(dense), fix) - 0.5) < 0.05
+    # A flat map ranks fixated pixels at random (ties broken by jitter): chance level.
+    assert abs(auc_judd(np.ones_like(dense), fix) - 0.5) < 0.06
     assert good["NSS"] > flat["NSS"] + 1 and good["AUC-Judd"] > flat["AUC-Judd"] + 0.2
     assert cc(dense[::-1], dense) < 0.9
 

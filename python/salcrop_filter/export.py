@@ -79,6 +79,15 @@ def export_onnx(path: str | pathlib.Path | None = None, *, height: int | None = 
                       output_names=["saliency", "state_out"], dynamic_axes=dyn, opset_version=opset or DEFAULT_OPSET,
                       dynamo=False, do_constant_folding=True)
     model = onnx.load(str(path))
+    # The tracer leaves generated names on some output dimensions (the softmax's reshape, the GRU's chunk); the
+    # contract's shapes are known, so state them exactly for the core's checks.
+    static = {"saliency": (1, cfg.map_height, cfg.map_width),
+              "state_out": (cfg.state_channels, cfg.map_height, cfg.map_width)}
+    for out in model.graph.output:
+        dims = out.type.tensor_type.shape.dim
+        dims[0].dim_param = "N"
+        for d, v in zip(dims[1:], static[out.name]):
+            d.dim_value = v
     del model.metadata_props[:]
     for k, v in metadata(cfg, record).items():
         model.metadata_props.add(key=k, value=v)
