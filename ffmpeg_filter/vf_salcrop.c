@@ -392,12 +392,9 @@ static int activate(AVFilterContext *ctx)
         ret = emit_ready(ctx);
         if (ret < 0)
             return ret;
-        /* One frame per call keeps the graph scheduling fair; come back for
-         * the rest. */
-        if (ff_inlink_queued_frames(inlink))
-            ff_filter_set_ready(ctx, 100);
-        else if (!ret)
-            FF_FILTER_FORWARD_WANTED(outlink, inlink);
+        /* One frame per call keeps the graph scheduling fair; come back
+         * for more input, the EOF or a request. */
+        ff_filter_set_ready(ctx, 100);
         return 0;
     }
 
