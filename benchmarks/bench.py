@@ -96,14 +96,16 @@ def probe_size(ffmpeg: Path, path: Path) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def filter_default_stride(ffmpeg: Path) -> int:
-    """The salcrop filter's default stride, as ``ffmpeg -h filter=salcrop`` prints it."""
-    out = subprocess.run([str(ffmpeg), "-hide_banner", "-h", "filter=salcrop"],
-                         capture_output=True, text=True, check=True).stdout
-    m = re.search(r"^\s*stride\s.*\(default (\d+)\)", out, re.M)
-    if not m:
-        raise RuntimeError("cannot find the stride option's default in `ffmpeg -h filter=salcrop`")
-    return int(m.group(1))
+def salcrop_describe(ffmpeg: Path, clip: Path, tmp: Path) -> tuple[str, tuple[int, int]]:
+    """The filter's own description line (provider, model, stride, ...) and its output size, from a 5-frame run."""
+    out = tmp / "probe.mp4"
+    cmd = [str(ffmpeg), "-nostdin", "-hide_banner", "-loglevel", "info", "-y", "-i", str(clip), "-frames:v", "5",
+           "-vf", "salcrop=ratio=9/16", "-c:v", "libx264", "-preset", "veryfast", "-an", "-f", "mp4", str(out)]
+    log = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    line = next((ln for ln in log.splitlines() if "salcrop" in ln and " stride " in ln), "")
+    if not line:
+        raise RuntimeError("the salcrop filter did not log its description (stride) at info level")
+    return line.split("] ", 1)[-1].strip(), probe_size(ffmpeg, out)
 
 
 def ab_compare(ffmpeg: Path, clip: Path, vf_a: str, vf_b: str, repeats: int, tmp: Path,
@@ -216,7 +218,12 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(s)
 
     src_w, src_h = probe_size(args.ffmpeg, args.clip)
-    default_stride = filter_default_stride(args.ffmpeg)
+    with tempfile.TemporaryDirectory(prefix="salcrop-probe-") as tmpdir:
+        describe, (out_w, out_h) = salcrop_describe(args.ffmpeg, args.clip, Path(tmpdir))
+    m = re.search(r"\bstride (\d+)", describe)
+    if not m:
+        raise RuntimeError(f"no stride in the filter's description: {describe}")
+    default_stride = int(m.group(1))
     model_path = args.model or _core.default_model_path()
     report_intro = [
         "# salcrop benchmarks",
@@ -226,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Command: `{command}`",
         f"- Clip: `{os.path.relpath(args.clip, REPO)}` ({src_w}x{src_h}); core {_core.version()}; "
         f"model `{os.path.relpath(model_path, REPO) if os.path.isabs(model_path) else model_path}`",
-        f"- FFmpeg: `{os.path.relpath(args.ffmpeg, REPO)}`; filter default stride {default_stride}",
+        f"- FFmpeg: `{os.path.relpath(args.ffmpeg, REPO)}`; the filter says: `{describe}`",
         "",
     ]
     for s in report_intro:
@@ -234,12 +241,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="salcrop-bench-") as tmpdir:
         tmp = Path(tmpdir)
-        # The crop baseline must produce exactly the picture size salcrop produces.
-        probe_out = tmp / "probe.mp4"
-        run_timed([str(args.ffmpeg), "-nostdin", "-loglevel", "error", "-y", "-i", str(args.clip),
-                   "-frames:v", "5", "-vf", "salcrop=ratio=9/16", "-c:v", "libx264", "-preset", "veryfast",
-                   "-an", "-f", "mp4", str(probe_out)])
-        out_w, out_h = probe_size(args.ffmpeg, probe_out)
+        # The crop baseline produces exactly the picture size salcrop produces (out_w x out_h, probed above).
         vf_salcrop = "salcrop=ratio=9/16"
         vf_crop = f"crop={out_w}:{out_h}"
         cmd_a = ffmpeg_cmd(args.ffmpeg, args.clip, vf_salcrop, Path("out.mp4"))

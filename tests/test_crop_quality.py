@@ -18,9 +18,11 @@ RATIOS = ("9:16", "1:1")
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, dict[str, crop_eval.MethodScore]]:
-    clips = crop_eval.load_clips(subset=SUBSET)
-    assert len(clips) == SUBSET
-    return crop_eval.evaluate(clips, RATIOS, threads=2, engine=True, faces=False, log=lambda *_: None)
+    seen = crop_eval.CutStats()
+    results = crop_eval.evaluate(crop_eval.iter_clips(subset=SUBSET), RATIOS, threads=2, engine=True,
+                                 faces=False, log=lambda *_: None, cut_stats=seen)
+    assert seen.clips == SUBSET
+    return results
 
 
 @pytest.mark.parametrize("ratio", RATIOS)

@@ -44,7 +44,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -52,7 +52,8 @@ from salcrop_filter import baselines
 
 __all__ = [
     "EvalClip", "MethodScore", "fixations_kept", "centre_jitter", "moving_share", "oracle_windows",
-    "ClipPrediction", "predict_clip", "evaluate_clip", "evaluate", "render_markdown", "main",
+    "ClipPrediction", "predict_clip", "evaluate_clip", "CutStats", "evaluate", "iter_clips", "load_clips",
+    "clip_count", "render_markdown", "main",
 ]
 
 SALCROP_MODES = ("auto", "stationary", "pan", "track")
@@ -369,21 +370,30 @@ def make_clip(rng: np.random.Generator, stimuli, index: int, fps: float = CLIP_F
                     fps=fps)
 
 
-def load_clips(subset: int | None = None, seed: int = 0) -> list[EvalClip]:
-    """The held-out virtual-camera clips: each held-out image used once, two images per clip.
+def clip_count(subset: int | None = None) -> int:
+    """How many clips :func:`iter_clips` yields: two held-out images per clip, at most ``subset``."""
+    from salcrop_filter import datasets
 
-    Deterministic for a given ``seed``; ``subset`` keeps the first N clips (the same N for every caller).
+    n = sum(datasets.HELD_OUT.values()) // 2
+    return n if subset is None else min(n, subset)
+
+
+def iter_clips(subset: int | None = None, seed: int = 0) -> Iterator[EvalClip]:
+    """The held-out virtual-camera clips, rendered one at a time (all of them at once would take gigabytes).
+
+    Each held-out image is used once, two images per clip. Deterministic for a given ``seed``; ``subset`` keeps
+    the first N clips (the same N clips for every caller).
     """
     test = held_out_stimuli()
     order = np.random.default_rng(seed).permutation(len(test))
-    n_clips = len(test) // 2
-    if subset is not None:
-        n_clips = min(n_clips, subset)
-    clips = []
-    for k in range(n_clips):
+    for k in range(min(clip_count(subset), len(test) // 2)):
         rng = np.random.default_rng([seed, k])
-        clips.append(make_clip(rng, [test[order[2 * k]], test[order[2 * k + 1]]], k))
-    return clips
+        yield make_clip(rng, [test[order[2 * k]], test[order[2 * k + 1]]], k)
+
+
+def load_clips(subset: int | None = None, seed: int = 0) -> list[EvalClip]:
+    """The first ``subset`` clips of :func:`iter_clips` as a list (for small subsets: ~70 MB per clip)."""
+    return list(iter_clips(subset, seed))
 
 
 # ----------------------------------------------------------------------------------------- the report
@@ -431,11 +441,15 @@ def render_markdown(results: dict[str, dict[str, MethodScore]], header: Sequence
 
 @dataclass
 class CutStats:
-    """How the core's shot detector did against the true cuts (a detected cut within 1 frame counts)."""
+    """How the core's shot detector did against the true cuts (a detected cut within 1 frame counts),
+    and what the clips held."""
 
     true_cuts: int = 0
     found: int = 0
     false: int = 0
+    clips: int = 0
+    frames: int = 0
+    fixations: int = 0
 
     def add(self, truth: Sequence[int], detected: Sequence[int]) -> None:
         self.true_cuts += len(truth)
@@ -444,7 +458,7 @@ class CutStats:
         self.false += sum(1 for d in detected if all(abs(d - t) > 1 for t in truth))
 
 
-def evaluate(clips: Sequence[EvalClip], ratios: Sequence[str], model: str = "", threads: int = 2,
+def evaluate(clips: Iterable[EvalClip], ratios: Sequence[str], model: str = "", threads: int = 2,
              engine: bool = True, faces: bool = True, log=print,
              cut_stats: CutStats | None = None) -> dict[str, dict[str, MethodScore]]:
     """Every method on every clip at every ratio; ``{ratio: {method: MethodScore}}``."""
@@ -458,9 +472,12 @@ def evaluate(clips: Sequence[EvalClip], ratios: Sequence[str], model: str = "", 
         pred = predict_clip(clip, runner, None, face)
         if cut_stats is not None:
             cut_stats.add(clip.cuts, pred.cuts)
+            cut_stats.clips += 1
+            cut_stats.frames += len(clip.frames)
+            cut_stats.fixations += sum(len(f) for f in clip.fixations)
         for ratio in ratios:
             evaluate_clip(clip, pred, ratio, results[ratio], model=model, threads=threads, engine=engine)
-        log(f"[{k + 1}/{len(clips)}] {clip.name}: cuts true {clip.cuts} detected {pred.cuts}, "
+        log(f"[{k + 1}] {clip.name}: cuts true {clip.cuts} detected {pred.cuts}, "
             f"{time.perf_counter() - t0:.1f} s")
     return results
 
@@ -532,14 +549,12 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"- Face baseline skipped: {e}")
     command = "python -m salcrop_filter.crop_eval " + shlex.join(argv if argv is not None else sys.argv[1:])
     t0 = time.perf_counter()
-    clips = load_clips(args.subset, args.seed)
+    clips = iter_clips(args.subset, args.seed)
     cuts = CutStats()
     results = evaluate(clips, ratios, model=args.model, threads=args.threads,
                        engine=not args.no_engine, faces=faces, cut_stats=cuts,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     elapsed = time.perf_counter() - t0
-    n_frames = sum(len(c.frames) for c in clips)
-    n_fix = sum(len(f) for c in clips for f in c.fixations)
     model_path = args.model or _core.default_model_path()
     runner = _core.SaliencyRunner(model=args.model, device="cpu", threads=1)
     meta = runner.metadata
@@ -553,7 +568,8 @@ def main(argv: list[str] | None = None) -> int:
         f"- Core {_core.version()}; model `{os.path.relpath(model_path) if os.path.isabs(model_path) else model_path}` "
         f"(trained {meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]}); "
         f"Engine defaults: {_engine_defaults(args.model)}",
-        f"- {len(clips)} held-out clips (seed {args.seed}), {n_frames} frames, {n_fix} visible fixations in all",
+        f"- {cuts.clips} held-out clips (seed {args.seed}), {cuts.frames} frames, {cuts.fixations} visible fixations "
+        "in all",
         f"- Shot detector on the clips: {cuts.found} of {cuts.true_cuts} true cuts found (within 1 frame), "
         f"{cuts.false} false cuts",
         *notes,
