@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ffmpeg", type=Path, default=DEFAULT_FFMPEG)
     ap.add_argument("--model", default="", help="ONNX model; empty = the core's default (models/salcrop.onnx)")
     ap.add_argument("--repeats", type=int, default=5, help="A/B pairs for the headline comparison")
-    ap.add_argument("--strides", default="1,2,3,4,6", help="strides for the core-alone and FFmpeg sweeps")
+    ap.add_argument("--strides", default="1,2,3,4,6,12", help="strides for the core-alone and FFmpeg sweeps")
     ap.add_argument("--sweep-repeats", type=int, default=3, help="A/B pairs per stride in the FFmpeg sweep; 0 = skip")
     ap.add_argument("--core-frames", type=int, default=300, help="pre-decoded frames for the core-alone timing")
     ap.add_argument("--out", type=Path, default=None, help="write the markdown report here (else stdout only)")

@@ -284,7 +284,8 @@ def _modes_per_frame(n: int, shots: Sequence[tuple[int, int, str]]) -> tuple[lis
 
 
 def evaluate_clip(clip: EvalClip, pred: ClipPrediction, ratio: str, scores: dict[str, MethodScore],
-                  model: str = "", threads: int = 2, engine: bool = True) -> None:
+                  model: str = "", threads: int = 2, engine: bool = True,
+                  engine_strides: Sequence[int] = ()) -> None:
     """Adds every method's result on one clip at one ratio into ``scores`` (keyed by method name)."""
     from salcrop_filter import _core
 
@@ -309,6 +310,12 @@ def evaluate_clip(clip: EvalClip, pred: ClipPrediction, ratio: str, scores: dict
         windows, modes, starts = engine_windows(clip, ratio, model, threads)
         scores.setdefault(ENGINE_METHOD, MethodScore()).add(clip, windows, modes, starts)
         scores[ENGINE_METHOD].seconds += time.perf_counter() - t0
+    for stride in engine_strides:  # the same streaming path at other strides: what the model's sparsity costs
+        name = f"{ENGINE_METHOD[:-1]}, stride {stride})"
+        t0 = time.perf_counter()
+        windows, modes, starts = engine_windows(clip, ratio, model, threads, stride=stride)
+        scores.setdefault(name, MethodScore()).add(clip, windows, modes, starts)
+        scores[name].seconds += time.perf_counter() - t0
 
     n = len(clip.frames)
     scores.setdefault("saliency argmax", MethodScore()).add(
@@ -427,7 +434,8 @@ def render_markdown(results: dict[str, dict[str, MethodScore]], header: Sequence
                   "| method | fixations kept | jitter px/frame | jitter px/frame² | still-camera frames moving "
                   "| salcrop-stationary frames moving | shot modes (frames) |",
                   "|---|---:|---:|---:|---:|---:|---|"]
-        for name in METHODS:
+        extra = [n for n in scores if n not in METHODS]
+        for name in (*METHODS[:1], *extra, *METHODS[1:]):
             s = scores.get(name)
             if s is None:
                 continue
@@ -459,7 +467,7 @@ class CutStats:
 
 
 def evaluate(clips: Iterable[EvalClip], ratios: Sequence[str], model: str = "", threads: int = 2,
-             engine: bool = True, faces: bool = True, log=print,
+             engine: bool = True, faces: bool = True, log=print, engine_strides: Sequence[int] = (),
              cut_stats: CutStats | None = None) -> dict[str, dict[str, MethodScore]]:
     """Every method on every clip at every ratio; ``{ratio: {method: MethodScore}}``."""
     from salcrop_filter import _core
@@ -476,7 +484,8 @@ def evaluate(clips: Iterable[EvalClip], ratios: Sequence[str], model: str = "", 
             cut_stats.frames += len(clip.frames)
             cut_stats.fixations += sum(len(f) for f in clip.fixations)
         for ratio in ratios:
-            evaluate_clip(clip, pred, ratio, results[ratio], model=model, threads=threads, engine=engine)
+            evaluate_clip(clip, pred, ratio, results[ratio], model=model, threads=threads, engine=engine,
+                          engine_strides=engine_strides)
         log(f"[{k + 1}] {clip.name}: cuts true {clip.cuts} detected {pred.cuts}, "
             f"{time.perf_counter() - t0:.1f} s")
     return results
@@ -530,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="ONNX Runtime threads")
     ap.add_argument("--seed", type=int, default=0, help="virtual-camera seed")
     ap.add_argument("--no-engine", action="store_true", help="skip the streaming Engine row (faster)")
+    ap.add_argument("--engine-strides", default="",
+                    help="also run the Engine at these strides, e.g. 1,6 (rows 'salcrop auto (Engine, stride N)')")
     ap.add_argument("--no-faces", action="store_true", help="skip the face-following baseline")
     ap.add_argument("--out", type=Path, default=None, help="write the markdown report here")
     args = ap.parse_args(argv)
@@ -553,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     cuts = CutStats()
     results = evaluate(clips, ratios, model=args.model, threads=args.threads,
                        engine=not args.no_engine, faces=faces, cut_stats=cuts,
+                       engine_strides=[int(v) for v in args.engine_strides.split(",") if v.strip()],
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     elapsed = time.perf_counter() - t0
     model_path = args.model or _core.default_model_path()
