@@ -61,6 +61,22 @@ def machine_line() -> str:
     return f"{model}, {os.cpu_count()} logical cores, Linux {platform.release()}, Python {platform.python_version()}"
 
 
+def file_sha256(path: str) -> str:
+    """sha256 of a file, to say exactly which model was measured."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_line() -> str:
+    """The 1/5/15-minute load averages: other work on the machine shows up here."""
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
+
+
 def run_timed(cmd: list[str]) -> RunResult:
     """Runs ``cmd`` to completion; wall time and the child's peak resident set size.
 
@@ -232,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         f"- Machine: {machine_line()}; no GPU",
         f"- Command: `{command}`",
         f"- Clip: `{os.path.relpath(args.clip, REPO)}` ({src_w}x{src_h}); core {_core.version()}; "
-        f"model `{os.path.relpath(model_path, REPO) if os.path.isabs(model_path) else model_path}`",
+        f"model `{os.path.relpath(model_path, REPO) if os.path.isabs(model_path) else model_path}` "
+        f"(sha256 {file_sha256(model_path)[:16]}...)",
+        f"- At start: {load_line()}",
         f"- FFmpeg: `{os.path.relpath(args.ffmpeg, REPO)}`; the filter says: `{describe}`",
         "",
     ]
@@ -316,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"| {threads} | {f:.1f} | {1000 / f:.2f} | {provider} | {ih}x{iw} |")
     say("")
     say("GPU rows (CUDA execution provider) are pending a session with a lent GPU; this machine has none.")
+    say("")
+    say(f"At the end: {load_line()} (the A/B alternation shares any background load between the variants).")
 
     if args.out:
         args.out.write_text("\n".join(lines) + "\n")

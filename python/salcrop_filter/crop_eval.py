@@ -577,8 +577,8 @@ def main(argv: list[str] | None = None) -> int:
         f"- Date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {machine_line()}, CPU only",
         f"- Command: `{command}` ({elapsed / 60:.1f} min wall)",
-        f"- Core {_core.version()}; model `{os.path.relpath(model_path) if os.path.isabs(model_path) else model_path}` "
-        f"(trained {meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]}); "
+        f"- Core {_core.version()}; model `{_display_path(model_path)}` "
+        f"(sha256 {_sha256(model_path)[:16]}..., trained {meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]}); "
         f"Engine defaults: {_engine_defaults(args.model)}",
         f"- {cuts.clips} held-out clips (seed {args.seed}), {cuts.frames} frames, {cuts.fixations} visible fixations "
         "in all",
@@ -591,6 +591,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(report)
     return 0
+
+
+def _display_path(path: str) -> str:
+    """A path relative to the repository root when it lies inside it."""
+    from salcrop_filter import datasets
+
+    root = str(datasets.repo_root())
+    return os.path.relpath(path, root) if os.path.abspath(path).startswith(root + os.sep) else path
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _engine_defaults(model: str) -> str:
