@@ -79,6 +79,17 @@ if [[ -f $prefix/.complete ]]; then
     exit 0
 fi
 
+# One build at a time per cache (two checkouts may share it); the winner may have built our key.
+mkdir -p "$cache"
+exec 9>"$cache/ffmpeg-build.lock"
+flock 9
+if [[ -f $prefix/.complete ]]; then
+    log "cache hit after waiting: $prefix"
+    install_into_build
+    echo "$key"
+    exit 0
+fi
+
 if [[ ! -e $build/lib/libsalcrop.so ]]; then
     log "error: $build/lib/libsalcrop.so is missing; build and install the core first (scripts/setup.sh does)"
     exit 1
@@ -98,7 +109,8 @@ if ! echo "$orig_sha256  $src_cache/$orig_tarball" | sha256sum -c --status 2>/de
     echo 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main' \
         > "$apt_dir/sources.list"
     apt_opts=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
-              -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" -o Debug::NoLocking=1)
+              -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache" -o Debug::NoLocking=1
+              -o APT::Sandbox::User="$(id -un)")
     log "fetching FFmpeg $deb_version source from Debian"
     apt-get "${apt_opts[@]}" update -qq
     # An exact Debian revision can vanish from the archive: fall back to whatever trixie has, then insist on
@@ -127,12 +139,20 @@ if [[ ! -f $src/.extracted ]]; then
     touch "$src/.extracted"
 fi
 cmp -s "$here/vf_salcrop.c" "$src/libavfilter/vf_salcrop.c" || cp "$here/vf_salcrop.c" "$src/libavfilter/vf_salcrop.c"
+# The header and the core library are staged inside the work tree so that configure's command line names no
+# checkout: another checkout (or build dir) then reuses the objects instead of recompiling everything.
+core=$work/core
+mkdir -p "$core/include/salcrop" "$core/lib"
+cmp -s "$include_dir/salcrop/salcrop.h" "$core/include/salcrop/salcrop.h" \
+    || cp "$include_dir/salcrop/salcrop.h" "$core/include/salcrop/salcrop.h"
+rm -f "$core"/lib/libsalcrop.so*
+cp -a "$build"/lib/libsalcrop.so* "$core/lib/"
 
 configure_cmd=(
     "$src/configure" --prefix="$placeholder_prefix"
     "${config_flags[@]}"
-    --extra-cflags="-I$include_dir"
-    --extra-ldflags="-L$build/lib"
+    --extra-cflags="-I$core/include"
+    --extra-ldflags="-L$core/lib"
     --extra-libs="-lsalcrop -lstdc++"
 )
 obj=$work/obj

@@ -103,8 +103,7 @@ step "salcrop_filter package"
 pkg_hash=$(content_hash pyproject.toml CMakeLists.txt $(git ls-files -co --exclude-standard csrc python | sort) \
     "$ort_include" "$ort_lib")
 if [[ $(cat "$venv/.salcrop-package" 2>/dev/null) != "$pkg_hash" ]]; then
-    SALCROP_ORT_INCLUDE="$ort_include" "$venv/bin/pip" install -q --no-deps --no-build-isolation \
-        --config-settings=cmake.define.ONNXRUNTIME_INCLUDE_DIR="$ort_include" .
+    SALCROP_ORT_INCLUDE="$ort_include" "$venv/bin/pip" install -q --no-deps --no-build-isolation .
     echo "$pkg_hash" > "$venv/.salcrop-package"
 fi
 done_step
