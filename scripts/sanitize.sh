@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Memory-safety checks of the salcrop core on real frames.
+#
+#   scripts/sanitize.sh [asan|valgrind|all]      (default: asan)
+#
+# asan:     builds the core with -fsanitize=address,undefined into build/sanitize (CMake option
+#           SALCROP_SANITIZE), plus the C drivers in csrc/fuzz, then
+#             - runs the C ABI CTest under the sanitizers;
+#             - cuts a short piece of a real clip (../shared/videos/testvideo.mp4, across its cut at frame 201)
+#               to raw frames with build/bin/ffmpeg, in several pixel formats and sizes (odd, portrait, tiny),
+#               and pushes them through the whole C ABI with csrc/fuzz/run_clip.c: push, pop, flush,
+#               render_padded on every decision, draw_debug, path_json.
+#           Any ASan/UBSan report or leak (bar ONNX Runtime's own, csrc/fuzz/lsan.supp) fails the run.
+# valgrind: runs build/bin/ffmpeg -vf salcrop (debug view, padded rendering, path JSON) on a short low-res clip
+#           under memcheck: no invalid read/write, no use of uninitialised values, no definite leak.
+#           Suppressions (csrc/fuzz/valgrind.supp) cover only ONNX Runtime's one-time allocations.
+# Needs scripts/setup.sh to have run (build/bin/ffmpeg, .venv's onnxruntime); installs valgrind if missing.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+what=${1:-asan}
+jobs=${SALCROP_JOBS:-2}
+san=$repo/build/sanitize
+ffmpeg=$repo/build/bin/ffmpeg
+clip=${SALCROP_SANITIZE_CLIP:-$repo/../shared/videos/testvideo.mp4}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+die() { printf 'sanitize.sh: error: %s\n' "$*" >&2; exit 1; }
+need_clip() {
+    [[ -x $ffmpeg ]] || die "$ffmpeg is missing: run scripts/setup.sh"
+    [[ -f $clip ]] || die "the real clip $clip is missing"
+}
+
+# Sanitizer settings shared by every sanitized process: stop at the first report, with a stack.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$repo/csrc/fuzz/lsan.supp:print_suppressions=0}
+
+ort_lib() {
+    ls "$repo"/.venv/lib/python3.11/site-packages/onnxruntime/capi/libonnxruntime.so.1.* 2>/dev/null | head -n1
+}
+
+# Builds build/sanitize (core + CTest + drivers); prints nothing but errors. Shared with scripts/fuzz.sh.
+build_sanitized() {
+    local ort include
+    ort=$(ort_lib)
+    [[ -n $ort ]] || die "no libonnxruntime in .venv: run scripts/setup.sh"
+    include=$(bash scripts/fetch_ort_headers.sh | tail -n1)
+    mkdir -p "$san"
+    cmake -S . -B "$san" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSALCROP_SANITIZE=address,undefined \
+        -DONNXRUNTIME_INCLUDE_DIR="$include" -DSALCROP_ORT_DEFAULT="$ort" > "$san/configure.log" 2>&1 \
+        || { cat "$san/configure.log"; die "cmake configure failed"; }
+    cmake --build "$san" -j"$jobs" > "$san/build.log" 2>&1 || { tail -40 "$san/build.log"; die "sanitized build failed"; }
+    local flags=(-std=c99 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+                 -Wall -Wextra -I"$repo/csrc/include" -L"$san" -Wl,-rpath,"$san")
+    gcc "${flags[@]}" -o "$san/run_clip" csrc/fuzz/run_clip.c -lsalcrop
+    gcc "${flags[@]}" -o "$san/fuzz_main" csrc/fuzz/fuzz_main.c csrc/fuzz/fuzz_c_api.c -lsalcrop -lm
+}
+
+run_asan() {
+    need_clip
+    echo "==> sanitized build (address,undefined) in build/sanitize"
+    build_sanitized
+    echo "==> C ABI CTest under the sanitizers"
+    (cd "$san" && ctest --output-on-failure -j1) || die "CTest failed under the sanitizers"
+    # name  pix_fmt  size     ratio  pad   keep_maps
+    local cases=(
+        "odd     yuv420p 321x181 9:16  blur  1"
+        "nv12    nv12    320x180 4:5   black 0"
+        "portrait rgb24  180x320 9:16  blur  1"
+        "packed  bgra    160x90  16:9  none  1"
+        "planar  yuv444p 96x54   1     black 1"
+        "gray    gray    64x36   9:16  blur  1"
+        "tiny    yuv422p 17x9    9:16  none  1"
+    )
+    local c name fmt size ratio pad maps w h
+    for c in "${cases[@]}"; do
+        read -r name fmt size ratio pad maps <<< "$c"
+        w=${size%x*}; h=${size#*x}
+        # 36 frames across the cut at frame 201 of testvideo.mp4.
+        "$ffmpeg" -v error -i "$clip" -vf "trim=start_frame=185:end_frame=221,scale=$w:$h" -pix_fmt "$fmt" \
+            -f rawvideo -y "$work/$name.raw"
+        echo "==> run_clip $name: $fmt $size ratio $ratio pad $pad keep_maps $maps"
+        "$san/run_clip" "$work/$name.raw" "$fmt" "$w" "$h" 25 "$ratio" "$pad" "$maps" > "$work/$name.json" \
+            || die "run_clip $name failed (see the report above)"
+        grep -q '"version":1' "$work/$name.json" || die "run_clip $name wrote no crop path"
+    done
+    echo "==> asan: all clean"
+}
+
+run_valgrind() {
+    need_clip
+    command -v valgrind > /dev/null || {
+        local sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
+        $sudo apt-get install -y -qq --no-install-recommends valgrind > /dev/null
+    }
+    # A short low-res piece, already decoded to a raw file: memcheck then watches the filter, the core and
+    # the encoder, not a decoder's SIMD.
+    "$ffmpeg" -v error -i "$clip" -vf "trim=start_frame=190:end_frame=214,scale=160:90" -pix_fmt yuv420p \
+        -f rawvideo -y "$work/in.yuv"
+    local common=(--error-exitcode=99 --errors-for-leak-kinds=definite --leak-check=full
+                  --show-leak-kinds=definite --track-origins=yes --num-callers=30
+                  --suppressions="$repo/csrc/fuzz/valgrind.supp" --gen-suppressions=no)
+    local name graph
+    for name in crop debug padded; do
+        case $name in
+            crop)   graph="salcrop=ratio=9/16:threads=1:path=$work/path.json" ;;
+            debug)  graph="salcrop=ratio=9/16:threads=1:debug=1" ;;
+            padded) graph="salcrop=ratio=1/2:pad=blur:mode=stationary:threads=1" ;;
+        esac
+        echo "==> valgrind memcheck: ffmpeg -vf $graph"
+        valgrind "${common[@]}" --log-file="$work/vg-$name.log" \
+            "$ffmpeg" -v error -nostdin -f rawvideo -pix_fmt yuv420p -s 160x90 -r 25 -i "$work/in.yuv" \
+            -vf "$graph" -f rawvideo -y "$work/out-$name.raw" \
+            || { cat "$work/vg-$name.log"; die "valgrind found errors in the $name run (log above)"; }
+        grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$work/vg-$name.log" | sed 's/^==[0-9]*== /    /'
+        [[ -s $work/out-$name.raw ]] || die "the $name run wrote nothing"
+    done
+    grep -q '"version":1' "$work/path.json" || die "no crop path from the valgrind run"
+    echo "==> valgrind: all clean"
+}
+
+case $what in
+    asan) run_asan ;;
+    valgrind) run_valgrind ;;
+    all) run_asan; run_valgrind ;;
+    build) build_sanitized ;;
+    *) die "usage: scripts/sanitize.sh [asan|valgrind|all|build]" ;;
+esac
