@@ -302,3 +302,36 @@ def test_bad_option_fails_with_its_name(ffmpeg: Path, shared_videos: Path, optio
     assert proc.returncode != 0
     errors = salcrop_log(proc.stderr)
     assert any(all(w in line for w in words) for line in errors), proc.stderr[-2000:]
+
+
+def test_frame_size_change_mid_stream_is_refused_with_a_reason() -> None:
+    """Inside a libavfilter graph (here PyAV's) nothing rebuilds the filter for a new size: it must say so.
+    (The ffmpeg CLI rebuilds its graph on a size change, so there a new salcrop starts instead.)"""
+    import av
+    import av.logging
+
+    def gray_frame(width: int, height: int, pts: int) -> av.VideoFrame:
+        frame = av.VideoFrame.from_ndarray(np.full((height * 3 // 2, width), 128, np.uint8), format="yuv420p")
+        frame.pts, frame.time_base = pts, Fraction(1, 25)
+        return frame
+
+    graph = av.filter.Graph()
+    src = graph.add_buffer(width=176, height=144, format="yuv420p", time_base=Fraction(1, 25))
+    salcrop = graph.add("salcrop", "ratio=1")
+    sink = graph.add("buffersink")
+    src.link_to(salcrop)
+    salcrop.link_to(sink)
+    graph.configure()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture() as logs:
+            for pts in range(3):
+                graph.push(gray_frame(176, 144, pts))
+            with pytest.raises(ValueError):  # EINVAL; the end of the stream would be an EOFError instead
+                graph.push(gray_frame(352, 288, 3))
+                graph.push(None)
+                while True:
+                    graph.pull()
+    finally:
+        av.logging.set_level(None)
+    assert any("176x144" in msg and "352x288" in msg for _, name, msg in logs if name == "salcrop"), logs
