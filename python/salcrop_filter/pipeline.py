@@ -113,7 +113,12 @@ class Picture:
     def push_to(self, engine: Any, t: float) -> None:
         if self.planar:
             y, u, v = (np.ascontiguousarray(p) for p in self.planes)
-            engine.push_yuv420p(y, u, v, t, full_range=self.full_range)
+            if _takes_colorspace(engine):
+                # The filter's rule: BT.709 only when the frame says so (AVCOL_SPC_BT709 == 1), else BT.601.
+                engine.push_yuv420p(y, u, v, t, full_range=self.full_range,
+                                    colorspace=int(int(self.frame.colorspace) == 1))
+            else:
+                engine.push_yuv420p(y, u, v, t, full_range=self.full_range)
         else:
             engine.push_rgb(self.rgb, t)
 
@@ -128,6 +133,12 @@ class Picture:
                 np.frombuffer(dst, np.uint8).reshape(dst.height, dst.line_size)[:, : dst.width] = src
             return out
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(self.rgb[y : y + h, x : x + w]), format="rgb24")
+
+
+def _takes_colorspace(engine: Any) -> bool:
+    """Whether this _core's push_yuv420p has the colorspace argument (older builds guess it from the height)."""
+    doc = type(engine).push_yuv420p.__doc__ or ""
+    return "colorspace" in doc
 
 
 def _fit(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
@@ -474,7 +485,8 @@ class Reframer:
         self.engine: Any = None
         self._pending: deque[Picture] = deque()
         self._pushed = 0
-        self.output_size: tuple[int, int] | None = None
+        self.output_size: tuple[int, int] | None = None  # known after the first push
+        self.size: tuple[int, int] | None = None  # upright input size
 
     def push(self, frame: av.VideoFrame) -> list[av.VideoFrame]:
         """Take one decoded frame; return every output frame ready now (possibly none)."""
