@@ -112,11 +112,16 @@ def probe_size(ffmpeg: Path, path: Path) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def salcrop_describe(ffmpeg: Path, clip: Path, tmp: Path) -> tuple[str, tuple[int, int]]:
+def salcrop_filter_args(model: str) -> str:
+    """The salcrop filter under test: ratio 9/16, the given model (default: the filter's own default)."""
+    return "salcrop=ratio=9/16" + (f":model={model}" if model else "")
+
+
+def salcrop_describe(ffmpeg: Path, clip: Path, tmp: Path, model: str) -> tuple[str, tuple[int, int]]:
     """The filter's own description line (provider, model, stride, ...) and its output size, from a 5-frame run."""
     out = tmp / "probe.mp4"
     cmd = [str(ffmpeg), "-nostdin", "-hide_banner", "-loglevel", "info", "-y", "-i", str(clip), "-frames:v", "5",
-           "-vf", "salcrop=ratio=9/16", "-c:v", "libx264", "-preset", "veryfast", "-an", "-f", "mp4", str(out)]
+           "-vf", salcrop_filter_args(model), "-c:v", "libx264", "-preset", "veryfast", "-an", "-f", "mp4", str(out)]
     log = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
     line = next((ln for ln in log.splitlines() if "salcrop" in ln and " stride " in ln), "")
     if not line:
@@ -214,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="A/B pairs for the headline comparison")
     ap.add_argument("--strides", default="1,2,3,4,6,12", help="strides for the core-alone and FFmpeg sweeps")
     ap.add_argument("--sweep-repeats", type=int, default=3, help="A/B pairs per stride in the FFmpeg sweep; 0 = skip")
+    ap.add_argument("--sweep-threads", default="0,1", help="filter threads= values in the FFmpeg sweep")
     ap.add_argument("--core-frames", type=int, default=300, help="pre-decoded frames for the core-alone timing")
     ap.add_argument("--out", type=Path, default=None, help="write the markdown report here (else stdout only)")
     args = ap.parse_args(argv)
@@ -235,12 +241,14 @@ def main(argv: list[str] | None = None) -> int:
 
     src_w, src_h = probe_size(args.ffmpeg, args.clip)
     with tempfile.TemporaryDirectory(prefix="salcrop-probe-") as tmpdir:
-        describe, (out_w, out_h) = salcrop_describe(args.ffmpeg, args.clip, Path(tmpdir))
+        describe, (out_w, out_h) = salcrop_describe(args.ffmpeg, args.clip, Path(tmpdir), args.model)
     m = re.search(r"\bstride (\d+)", describe)
     if not m:
         raise RuntimeError(f"no stride in the filter's description: {describe}")
     default_stride = int(m.group(1))
-    model_path = args.model or _core.default_model_path()
+    # Everything below measures the model the filter itself loaded (its description names it).
+    m = re.search(r"\bmodel (\S+)", describe)
+    model_path = args.model or (m.group(1) if m else _core.default_model_path())
     report_intro = [
         "# salcrop benchmarks",
         "",
@@ -260,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="salcrop-bench-") as tmpdir:
         tmp = Path(tmpdir)
         # The crop baseline produces exactly the picture size salcrop produces (out_w x out_h, probed above).
-        vf_salcrop = "salcrop=ratio=9/16"
+        vf_salcrop = salcrop_filter_args(args.model)
         vf_crop = f"crop={out_w}:{out_h}"
         cmd_a = ffmpeg_cmd(args.ffmpeg, args.clip, vf_salcrop, Path("out.mp4"))
         cmd_b = ffmpeg_cmd(args.ffmpeg, args.clip, vf_crop, Path("out.mp4"))
@@ -285,25 +293,34 @@ def main(argv: list[str] | None = None) -> int:
             f"at the default stride {default_stride}).")
         say("")
 
-        sweep: list[tuple[int, float, float]] = []
+        sweep: list[tuple[int, int, float]] = []
         if args.sweep_repeats > 0:
-            say(f"### Stride sweep ({args.sweep_repeats} A/B pairs per stride, same commands with `:stride=N`)")
+            threads_list = [int(t) for t in args.sweep_threads.split(",") if t.strip()]
+            say(f"### Stride sweep ({args.sweep_repeats} A/B pairs per cell, the same commands with "
+                f"`:stride=N:threads=T`; T=0 is ONNX Runtime's default)")
             say("")
-            say("| stride | median salcrop s | median crop s | ratio salcrop/crop |")
-            say("|---:|---:|---:|---:|")
+            say("| stride | " + " | ".join(f"salcrop s (T={t}) | ratio (T={t})" for t in threads_list)
+                + " | crop s |")
+            say("|---:|" + "---:|---:|" * len(threads_list) + "---:|")
             for s in strides:
-                sa, sb = ab_compare(args.ffmpeg, args.clip, f"{vf_salcrop}:stride={s}", vf_crop,
-                                    args.sweep_repeats, tmp, warmup=False)
-                r = median_ratio(sa, sb)
-                sweep.append((s, r, statistics.median(x.wall_s for x in sa)))
-                say(f"| {s} | {statistics.median(x.wall_s for x in sa):.2f} | "
-                    f"{statistics.median(x.wall_s for x in sb):.2f} | {r:.2f} |")
+                cells, crop_times = [], []
+                for t in threads_list:
+                    sa, sb = ab_compare(args.ffmpeg, args.clip, f"{vf_salcrop}:stride={s}:threads={t}", vf_crop,
+                                        args.sweep_repeats, tmp, warmup=False)
+                    r = median_ratio(sa, sb)
+                    sweep.append((s, t, r))
+                    cells.append(f"{statistics.median(x.wall_s for x in sa):.2f} | {r:.2f}")
+                    crop_times += [x.wall_s for x in sb]
+                say(f"| {s} | " + " | ".join(cells) + f" | {statistics.median(crop_times):.2f} |")
             say("")
-            reaching = [s for s, r, _ in sweep if r <= TARGET_RATIO]
-            if reaching:
-                say(f"Smallest stride reaching ratio <= {TARGET_RATIO}: **{min(reaching)}**.")
-            else:
-                say(f"No stride in the sweep reaches ratio <= {TARGET_RATIO} on this machine.")
+            for t in threads_list:
+                reaching = [s for s, tt, r in sweep if tt == t and r <= TARGET_RATIO]
+                if reaching:
+                    say(f"- threads={t}: smallest stride reaching ratio <= {TARGET_RATIO}: **{min(reaching)}**.")
+                else:
+                    best = min((r, s) for s, tt, r in sweep if tt == t)
+                    say(f"- threads={t}: no stride in the sweep reaches ratio <= {TARGET_RATIO}; best "
+                        f"{best[0]:.2f} at stride {best[1]}.")
             say("")
 
     say(f"## Core alone: `_core.Engine` push_yuv420p/pop, decode excluded")
@@ -314,10 +331,19 @@ def main(argv: list[str] | None = None) -> int:
     say("")
     say("| stride | frames/s | ms/frame | engine creation s |")
     say("|---:|---:|---:|---:|")
+    per_frame_ms = []
     for s in strides:
-        f, created = core_fps(planes, fps, width, height, s, 0, args.model)
+        f, created = core_fps(planes, fps, width, height, s, 0, model_path)
+        per_frame_ms.append(1000 / f)
         say(f"| {s}{' (default)' if s == default_stride else ''} | {f:.1f} | {1000 / f:.1f} | {created:.2f} |")
     say("")
+    if len(strides) >= 2:
+        # ms/frame = every-frame work (conversion, shot detection, planning) + one model run per stride frames.
+        design = np.stack([np.ones(len(strides)), 1.0 / np.array(strides, dtype=np.float64)], axis=1)
+        (fixed, per_run), *_ = np.linalg.lstsq(design, np.array(per_frame_ms), rcond=None)
+        say(f"Least-squares fit: ms/frame = {fixed:.1f} (every frame) + {per_run:.1f} / stride (one model run "
+            f"with its preprocessing).")
+        say("")
 
     say("## Model alone: `_core.SaliencyRunner.predict`, frames already at the model's input size")
     say("")
@@ -330,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     say("| threads | frames/s | ms/frame | provider | input HxW |")
     say("|---:|---:|---:|---|---|")
     for threads in (1, 2):
-        f, provider, (ih, iw) = model_fps(rgb, threads, args.model, repeats=3)
+        f, provider, (ih, iw) = model_fps(rgb, threads, model_path, repeats=3)
         say(f"| {threads} | {f:.1f} | {1000 / f:.2f} | {provider} | {ih}x{iw} |")
     say("")
     say("GPU rows (CUDA execution provider) are pending a session with a lent GPU; this machine has none.")
