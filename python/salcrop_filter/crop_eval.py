@@ -1,32 +1,12 @@
 """Crop quality of salcrop against baselines, measured with real human fixations.
 
 The clips are the model engineer's virtual-camera sequences (:mod:`salcrop_filter.virtual_camera`) built
-from the *held-out* eye-tracking images (``models/split.json``): a virtual camera pans, zooms, shakes and
-cuts over a still photograph, and the photograph's recorded human fixations move with the content. Each
-method picks one window per frame at the target ratio; we then count how many of the fixations visible in
-the frame fall inside it, and how the window moves.
-
-Methods, all on the same frames and the same window size:
-
-- ``salcrop auto (Engine)``: the real streaming path, ``_core.Engine`` fed frame by frame at its default
-  stride (the same engine the FFmpeg filter runs);
-- ``salcrop auto|stationary|pan|track``: the same core's planner ``_core.plan_path`` on maps from
-  ``_core.SaliencyRunner`` at every frame and cuts from ``_core.ShotDetector`` (the mode forced, or auto);
-- ``saliency argmax``: each frame's window on that frame's saliency peak (same maps), no smoothing;
-- ``centre``: the static centre crop;
-- ``face``: the largest OpenCV Haar-cascade face, centre crop when there is none;
-- ``oracle``: per frame, the window holding the most fixations (a ceiling, not a method: it sees the answer).
-
-Metrics, per ratio and method (frame-weighted over all clips):
-
-- fixations kept: per frame, the share of the frame's visible fixations inside the window, averaged over
-  frames with at least one fixation;
-- jitter: mean |delta centre| in px/frame and mean |delta^2 centre| in px/frame^2, within true shots (the
-  jump at a cut is not jitter);
-- still-camera movement: share of frames, inside true shots where the virtual camera does not move, on
-  which the window moves; a steady reframer shows 0 there;
-- stationary-shot movement (salcrop only): share of frames inside shots salcrop itself filmed as
-  ``stationary`` on which its window moves; must be exactly 0.
+from the *held-out* eye-tracking images: a virtual camera moves over a still photograph (or holds still), cuts
+to another, and the photograph's recorded human fixations move with the content. Each method picks one window
+per frame at the target ratio; we count how many of the fixations visible in the frame fall inside it and how
+the window moves. Salcrop runs through the real core (``_core.Engine``, ``SaliencyRunner``, ``ShotDetector``,
+``plan_path``), never a re-implementation. :data:`PROTOCOL` (the head of EVALUATION.md) defines the clips,
+methods and metrics.
 
 Run ``python -m salcrop_filter.crop_eval [--subset N] [--ratios 9:16,4:5,1:1,1:3] [--out EVALUATION.md]``.
 """
@@ -76,7 +56,7 @@ class EvalClip:
         fixations: per frame, an ``n x 2`` float array of (x, y) fixations in frame pixels,
             only those that fall inside the frame.
         cuts: true shot starts (frame indices, 0 excluded).
-        camera_still: ``T`` bools; True where the virtual camera did not move since the previous frame.
+        camera_still: ``T`` bools; True on the frames of a still-camera shot (the picture does not move).
         fps: frame rate.
     """
 
