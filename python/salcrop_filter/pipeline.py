@@ -135,6 +135,11 @@ class Picture:
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(self.rgb[y : y + h, x : x + w]), format="rgb24")
 
 
+def _pop_takes_max(engine: Any) -> bool:
+    """Whether this _core's Engine.pop/flush take max_count (older builds return every ready decision)."""
+    return "max_count" in (type(engine).pop.__doc__ or "") and "max_count" in (type(engine).flush.__doc__ or "")
+
+
 def _takes_colorspace(engine: Any) -> bool:
     """Whether this _core's push_yuv420p has the colorspace argument (older builds guess it from the height)."""
     doc = type(engine).push_yuv420p.__doc__ or ""
@@ -418,6 +423,18 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                         prev.write(engine, d, pic, result, pts)
                     emit(pts, result)
 
+            # draw_debug draws the most recently popped decision: with a preview, take them one at a time
+            # (cores whose pop() has no max_count hand over batches; the preview then outlines the window).
+            one_by_one = prev is not None and _pop_takes_max(engine)
+
+            def drain(take: Callable[..., list[Any]]) -> None:
+                if not one_by_one:
+                    emit_decisions(take())
+                    return
+                while batch := take(1):
+                    emit_decisions(batch)
+                    take = engine.pop
+
             for frame in _decode(inp, vin, out):
                 pic = Picture(frame)
                 if (pic.width, pic.height) != (probe.width, probe.height):
@@ -434,9 +451,9 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                 t = float(pts * vin.time_base) if pts is not None else (done + len(pending)) / float(probe.fps)
                 pic.push_to(engine, t)
                 pending.append((pic, pts))
-                emit_decisions(engine.pop())
+                drain(engine.pop)
             if engine is not None:
-                emit_decisions(engine.flush())
+                drain(engine.flush)
                 result_path = CropPath.from_json(engine.path_json())
             else:
                 assert path_in is not None
