@@ -9,7 +9,7 @@
 # everything that goes into them (FFmpeg version, the filter source, the C ABI header, this script with its
 # configure flags, the x264 version). The core's sources are not part of the key: the filter links
 # libsalcrop.so dynamically, so a core change needs no FFmpeg rebuild.
-# Prints the cache key on its last line.
+# Prints the cache key on its last line; build/.ffmpeg-abi-key keys what links against the libraries (PyAV).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,6 +61,11 @@ key=$( {
     sha256sum "$here/vf_salcrop.c" "$include_dir/salcrop/salcrop.h" "$here/build_ffmpeg.sh" | cut -d' ' -f1
 } | sha256sum | cut -c1-16)
 prefix=$cache/ffmpeg-$key
+# What programs built against these libraries depend on (PyAV): the filter's source is not part of it.
+abi_key=$( {
+    echo "ffmpeg $deb_version $orig_sha256 x264 $x264_version"
+    printf '%s\n' "${config_flags[@]}"
+} | sha256sum | cut -c1-16)
 
 install_into_build() {
     mkdir -p "$build"
@@ -68,8 +73,8 @@ install_into_build() {
     # The .pc files name the prefix they were installed to; PyAV's build reads them from build/.
     sed -i -e "s|^prefix=.*|prefix=$build|" -e "s|$placeholder_prefix|\${prefix}|" \
         "$build"/lib/pkgconfig/libav*.pc "$build"/lib/pkgconfig/libsw*.pc "$build"/lib/pkgconfig/libpostproc.pc
-    rm -f "$build/.ffmpeg-key"
     echo "$key" > "$build/.ffmpeg-key"
+    echo "$abi_key" > "$build/.ffmpeg-abi-key"
 }
 
 if [[ -f $prefix/.complete ]]; then

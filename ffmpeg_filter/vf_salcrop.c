@@ -40,13 +40,11 @@
 #include "libavutil/fifo.h"
 #include "libavutil/file_open.h"
 #include "libavutil/imgutils.h"
-#include "libavutil/internal.h"
 #include "libavutil/opt.h"
 #include "libavutil/pixdesc.h"
 
 #include "avfilter.h"
 #include "filters.h"
-#include "formats.h"
 #include "video.h"
 
 #include <salcrop/salcrop.h>
@@ -357,8 +355,9 @@ static int write_path(AVFilterContext *ctx)
     json = salcrop_path_json(s->engine);
     f = avpriv_fopen_utf8(s->path, "w");
     if (!f) {
-        av_log(ctx, AV_LOG_ERROR, "cannot write the crop path to '%s'\n", s->path);
-        return AVERROR(errno);
+        int err = AVERROR(errno);
+        av_log(ctx, AV_LOG_ERROR, "cannot write the crop path to '%s': %s\n", s->path, av_err2str(err));
+        return err;
     }
     ok = fputs(json, f) >= 0 && fputc('\n', f) != EOF;
     ok = !fclose(f) && ok;

@@ -76,14 +76,14 @@ done_step
 
 # --- 5. FFmpeg with the filter
 step "ffmpeg 7.1.5 with salcrop"
-ff_key=$(bash ffmpeg_filter/build_ffmpeg.sh "$build" | tail -n1)
+bash ffmpeg_filter/build_ffmpeg.sh "$build" > /dev/null
 "$build/bin/ffmpeg" -hide_banner -h filter=salcrop > /dev/null || die "build/bin/ffmpeg does not know the salcrop filter"
 done_step
 
 # --- 6. PyAV from source against build/ (its extension modules carry an rpath to build/lib, so the wheel is
-# specific to this FFmpeg and this directory)
+# specific to this FFmpeg configuration and this directory; a change of the filter alone needs no rebuild)
 step "pyav $av_version against our ffmpeg"
-av_key=$(echo "$ff_key $build $av_version $("$venv/bin/python" -c 'import sys; print(sys.version)')" | sha256sum | cut -c1-16)
+av_key=$(echo "$(cat "$build/.ffmpeg-abi-key") $build $av_version $("$venv/bin/python" -c 'import sys; print(sys.version)')" | sha256sum | cut -c1-16)
 if [[ $(cat "$venv/.salcrop-av" 2>/dev/null) != "$av_key" ]]; then
     wheel_dir=$cache/pyav-$av_key
     if ! ls "$wheel_dir"/av-*.whl >/dev/null 2>&1; then
