@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -159,7 +160,13 @@ def _plan_jobs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> lis
     return jobs
 
 
+def _warn_one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                   file: TextIO | None = None, line: str | None = None) -> None:
+    print(f"salcrop: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.showwarning = _warn_one_line  # a user sees "salcrop: warning: ...", not a source location
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage message on bad syntax
     jobs = _plan_jobs(args, parser)

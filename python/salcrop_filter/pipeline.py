@@ -8,6 +8,7 @@ options the crop path equals the FFmpeg filter's, frame for frame.
 from __future__ import annotations
 
 import os
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
@@ -231,15 +232,22 @@ class VideoWriter:
         self.audio_out: Any = None
         self.audio_copy = False
 
-    def add_audio(self, stream: Any) -> None:
-        """Carry an input audio stream: copied when the container takes its codec, else AAC."""
-        name = stream.codec_context.codec.canonical_name
+    def add_audio(self, stream: Any) -> bool:
+        """Carry an input audio stream: copied when the container takes its codec, else AAC.
+
+        False when it cannot be carried at all: PyAV gives no codec context (so neither copy nor decode)
+        for a codec this FFmpeg build has no decoder for.
+        """
+        ctx = stream.codec_context
+        if ctx is None:
+            return False
         self.audio_in = stream
-        if name in self.container.supported_codecs:
+        if ctx.codec.canonical_name in self.container.supported_codecs:
             self.audio_out = self.container.add_stream_from_template(stream)
             self.audio_copy = True
         else:
             self.audio_out = self.container.add_stream("aac", rate=stream.rate, layout=stream.layout)
+        return True
 
     def write_audio(self, packet: av.Packet) -> None:
         if self.audio_copy:
@@ -393,9 +401,11 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
             writers.append(out)
             if audio and inp.streams.audio:
                 try:
-                    out.add_audio(inp.streams.audio[0])
+                    carried = out.add_audio(inp.streams.audio[0])
                 except Exception as e:
                     raise ReframeError(f"{dst}: cannot carry the audio stream: {e}") from None
+                if not carried:
+                    warnings.warn(f"{src}: audio dropped: this FFmpeg build cannot read its codec", stacklevel=2)
             prev = None
             if preview is not None:
                 from .preview import PreviewWriter
