@@ -163,7 +163,7 @@ configure_cmd=(
 obj=$work/obj
 mkdir -p "$obj"
 cd "$obj"
-if [[ ! -f config.mak || "$(cat .configure-cmd 2>/dev/null)" != "${configure_cmd[*]}" ]]; then
+if [[ ! -f ffbuild/config.mak || "$(cat .configure-cmd 2>/dev/null)" != "${configure_cmd[*]}" ]]; then
     log "configuring"
     "${configure_cmd[@]}" > configure.log 2>&1 || { tail -30 configure.log >&2; log "error: configure failed (see $obj/ffbuild/config.log)"; exit 1; }
     # $ORIGIN rpaths keep the installed tree relocatable: the programs find ../lib, the libraries their own

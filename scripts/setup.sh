@@ -81,7 +81,8 @@ bash ffmpeg_filter/build_ffmpeg.sh "$build" > /dev/null
 done_step
 
 # --- 6. PyAV from source against build/ (its extension modules carry an rpath to build/lib, so the wheel is
-# specific to this FFmpeg configuration and this directory; a change of the filter alone needs no rebuild)
+# specific to this FFmpeg configuration and this directory; a change of the filter alone needs no rebuild).
+# --no-cache-dir: pip's own wheel cache would hand back a wheel built against some other FFmpeg.
 step "pyav $av_version against our ffmpeg"
 av_key=$(echo "$(cat "$build/.ffmpeg-abi-key") $build $av_version $("$venv/bin/python" -c 'import sys; print(sys.version)')" | sha256sum | cut -c1-16)
 if [[ $(cat "$venv/.salcrop-av" 2>/dev/null) != "$av_key" ]]; then
@@ -89,7 +90,7 @@ if [[ $(cat "$venv/.salcrop-av" 2>/dev/null) != "$av_key" ]]; then
     if ! ls "$wheel_dir"/av-*.whl >/dev/null 2>&1; then
         rm -rf "$wheel_dir.partial"; mkdir -p "$wheel_dir.partial"
         PKG_CONFIG_PATH="$build/lib/pkgconfig" LDFLAGS="-Wl,-rpath,$build/lib" MAKEFLAGS="-j$jobs" \
-            "$venv/bin/pip" wheel -q --no-deps --no-binary av "av==$av_version" -w "$wheel_dir.partial"
+            "$venv/bin/pip" wheel -q --no-deps --no-cache-dir --no-binary av "av==$av_version" -w "$wheel_dir.partial"
         rm -rf "$wheel_dir"; mv "$wheel_dir.partial" "$wheel_dir"
     fi
     "$venv/bin/pip" install -q --no-deps --force-reinstall "$wheel_dir"/av-*.whl
