@@ -68,8 +68,12 @@ abi_key=$( {
 } | sha256sum | cut -c1-16)
 
 install_into_build() {
+    if [[ $(cat "$build/.ffmpeg-key" 2>/dev/null) == "$key" && -x $build/bin/ffmpeg ]]; then
+        return 0
+    fi
     mkdir -p "$build"
-    cp -a "$prefix/." "$build/"
+    # Unlink before copying: a running ffmpeg keeps its old file ("Text file busy" otherwise).
+    cp -a --remove-destination "$prefix/." "$build/"
     # The .pc files name the prefix they were installed to; PyAV's build reads them from build/.
     sed -i -e "s|^prefix=.*|prefix=$build|" -e "s|$placeholder_prefix|\${prefix}|" \
         "$build"/lib/pkgconfig/libav*.pc "$build"/lib/pkgconfig/libsw*.pc "$build"/lib/pkgconfig/libpostproc.pc
