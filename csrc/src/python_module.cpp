@@ -105,7 +105,7 @@ public:
         });
     }
 
-    void push_yuv420p(const U8Array &y, const U8Array &u, const U8Array &v, double t, bool full_range)
+    void push_yuv420p(const U8Array &y, const U8Array &u, const U8Array &v, double t, bool full_range, int colorspace)
     {
         const int w = engine_->options().width, h = engine_->options().height;
         const int cw = (w + 1) / 2, ch = (h + 1) / 2;
@@ -128,29 +128,31 @@ public:
         img.linesize[1] = int(u.strides(0));
         img.linesize[2] = int(v.strides(0));
         img.full_range = full_range ? 1 : 0;
-        img.colorspace = h > 576 ? 1 : 0;  // the usual convention when the stream does not say
+        img.colorspace = colorspace < 0 ? (h > 576 ? 1 : 0) : colorspace;
         nogil([&] {
             engine_->push(img, t);
             return 0;
         });
     }
 
-    std::vector<PyDecision> pop()
+    // max_count < 0: every ready decision. draw_debug works on the most recently popped one, so a caller
+    // that draws pops one at a time (pop(1)).
+    std::vector<PyDecision> pop(int max_count)
     {
         std::vector<PyDecision> out;
         Decision d;
-        while (engine_->pop(&d))
+        while ((max_count < 0 || int(out.size()) < max_count) && engine_->pop(&d))
             out.push_back(to_py(d));
         return out;
     }
 
-    std::vector<PyDecision> flush()
+    std::vector<PyDecision> flush(int max_count)
     {
         nogil([&] {
-            engine_->flush();
+            engine_->flush();  // idempotent: later calls only pop
             return 0;
         });
-        return pop();
+        return pop(max_count);
     }
 
     void draw_debug(const PyDecision &d, py::array_t<uint8_t> frame)
@@ -392,9 +394,9 @@ PYBIND11_MODULE(_core, m)
         .def("describe", [](PyEngine &e) { return e.engine().describe(); })
         .def("push_rgb", &PyEngine::push_rgb, py::arg("frame"), py::arg("t"))
         .def("push_yuv420p", &PyEngine::push_yuv420p, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("t"),
-             py::arg("full_range") = false)
-        .def("pop", &PyEngine::pop)
-        .def("flush", &PyEngine::flush)
+             py::arg("full_range") = false, py::arg("colorspace") = -1)
+        .def("pop", &PyEngine::pop, py::arg("max_count") = -1)
+        .def("flush", &PyEngine::flush, py::arg("max_count") = -1)
         .def("path_json", [](PyEngine &e) { return e.engine().path_json(); })
         .def("draw_debug", &PyEngine::draw_debug, py::arg("decision"), py::arg("frame"))
         .def("render_padded", &PyEngine::render_padded, py::arg("decision"), py::arg("frame"));

@@ -114,12 +114,9 @@ class Picture:
     def push_to(self, engine: Any, t: float) -> None:
         if self.planar:
             y, u, v = (np.ascontiguousarray(p) for p in self.planes)
-            if _takes_colorspace(engine):
-                # The filter's rule: BT.709 only when the frame says so (AVCOL_SPC_BT709 == 1), else BT.601.
-                engine.push_yuv420p(y, u, v, t, full_range=self.full_range,
-                                    colorspace=int(int(self.frame.colorspace) == 1))
-            else:
-                engine.push_yuv420p(y, u, v, t, full_range=self.full_range)
+            # The filter's rule: BT.709 only when the frame says so (AVCOL_SPC_BT709 == 1), else BT.601.
+            engine.push_yuv420p(y, u, v, t, full_range=self.full_range,
+                                colorspace=int(int(self.frame.colorspace) == 1))
         else:
             engine.push_rgb(self.rgb, t)
 
@@ -134,17 +131,6 @@ class Picture:
                 np.frombuffer(dst, np.uint8).reshape(dst.height, dst.line_size)[:, : dst.width] = src
             return out
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(self.rgb[y : y + h, x : x + w]), format="rgb24")
-
-
-def _pop_takes_max(engine: Any) -> bool:
-    """Whether this _core's Engine.pop/flush take max_count (older builds return every ready decision)."""
-    return "max_count" in (type(engine).pop.__doc__ or "") and "max_count" in (type(engine).flush.__doc__ or "")
-
-
-def _takes_colorspace(engine: Any) -> bool:
-    """Whether this _core's push_yuv420p has the colorspace argument (older builds guess it from the height)."""
-    doc = type(engine).push_yuv420p.__doc__ or ""
-    return "colorspace" in doc
 
 
 def _fit(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
@@ -433,9 +419,8 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                         prev.write(engine, d, pic, result, pts)
                     emit(pts, result)
 
-            # draw_debug draws the most recently popped decision: with a preview, take them one at a time
-            # (cores whose pop() has no max_count hand over batches; the preview then outlines the window).
-            one_by_one = prev is not None and _pop_takes_max(engine)
+            # draw_debug draws the most recently popped decision: with a preview, take them one at a time.
+            one_by_one = prev is not None
 
             def drain(take: Callable[..., list[Any]]) -> None:
                 if not one_by_one:
