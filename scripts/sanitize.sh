@@ -11,10 +11,10 @@
 #               and pushes them through the whole C ABI with csrc/fuzz/run_clip.c: push, pop, flush,
 #               render_padded on every decision, draw_debug, path_json.
 #           Any ASan/UBSan report or leak (bar ONNX Runtime's own, csrc/fuzz/lsan.supp) fails the run.
-# valgrind: runs build/bin/ffmpeg -vf salcrop (debug view, padded rendering, path JSON) on a short low-res clip
-#           under memcheck: no invalid read/write, no use of uninitialised values, no definite leak.
-#           Suppressions (csrc/fuzz/valgrind.supp) cover only ONNX Runtime's one-time allocations.
-# Needs scripts/setup.sh to have run (build/bin/ffmpeg, .venv's onnxruntime); installs valgrind if missing.
+# valgrind: runs build/bin/ffmpeg with three salcrop instances (crop + path JSON, debug view, padded
+#           rendering) on 12 frames of 160x90 across the clip's cut, under memcheck: no invalid read/write, no use of uninitialised values, no definite leak.
+#           Suppressions (csrc/fuzz/valgrind.supp): two, both outside salcrop (ld.so, ONNX Runtime), justified there.
+# Log: build/sanitize/valgrind.log. Needs scripts/setup.sh to have run (build/bin/ffmpeg, .venv's onnxruntime); installs valgrind if missing.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -98,25 +98,26 @@ run_valgrind() {
     }
     # A short low-res piece, already decoded to a raw file: memcheck then watches the filter, the core and
     # the encoder, not a decoder's SIMD.
-    "$ffmpeg" -v error -i "$clip" -vf "trim=start_frame=190:end_frame=214,scale=160:90" -pix_fmt yuv420p \
+    "$ffmpeg" -v error -i "$clip" -vf "trim=start_frame=196:end_frame=208,scale=160:90" -pix_fmt yuv420p \
         -f rawvideo -y "$work/in.yuv"
     local common=(--error-exitcode=99 --errors-for-leak-kinds=definite --leak-check=full
                   --show-leak-kinds=definite --track-origins=yes --num-callers=30
                   --suppressions="$repo/csrc/fuzz/valgrind.supp" --gen-suppressions=no)
-    local name graph
+    # One process (ONNX Runtime's start-up dominates under memcheck), three instances: crop + path JSON,
+    # the debug view, and padded rendering.
+    local graph="[0:v]split=3[a][b][c];[a]salcrop=ratio=9/16:stride=6:threads=1:path=$work/path.json[crop];"
+    graph+="[b]salcrop=ratio=9/16:stride=6:threads=1:debug=1[debug];[c]salcrop=ratio=1/2:stride=6:pad=blur:mode=stationary:threads=1[padded]"
+    mkdir -p "$san"
+    echo "==> valgrind memcheck: ffmpeg -filter_complex '$graph'"
+    valgrind "${common[@]}" --log-file="$san/valgrind.log" \
+        "$ffmpeg" -v error -nostdin -f rawvideo -pix_fmt yuv420p -s 160x90 -r 25 -i "$work/in.yuv" \
+        -filter_complex "$graph" -map '[crop]' -f rawvideo -y "$work/crop.raw" -map '[debug]' -f rawvideo \
+        -y "$work/debug.raw" -map '[padded]' -f rawvideo -y "$work/padded.raw" \
+        || { cat "$san/valgrind.log"; die "valgrind found errors (log above, kept in $san/valgrind.log)"; }
+    grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$san/valgrind.log" | sed 's/^==[0-9]*== /    /'
+    local name
     for name in crop debug padded; do
-        case $name in
-            crop)   graph="salcrop=ratio=9/16:threads=1:path=$work/path.json" ;;
-            debug)  graph="salcrop=ratio=9/16:threads=1:debug=1" ;;
-            padded) graph="salcrop=ratio=1/2:pad=blur:mode=stationary:threads=1" ;;
-        esac
-        echo "==> valgrind memcheck: ffmpeg -vf $graph"
-        valgrind "${common[@]}" --log-file="$work/vg-$name.log" \
-            "$ffmpeg" -v error -nostdin -f rawvideo -pix_fmt yuv420p -s 160x90 -r 25 -i "$work/in.yuv" \
-            -vf "$graph" -f rawvideo -y "$work/out-$name.raw" \
-            || { cat "$work/vg-$name.log"; die "valgrind found errors in the $name run (log above)"; }
-        grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$work/vg-$name.log" | sed 's/^==[0-9]*== /    /'
-        [[ -s $work/out-$name.raw ]] || die "the $name run wrote nothing"
+        [[ -s $work/$name.raw ]] || die "the $name output is empty"
     done
     grep -q '"version":1' "$work/path.json" || die "no crop path from the valgrind run"
     echo "==> valgrind: all clean"
