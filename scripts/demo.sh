@@ -7,6 +7,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(mkdir -p "${1:-$repo/out}" && cd "${1:-$repo/out}" && pwd)
 bash "$repo/scripts/setup.sh"
 sample=$(bash "$repo/scripts/fetch_sample.sh" | tail -n1)
+# The README's further examples start from this copy.
+cp -f "$sample" "$out/sample.mp4"
 
 echo "==> reframing $sample to 9:16"
 start=$EPOCHREALTIME
@@ -24,3 +26,4 @@ size=$("$repo/build/bin/ffprobe" -v error -select_streams v:0 -show_entries stre
 echo "==> done in $secs s"
 echo "    video:     $out/sample_9x16.mp4 (width,height,frames: $size)"
 echo "    crop path: $out/path.json"
+echo "    source:    $out/sample.mp4 (for the README's other examples)"
