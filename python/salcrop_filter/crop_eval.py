@@ -473,8 +473,9 @@ def evaluate(clips: Iterable[EvalClip], ratios: Sequence[str], model: str = "", 
 
 PROTOCOL = """# Crop quality: salcrop against baselines, with real human fixations
 
-Reproduce with the command in *Results* (from the repository root, in `.venv`). Nothing here is hand-edited:
-the whole file is written by `python -m salcrop_filter.crop_eval --out EVALUATION.md`.
+Written by `python -m salcrop_filter.crop_eval --out EVALUATION.md`; *Results* names the exact command, the
+machine, the model (by sha256) and the Python environment it ran in. The face baseline needs OpenCV 4.x
+(`opencv-python-headless<5`): OpenCV 5 has no Haar cascades, and the run then says the row was skipped.
 
 ## Clips
 Held-out images only (the fixed split of `salcrop_filter.datasets`, `models/split.json`: 100 OSIE + 70
@@ -560,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Core {_core.version()}; model `{_display_path(model_path)}` "
         f"(sha256 {_sha256(model_path)[:16]}..., trained {meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]}); "
         f"Engine defaults: {_engine_defaults(args.model)}",
+        f"- Environment: {_environment()}",
         f"- {cuts.clips} held-out clips (seed {args.seed}), {cuts.frames} frames, {cuts.fixations} visible fixations "
         "in all",
         f"- Shot detector on the clips: {cuts.found} of {cuts.true_cuts} true cuts found (within 1 frame), "
@@ -571,6 +573,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(report)
     return 0
+
+
+def _environment() -> str:
+    """Versions of what the numbers depend on, and where the core module was loaded from."""
+    from importlib.metadata import version
+
+    import cv2
+
+    from salcrop_filter import _core
+
+    return (f"numpy {np.__version__}, OpenCV {cv2.__version__}, onnxruntime {version('onnxruntime')}; "
+            f"`_core` from `{_display_path(_core.__file__)}`")
 
 
 def _display_path(path: str) -> str:
