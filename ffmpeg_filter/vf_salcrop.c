@@ -439,6 +439,11 @@ static av_cold void uninit(AVFilterContext *ctx)
     /* A run stopped early (e.g. -frames:v) never sees EOF here: still keep
      * the path of what came out. */
     write_path(ctx);
+    /* Torn down before EOF (e.g. the ffmpeg CLI rebuilds the graph on a
+     * size change): the frames awaiting a decision cannot come out. */
+    if (s->frames && av_fifo_can_read(s->frames))
+        av_log(ctx, AV_LOG_WARNING, "%zu frames were still waiting for their crop decision "
+               "and are dropped (the stream did not end here)\n", av_fifo_can_read(s->frames));
     if (s->frames) {
         while (av_fifo_read(s->frames, &frame, 1) >= 0)
             av_frame_free(&frame);
