@@ -23,8 +23,15 @@ PARITY_TOLERANCE = 1e-5
 
 
 def default_checkpoint() -> pathlib.Path:
-    """``models/salcrop.pt`` in the repository."""
-    return repo_root() / "models" / "salcrop.pt"
+    """``models/salcrop.pt`` in a source checkout, else the copy installed inside the package."""
+    in_repo = repo_root() / "models" / "salcrop.pt"
+    return in_repo if in_repo.is_file() else pathlib.Path(__file__).with_name("salcrop.pt")
+
+
+def default_output() -> pathlib.Path:
+    """``models/salcrop.onnx`` in a source checkout, else ``salcrop.onnx`` in the working directory."""
+    models = repo_root() / "models"
+    return models / "salcrop.onnx" if models.is_dir() else pathlib.Path("salcrop.onnx")
 
 
 def metadata(config: ModelConfig, record: dict[str, str]) -> dict[str, str]:
@@ -69,7 +76,7 @@ def export_onnx(path: str | pathlib.Path | None = None, *, height: int | None = 
                       state_channels=cfg.state_channels, num_priors=cfg.num_priors)
     cfg.validate()
     net.config = cfg
-    path = pathlib.Path(repo_root() / "models" / "salcrop.onnx" if path is None else path)
+    path = default_output() if path is None else pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = torch.rand(1, 3, cfg.input_height, cfg.input_width)
     prev = torch.rand(1, 3, cfg.input_height, cfg.input_width)
