@@ -275,8 +275,11 @@ def main(argv: list[str] | None = None) -> int:
 
         say("## FFmpeg end to end (decode + filter + libx264 veryfast), alternating A B A B")
         say("")
-        say(f"- A: `{shlex.join(cmd_a[:1] + cmd_a[1:])}`".replace(str(REPO) + "/", ""))
-        say(f"- B: `{shlex.join(cmd_b)}`".replace(str(REPO) + "/", ""))
+        def shown(cmd: list[str]) -> str:  # paths as seen from the repository root
+            return shlex.join(os.path.relpath(a, REPO) if os.path.isabs(a) else a for a in cmd)
+
+        say(f"- A: `{shown(cmd_a)}`")
+        say(f"- B: `{shown(cmd_b)}`")
         say(f"- {args.repeats} timed pairs after one untimed warm-up pair; output {out_w}x{out_h}")
         say("")
         a, b = ab_compare(args.ffmpeg, args.clip, vf_salcrop, vf_crop, args.repeats, tmp)
@@ -327,22 +330,24 @@ def main(argv: list[str] | None = None) -> int:
     say("")
     planes, fps, width, height = decode_yuv(args.clip, args.core_frames)
     say(f"{len(planes)} frames of {width}x{height} pre-decoded with PyAV to yuv420p arrays; ratio 9:16, "
-        f"device cpu, ONNX Runtime's default threads.")
+        f"device cpu; T = inference threads (0 = ONNX Runtime's default).")
     say("")
-    say("| stride | frames/s | ms/frame | engine creation s |")
-    say("|---:|---:|---:|---:|")
+    say("| stride | frames/s (T=0) | ms/frame (T=0) | frames/s (T=1) | ms/frame (T=1) |")
+    say("|---:|---:|---:|---:|---:|")
     per_frame_ms = []
     for s in strides:
-        f, created = core_fps(planes, fps, width, height, s, 0, model_path)
-        per_frame_ms.append(1000 / f)
-        say(f"| {s}{' (default)' if s == default_stride else ''} | {f:.1f} | {1000 / f:.1f} | {created:.2f} |")
+        f0, _ = core_fps(planes, fps, width, height, s, 0, model_path)
+        f1, _ = core_fps(planes, fps, width, height, s, 1, model_path)
+        per_frame_ms.append(1000 / f1)
+        say(f"| {s}{' (default)' if s == default_stride else ''} | {f0:.1f} | {1000 / f0:.1f} | {f1:.1f} | "
+            f"{1000 / f1:.1f} |")
     say("")
     if len(strides) >= 2:
         # ms/frame = every-frame work (conversion, shot detection, planning) + one model run per stride frames.
         design = np.stack([np.ones(len(strides)), 1.0 / np.array(strides, dtype=np.float64)], axis=1)
         (fixed, per_run), *_ = np.linalg.lstsq(design, np.array(per_frame_ms), rcond=None)
-        say(f"Least-squares fit: ms/frame = {fixed:.1f} (every frame) + {per_run:.1f} / stride (one model run "
-            f"with its preprocessing).")
+        say(f"Least-squares fit at T=1: ms/frame = {fixed:.1f} (every frame) + {per_run:.1f} / stride (one model "
+            f"run with its preprocessing).")
         say("")
 
     say("## Model alone: `_core.SaliencyRunner.predict`, frames already at the model's input size")
