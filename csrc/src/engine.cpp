@@ -10,6 +10,21 @@
 
 namespace salcrop {
 
+namespace {
+
+// A decision handed back by the caller (draw_debug, render_padded) is only trusted once its window is a
+// non-empty region inside the frame: the rendering code indexes the caller's picture with it.
+void check_window(const Window &w, int width, int height, const char *what)
+{
+    if (w.w < 1 || w.h < 1 || w.x < 0 || w.y < 0 || w.x > width - w.w || w.y > height - w.h)
+        throw std::invalid_argument(std::string(what) + ": window " + std::to_string(w.w) + "x" +
+                                    std::to_string(w.h) + "+" + std::to_string(w.x) + "+" + std::to_string(w.y) +
+                                    " is not inside the " + std::to_string(width) + "x" + std::to_string(height) +
+                                    " frame");
+}
+
+}  // namespace
+
 Engine::Engine(const EngineOptions &o)
     : opt_(o), chk_(validate(o)), geo_(make_geometry(o.width, o.height, chk_.ratio, o.even)),
       detector_(o.scene_threshold, o.fps)
@@ -230,6 +245,7 @@ void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int lin
     if (d.frame != popped_frame_ || popped_map_.empty())
         throw std::invalid_argument("draw_debug: decision " + std::to_string(d.frame) +
                                     " is not the most recently popped one");
+    check_window(d.win, opt_.width, opt_.height, "draw_debug");
     draw_debug_view(format, opt_.width, opt_.height, data, linesize, popped_map_.data(), model_->map_height(),
                     model_->map_width(), d);
 }
@@ -238,6 +254,7 @@ void Engine::render_padded(const Decision &d, const SalcropImage &src, uint8_t *
                            const int dst_ls[4]) const
 {
     check_image(src, opt_.width, opt_.height);
+    check_window(d.win, opt_.width, opt_.height, "render_padded");
     render_padded_view(src, d.win, geo_.win_w, geo_.win_h, chk_.pad == PadMode::Black, dst, dst_ls);
 }
 

@@ -10,8 +10,16 @@ Components split_components(SalcropPixelFormat format, int w, int h, const uint8
 {
     Components r;
     auto plane = [&](int i, int pw, int ph, int step = 1, int offset = 0) {
-        if (!data[i] || linesize[i] <= 0)
+        if (!data[i] || linesize[i] == 0)
             throw std::invalid_argument("image plane " + std::to_string(i) + " is missing");
+        if (linesize[i] < 0)
+            throw std::invalid_argument("image plane " + std::to_string(i) + " has a negative linesize " +
+                                        std::to_string(linesize[i]) + " (a bottom-up picture): give rows top-down");
+        // A row holds every byte of its pixels (all channels of a packed format, both of NV12's UV pair).
+        if (int64_t(linesize[i]) < int64_t(pw) * step)
+            throw std::invalid_argument("image plane " + std::to_string(i) + " linesize " + std::to_string(linesize[i]) +
+                                        " is too small for " + std::to_string(pw) + " pixels of " +
+                                        std::to_string(step) + " bytes");
         Component c;
         c.data = const_cast<uint8_t *>(data[i]) + offset;
         c.linesize = linesize[i];
