@@ -217,10 +217,28 @@ static int push_frame(AVFilterContext *ctx, AVFrame *frame)
      * filter graph (the ffmpeg CLI builds one on its own). */
     if (frame->width != s->in_w || frame->height != s->in_h) {
         av_log(ctx, AV_LOG_ERROR, "frame size changed from %dx%d to %dx%d mid-stream; "
-               "salcrop needs a new filter graph for a new size\n",
-               s->in_w, s->in_h, frame->width, frame->height);
+               "salcrop needs a new filter graph for a new size (or scale=%d:%d "
+               "in front of it)\n",
+               s->in_w, s->in_h, frame->width, frame->height, s->in_w, s->in_h);
         av_frame_free(&frame);
         return AVERROR(EINVAL);
+    }
+
+    /* The core reads rows top-down; a bottom-up picture (negative
+     * linesizes, e.g. from vflip) gets a top-down copy. */
+    if (frame->linesize[0] < 0 || frame->linesize[1] < 0 ||
+        frame->linesize[2] < 0 || frame->linesize[3] < 0) {
+        AVFrame *copy = ff_get_video_buffer(inlink, frame->width, frame->height);
+
+        ret = copy ? av_frame_copy(copy, frame) : AVERROR(ENOMEM);
+        if (ret >= 0)
+            ret = av_frame_copy_props(copy, frame);
+        av_frame_free(&frame);
+        if (ret < 0) {
+            av_frame_free(&copy);
+            return ret;
+        }
+        frame = copy;
     }
 
     t = frame->pts != AV_NOPTS_VALUE ? frame->pts * av_q2d(inlink->time_base)
@@ -443,7 +461,9 @@ static av_cold void uninit(AVFilterContext *ctx)
      * size change): the frames awaiting a decision cannot come out. */
     if (s->frames && av_fifo_can_read(s->frames))
         av_log(ctx, AV_LOG_WARNING, "%zu frames were still waiting for their crop decision "
-               "and are dropped (the stream did not end here)\n", av_fifo_can_read(s->frames));
+               "and are dropped (the stream did not end here; on a size change, "
+               "-reinit_filter 0 with scale=%d:%d before salcrop keeps every frame)\n",
+               av_fifo_can_read(s->frames), s->in_w, s->in_h);
     if (s->frames) {
         while (av_fifo_read(s->frames, &frame, 1) >= 0)
             av_frame_free(&frame);
