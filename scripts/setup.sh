@@ -32,7 +32,8 @@ content_hash() { { for f in "$@"; do if [[ -f $f ]]; then sha256sum "$f"; else e
 # --- 1. system packages
 step "system packages"
 need=()
-for pkg in nasm libx264-dev zlib1g-dev pkg-config cmake make g++ python3-venv python3-dev xz-utils; do
+# valgrind: tests/test_sanitizers.py (scripts/sanitize.sh valgrind).
+for pkg in nasm libx264-dev zlib1g-dev pkg-config cmake make g++ python3-venv python3-dev xz-utils valgrind; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if ((${#need[@]})); then
