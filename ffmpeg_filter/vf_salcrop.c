@@ -497,7 +497,7 @@ static const AVOption salcrop_options[] = {
       OFFSET(smoothing),       AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -1, DBL_MAX, FLAGS },
     { "pad",             "when the subject cannot fit the window: none, blur or black",
       OFFSET(pad),             AV_OPT_TYPE_STRING, { .str = "none" },  0, 0, FLAGS },
-    { "threads",         "CPU inference threads (0 = ONNX Runtime default)",
+    { "threads",         "CPU inference threads (0 = automatic: one non-spinning thread)",
       OFFSET(threads),         AV_OPT_TYPE_INT,    { .i64 = 0 },       0, INT_MAX, FLAGS },
     { "path",            "write the crop path as JSON to this file",
       OFFSET(path),            AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },

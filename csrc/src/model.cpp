@@ -84,11 +84,14 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
                                  (path_in.empty() ? " (the default model; set model= or SALCROP_MODEL)" : ""));
     ort_init(ort_library);
 
+    // threads=0 means one inference thread that does not spin: in a video pipeline the decoder and the encoder
+    // share the CPU with the model, and ONNX Runtime's default (a spinning thread per core) made the whole
+    // ffmpeg run ~1.5x slower on 2 cores (BENCHMARKS.md, stride sweep at T=0 vs T=1).
+    const int intra_threads = threads > 0 ? threads : 1;
     Ort::SessionOptions so;
-    if (threads > 0) {
-        so.SetIntraOpNumThreads(threads);
-        so.SetInterOpNumThreads(1);
-    }
+    so.SetIntraOpNumThreads(intra_threads);
+    so.SetInterOpNumThreads(1);
+    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
 
     std::vector<std::string> providers = Ort::GetAvailableProviders();
@@ -112,8 +115,8 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
         }
         try {
             Ort::SessionOptions cuda_so;
-            if (threads > 0)
-                cuda_so.SetIntraOpNumThreads(threads);
+            cuda_so.SetIntraOpNumThreads(intra_threads);
+            cuda_so.AddConfigEntry("session.intra_op.allow_spinning", "0");
             OrtCUDAProviderOptionsV2 *cuda_opts = nullptr;
             Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda_opts));
             std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2 *)> guard(

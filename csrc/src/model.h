@@ -15,7 +15,7 @@ std::string default_model_path();
 
 class SaliencyModel {
 public:
-    // device: "auto" | "cpu" | "cuda"; threads 0 = ONNX Runtime default. Throws std::runtime_error
+    // device: "auto" | "cpu" | "cuda"; threads 0 = one non-spinning thread. Throws std::runtime_error
     // naming the file, the metadata key or the tensor that does not match the contract.
     SaliencyModel(const std::string &path, const std::string &device, int threads, const std::string &ort_library);
 

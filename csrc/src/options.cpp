@@ -136,7 +136,7 @@ CheckedOptions validate(const EngineOptions &o)
     else
         throw OptionError("pad='" + o.pad + "' is not valid: use none, blur or black");
     if (o.threads < 0 || o.threads > 256)
-        throw OptionError("threads=" + std::to_string(o.threads) + " is not valid: must be 0..256 (0 = default)");
+        throw OptionError("threads=" + std::to_string(o.threads) + " is not valid: must be 0..256 (0 = automatic)");
     return c;
 }
 

@@ -82,7 +82,7 @@ typedef struct SalcropOptions {
     double scene_threshold;   /* shot-cut sensitivity; higher = fewer cuts; 0 = no shot detection */
     double smoothing;         /* camera smoothing strength 0..1; higher = calmer path */
     const char *pad;          /* "none" | "blur" | "black": fallback when the subject cannot fit the window */
-    int threads;              /* CPU inference threads; 0 = ONNX Runtime's default */
+    int threads;              /* CPU inference threads; 0 = automatic (one, not spinning) */
     int even;                 /* 1 = keep x, y, w, h even (chroma-subsampled output); set by the filter */
     int keep_maps;            /* 1 = retain each frame's saliency map until popped (debug drawing) */
 } SalcropOptions;
