@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import os
-import platform
 import re
 import shlex
 import statistics
@@ -33,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from salcrop_filter.crop_eval import machine_line
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CLIP = REPO.parent / "shared" / "videos" / "testvideo.mp4"
@@ -46,19 +47,6 @@ class RunResult:
 
     wall_s: float
     max_rss_kib: int
-
-
-def machine_line() -> str:
-    """CPU model and core count as lscpu reports them, plus the kernel."""
-    model = platform.processor() or "unknown CPU"
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        m = re.search(r"^Model name:\s*(.+)$", out, re.M)
-        if m:
-            model = m.group(1).strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return f"{model}, {os.cpu_count()} logical cores, Linux {platform.release()}, Python {platform.python_version()}"
 
 
 def file_sha256(path: str) -> str:

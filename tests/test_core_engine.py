@@ -1,7 +1,6 @@
 """The streaming engine end to end on real clips, through `_core.Engine`, with the real model.
 
-The model is the default one (models/salcrop.onnx, or what SALCROP_MODEL names); these tests skip only when
-it does not exist yet.
+The model is the default one (models/salcrop.onnx, or what SALCROP_MODEL names).
 """
 
 from __future__ import annotations
@@ -15,19 +14,14 @@ import pytest
 
 from salcrop_filter import _core
 
-REPO = Path(__file__).resolve().parents[1]
 MODEL = Path(_core.default_model_path())
-needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"no model at {MODEL} yet")
 MODES = {"stationary", "pan", "track"}
 
 
 @pytest.fixture(scope="session")
-def videos(request: pytest.FixtureRequest) -> Path:
-    """tests/conftest.py's shared_videos when it exists, else ../shared/videos from the repository root."""
-    try:
-        return Path(request.getfixturevalue("shared_videos"))
-    except pytest.FixtureLookupError:
-        return REPO.parent / "shared" / "videos"
+def videos(shared_videos: Path) -> Path:
+    """The real clips (conftest's shared_videos)."""
+    return shared_videos
 
 
 class Clip:
@@ -69,7 +63,6 @@ def shot_starts(decisions: list) -> list[int]:
     return [d.frame for i, d in enumerate(decisions) if i == 0 or d.shot != decisions[i - 1].shot]
 
 
-@needs_model
 def test_one_decision_per_frame_in_order_within_the_delay_bound(bikes: Clip) -> None:
     engine = _core.Engine(bikes.width, bikes.height, bikes.fps, ratio="9:16", threads=2)
     ow, oh = engine.output_size
@@ -92,7 +85,6 @@ def test_one_decision_per_frame_in_order_within_the_delay_bound(bikes: Clip) -> 
     assert "CPUExecutionProvider" in engine.describe() or "CUDAExecutionProvider" in engine.describe()
 
 
-@needs_model
 def test_path_json_follows_the_crop_path_schema(bikes: Clip) -> None:
     engine = _core.Engine(bikes.width, bikes.height, bikes.fps, ratio="4:5", threads=2)
     decisions, _ = run(engine, bikes)
@@ -114,7 +106,6 @@ def test_path_json_follows_the_crop_path_schema(bikes: Clip) -> None:
     assert {s["mode"] for s in shots} <= MODES
 
 
-@needs_model
 def test_yuv420p_input_finds_the_fades_of_testvideo(videos: Path) -> None:
     clip = Clip(videos / "testvideo.mp4", limit=450, fmt="yuv420p")
     w, h = clip.width, clip.height
@@ -129,7 +120,6 @@ def test_yuv420p_input_finds_the_fades_of_testvideo(videos: Path) -> None:
     assert shot_starts(decisions) == [0, 201, 382]
 
 
-@needs_model
 def test_long_shot_planned_in_chunks_moves_smoothly(videos: Path) -> None:
     # basketball.mp4 is one 11 s shot of fast play; a 1 s lookahead forces chunked planning.
     clip = Clip(videos / "basketball.mp4")
@@ -145,7 +135,6 @@ def test_long_shot_planned_in_chunks_moves_smoothly(videos: Path) -> None:
     assert np.abs(np.diff(x, 2)).max() <= amax + 4
 
 
-@needs_model
 def test_debug_view_and_padded_rendering(bikes: Clip) -> None:
     engine = _core.Engine(bikes.width, bikes.height, bikes.fps, keep_maps=True, pad="black", threads=2)
     ow, oh = engine.output_size
@@ -177,7 +166,6 @@ def test_debug_view_and_padded_rendering(bikes: Clip) -> None:
         assert np.abs(out.astype(int) - crop).mean() < 2
 
 
-@needs_model
 def test_debug_view_needs_keep_maps(bikes: Clip) -> None:
     engine = _core.Engine(bikes.width, bikes.height, bikes.fps, threads=2)
     engine.push_rgb(bikes.frames[0], 0.0)
@@ -186,14 +174,12 @@ def test_debug_view_needs_keep_maps(bikes: Clip) -> None:
         engine.draw_debug(decision, bikes.frames[0].copy())
 
 
-@needs_model
 def test_frame_of_the_wrong_size_is_refused(bikes: Clip) -> None:
     engine = _core.Engine(bikes.width + 2, bikes.height, bikes.fps)
     with pytest.raises(ValueError, match="size"):
         engine.push_rgb(bikes.frames[0], 0.0)
 
 
-@needs_model
 def test_saliency_runner_follows_the_model_contract(bikes: Clip) -> None:
     runner = _core.SaliencyRunner(device="cpu", threads=2)
     h, w = runner.input_size
@@ -241,7 +227,7 @@ def test_corrupt_model_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_model_breaking_the_contract_is_refused(tmp_path: Path) -> None:
-    onnx = pytest.importorskip("onnx")
+    import onnx
     from onnx import TensorProto, helper
 
     # A valid ONNX graph with the contract's metadata but an input named "image" instead of "frame".

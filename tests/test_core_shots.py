@@ -10,16 +10,12 @@ import pytest
 
 from salcrop_filter import _core
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def videos(request: pytest.FixtureRequest) -> Path:
-    """tests/conftest.py's shared_videos when it exists, else ../shared/videos from the repository root."""
-    try:
-        return Path(request.getfixturevalue("shared_videos"))
-    except pytest.FixtureLookupError:
-        return REPO.parent / "shared" / "videos"
+def videos(shared_videos: Path) -> Path:
+    """The real clips (conftest's shared_videos)."""
+    return shared_videos
 
 
 def detect(path: Path, **kwargs: float) -> list[int]:

@@ -279,7 +279,6 @@ def test_scenes_threshold_zero_means_one_shot(videos: Path) -> None:
 
 @pytest.mark.parametrize("clip", ["bikes.mp4", "Megamind.avi"])
 def test_scenes_agree_with_pyscenedetect(videos: Path, clip: str) -> None:
-    pytest.importorskip("scenedetect")
     ours = scenes(videos / clip)
     theirs = scenes(videos / clip, backend="pyscenedetect")
     # A cut both detectors see: one of ours with one of theirs nearby (a shot is at least half a second).

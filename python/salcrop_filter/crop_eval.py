@@ -386,7 +386,7 @@ def load_clips(subset: int | None = None, seed: int = 0) -> list[EvalClip]:
 # ----------------------------------------------------------------------------------------- the report
 
 def machine_line() -> str:
-    """CPU model and core count as lscpu reports them."""
+    """CPU model and core count as lscpu reports them, plus the kernel and Python (for reports)."""
     model = platform.processor() or "unknown CPU"
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
