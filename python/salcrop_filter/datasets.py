@@ -50,12 +50,24 @@ def data_root() -> pathlib.Path:
     env = os.environ.get("SALCROP_DATA")
     if env:
         return pathlib.Path(env)
-    return pathlib.Path(__file__).resolve().parents[3] / "shared" / "data"
+    return repo_root().parent / "shared" / "data"
+
+
+def _is_checkout(path: pathlib.Path) -> bool:
+    return (path / "pyproject.toml").is_file() and (path / "python" / "salcrop_filter").is_dir()
 
 
 def repo_root() -> pathlib.Path:
-    """The repository root (``python/salcrop_filter/`` is two levels below it)."""
-    return pathlib.Path(__file__).resolve().parents[2]
+    """The source checkout the developer tools (training, evaluation, export) work in.
+
+    The package's own folder when it runs from ``python/`` in a checkout; for the copy installed in ``.venv`` (which
+    lies nowhere near the data), the current directory when it is the checkout. Falls back to the package's grandparent.
+    """
+    here = pathlib.Path(__file__).resolve().parents[2]
+    if _is_checkout(here):
+        return here
+    cwd = pathlib.Path.cwd()
+    return cwd if _is_checkout(cwd) else here
 
 
 def _image_size(path: pathlib.Path) -> tuple[int, int]:
