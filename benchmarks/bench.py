@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from salcrop_filter.crop_eval import machine_line
+from salcrop_filter.crop_eval import file_sha256, machine_line
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CLIP = REPO.parent / "shared" / "videos" / "testvideo.mp4"
@@ -47,17 +47,6 @@ class RunResult:
 
     wall_s: float
     max_rss_kib: int
-
-
-def file_sha256(path: str) -> str:
-    """sha256 of a file, to say exactly which model was measured."""
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_line() -> str:

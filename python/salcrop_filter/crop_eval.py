@@ -166,23 +166,23 @@ class MethodScore:
 
     @property
     def kept(self) -> float:
-        return self.kept_sum / self.kept_frames if self.kept_frames else float("nan")
+        return _share(self.kept_sum, self.kept_frames)
 
     @property
     def jitter1(self) -> float:
-        return self.d1_sum / self.d1_n if self.d1_n else float("nan")
+        return _share(self.d1_sum, self.d1_n)
 
     @property
     def jitter2(self) -> float:
-        return self.d2_sum / self.d2_n if self.d2_n else float("nan")
+        return _share(self.d2_sum, self.d2_n)
 
     @property
     def still_moving(self) -> float:
-        return self.still_moved / self.still_judged if self.still_judged else float("nan")
+        return _share(self.still_moved, self.still_judged)
 
     @property
     def stationary_moving(self) -> float:
-        return self.stat_moved / self.stat_judged if self.stat_judged else float("nan")
+        return _share(self.stat_moved, self.stat_judged)
 
     def add(self, clip: EvalClip, windows: np.ndarray, modes: Sequence[str] | None = None,
             mode_cuts: Sequence[int] = ()) -> None:
@@ -559,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- Machine: {machine_line()}, CPU only",
         f"- Command: `{command}` ({elapsed / 60:.1f} min wall)",
         f"- Core {_core.version()}; model `{_display_path(model_path)}` "
-        f"(sha256 {_sha256(model_path)[:16]}..., trained {meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]}); "
+        f"(sha256 {file_sha256(model_path)[:16]}..., trained {meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]}); "
         f"Engine defaults: {_engine_defaults(args.model)}",
         f"- Environment: {_environment()}",
         f"- {cuts.clips} held-out clips (seed {args.seed}), {cuts.frames} frames, {cuts.fixations} visible fixations "
@@ -587,6 +587,11 @@ def _environment() -> str:
             f"`_core` from `{_display_path(_core.__file__)}`")
 
 
+def _share(total: float, count: int) -> float:
+    """total / count, NaN when nothing was counted (shown as n/a)."""
+    return total / count if count else float("nan")
+
+
 def _display_path(path: str) -> str:
     """A path relative to the repository root when it lies inside it."""
     from salcrop_filter import datasets
@@ -595,7 +600,8 @@ def _display_path(path: str) -> str:
     return os.path.relpath(path, root) if os.path.abspath(path).startswith(root + os.sep) else path
 
 
-def _sha256(path: str) -> str:
+def file_sha256(path: str) -> str:
+    """sha256 of a file, to say exactly which model was measured."""
     import hashlib
 
     h = hashlib.sha256()
