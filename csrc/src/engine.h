@@ -97,8 +97,9 @@ private:
     int64_t shot_start_ = 0;
     Carry carry_;
     // Temporal model state of the current shot.
-    std::vector<float> state_, state_next_, prev_input_, map_buf_, scratch_;
+    std::vector<float> state_, state_next_, input_, prev_input_, map_buf_, scratch_;
     std::vector<uint8_t> last_input_;
+    std::vector<std::vector<uint8_t>> spare_inputs_;  // model-input buffers of decided frames, for reuse
     int64_t last_sample_ = -1;
     bool last_input_sampled_ = false;
     std::vector<float> last_profile_, last_map_;

@@ -114,6 +114,22 @@ void YuvMatrix::to_rgb(float y, float u, float v, float rgb[3]) const
     rgb[2] = float(b);
 }
 
+YuvMatrix::Affine YuvMatrix::to_rgb_affine() const
+{
+    // to_rgb is affine: its value at the origin and its steps along Y, U and V give the matrix exactly.
+    Affine a{};
+    float base[3], unit[3];
+    to_rgb(0, 0, 0, base);
+    for (int axis = 0; axis < 3; axis++) {
+        to_rgb(axis == 0, axis == 1, axis == 2, unit);
+        for (int c = 0; c < 3; c++)
+            a.m[c][axis] = unit[c] - base[c];
+    }
+    for (int c = 0; c < 3; c++)
+        a.m[c][3] = base[c];
+    return a;
+}
+
 void YuvMatrix::from_rgb(const float rgb[3], float yuv[3]) const
 {
     const Coeffs k = coeffs(bt709);

@@ -33,6 +33,12 @@ struct YuvMatrix {
     bool full_range = false;
     bool bt709 = false;
     void to_rgb(float y, float u, float v, float rgb[3]) const;
+    // to_rgb as one affine map in float, for loops over many samples:
+    // channel c = m[c][0]*y + m[c][1]*u + m[c][2]*v + m[c][3].
+    struct Affine {
+        float m[3][4];
+    };
+    Affine to_rgb_affine() const;
     void from_rgb(const float rgb[3], float yuv[3]) const;
 };
 

@@ -1,5 +1,5 @@
-// Any SalcropImage -> the model's input (RGB float planes in [0,1] at the model's size) and a tiny HSV
-// thumbnail for the shot detector. Each component is resampled directly at the target size (area average
+// Any SalcropImage -> the model's input (RGB float planes in [0,1] at the model's size) and, from that, a tiny
+// HSV thumbnail for the shot detector. Each component is resampled directly at the target size (area average
 // when shrinking, bilinear when enlarging); YUV is converted after resampling, which is exact because the
 // conversion is affine, and costs a fraction of converting every source pixel.
 #pragma once
@@ -18,6 +18,11 @@ struct AxisWeights {
     std::vector<int> first, count;  // per output sample: first source index, number of taps
     std::vector<float> w;           // taps, concatenated; offsets in start
     std::vector<int> start;
+    // The same taps padded with zeros to `taps` per output (the most any output has), tap-major:
+    // output i reads pad_first[i] + k with weight pad_w[k * out + i].
+    int taps = 0;
+    std::vector<int> pad_first;
+    std::vector<float> pad_w;
     static AxisWeights make(int in, int out);
 };
 
@@ -54,14 +59,25 @@ std::pair<int, int> thumbnail_size(int width, int height);
 // rgb: 3 planes (0..255) of w*h floats.
 Thumbnail rgb_planes_to_hsv(const float *rgb, int w, int h);
 
+// The per-frame work of the engine. The thumbnail is made from the model input rather than from the source,
+// so each source pixel is read once per frame (BENCHMARKS.md: reading it twice was most of the core's
+// every-frame cost); the shot detector sees the same colours either way, area-averaged twice.
+// The input size of the shipped model: what the standalone shot detector (scenes()) resamples to, so that it
+// finds the cuts the engine finds with the default model.
+constexpr int kStandardInputWidth = 256, kStandardInputHeight = 144;
+
 class Preprocessor {
 public:
     Preprocessor(int src_w, int src_h, int model_w, int model_h);
-    // frame: 3*model_h*model_w floats in [0,1].
+    // Writes the model input only (3*model_h*model_w floats in [0,1]).
     void model_input(const SalcropImage &img, float *frame);
-    Thumbnail thumbnail(const SalcropImage &img);
+    // Writes the model input (3*model_h*model_w floats in [0,1]) and returns the shot detector's thumbnail.
+    Thumbnail process(const SalcropImage &img, float *frame);
+    int model_width() const { return model_w_; }
+    int model_height() const { return model_h_; }
 
 private:
+    int model_w_, model_h_;
     Resampler model_rs_, thumb_rs_;
     std::vector<float> tmp_;
 };
