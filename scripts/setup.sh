@@ -4,7 +4,7 @@
 #                              and salcrop_filter installed;
 #   build/lib/libsalcrop.so    the C++ core behind the C ABI;
 #   build/bin/ffmpeg, ffprobe  FFmpeg 7.1.5 with the salcrop filter (build/lib holds its shared libraries);
-#   build/share/salcrop/salcrop.onnx  the default model.
+#   build/share/salcrop/salcrop.onnx  the default model (salcrop-int8.onnx beside it: the CPU default).
 # Idempotent: a step whose inputs did not change is skipped, and the slow builds (FFmpeg, PyAV) are cached
 # under ${SALCROP_CACHE:-~/.cache/salcrop} by a hash of their inputs, so a warm machine is done in seconds.
 set -euo pipefail
@@ -114,7 +114,9 @@ done_step
 step "model"
 mkdir -p "$build/share/salcrop"
 if [[ -f models/salcrop.onnx ]]; then
-    cmp -s models/salcrop.onnx "$build/share/salcrop/salcrop.onnx" || cp models/salcrop.onnx "$build/share/salcrop/salcrop.onnx"
+    for m in models/salcrop.onnx models/salcrop-int8.onnx; do
+        if [[ -f $m ]] && ! cmp -s "$m" "$build/share/salcrop/${m#models/}"; then cp "$m" "$build/share/salcrop/"; fi
+    done
 else
     echo "    warning: models/salcrop.onnx does not exist yet; the filter needs model=<file>" >&2
 fi

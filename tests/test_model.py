@@ -132,3 +132,48 @@ def test_saliency_model_predicts_normalised_maps_through_the_core():
     # The core's own resize may differ slightly from ours, but the maps must be the same model's.
     ref = OnnxSaliency(MODEL).run(_model_input(frames, *sm.input_size))
     assert min(cc(a, b) for a, b in zip(maps, ref)) > 0.9
+
+
+INT8 = REPO / "models" / "salcrop-int8.onnx"
+
+
+def test_int8_model_is_what_quantize_makes_from_the_float_model(tmp_path):
+    from salcrop_filter.quantize import quantize_model
+
+    out = quantize_model(MODEL, tmp_path / "int8.onnx")
+    assert out.read_bytes() == INT8.read_bytes(), "models/salcrop-int8.onnx is stale: rerun salcrop_filter.quantize"
+
+
+def test_int8_model_keeps_the_contract_and_the_float_model_metadata():
+    fp, q = onnx.load(str(MODEL)), onnx.load(str(INT8))
+    meta_fp = {p.key: p.value for p in fp.metadata_props}
+    meta_q = {p.key: p.value for p in q.metadata_props}
+    assert meta_q == {**meta_fp, "precision": "int8"}
+    assert [i.name for i in q.graph.input] == [i.name for i in fp.graph.input]
+    assert [o.name for o in q.graph.output] == [o.name for o in fp.graph.output]
+    assert any(n.op_type == "QuantizeLinear" for n in q.graph.node), "no quantized nodes"
+    assert INT8.stat().st_size < MODEL.stat().st_size / 2
+
+
+def test_int8_model_matches_the_float_model_on_held_out_images_and_video():
+    train, held = datasets.split(datasets.load_all(SHARED / "data"))
+    subset, sigma = held[::3], fit_centre_sigma(train, count=60)
+    fp = evaluate_images(OnnxSaliency(MODEL), subset, sigma)["model"]
+    q = evaluate_images(OnnxSaliency(INT8), subset, sigma)["model"]
+    assert q["CC"] >= fp["CC"] - 0.01 and q["NSS"] >= fp["NSS"] - 0.05, (fp, q)
+    # KLD punishes zeros: the float read-out keeps the 8-bit maps free of them.
+    assert q["KLD"] <= fp["KLD"] + 0.05, (fp, q)
+    frames = _clip("basketball.mp4", 8)
+    h, w = OnnxSaliency(MODEL).input_hw
+    x = _model_input(frames, h, w)
+    maps_fp, maps_q = OnnxSaliency(MODEL).run(x), OnnxSaliency(INT8).run(x)
+    assert min(cc(a, b) for a, b in zip(maps_fp, maps_q)) > 0.95
+
+
+def test_core_default_model_is_int8_on_cpu_and_float_on_cuda():
+    from salcrop_filter import _core
+    from salcrop_filter.saliency import SaliencyModel
+
+    assert pathlib.Path(_core.default_model_path()).name == "salcrop-int8.onnx"
+    assert pathlib.Path(_core.default_model_path(gpu=True)).name == "salcrop.onnx"
+    assert pathlib.Path(SaliencyModel(device="cpu").path).name == "salcrop-int8.onnx"

@@ -58,18 +58,26 @@ void check_tensor(const std::string &path, const char *kind, const std::string &
 
 }  // namespace
 
-std::string default_model_path()
+std::string default_model_path(bool gpu)
 {
     std::error_code ec;
     if (const char *env = std::getenv("SALCROP_MODEL"); env && *env)
         return env;
-    fs::path dir = core_library_dir();
-    for (const fs::path &p : {dir / ".." / "share" / "salcrop" / "salcrop.onnx", dir / "salcrop.onnx"}) {
-        if (fs::is_regular_file(p, ec))
-            return fs::weakly_canonical(p, ec).string();
+    // On the CPU the 8-bit variant: the same held-out quality at ~2.4x the speed (models/README.md). On CUDA
+    // the float model, whose kernels are the fast ones there.
+    std::vector<std::string> names = {"salcrop.onnx"};
+    if (!gpu)
+        names.insert(names.begin(), "salcrop-int8.onnx");
+    const fs::path dir = core_library_dir();
+    const fs::path build_dir = *kBuildModel ? fs::path(kBuildModel).parent_path() : fs::path();
+    for (const std::string &name : names) {
+        for (const fs::path &p : {dir / ".." / "share" / "salcrop" / name, dir / name}) {
+            if (fs::is_regular_file(p, ec))
+                return fs::weakly_canonical(p, ec).string();
+        }
+        if (!build_dir.empty() && fs::is_regular_file(build_dir / name, ec))
+            return (build_dir / name).string();
     }
-    if (*kBuildModel && fs::is_regular_file(kBuildModel, ec))
-        return kBuildModel;
     return *kBuildModel ? kBuildModel : "salcrop.onnx";
 }
 
@@ -77,12 +85,20 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
                              const std::string &ort_library)
 {
     validate_device(device);
-    path_ = path_in.empty() ? default_model_path() : path_in;
-    std::error_code ec;
-    if (!fs::is_regular_file(path_, ec))
-        throw std::runtime_error("model file " + path_ + " does not exist" +
-                                 (path_in.empty() ? " (the default model; set model= or SALCROP_MODEL)" : ""));
     ort_init(ort_library);
+    std::vector<std::string> providers = Ort::GetAvailableProviders();
+    const bool has_cuda =
+        std::find(providers.begin(), providers.end(), "CUDAExecutionProvider") != providers.end();
+    const bool try_cuda = device == "cuda" || (device == "auto" && has_cuda);
+    // The default model depends on where it runs; a CUDA session that fails (device=auto) reloads the CPU one.
+    auto pick_path = [&](bool gpu) {
+        path_ = path_in.empty() ? default_model_path(gpu) : path_in;
+        std::error_code ec;
+        if (!fs::is_regular_file(path_, ec))
+            throw std::runtime_error("model file " + path_ + " does not exist" +
+                                     (path_in.empty() ? " (the default model; set model= or SALCROP_MODEL)" : ""));
+    };
+    pick_path(try_cuda);
 
     // threads=0 means one inference thread that does not spin: in a video pipeline the decoder and the encoder
     // share the CPU with the model, and ONNX Runtime's default (a spinning thread per core) made the whole
@@ -94,8 +110,6 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
     so.AddConfigEntry("session.intra_op.allow_spinning", "0");
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
 
-    std::vector<std::string> providers = Ort::GetAvailableProviders();
-    bool has_cuda = std::find(providers.begin(), providers.end(), "CUDAExecutionProvider") != providers.end();
     std::string why_cpu;
     auto make_session = [&](Ort::SessionOptions &opts) {
         try {
@@ -104,7 +118,7 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
             throw std::runtime_error("model file " + path_ + " cannot be loaded by ONNX Runtime: " + e.what());
         }
     };
-    if (device == "cuda" || (device == "auto" && has_cuda)) {
+    if (try_cuda) {
         if (!has_cuda) {
             std::string list;
             for (auto &p : providers)
@@ -132,6 +146,8 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
         }
     }
     if (!session_) {
+        if (try_cuda)
+            pick_path(false);
         make_session(so);
         provider_ = "CPUExecutionProvider";
     }

@@ -10,8 +10,9 @@
 
 namespace salcrop {
 
-// The model the core loads when none is given (DESIGN.md order); "" if none of the candidates exists.
-std::string default_model_path();
+// The model the core loads when none is given (DESIGN.md order): SALCROP_MODEL if set, else the bundled
+// salcrop-int8.onnx for the CPU (salcrop.onnx if there is no 8-bit file) or salcrop.onnx for CUDA (gpu=true).
+std::string default_model_path(bool gpu = false);
 
 class SaliencyModel {
 public:

@@ -259,13 +259,14 @@ public:
         if (!pre_) {
             w_ = w;
             h_ = h;
-            pre_ = std::make_unique<Preprocessor>(w, h, 8, 8);
+            pre_ = std::make_unique<Preprocessor>(w, h, kStandardInputWidth, kStandardInputHeight);
+            input_.resize(size_t(3) * kStandardInputWidth * kStandardInputHeight);
         } else if (w != w_ || h != h_) {
             throw std::invalid_argument("frame size changed from " + std::to_string(w_) + "x" + std::to_string(h_));
         }
         SalcropImage img = rgb_image(frame, w, h);
         nogil([&] {
-            for (const auto &v : det_->push(pre_->thumbnail(img)))
+            for (const auto &v : det_->push(pre_->process(img, input_.data())))
                 if (v.cut)
                     cuts_.push_back(v.frame);
             return 0;
@@ -284,6 +285,7 @@ private:
     int w_ = 0, h_ = 0;
     std::unique_ptr<ShotDetector> det_;
     std::unique_ptr<Preprocessor> pre_;
+    std::vector<float> input_;  // the model input the thumbnail is made from
     std::vector<int64_t> cuts_;
 };
 
@@ -361,7 +363,8 @@ PYBIND11_MODULE(_core, m)
         Ratio r = parse_ratio(s);
         return py::make_tuple(r.num, r.den);
     }, py::arg("ratio"));
-    m.def("default_model_path", &default_model_path);
+    m.def("default_model_path", &default_model_path, py::arg("gpu") = false,
+          "The model the core loads when none is given: the 8-bit one for the CPU, the float one for CUDA.");
 
     py::class_<PyDecision>(m, "Decision")
         .def_property_readonly("frame", [](const PyDecision &d) { return d.d.frame; })
@@ -416,6 +419,7 @@ PYBIND11_MODULE(_core, m)
             return p.substr(0, p.find(' '));
         })
         .def_property_readonly("metadata", [](PyRunner &r) { return r.model().metadata(); })
+        .def_property_readonly("path", [](PyRunner &r) { return r.model().path(); })
         .def("predict", &PyRunner::predict, py::arg("frames"), py::arg("reset") = true);
 
     py::class_<PyShotDetector>(m, "ShotDetector")

@@ -33,6 +33,11 @@ class SaliencyModel:
         return self._runner.provider
 
     @property
+    def path(self) -> str:
+        """The model file in use (the core's default: the 8-bit model on the CPU, the float one on CUDA)."""
+        return self._runner.path
+
+    @property
     def metadata(self) -> dict[str, str]:
         """The model's metadata_props."""
         return dict(self._runner.metadata)
