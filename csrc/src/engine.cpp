@@ -42,7 +42,8 @@ Engine::Engine(const EngineOptions &o)
     lookahead_frames_ = std::max(2, int(std::lround(o.lookahead * o.fps)));
     // Undecided frames: up to a lookahead of known frames, plus the frames after the last sample (< stride),
     // plus the detector's verdict lag and the frame being pushed.
-    max_delay_ = lookahead_frames_ + o.stride + detector_.lag() + 1;
+    // The model's worker may run up to kWorkerSlack samples behind before push() waits for it.
+    max_delay_ = lookahead_frames_ + o.stride * (1 + kWorkerSlack) + detector_.lag() + 1;
 
     std::ostringstream d;
     d << "salcrop: model " << model_->path() << " (input " << model_->input_width() << "x" << model_->input_height()
@@ -60,9 +61,8 @@ Engine::Engine(const EngineOptions &o)
       << ", smoothing " << o.smoothing << ", mode " << o.mode << ", pad " << o.pad;
     describe_ = d.str();
 
-    state_.assign(model_->state_floats(), 0.0f);
-    state_next_.assign(model_->state_floats(), 0.0f);
     map_buf_.assign(model_->map_floats(), 0.0f);
+    worker_ = std::make_unique<SaliencyWorker>(*model_);
 }
 
 void Engine::output_size(int *w, int *h) const
@@ -92,7 +92,11 @@ void Engine::push(const SalcropImage &img, double t)
     pending_.push_back(std::move(p));
     for (const auto &v : detector_.push(th))
         on_verdict(v);
-    plan_known(false);
+    steps_.push_back(Step{Step::Plan, 0, 0, false});
+    run_steps(false);
+    // The model runs behind; past max_delay the caller waits for it, so the bound holds whatever the timing.
+    while (pushed_ - decided_ > max_delay_ && !steps_.empty())
+        run_steps(true, 1);
 }
 
 void Engine::flush()
@@ -103,6 +107,7 @@ void Engine::flush()
         on_verdict(v);
     finish_shot();
     flushed_ = true;
+    run_steps(true);
 }
 
 void Engine::on_verdict(const ShotDetector::Verdict &v)
@@ -114,17 +119,14 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
     const bool new_shot = v.frame == 0 || v.cut;
     if (new_shot) {
         finish_shot();
-        shot_++;
         shot_start_ = v.frame;
-        carry_ = Carry{};
-        std::fill(state_.begin(), state_.end(), 0.0f);
+        steps_.push_back(Step{Step::NewShot, v.frame, 0, false});
     }
-    Frame f;
-    f.index = p.index;
-    f.t = p.t;
-    frames_.push_back(std::move(f));
+    steps_.push_back(Step{Step::AddFrame, p.index, p.t, false});
+    shot_open_ = true;
+    last_frame_ = p.index;
     if (new_shot || (v.frame - shot_start_) % opt_.stride == 0) {
-        sample(v.frame, p.input, new_shot);
+        submit_sample(v.frame, p.input, new_shot);
         last_input_sampled_ = true;
     } else {
         last_input_sampled_ = false;
@@ -134,20 +136,19 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
     last_input_ = std::move(p.input);
 }
 
-void Engine::sample(int64_t index, const std::vector<uint8_t> &bytes, bool first)
+void Engine::submit_sample(int64_t index, const std::vector<uint8_t> &bytes, bool first)
 {
-    input_.resize(bytes.size());
-    for (size_t k = 0; k < bytes.size(); k++)
-        input_[k] = bytes[k] * (1.0f / 255.0f);
-    const std::vector<float> &prev = first ? input_ : prev_input_;
-    model_->run(input_.data(), prev.data(), state_.data(), 1, map_buf_.data(), state_next_.data());
-    std::swap(state_, state_next_);
-    std::swap(prev_input_, input_);
+    // Frames between the previous sample of this shot and this one are interpolated linearly.
+    const bool interp = !first && last_submitted_ >= shot_start_;
+    worker_->submit(bytes, first);
+    steps_.push_back(Step{Step::Sample, index, 0, interp});
+    last_submitted_ = index;
+}
 
+void Engine::apply_sample(int64_t index, bool interp)
+{
     std::vector<float> profile(bins_);
     map_to_profile(geo_, map_buf_.data(), model_->map_height(), model_->map_width(), profile.data());
-    // Frames between the previous sample of this shot and this one: linear interpolation.
-    const bool interp = !first && last_sample_ >= shot_start_;
     for (Frame &f : frames_) {
         if (f.known || f.index > index)
             continue;
@@ -174,14 +175,49 @@ void Engine::sample(int64_t index, const std::vector<uint8_t> &bytes, bool first
         last_map_ = map_buf_;
 }
 
+void Engine::run_steps(bool wait, size_t max_samples)
+{
+    size_t samples = 0;
+    while (!steps_.empty()) {
+        const Step s = steps_.front();
+        switch (s.kind) {
+        case Step::Sample:
+            if (samples == max_samples || !worker_->take(map_buf_, wait))
+                return;
+            samples++;
+            apply_sample(s.frame, s.interp);
+            break;
+        case Step::NewShot:
+            shot_++;
+            carry_ = Carry{};
+            break;
+        case Step::AddFrame: {
+            Frame f;
+            f.index = s.frame;
+            f.t = s.t;
+            frames_.push_back(std::move(f));
+            break;
+        }
+        case Step::Plan:
+            plan_known(false);
+            break;
+        case Step::PlanShot:
+            plan_known(true);
+            break;
+        }
+        steps_.pop_front();
+    }
+}
+
 void Engine::finish_shot()
 {
-    if (frames_.empty())
+    if (!shot_open_)
         return;
     // The shot's last frame is always sampled so the tail is interpolated, not extrapolated.
-    if (!frames_.back().known && !last_input_sampled_ && !last_input_.empty())
-        sample(frames_.back().index, last_input_, false);
-    plan_known(true);
+    if (!last_input_sampled_ && !last_input_.empty())
+        submit_sample(last_frame_, last_input_, false);
+    steps_.push_back(Step{Step::PlanShot, 0, 0, false});
+    shot_open_ = false;
 }
 
 void Engine::plan_known(bool whole_shot)
@@ -217,6 +253,7 @@ void Engine::commit(const ChunkPlan &plan, size_t count)
         d.shot = shot_;
         d.mode = plan.mode;
         ready_.push_back(d);
+        decided_++;
         if (opt_.keep_maps)
             ready_maps_.push_back(std::move(f.map));
         frames_.pop_front();

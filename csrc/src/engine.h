@@ -10,12 +10,16 @@
 // 256x144): normally ShotDetector::kWindow+1 of them, at most lag()+1 while a fade through black is open
 // (2 s: 60 frames, 6.6 MB at 30 fps). Besides that, a constant amount: the previous sampled input and the
 // temporal state.
+// The network runs on a worker thread (SaliencyWorker) while push() returns to the caller; push() waits for it
+// only when the frames not yet decided would exceed max_delay(), which allows kWorkerSlack samples in flight
+// (a copy of their input each).
 // Frames of a shot are planned when the shot ends (whole shots that fit the lookahead) or, for a longer shot,
 // in chunks: once `lookahead` seconds of it are known, plan them and commit the first half, carrying the
 // camera's position and velocity into the next chunk so the path never jumps.
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <deque>
 #include <memory>
 #include <string>
@@ -25,6 +29,7 @@
 #include "options.h"
 #include "planner.h"
 #include "preprocess.h"
+#include "saliency_worker.h"
 #include "salcrop/salcrop.h"
 #include "shots.h"
 
@@ -73,8 +78,21 @@ private:
         std::vector<uint8_t> input;  // model input, 0..255
     };
 
+    // What follows a verdict is queued as steps and run in order once the maps they need are back from the
+    // worker: the same steps in the same order as with the model inline, so the decisions are identical.
+    struct Step {
+        enum Kind { AddFrame, NewShot, Sample, Plan, PlanShot } kind;
+        int64_t frame;  // AddFrame, NewShot, Sample
+        double t;       // AddFrame
+        bool interp;    // Sample: interpolate back to the shot's previous sample
+    };
+    static constexpr int kWorkerSlack = 2;
+
     void on_verdict(const ShotDetector::Verdict &v);
-    void sample(int64_t index, const std::vector<uint8_t> &input, bool first);
+    void submit_sample(int64_t index, const std::vector<uint8_t> &input, bool first);
+    void apply_sample(int64_t index, bool interp);
+    // Runs queued steps until one needs a map that is not back yet (wait=false) or max_samples maps were used.
+    void run_steps(bool wait, size_t max_samples = SIZE_MAX);
     void finish_shot();
     void plan_known(bool whole_shot);
     void commit(const ChunkPlan &plan, size_t count);
@@ -85,24 +103,27 @@ private:
     PlanParams params_;
     std::unique_ptr<SaliencyModel> model_;
     std::unique_ptr<Preprocessor> pre_;
+    std::unique_ptr<SaliencyWorker> worker_;  // after model_: stopped before the model goes
     ShotDetector detector_;
     int bins_ = 0, lookahead_frames_ = 0, max_delay_ = 0;
     std::string describe_, json_;
 
-    int64_t pushed_ = 0;
+    int64_t pushed_ = 0, decided_ = 0;
     bool flushed_ = false;
     std::deque<Pending> pending_;  // awaiting the detector's verdict
     std::deque<Frame> frames_;     // current shot, not yet decided
-    int shot_ = -1;
-    int64_t shot_start_ = 0;
-    Carry carry_;
-    // Temporal model state of the current shot.
-    std::vector<float> state_, state_next_, input_, prev_input_, map_buf_, scratch_;
+    std::deque<Step> steps_;       // not yet run
+    // Known when a verdict arrives (what to sample).
+    int64_t shot_start_ = 0, last_frame_ = -1, last_submitted_ = -1;
+    bool shot_open_ = false, last_input_sampled_ = false;
     std::vector<uint8_t> last_input_;
     std::vector<std::vector<uint8_t>> spare_inputs_;  // model-input buffers of decided frames, for reuse
+    std::vector<float> scratch_;
+    // Updated as steps run (what the maps say).
+    int shot_ = -1;
+    Carry carry_;
     int64_t last_sample_ = -1;
-    bool last_input_sampled_ = false;
-    std::vector<float> last_profile_, last_map_;
+    std::vector<float> map_buf_, last_profile_, last_map_;
 
     std::deque<Decision> ready_;
     std::deque<std::vector<float>> ready_maps_;  // keep_maps: the map of each ready decision

@@ -39,7 +39,7 @@ AxisWeights AxisWeights::make(int in, int out)
             }
         }
     }
-    // The same taps padded to a common count, k-major, for the horizontal pass (see resample_impl).
+    // The same taps padded to a common count, for the horizontal pass.
     for (int c : a.count)
         a.taps = std::max(a.taps, c);
     a.pad_first.resize(out);
@@ -48,7 +48,7 @@ AxisWeights AxisWeights::make(int in, int out)
         const int f = std::min(a.first[i], in - a.taps);
         a.pad_first[i] = f;
         for (int k = 0; k < a.count[i]; k++)
-            a.pad_w[size_t(a.first[i] - f + k) * out + i] = a.w[a.start[i] + k];
+            a.pad_w[size_t(i) * a.taps + (a.first[i] - f + k)] = a.w[a.start[i] + k];
     }
     return a;
 }
@@ -88,18 +88,42 @@ SALCROP_SIMD_CLONES void accumulate_u8(float *row, const uint8_t *src, int n, fl
             row[x] += f * float(src[x]);
 }
 
-// Horizontal pass over one summed row, tap-major: independent sums over all outputs instead of one dependent
-// chain per output.
-SALCROP_SIMD_CLONES void horizontal(float *out, const float *row, const AxisWeights &wx, int out_w)
+// Horizontal pass over one summed row: output ox = sum over k < Taps of pad_w[ox][k] * row[pad_first[ox] + k].
+// A compile-time tap count unrolls the sum into contiguous loads; vectorising across outputs instead would need
+// gathers, which were slower.
+template <int Taps>
+void horizontal_fixed(float *out, const float *row, const int *first, const float *w, int out_w)
+{
+    for (int ox = 0; ox < out_w; ox++) {
+        const float *r = row + first[ox];
+        const float *wo = w + size_t(ox) * Taps;
+        float acc = 0.0f;
+        for (int k = 0; k < Taps; k++)
+            acc += wo[k] * r[k];
+        out[ox] = acc;
+    }
+}
+
+void horizontal(float *out, const float *row, const AxisWeights &wx, int out_w)
 {
     const int *first = wx.pad_first.data();
     const float *w = wx.pad_w.data();
-    for (int ox = 0; ox < out_w; ox++)
-        out[ox] = w[ox] * row[first[ox]];
-    for (int k = 1; k < wx.taps; k++) {
-        const float *wk = w + size_t(k) * out_w;
-        for (int ox = 0; ox < out_w; ox++)
-            out[ox] += wk[ox] * row[first[ox] + k];
+    switch (wx.taps) {
+    case 1: return horizontal_fixed<1>(out, row, first, w, out_w);
+    case 2: return horizontal_fixed<2>(out, row, first, w, out_w);
+    case 3: return horizontal_fixed<3>(out, row, first, w, out_w);
+    case 4: return horizontal_fixed<4>(out, row, first, w, out_w);
+    case 5: return horizontal_fixed<5>(out, row, first, w, out_w);
+    case 6: return horizontal_fixed<6>(out, row, first, w, out_w);
+    case 7: return horizontal_fixed<7>(out, row, first, w, out_w);
+    case 8: return horizontal_fixed<8>(out, row, first, w, out_w);
+    default:
+        for (int ox = 0; ox < out_w; ox++) {
+            float acc = 0.0f;
+            for (int k = 0; k < wx.taps; k++)
+                acc += w[size_t(ox) * wx.taps + k] * row[first[ox] + k];
+            out[ox] = acc;
+        }
     }
 }
 

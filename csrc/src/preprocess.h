@@ -18,8 +18,8 @@ struct AxisWeights {
     std::vector<int> first, count;  // per output sample: first source index, number of taps
     std::vector<float> w;           // taps, concatenated; offsets in start
     std::vector<int> start;
-    // The same taps padded with zeros to `taps` per output (the most any output has), tap-major:
-    // output i reads pad_first[i] + k with weight pad_w[k * out + i].
+    // The same taps padded with zeros to `taps` per output (the most any output has):
+    // output i reads pad_first[i] + k with weight pad_w[i * taps + k].
     int taps = 0;
     std::vector<int> pad_first;
     std::vector<float> pad_w;

@@ -17,6 +17,11 @@
  * Decisions come out strictly in push order, one per pushed frame, after a bounded lookahead
  * (at most salcrop_max_delay(e) frames behind the newest push). The caller keeps the pixels
  * of frames not yet decided; the core keeps only small per-frame summaries.
+ *
+ * Threads: each engine runs its model on a thread of its own, so salcrop_push() usually returns
+ * before the network has run on that frame; the decisions are the same as if it had (they never
+ * depend on timing). One engine must not be called from two threads at once; different engines
+ * are independent.
  */
 #ifndef SALCROP_SALCROP_H
 #define SALCROP_SALCROP_H

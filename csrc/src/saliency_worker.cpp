@@ -1,0 +1,101 @@
+#include "saliency_worker.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace salcrop {
+
+SaliencyWorker::SaliencyWorker(SaliencyModel &model)
+    : model_(model), state_(model.state_floats(), 0.0f), state_next_(model.state_floats(), 0.0f),
+      thread_([this] { loop(); })
+{
+}
+
+SaliencyWorker::~SaliencyWorker()
+{
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+    }
+    work_cv_.notify_all();
+    thread_.join();
+}
+
+void SaliencyWorker::submit(const std::vector<uint8_t> &input, bool first)
+{
+    Job job;
+    job.input = input;
+    job.first = first;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        jobs_.push_back(std::move(job));
+    }
+    work_cv_.notify_one();
+}
+
+bool SaliencyWorker::take(std::vector<float> &map, bool wait)
+{
+    std::unique_lock<std::mutex> lock(mu_);
+    if (jobs_.empty())
+        throw std::logic_error("SaliencyWorker::take: no job was submitted");
+    if (!jobs_.front().done) {
+        if (!wait)
+            return false;
+        done_cv_.wait(lock, [this] { return jobs_.front().done; });
+    }
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    next_--;
+    lock.unlock();
+    if (job.error)
+        std::rethrow_exception(job.error);
+    map.swap(job.map);
+    return true;
+}
+
+size_t SaliencyWorker::outstanding() const
+{
+    std::lock_guard<std::mutex> lock(mu_);
+    return jobs_.size();
+}
+
+void SaliencyWorker::loop()
+{
+    for (;;) {
+        Job *job = nullptr;
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            work_cv_.wait(lock, [this] { return stop_ || next_ < jobs_.size(); });
+            if (stop_)
+                return;
+            job = &jobs_[next_];
+        }
+        try {
+            run(*job);
+        } catch (...) {
+            job->error = std::current_exception();
+        }
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            job->done = true;
+            next_++;
+        }
+        done_cv_.notify_all();
+    }
+}
+
+void SaliencyWorker::run(Job &job)
+{
+    input_.resize(job.input.size());
+    for (size_t k = 0; k < job.input.size(); k++)
+        input_[k] = job.input[k] * (1.0f / 255.0f);
+    if (job.first)
+        std::fill(state_.begin(), state_.end(), 0.0f);
+    const std::vector<float> &prev = job.first ? input_ : prev_input_;
+    job.map.resize(model_.map_floats());
+    model_.run(input_.data(), prev.data(), state_.data(), 1, job.map.data(), state_next_.data());
+    std::swap(state_, state_next_);
+    std::swap(prev_input_, input_);
+}
+
+}  // namespace salcrop
