@@ -7,7 +7,9 @@
    same at every stride of a sweep, to show which stride reaches a target ratio.
 2. The core alone: frames pre-decoded to YUV 4:2:0 arrays with PyAV (decode excluded), then timed through
    ``_core.Engine`` push/pop at several strides.
-3. The model alone: ``_core.SaliencyRunner`` on frames already at the model's input size, at 1 and 2 threads.
+3. The model alone: ``_core.SaliencyRunner`` on frames already at the model's input size, at 1 and 2 threads,
+   for the model the filter loaded and, beside it, the other precision (the float ``salcrop.onnx`` and the 8-bit
+   ``salcrop-int8.onnx`` that the core prefers on the CPU).
 
 Peak RSS of every FFmpeg run comes from ``os.wait4`` (the child's own ``ru_maxrss``).
 
@@ -188,15 +190,21 @@ def model_fps(frames_rgb: np.ndarray, threads: int, model: str, repeats: int) ->
     return len(small) / best, runner.provider, (ih, iw)
 
 
+def sibling_models(model_path: str) -> list[Path]:
+    """The other precision of the bundled model next to ``model_path`` (float <-> 8-bit), if it is there."""
+    p = Path(model_path)
+    other = {"salcrop.onnx": "salcrop-int8.onnx", "salcrop-int8.onnx": "salcrop.onnx"}.get(p.name)
+    return [p.with_name(other)] if other and p.with_name(other).is_file() else []
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
     ap.add_argument("--ffmpeg", type=Path, default=DEFAULT_FFMPEG)
-    ap.add_argument("--model", default="", help="ONNX model; empty = the core's default (models/salcrop.onnx)")
+    ap.add_argument("--model", default="", help="ONNX model; empty = the core's default (the 8-bit one on the CPU)")
     ap.add_argument("--repeats", type=int, default=5, help="A/B pairs for the headline comparison")
     ap.add_argument("--strides", default="1,2,3,4,6,12", help="strides for the core-alone and FFmpeg sweeps")
     ap.add_argument("--sweep-repeats", type=int, default=3, help="A/B pairs per stride in the FFmpeg sweep; 0 = skip")
-    ap.add_argument("--sweep-threads", default="0,1", help="filter threads= values in the FFmpeg sweep")
     ap.add_argument("--core-frames", type=int, default=300, help="pre-decoded frames for the core-alone timing")
     ap.add_argument("--out", type=Path, default=None, help="write the markdown report here (else stdout only)")
     args = ap.parse_args(argv)
@@ -273,58 +281,49 @@ def main(argv: list[str] | None = None) -> int:
             f"at the default stride {default_stride}).")
         say("")
 
-        sweep: list[tuple[int, int, float]] = []
+        sweep: list[tuple[int, float]] = []
         if args.sweep_repeats > 0:
-            threads_list = [int(t) for t in args.sweep_threads.split(",") if t.strip()]
-            say(f"### Stride sweep ({args.sweep_repeats} A/B pairs per cell, the same commands with "
-                f"`:stride=N:threads=T`; T=0 is ONNX Runtime's default)")
+            say(f"### Stride sweep ({args.sweep_repeats} A/B pairs per row, the same commands with `:stride=N`)")
             say("")
-            say("| stride | " + " | ".join(f"salcrop s (T={t}) | ratio (T={t})" for t in threads_list)
-                + " | crop s |")
-            say("|---:|" + "---:|---:|" * len(threads_list) + "---:|")
+            say("| stride | salcrop s | crop s | ratio |")
+            say("|---:|---:|---:|---:|")
             for s in strides:
-                cells, crop_times = [], []
-                for t in threads_list:
-                    sa, sb = ab_compare(args.ffmpeg, args.clip, f"{vf_salcrop}:stride={s}:threads={t}", vf_crop,
-                                        args.sweep_repeats, tmp, warmup=False)
-                    r = median_ratio(sa, sb)
-                    sweep.append((s, t, r))
-                    cells.append(f"{statistics.median(x.wall_s for x in sa):.2f} | {r:.2f}")
-                    crop_times += [x.wall_s for x in sb]
-                say(f"| {s} | " + " | ".join(cells) + f" | {statistics.median(crop_times):.2f} |")
+                sa, sb = ab_compare(args.ffmpeg, args.clip, f"{vf_salcrop}:stride={s}", vf_crop,
+                                    args.sweep_repeats, tmp, warmup=False)
+                r = median_ratio(sa, sb)
+                sweep.append((s, r))
+                say(f"| {s}{' (default)' if s == default_stride else ''} | "
+                    f"{statistics.median(x.wall_s for x in sa):.2f} | {statistics.median(x.wall_s for x in sb):.2f} | "
+                    f"{r:.2f} |")
             say("")
-            for t in threads_list:
-                reaching = [s for s, tt, r in sweep if tt == t and r <= TARGET_RATIO]
-                if reaching:
-                    say(f"- threads={t}: smallest stride reaching ratio <= {TARGET_RATIO}: **{min(reaching)}**.")
-                else:
-                    best = min((r, s) for s, tt, r in sweep if tt == t)
-                    say(f"- threads={t}: no stride in the sweep reaches ratio <= {TARGET_RATIO}; best "
-                        f"{best[0]:.2f} at stride {best[1]}.")
+            reaching = [s for s, r in sweep if r <= TARGET_RATIO]
+            if reaching:
+                say(f"- Smallest stride in the sweep reaching ratio <= {TARGET_RATIO}: **{min(reaching)}**.")
+            else:
+                best = min((r, s) for s, r in sweep)
+                say(f"- No stride in the sweep reaches ratio <= {TARGET_RATIO}; best {best[0]:.2f} at stride {best[1]}.")
             say("")
 
     say(f"## Core alone: `_core.Engine` push_yuv420p/pop, decode excluded")
     say("")
     planes, fps, width, height = decode_yuv(args.clip, args.core_frames)
     say(f"{len(planes)} frames of {width}x{height} pre-decoded with PyAV to yuv420p arrays; ratio 9:16, "
-        f"device cpu; T = inference threads (0 = ONNX Runtime's default).")
+        f"device cpu, default threads (one inference thread, on the engine's worker thread beside the caller's).")
     say("")
-    say("| stride | frames/s (T=0) | ms/frame (T=0) | frames/s (T=1) | ms/frame (T=1) |")
-    say("|---:|---:|---:|---:|---:|")
+    say("| stride | frames/s | ms/frame |")
+    say("|---:|---:|---:|")
     per_frame_ms = []
     for s in strides:
-        f0, _ = core_fps(planes, fps, width, height, s, 0, model_path)
-        f1, _ = core_fps(planes, fps, width, height, s, 1, model_path)
-        per_frame_ms.append(1000 / f1)
-        say(f"| {s}{' (default)' if s == default_stride else ''} | {f0:.1f} | {1000 / f0:.1f} | {f1:.1f} | "
-            f"{1000 / f1:.1f} |")
+        f, _ = core_fps(planes, fps, width, height, s, 0, model_path)
+        per_frame_ms.append(1000 / f)
+        say(f"| {s}{' (default)' if s == default_stride else ''} | {f:.1f} | {1000 / f:.2f} |")
     say("")
     if len(strides) >= 2:
-        # ms/frame = every-frame work (conversion, shot detection, planning) + one model run per stride frames.
+        # ms/frame = every-frame work (conversion, shot detection, planning) + one model run per stride frames;
+        # with the model on its own thread the two overlap, so this is a description, not a cost split.
         design = np.stack([np.ones(len(strides)), 1.0 / np.array(strides, dtype=np.float64)], axis=1)
         (fixed, per_run), *_ = np.linalg.lstsq(design, np.array(per_frame_ms), rcond=None)
-        say(f"Least-squares fit at T=1: ms/frame = {fixed:.1f} (every frame) + {per_run:.1f} / stride (one model "
-            f"run with its preprocessing).")
+        say(f"Least-squares fit: ms/frame = {fixed:.2f} + {per_run:.2f} / stride.")
         say("")
 
     say("## Model alone: `_core.SaliencyRunner.predict`, frames already at the model's input size")
@@ -335,11 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     rgb = np.stack([cv2.cvtColor(np.concatenate([y, u.reshape(-1, width), v.reshape(-1, width)]),
                                  cv2.COLOR_YUV2RGB_I420) for y, u, v in planes[:n_model]])
     del planes
-    say("| threads | frames/s | ms/frame | provider | input HxW |")
-    say("|---:|---:|---:|---|---|")
-    for threads in (1, 2):
-        f, provider, (ih, iw) = model_fps(rgb, threads, model_path, repeats=3)
-        say(f"| {threads} | {f:.1f} | {1000 / f:.2f} | {provider} | {ih}x{iw} |")
+    say("| model | threads | frames/s | ms/frame | provider | input HxW |")
+    say("|---|---:|---:|---:|---|---|")
+    models = [model_path] + [str(p) for p in sibling_models(model_path)]
+    for path in models:
+        for threads in (1, 2):
+            f, provider, (ih, iw) = model_fps(rgb, threads, path, repeats=3)
+            say(f"| `{Path(path).name}` | {threads} | {f:.1f} | {1000 / f:.2f} | {provider} | {ih}x{iw} |")
     say("")
     say("GPU rows (CUDA execution provider) are pending a session with a lent GPU; this machine has none.")
     say("")

@@ -81,16 +81,19 @@ bash ffmpeg_filter/build_ffmpeg.sh "$build" > /dev/null
 "$build/bin/ffmpeg" -hide_banner -h filter=salcrop > /dev/null || die "build/bin/ffmpeg does not know the salcrop filter"
 done_step
 
-# --- 6. PyAV from source against build/ (its extension modules carry an rpath to build/lib, so the wheel is
-# specific to this FFmpeg configuration and this directory; a change of the filter alone needs no rebuild).
+# --- 6. PyAV from source against build/. Its extension modules find FFmpeg through rpaths relative to themselves
+# (.venv/lib/python3.11/site-packages/av/*.so and one level deeper -> build/lib), so the wheel fits any checkout
+# with .venv and build/ side by side and is cached by FFmpeg's configuration, PyAV's and Python's versions only,
+# not by the checkout's path; a change of the filter alone needs no rebuild.
 # --no-cache-dir: pip's own wheel cache would hand back a wheel built against some other FFmpeg.
 step "pyav $av_version against our ffmpeg"
-av_key=$(echo "$(cat "$build/.ffmpeg-abi-key") $build $av_version $("$venv/bin/python" -c 'import sys; print(sys.version)')" | sha256sum | cut -c1-16)
+av_rpath='-Wl,-rpath,$ORIGIN/../../../../../build/lib -Wl,-rpath,$ORIGIN/../../../../../../build/lib'
+av_key=$(echo "$(cat "$build/.ffmpeg-abi-key") $av_version $("$venv/bin/python" -c 'import sys; print(sys.version)') $av_rpath" | sha256sum | cut -c1-16)
 if [[ $(cat "$venv/.salcrop-av" 2>/dev/null) != "$av_key" ]]; then
     wheel_dir=$cache/pyav-$av_key
     if ! ls "$wheel_dir"/av-*.whl >/dev/null 2>&1; then
         rm -rf "$wheel_dir.partial"; mkdir -p "$wheel_dir.partial"
-        PKG_CONFIG_PATH="$build/lib/pkgconfig" LDFLAGS="-Wl,-rpath,$build/lib" MAKEFLAGS="-j$jobs" \
+        PKG_CONFIG_PATH="$build/lib/pkgconfig" LDFLAGS="$av_rpath" MAKEFLAGS="-j$jobs" \
             "$venv/bin/pip" wheel -q --no-deps --no-cache-dir --no-binary av "av==$av_version" -w "$wheel_dir.partial"
         rm -rf "$wheel_dir"; mv "$wheel_dir.partial" "$wheel_dir"
     fi
