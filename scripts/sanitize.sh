@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory-safety checks of the salcrop core on real frames.
 #
-#   scripts/sanitize.sh [asan|valgrind|all]      (default: asan)
+#   scripts/sanitize.sh [asan|tsan|valgrind|all]      (default: asan)
 #
 # asan:     builds the core with -fsanitize=address,undefined into build/sanitize (CMake option
 #           SALCROP_SANITIZE), plus the C drivers in csrc/fuzz, then
@@ -11,6 +11,9 @@
 #               and pushes them through the whole C ABI with csrc/fuzz/run_clip.c: push, pop, flush,
 #               render_padded on every decision, draw_debug, path_json.
 #           Any ASan/UBSan report or leak (bar ONNX Runtime's own, csrc/fuzz/lsan.supp) fails the run.
+# tsan:     builds the core with -fsanitize=thread into build/tsan and pushes real frames (two pieces of the clip,
+#           one across its cut) through the C ABI with run_clip: the engine runs its model on a worker thread
+#           (csrc/src/saliency_worker.cpp), and any data race between it and the caller's thread fails the run.
 # valgrind: runs build/bin/ffmpeg with three salcrop instances (crop + path JSON, debug view, padded
 #           rendering) on 12 frames of 160x90 across the clip's cut, under memcheck: no invalid read/write, no use of uninitialised values, no definite leak.
 #           Suppressions (csrc/fuzz/valgrind.supp): two, both outside salcrop (ld.so, ONNX Runtime), justified there.
@@ -42,22 +45,26 @@ ort_lib() {
     ls "$repo"/.venv/lib/python3.11/site-packages/onnxruntime/capi/libonnxruntime.so.1.* 2>/dev/null | head -n1
 }
 
-# Builds build/sanitize (core + CTest + drivers); prints nothing but errors. Shared with scripts/fuzz.sh.
-build_sanitized() {
-    local ort include
+# Builds a sanitized core (+ CTest + drivers) into $1 with sanitizers $2; prints nothing but errors.
+build_with() {
+    local dir=$1 sanitizers=$2 ort include
     ort=$(ort_lib)
     [[ -n $ort ]] || die "no libonnxruntime in .venv: run scripts/setup.sh"
     include=$(bash scripts/fetch_ort_headers.sh | tail -n1)
-    mkdir -p "$san"
-    cmake -S . -B "$san" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSALCROP_SANITIZE=address,undefined \
-        -DONNXRUNTIME_INCLUDE_DIR="$include" -DSALCROP_ORT_DEFAULT="$ort" > "$san/configure.log" 2>&1 \
-        || { cat "$san/configure.log"; die "cmake configure failed"; }
-    cmake --build "$san" -j"$jobs" > "$san/build.log" 2>&1 || { tail -40 "$san/build.log"; die "sanitized build failed"; }
-    local flags=(-std=c99 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-                 -Wall -Wextra -I"$repo/csrc/include" -L"$san" -Wl,-rpath,"$san")
-    gcc "${flags[@]}" -o "$san/run_clip" csrc/fuzz/run_clip.c -lsalcrop
-    gcc "${flags[@]}" -o "$san/fuzz_main" csrc/fuzz/fuzz_main.c csrc/fuzz/fuzz_c_api.c -lsalcrop -lm
+    mkdir -p "$dir"
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSALCROP_SANITIZE="$sanitizers" \
+        -DONNXRUNTIME_INCLUDE_DIR="$include" -DSALCROP_ORT_DEFAULT="$ort" > "$dir/configure.log" 2>&1 \
+        || { cat "$dir/configure.log"; die "cmake configure failed"; }
+    cmake --build "$dir" -j"$jobs" > "$dir/build.log" 2>&1 || { tail -40 "$dir/build.log"; die "sanitized build failed"; }
+    local flags=(-std=c99 -O1 -g -fno-omit-frame-pointer -fsanitize="$sanitizers" -Wall -Wextra
+                 -I"$repo/csrc/include" -L"$dir" -Wl,-rpath,"$dir")
+    [[ $sanitizers == thread ]] || flags+=(-fno-sanitize-recover=all)
+    gcc "${flags[@]}" -o "$dir/run_clip" csrc/fuzz/run_clip.c -lsalcrop
+    gcc "${flags[@]}" -o "$dir/fuzz_main" csrc/fuzz/fuzz_main.c csrc/fuzz/fuzz_c_api.c -lsalcrop -lm
 }
+
+# build/sanitize with address,undefined. Shared with scripts/fuzz.sh.
+build_sanitized() { build_with "$san" address,undefined; }
 
 run_asan() {
     need_clip
@@ -88,6 +95,27 @@ run_asan() {
         grep -q '"version":1' "$work/$name.json" || die "run_clip $name wrote no crop path"
     done
     echo "==> asan: all clean"
+}
+
+run_tsan() {
+    need_clip
+    local dir=$repo/build/tsan
+    echo "==> thread-sanitized build in build/tsan"
+    build_with "$dir" thread
+    # halt_on_error: the first race fails the run. ONNX Runtime is not instrumented; what TSan watches is the
+    # core's own memory, handed between the caller's thread and the model's worker thread.
+    local spec name start end
+    for spec in "cut 185 221" "open 0 60"; do
+        read -r name start end <<< "$spec"
+        "$ffmpeg" -v error -i "$clip" -vf "trim=start_frame=$start:end_frame=$end,scale=320:180" -pix_fmt yuv420p \
+            -f rawvideo -y "$work/$name.raw"
+        echo "==> run_clip under tsan: frames $start-$end"
+        TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+            "$dir/run_clip" "$work/$name.raw" yuv420p 320 180 25 9:16 none 1 > "$work/$name.json" \
+            || die "run_clip under tsan failed (see the report above)"
+        grep -q '"version":1' "$work/$name.json" || die "run_clip under tsan wrote no crop path"
+    done
+    echo "==> tsan: all clean"
 }
 
 run_valgrind() {
@@ -125,8 +153,9 @@ run_valgrind() {
 
 case $what in
     asan) run_asan ;;
+    tsan) run_tsan ;;
     valgrind) run_valgrind ;;
-    all) run_asan; run_valgrind ;;
+    all) run_asan; run_tsan; run_valgrind ;;
     build) build_sanitized ;;
-    *) die "usage: scripts/sanitize.sh [asan|valgrind|all|build]" ;;
+    *) die "usage: scripts/sanitize.sh [asan|tsan|valgrind|all|build]" ;;
 esac

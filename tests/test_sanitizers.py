@@ -5,6 +5,8 @@
   push/pop/flush, render_padded, draw_debug and path_json;
 - scripts/fuzz.sh: the C ABI fuzz target for a bounded time (libFuzzer with clang, else the seeded random
   driver), random options and frames of random sizes, formats, linesizes and contents;
+- scripts/sanitize.sh tsan: the core built with -fsanitize=thread runs real frames through the C ABI, so that
+  the caller's thread and the engine's model worker thread are checked for data races;
 - scripts/sanitize.sh valgrind: a full build/bin/ffmpeg run with three salcrop instances (crop + path JSON,
   debug view, padded rendering) under memcheck (a few minutes: ONNX Runtime under memcheck).
 Each script exits non-zero on any report; these tests run them and show the end of their output.
@@ -41,6 +43,15 @@ def test_core_under_address_and_undefined_sanitizers() -> None:
     assert len(runs) == 7, out[-4000:]
     assert all(int(frames) == 36 for frames, *_ in runs), runs
     assert "asan: all clean" in out
+
+
+def test_engine_threads_under_thread_sanitizer() -> None:
+    # The engine runs its model on a worker thread: a thread-sanitized core pushes real frames through the C ABI.
+    proc = script("scripts/sanitize.sh", "tsan", timeout=1200)
+    out = proc.stdout + proc.stderr
+    runs = re.findall(r"run_clip: (\d+) frames 320x180 yuv420p -> 102x180, 0 padded, 0 failures", out)
+    assert [int(n) for n in runs] == [36, 60], out[-4000:]
+    assert "tsan: all clean" in out
 
 
 def test_fuzz_c_api() -> None:

@@ -68,7 +68,7 @@ namespace {
 // The two inner loops of resampling run over every source sample of every frame. Built for x86-64's baseline
 // (SSE2) they are a third of the core's per-frame cost; an AVX2 clone, chosen at load time on CPUs that have it,
 // halves that. Other compilers and targets get the plain version.
-#if defined(__x86_64__) && defined(__has_attribute)
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(SALCROP_NO_SIMD_CLONES)
 #if __has_attribute(target_clones)
 #define SALCROP_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
