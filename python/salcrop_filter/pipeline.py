@@ -160,7 +160,8 @@ class _Timestamps:
     dts. Doing the same keeps output timestamps increasing and equal to what the ffmpeg CLI writes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, step: int = 1) -> None:
+        self.step = step  # one frame in the stream's time base: a frame with no timestamp at all follows the last
         self.faulty_pts = self.faulty_dts = 0
         self.last_pts = self.last_dts = None
         self.last_out: int | None = None
@@ -170,10 +171,16 @@ class _Timestamps:
         if dts is not None:
             self.faulty_dts += self.last_dts is not None and dts <= self.last_dts
             self.last_dts = dts
+        elif pts is not None:
+            self.last_dts = pts
         if pts is not None:
             self.faulty_pts += self.last_pts is not None and pts <= self.last_pts
             self.last_pts = pts
+        elif dts is not None:
+            self.last_pts = dts
         ts = pts if (self.faulty_pts <= self.faulty_dts or dts is None) and pts is not None else dts
+        if ts is None and self.last_out is not None:
+            ts = self.last_out + self.step  # as ffmpeg does (the last frame out of an AVI's decoder has none)
         if ts is not None and self.last_out is not None and ts <= self.last_out:
             ts = self.last_out + 1  # never hand an encoder a repeated timestamp
         if ts is not None:
@@ -294,6 +301,10 @@ def _open_input(src: Path) -> Any:
         c = av.open(str(src))
     except av.error.FFmpegError as e:
         raise ReframeError(f"{src}: not a readable video ({e.strerror or e})") from None
+    # PyAV asks the demuxer to make up missing pts (AVFMT_FLAG_GENPTS); the ffmpeg CLI does not, and the made-up
+    # ones of an AVI with packed B-frames put every frame after the first B-frame one frame late against ffmpeg's
+    # timeline (Megamind.avi). Without them _Timestamps sees what libavcodec sees.
+    c.flags = c.flags & ~av.container.Flags.gen_pts.value
     if not c.streams.video:
         c.close()
         raise ReframeError(f"{src}: has no video stream")
@@ -398,7 +409,7 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
 
                 prev = PreviewWriter(preview, probe.width, probe.height, out_size, vin.time_base, probe.fps)
                 writers.append(prev.writer)
-            stamps = _Timestamps()
+            stamps = _Timestamps(max(1, round(1 / (_rate(vin) * vin.time_base)))) if vin.time_base else _Timestamps()
             pending: deque[tuple[Picture, int | None]] = deque()
             done = 0
 
