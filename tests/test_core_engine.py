@@ -1,6 +1,6 @@
 """The streaming engine end to end on real clips, through `_core.Engine`, with the real model.
 
-The model is the default one (models/salcrop.onnx, or what SALCROP_MODEL names).
+The model is the core's default (models/salcrop-int8.onnx on the CPU, or what SALCROP_MODEL names).
 """
 
 from __future__ import annotations
@@ -61,6 +61,27 @@ def run(engine: _core.Engine, clip: Clip) -> tuple[list, int]:
 
 def shot_starts(decisions: list) -> list[int]:
     return [d.frame for i, d in enumerate(decisions) if i == 0 or d.shot != decisions[i - 1].shot]
+
+
+def test_decisions_do_not_depend_on_when_the_model_worker_finishes(bikes: Clip) -> None:
+    # The model runs on the engine's worker thread. Pushing as fast as possible (the worker falls behind, push
+    # waits only at max_delay) and pushing slowly (the worker is always done) must give the same decisions.
+    import time
+
+    def decide(pause: float) -> list:
+        engine = _core.Engine(bikes.width, bikes.height, bikes.fps, ratio="9:16", lookahead=1.0)
+        out = []
+        for frame, t in zip(bikes.frames, bikes.times):
+            engine.push_rgb(frame, t)
+            if pause:
+                time.sleep(pause)
+                out += engine.pop()
+        return out + engine.pop() + engine.flush()
+
+    fast, slow = decide(0.0), decide(0.02)
+    key = [(d.frame, d.x, d.y, d.shot, d.mode) for d in fast]
+    assert len(key) == len(bikes.frames)
+    assert key == [(d.frame, d.x, d.y, d.shot, d.mode) for d in slow]
 
 
 def test_one_decision_per_frame_in_order_within_the_delay_bound(bikes: Clip) -> None:
