@@ -31,10 +31,14 @@
  * The core decides a frame only after it has seen some frames of lookahead,
  * so input frames wait in a FIFO until their decision pops out; decisions
  * arrive in input order, one per frame.
+ *
+ * The core reads 8-bit pictures. 10-bit input is cropped as it is (the
+ * output keeps its depth); the core is shown an 8-bit copy of each frame.
  */
 
 #include <float.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "libavutil/avassert.h"
 #include "libavutil/fifo.h"
@@ -45,6 +49,7 @@
 
 #include "avfilter.h"
 #include "filters.h"
+#include "formats.h"
 #include "video.h"
 
 #include <salcrop/salcrop.h>
@@ -68,6 +73,8 @@ typedef struct SalcropContext {
 
     SalcropEngine *engine;
     SalcropPixelFormat core_format;
+    int depth;                  ///< bits per sample of the input
+    AVFrame *reduced;           ///< 8-bit copy shown to the core when depth > 8
     int full_range_format;      ///< yuvj420p: full range whatever the frame says
     int in_w, in_h;
     int out_w, out_h;
@@ -95,15 +102,37 @@ static const struct {
     { AV_PIX_FMT_BGR24,    SALCROP_PIX_BGR24   },
     { AV_PIX_FMT_RGBA,     SALCROP_PIX_RGBA    },
     { AV_PIX_FMT_BGRA,     SALCROP_PIX_BGRA    },
+    /* The core sees an 8-bit copy of these (see reduce_depth()). */
+    { AV_PIX_FMT_YUV420P10, SALCROP_PIX_YUV420P },
+    { AV_PIX_FMT_YUV422P10, SALCROP_PIX_YUV422P },
+    { AV_PIX_FMT_YUV444P10, SALCROP_PIX_YUV444P },
 };
 
 /* Same order as format_map; anything else is converted by the graph. */
-static const enum AVPixelFormat pix_fmts[] = {
+static const enum AVPixelFormat pix_fmts_8bit[] = {
     AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV422P,
     AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12,     AV_PIX_FMT_GRAY8,
     AV_PIX_FMT_RGB24,   AV_PIX_FMT_BGR24,    AV_PIX_FMT_RGBA,
     AV_PIX_FMT_BGRA,    AV_PIX_FMT_NONE
 };
+
+static const enum AVPixelFormat pix_fmts_all[] = {
+    AV_PIX_FMT_YUV420P,   AV_PIX_FMT_YUVJ420P,  AV_PIX_FMT_YUV422P,
+    AV_PIX_FMT_YUV444P,   AV_PIX_FMT_NV12,      AV_PIX_FMT_GRAY8,
+    AV_PIX_FMT_RGB24,     AV_PIX_FMT_BGR24,     AV_PIX_FMT_RGBA,
+    AV_PIX_FMT_BGRA,      AV_PIX_FMT_YUV420P10, AV_PIX_FMT_YUV422P10,
+    AV_PIX_FMT_YUV444P10, AV_PIX_FMT_NONE
+};
+
+static int query_formats(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+    /* 10-bit only where the output is a crop of the input: the debug view
+     * and padded frames are drawn by the core, which draws in 8 bits. */
+    int crop_only = !s->debug && (!s->pad || !strcmp(s->pad, "none"));
+
+    return ff_set_common_formats_from_list(ctx, crop_only ? pix_fmts_all : pix_fmts_8bit);
+}
 
 static double link_fps(AVFilterLink *inlink)
 {
@@ -137,6 +166,24 @@ static int config_input(AVFilterLink *inlink)
     s->in_h = inlink->h;
     s->hsub = desc->log2_chroma_w;
     s->vsub = desc->log2_chroma_h;
+    s->depth = desc->comp[0].depth;
+    av_frame_free(&s->reduced);
+    if (s->depth > 8) {
+        enum AVPixelFormat twin = s->core_format == SALCROP_PIX_YUV420P ? AV_PIX_FMT_YUV420P :
+                                  s->core_format == SALCROP_PIX_YUV422P ? AV_PIX_FMT_YUV422P :
+                                                                          AV_PIX_FMT_YUV444P;
+        int ret;
+
+        s->reduced = av_frame_alloc();
+        if (!s->reduced)
+            return AVERROR(ENOMEM);
+        s->reduced->format = twin;
+        s->reduced->width  = inlink->w;
+        s->reduced->height = inlink->h;
+        ret = av_frame_get_buffer(s->reduced, 0);
+        if (ret < 0)
+            return ret;
+    }
     av_image_fill_max_pixsteps(s->max_step, NULL, desc);
     s->fps  = link_fps(inlink);
 
@@ -205,6 +252,30 @@ static void frame_to_image(const SalcropContext *s, const AVFrame *frame, Salcro
     img->colorspace = frame->colorspace == AVCOL_SPC_BT709;
 }
 
+/* The core's 8-bit view of a deeper planar frame: each sample shifted down
+ * to its 8 most significant bits, colour properties kept. */
+static void reduce_depth(SalcropContext *s, const AVFrame *frame)
+{
+    AVFrame *r = s->reduced;
+    int shift = s->depth - 8;
+    int p, x, y;
+
+    for (p = 0; p < 3; p++) {
+        int w = p ? AV_CEIL_RSHIFT(frame->width,  s->hsub) : frame->width;
+        int h = p ? AV_CEIL_RSHIFT(frame->height, s->vsub) : frame->height;
+
+        for (y = 0; y < h; y++) {
+            const uint16_t *src = (const uint16_t *)(frame->data[p] + y * frame->linesize[p]);
+            uint8_t *dst = r->data[p] + y * r->linesize[p];
+
+            for (x = 0; x < w; x++)
+                dst[x] = src[x] >> shift;
+        }
+    }
+    r->color_range = frame->color_range;
+    r->colorspace  = frame->colorspace;
+}
+
 static int push_frame(AVFilterContext *ctx, AVFrame *frame)
 {
     SalcropContext *s = ctx->priv;
@@ -243,7 +314,12 @@ static int push_frame(AVFilterContext *ctx, AVFrame *frame)
 
     t = frame->pts != AV_NOPTS_VALUE ? frame->pts * av_q2d(inlink->time_base)
                                      : s->nb_pushed / s->fps;
-    frame_to_image(s, frame, &img);
+    if (s->reduced) {
+        reduce_depth(s, frame);
+        frame_to_image(s, s->reduced, &img);
+    } else {
+        frame_to_image(s, frame, &img);
+    }
     if (salcrop_push(s->engine, &img, t) < 0) {
         av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
         av_frame_free(&frame);
@@ -471,6 +547,7 @@ static av_cold void uninit(AVFilterContext *ctx)
     }
     salcrop_destroy(s->engine);
     s->engine = NULL;
+    av_frame_free(&s->reduced);
 }
 
 #define OFFSET(x) offsetof(SalcropContext, x)
@@ -534,5 +611,5 @@ const AVFilter ff_vf_salcrop = {
     .activate      = activate,
     FILTER_INPUTS(salcrop_inputs),
     FILTER_OUTPUTS(salcrop_outputs),
-    FILTER_PIXFMTS_ARRAY(pix_fmts),
+    FILTER_QUERY_FUNC(query_formats),
 };

@@ -26,6 +26,9 @@ PLANES: dict[str, list[tuple[int, int, int]]] = {
     "gray": [(1, 1, 1)],
     "rgb24": [(1, 1, 3)],
     "bgra": [(1, 1, 4)],
+    "yuv420p10le": [(1, 1, 2), (2, 2, 2), (2, 2, 2)],
+    "yuv422p10le": [(1, 1, 2), (2, 1, 2), (2, 1, 2)],
+    "yuv444p10le": [(1, 1, 2), (1, 1, 2), (1, 1, 2)],
 }
 
 
@@ -213,11 +216,32 @@ def test_input_narrower_than_the_target_uses_full_width_and_says_so(
 
 # --- pixels: the output is the input's window, in every format the filter takes
 
-@pytest.mark.parametrize("pix_fmt", ["yuv420p", "nv12", "yuv422p", "yuv444p", "gray", "rgb24", "bgra"])
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "nv12", "yuv422p", "yuv444p", "gray", "rgb24", "bgra",
+                                     "yuv420p10le", "yuv422p10le", "yuv444p10le"])
 def test_output_pixels_are_the_window_of_the_input(ffmpeg: Path, shared_videos: Path, tmp_path: Path,
                                                    pix_fmt: str) -> None:
     assert_output_is_the_window_of_the_input(ffmpeg, shared_videos / "carphone_pristine.mp4", tmp_path,
                                              pix_fmt, "ratio=9/16", nb_frames=12)
+
+
+def test_10_bit_input_keeps_its_depth_and_gets_the_8_bit_path(ffmpeg: Path, ffprobe: Path, shared_videos: Path,
+                                                               tmp_path: Path) -> None:
+    # The core sees an 8-bit copy of a 10-bit frame; the output is cropped from the 10-bit frame itself.
+    clip = shared_videos / "bikes.mp4"
+    ffmpeg_run(ffmpeg, "-i", clip, "-vf", f"format=yuv420p10le,salcrop=ratio=9/16:path={tmp_path / 'p10.json'}",
+               "-c:v", "libx264", "-preset", "veryfast", tmp_path / "o10.mp4")
+    ffmpeg_run(ffmpeg, "-i", clip, "-vf", f"salcrop=ratio=9/16:path={tmp_path / 'p8.json'}", "-f", "null", "-")
+    stream = probe(ffprobe, tmp_path / "o10.mp4", "-show_entries", "stream=pix_fmt,width,height")["streams"][0]
+    assert (stream["pix_fmt"], stream["width"], stream["height"]) == ("yuv420p10le", 154, 272)
+    deep, plain = json.loads((tmp_path / "p10.json").read_text()), json.loads((tmp_path / "p8.json").read_text())
+    assert deep["shots"] == plain["shots"]
+    dx = [abs(a["x"] - b["x"]) for a, b in zip(deep["frames"], plain["frames"])]
+    assert len(dx) == 250 and sum(dx) / len(dx) <= 2, max(dx)
+    # Padding and the debug view are drawn by the core in 8 bits: there ffmpeg converts the input first.
+    ffmpeg_run(ffmpeg, "-i", clip, "-frames:v", "30", "-vf", "format=yuv420p10le,salcrop=ratio=9/16:pad=blur",
+               "-c:v", "libx264", "-preset", "veryfast", tmp_path / "pad.mp4")
+    stream = probe(ffprobe, tmp_path / "pad.mp4", "-show_entries", "stream=pix_fmt")["streams"][0]
+    assert stream["pix_fmt"] == "yuv420p"
 
 
 def test_rotated_input_is_reframed_upright(ffmpeg: Path, ffprobe: Path, shared_videos: Path,
