@@ -564,7 +564,7 @@ static const AVOption salcrop_options[] = {
       OFFSET(device),          AV_OPT_TYPE_STRING, { .str = "auto" },  0, 0, FLAGS },
     { "mode",            "camera mode per shot: auto, stationary, pan or track",
       OFFSET(mode),            AV_OPT_TYPE_STRING, { .str = "auto" },  0, 0, FLAGS },
-    { "stride",          "run the model on every n-th frame and interpolate between (-1 = core default)",
+    { "stride",          "run the model every n-th frame while the picture changes (every 0.5 s while it is still), interpolate between (-1 = core default)",
       OFFSET(stride),          AV_OPT_TYPE_INT,    { .i64 = -1 },      -1, INT_MAX, FLAGS },
     { "lookahead",       "seconds of future the camera planner may see (-1 = core default)",
       OFFSET(lookahead),       AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -1, DBL_MAX, FLAGS },

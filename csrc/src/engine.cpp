@@ -42,8 +42,10 @@ Engine::Engine(const EngineOptions &o)
     lookahead_frames_ = std::max(2, int(std::lround(o.lookahead * o.fps)));
     // Undecided frames: up to a lookahead of known frames, plus the frames after the last sample (< stride),
     // plus the detector's verdict lag and the frame being pushed.
-    // The model's worker may run up to kWorkerSlack samples behind before push() waits for it.
-    max_delay_ = lookahead_frames_ + o.stride * (1 + kWorkerSlack) + detector_.lag() + 1;
+    max_idle_ = std::max(o.stride, int(std::lround(kMaxIdleSeconds * o.fps)));
+    // The frames after the last sample (< max_idle_) wait for the next one; the model's worker may run up to
+    // kWorkerSlack samples behind before push() waits for it.
+    max_delay_ = lookahead_frames_ + max_idle_ * (1 + kWorkerSlack) + detector_.lag() + 1;
 
     std::ostringstream d;
     d << "salcrop: model " << model_->path() << " (input " << model_->input_width() << "x" << model_->input_height()
@@ -125,9 +127,14 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
     steps_.push_back(Step{Step::AddFrame, p.index, p.t, false});
     shot_open_ = true;
     last_frame_ = p.index;
-    if (new_shot || (v.frame - shot_start_) % opt_.stride == 0) {
+    // The network runs on a shot's first frame, then at most every `stride` frames: sooner than max_idle_
+    // only once the picture has changed by kChangeToSample since its last run (a still picture has a still map).
+    change_since_sample_ += v.change;
+    const int64_t since = v.frame - last_submitted_;
+    if (new_shot || (since >= opt_.stride && (change_since_sample_ >= kChangeToSample || since >= max_idle_))) {
         submit_sample(v.frame, p.input, new_shot);
         last_input_sampled_ = true;
+        change_since_sample_ = 0;
     } else {
         last_input_sampled_ = false;
     }

@@ -1,8 +1,8 @@
 // The streaming engine: frames in, one crop decision per frame out, in order, after a bounded lookahead.
 //
-// Per push: a thumbnail feeds the shot detector; the network runs every `stride` frames of a shot (always on
-// a shot's first frame, whose temporal state and prev_frame start fresh) and on its last frame, with the maps
-// of the frames in between interpolated linearly. Only small per-frame summaries are buffered for planning:
+// Per push: a thumbnail feeds the shot detector; the network runs on a shot's first frame (whose temporal state
+// and prev_frame start fresh), then every `stride` frames while the picture changes and every kMaxIdleSeconds
+// while it is still, and on the shot's last frame; the maps of the frames in between are interpolated linearly. Only small per-frame summaries are buffered for planning:
 //   per undecided frame: the saliency profile along the moving axis (map_w or map_h floats: 128 B for the
 //   32-wide map of a 256x144 model) + bookkeeping (~64 B); with keep_maps also the full map (map_h*map_w
 //   floats, 2304 B at 18x32) until the decision is popped.
@@ -87,6 +87,12 @@ private:
         bool interp;    // Sample: interpolate back to the shot's previous sample
     };
     static constexpr int kWorkerSlack = 2;
+    // Sampling (on_verdict): the shot detector's content score summed since the network last ran, above
+    // which it runs again after `stride` frames; below it, it runs after kMaxIdleSeconds. 3 is about two
+    // frames of a moving camera (basketball.mp4 scores ~2 per frame) and 25 frames of a near-still one
+    // (testvideo.mp4 ~0.1).
+    static constexpr double kChangeToSample = 3.0;
+    static constexpr double kMaxIdleSeconds = 0.5;
 
     void on_verdict(const ShotDetector::Verdict &v);
     void submit_sample(int64_t index, const std::vector<uint8_t> &input, bool first);
@@ -105,7 +111,7 @@ private:
     std::unique_ptr<Preprocessor> pre_;
     std::unique_ptr<SaliencyWorker> worker_;  // after model_: stopped before the model goes
     ShotDetector detector_;
-    int bins_ = 0, lookahead_frames_ = 0, max_delay_ = 0;
+    int bins_ = 0, lookahead_frames_ = 0, max_delay_ = 0, max_idle_ = 0;
     std::string describe_, json_;
 
     int64_t pushed_ = 0, decided_ = 0;
@@ -116,6 +122,7 @@ private:
     // Known when a verdict arrives (what to sample).
     int64_t shot_start_ = 0, last_frame_ = -1, last_submitted_ = -1;
     bool shot_open_ = false, last_input_sampled_ = false;
+    double change_since_sample_ = 0;
     std::vector<uint8_t> last_input_;
     std::vector<std::vector<uint8_t>> spare_inputs_;  // model-input buffers of decided frames, for reuse
     std::vector<float> scratch_;

@@ -58,18 +58,13 @@ void ShotDetector::decide_until(int64_t end, int64_t last, std::vector<Verdict> 
                 last_cut_ = i;
             }
         }
-        out->push_back({i, cut});
+        out->push_back({i, cut, score(i)});
     }
 }
 
 std::vector<ShotDetector::Verdict> ShotDetector::push(const Thumbnail &t)
 {
     std::vector<Verdict> out;
-    if (!enabled_) {
-        out.push_back({pushed_++, false});
-        decided_ = pushed_;
-        return out;
-    }
     double s = 0.0;
     if (pushed_ > 0 && prev_.hsv.size() == t.hsv.size()) {
         const size_t n = size_t(t.width) * t.height;
@@ -85,6 +80,11 @@ std::vector<ShotDetector::Verdict> ShotDetector::push(const Thumbnail &t)
         s = (dh + ds + dv) / (3.0 * n);
     }
     prev_ = t;
+    if (!enabled_) {  // the score still tells the engine how much the picture changed
+        out.push_back({pushed_++, false, s});
+        decided_ = pushed_;
+        return out;
+    }
     const int64_t i = pushed_++;
     const bool is_dark = t.brightness < kBlackLevel;
     frames_.emplace_back(s, is_dark);

@@ -36,7 +36,8 @@ public:
 
     struct Verdict {
         int64_t frame;
-        bool cut;  // frame starts a new shot (frame 0 never counts as a cut)
+        bool cut;       // frame starts a new shot (frame 0 never counts as a cut)
+        double change;  // content score against the previous frame (0 for frame 0), also with detection off
     };
 
     // Each frame is reported once, in order, at most lag() frames after it was pushed.

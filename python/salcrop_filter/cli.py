@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--model", help="ONNX saliency model (default: the bundled one)")
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), help="inference device")
     g.add_argument("--mode", choices=("auto", "stationary", "pan", "track"), help="camera mode for every shot")
-    g.add_argument("--stride", type=int, help="run the network every N-th frame, interpolate between (1..30)")
+    g.add_argument("--stride", type=int, help="run the network every N-th frame while the picture changes "
+                   "(every 0.5 s while it is still), interpolate between (1..30)")
     g.add_argument("--lookahead", type=float, help="seconds of future the planner may see (0.1..60)")
     g.add_argument("--scene-threshold", type=float, help="shot-cut sensitivity; higher = fewer cuts, 0 = none")
     g.add_argument("--smoothing", type=float, help="camera smoothing 0..1; higher = calmer")

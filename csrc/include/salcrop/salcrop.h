@@ -82,7 +82,8 @@ typedef struct SalcropOptions {
     const char *device;       /* "auto" | "cpu" | "cuda" */
     const char *mode;         /* "auto" | "stationary" | "pan" | "track" */
     const char *ort_library;  /* libonnxruntime path; NULL or "" = search (env SALCROP_ORT_LIBRARY, build default) */
-    int stride;               /* run the network every stride-th frame, interpolate between; 1..30 */
+    int stride;               /* run the network every stride-th frame while the picture changes (every
+                                 0.5 s while it is still), interpolate between; 1..30 */
     double lookahead;         /* seconds of future the planner may see; 0.1..60 */
     double scene_threshold;   /* shot-cut sensitivity; higher = fewer cuts; 0 = no shot detection */
     double smoothing;         /* camera smoothing strength 0..1; higher = calmer path */
