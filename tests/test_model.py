@@ -177,3 +177,32 @@ def test_core_default_model_is_int8_on_cpu_and_float_on_cuda():
     assert pathlib.Path(_core.default_model_path()).name == "salcrop-int8.onnx"
     assert pathlib.Path(_core.default_model_path(gpu=True)).name == "salcrop.onnx"
     assert pathlib.Path(SaliencyModel(device="cpu").path).name == "salcrop-int8.onnx"
+
+
+def test_int8_model_gives_the_same_maps_without_avx512_vnni(tmp_path):
+    # ONNX Runtime's 8-bit kernels differ by CPU: with AVX-512 VNNI (this project's machines) and without (AVX2,
+    # where products are summed in 16 bits and full-range weights saturate). valgrind's CPU has no AVX-512, so the
+    # same frames run through both paths; the 7-bit weights of quantize.py make them agree.
+    import shutil
+    import subprocess
+    import sys
+
+    valgrind = shutil.which("valgrind")
+    assert valgrind, "valgrind is missing (scripts/setup.sh installs it)"
+    frames = _model_input(_clip("chaplin.mp4", 3), 144, 256)
+    np.save(tmp_path / "frames.npy", frames)
+    code = (
+        "import sys, numpy as np, onnxruntime as ort\n"
+        "x = np.load(sys.argv[2]); so = ort.SessionOptions(); so.intra_op_num_threads = 1\n"
+        "s = ort.InferenceSession(sys.argv[1], so, providers=['CPUExecutionProvider'])\n"
+        "st = np.zeros((1, 16, 18, 32), np.float32)\n"
+        "np.save(sys.argv[3], np.stack([s.run(['saliency'], {'frame': f[None], 'prev_frame': f[None], 'state': st})[0]"
+        " for f in x]))\n")
+    script = tmp_path / "run.py"
+    script.write_text(code)
+    subprocess.run([sys.executable, script, INT8, tmp_path / "frames.npy", tmp_path / "native.npy"], check=True,
+                   timeout=300)
+    subprocess.run([valgrind, "--tool=none", "-q", sys.executable, script, INT8, tmp_path / "frames.npy",
+                    tmp_path / "avx2.npy"], check=True, timeout=600)
+    native, avx2 = np.load(tmp_path / "native.npy"), np.load(tmp_path / "avx2.npy")
+    assert min(cc(a[0, 0], b[0, 0]) for a, b in zip(native, avx2)) > 0.999
