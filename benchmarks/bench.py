@@ -128,6 +128,16 @@ def ab_compare(ffmpeg: Path, clip: Path, vf_a: str, vf_b: str, repeats: int, tmp
     return a, b
 
 
+def ab_table(variants: tuple[tuple[str, list[RunResult]], ...]) -> list[str]:
+    """Markdown rows: wall-time median, min and max and the peak RSS of each (name, runs)."""
+    rows = ["| variant | median wall s | min s | max s | peak RSS MiB |", "|---|---:|---:|---:|---:|"]
+    for name, rs in variants:
+        ws = [r.wall_s for r in rs]
+        rows.append(f"| {name} | {statistics.median(ws):.2f} | {min(ws):.2f} | {max(ws):.2f} | "
+                    f"{max(r.max_rss_kib for r in rs) / 1024:.0f} |")
+    return rows
+
+
 def median_ratio(a: list[RunResult], b: list[RunResult]) -> float:
     """Median of the per-pair ratios A/B (pairs ran back to back, so they share machine conditions)."""
     return statistics.median(x.wall_s / y.wall_s for x, y in zip(a, b))
@@ -274,12 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         say("")
         a, b = ab_compare(args.ffmpeg, args.clip, vf_salcrop, vf_crop, args.repeats, tmp)
         ratio = median_ratio(a, b)
-        say("| variant | median wall s | min s | max s | peak RSS MiB |")
-        say("|---|---:|---:|---:|---:|")
-        for name, rs in (("A salcrop (default stride %d)" % default_stride, a), ("B crop", b)):
-            ws = [r.wall_s for r in rs]
-            say(f"| {name} | {statistics.median(ws):.2f} | {min(ws):.2f} | {max(ws):.2f} | "
-                f"{max(r.max_rss_kib for r in rs) / 1024:.0f} |")
+        for row in ab_table((("A salcrop (default stride %d)" % default_stride, a), ("B crop", b))):
+            say(row)
         say("")
         verdict = "meets" if ratio <= TARGET_RATIO else "misses"
         say(f"**Median wall-time ratio salcrop/crop: {ratio:.2f}** (target <= {TARGET_RATIO}: {verdict} it "
@@ -293,12 +299,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"({mw_src}x{mh_src}, {args.repeats} pairs)")
             say("")
             ma, mb = ab_compare(args.ffmpeg, args.motion_clip, vf_salcrop, f"crop={mw}:{mh}", args.repeats, tmp)
-            say("| variant | median wall s | min s | max s | peak RSS MiB |")
-            say("|---|---:|---:|---:|---:|")
-            for name, rs in (("A salcrop (defaults)", ma), ("B crop", mb)):
-                ws = [r.wall_s for r in rs]
-                say(f"| {name} | {statistics.median(ws):.2f} | {min(ws):.2f} | {max(ws):.2f} | "
-                    f"{max(r.max_rss_kib for r in rs) / 1024:.0f} |")
+            for row in ab_table((("A salcrop (defaults)", ma), ("B crop", mb))):
+                say(row)
             say("")
             say(f"**Median wall-time ratio salcrop/crop on the moving clip: {median_ratio(ma, mb):.2f}**.")
             say("")

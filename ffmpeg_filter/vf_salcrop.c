@@ -108,30 +108,21 @@ static const struct {
     { AV_PIX_FMT_YUV444P10, SALCROP_PIX_YUV444P },
 };
 
-/* Same order as format_map; anything else is converted by the graph. */
-static const enum AVPixelFormat pix_fmts_8bit[] = {
-    AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV422P,
-    AV_PIX_FMT_YUV444P, AV_PIX_FMT_NV12,     AV_PIX_FMT_GRAY8,
-    AV_PIX_FMT_RGB24,   AV_PIX_FMT_BGR24,    AV_PIX_FMT_RGBA,
-    AV_PIX_FMT_BGRA,    AV_PIX_FMT_NONE
-};
-
-static const enum AVPixelFormat pix_fmts_all[] = {
-    AV_PIX_FMT_YUV420P,   AV_PIX_FMT_YUVJ420P,  AV_PIX_FMT_YUV422P,
-    AV_PIX_FMT_YUV444P,   AV_PIX_FMT_NV12,      AV_PIX_FMT_GRAY8,
-    AV_PIX_FMT_RGB24,     AV_PIX_FMT_BGR24,     AV_PIX_FMT_RGBA,
-    AV_PIX_FMT_BGRA,      AV_PIX_FMT_YUV420P10, AV_PIX_FMT_YUV422P10,
-    AV_PIX_FMT_YUV444P10, AV_PIX_FMT_NONE
-};
-
+/* The formats of format_map; anything else is converted by the graph. 10-bit
+ * only where the output is a crop of the input: the debug view and padded
+ * frames are drawn by the core, which draws in 8 bits. */
 static int query_formats(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
-    /* 10-bit only where the output is a crop of the input: the debug view
-     * and padded frames are drawn by the core, which draws in 8 bits. */
     int crop_only = !s->debug && (!s->pad || !strcmp(s->pad, "none"));
+    int fmts[FF_ARRAY_ELEMS(format_map) + 1];
+    int i, n = 0;
 
-    return ff_set_common_formats_from_list(ctx, crop_only ? pix_fmts_all : pix_fmts_8bit);
+    for (i = 0; i < FF_ARRAY_ELEMS(format_map); i++)
+        if (crop_only || av_pix_fmt_desc_get(format_map[i].av)->comp[0].depth == 8)
+            fmts[n++] = format_map[i].av;
+    fmts[n] = AV_PIX_FMT_NONE;
+    return ff_set_common_formats_from_list(ctx, fmts);
 }
 
 static double link_fps(AVFilterLink *inlink)
@@ -169,15 +160,16 @@ static int config_input(AVFilterLink *inlink)
     s->depth = desc->comp[0].depth;
     av_frame_free(&s->reduced);
     if (s->depth > 8) {
-        enum AVPixelFormat twin = s->core_format == SALCROP_PIX_YUV420P ? AV_PIX_FMT_YUV420P :
-                                  s->core_format == SALCROP_PIX_YUV422P ? AV_PIX_FMT_YUV422P :
-                                                                          AV_PIX_FMT_YUV444P;
         int ret;
 
         s->reduced = av_frame_alloc();
         if (!s->reduced)
             return AVERROR(ENOMEM);
-        s->reduced->format = twin;
+        /* The 8-bit format of the same layout: the first format_map entry
+         * that shows the core this picture format. */
+        for (i = 0; format_map[i].core != s->core_format; i++)
+            ;
+        s->reduced->format = format_map[i].av;
         s->reduced->width  = inlink->w;
         s->reduced->height = inlink->h;
         ret = av_frame_get_buffer(s->reduced, 0);

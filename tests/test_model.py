@@ -189,13 +189,13 @@ def test_int8_model_gives_the_same_maps_without_avx512_vnni(tmp_path):
 
     valgrind = shutil.which("valgrind")
     assert valgrind, "valgrind is missing (scripts/setup.sh installs it)"
-    frames = _model_input(_clip("chaplin.mp4", 3), 144, 256)
+    frames = _model_input(_clip("chaplin.mp4", 3), *OnnxSaliency(INT8).input_hw)
     np.save(tmp_path / "frames.npy", frames)
     code = (
         "import sys, numpy as np, onnxruntime as ort\n"
         "x = np.load(sys.argv[2]); so = ort.SessionOptions(); so.intra_op_num_threads = 1\n"
         "s = ort.InferenceSession(sys.argv[1], so, providers=['CPUExecutionProvider'])\n"
-        "st = np.zeros((1, 16, 18, 32), np.float32)\n"
+        "st = np.zeros([1] + s.get_inputs()[2].shape[1:], np.float32)\n"
         "np.save(sys.argv[3], np.stack([s.run(['saliency'], {'frame': f[None], 'prev_frame': f[None], 'state': st})[0]"
         " for f in x]))\n")
     script = tmp_path / "run.py"

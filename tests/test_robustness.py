@@ -123,6 +123,17 @@ def lavfi(ffmpeg: Path, dst: Path, size: str, frames: int, *extra: str, rate: in
     return dst
 
 
+def two_size_stream(ffmpeg: Path, tmp_path: Path, frames: int) -> Path:
+    """One MPEG-TS stream whose size changes: `frames` frames at 320x180, then `frames` at 256x192 (1 s later)."""
+    a = lavfi(ffmpeg, tmp_path / "a.ts", "320x180", frames)
+    b = tmp_path / "b.ts"
+    make(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=256x192:rate=25", "-frames:v", str(frames), "-c:v", "libx264",
+         "-preset", "ultrafast", "-output_ts_offset", "1", b)
+    both = tmp_path / "both.ts"
+    both.write_bytes(a.read_bytes() + b.read_bytes())
+    return both
+
+
 def decode(ffmpeg: Path, src: Path | str, *input_args: str, graph: str = "null", log: str = "error") -> tuple[Run, Frames]:
     """Decodes src through a filter graph into framecrc on stdout."""
     r = ff(ffmpeg, "-v", log, *input_args, "-i", src, "-vf", graph, "-f", "framecrc", "-")
@@ -243,12 +254,7 @@ def test_mid_stream_resolution_change(ffmpeg: Path, tmp_path: Path) -> None:
     signalling the end of the stream to the old one, so frames still waiting for a decision cannot come
     out of it: the run must either keep every frame or say how many it lost. With -reinit_filter 0 and a
     scale in front (what the message suggests), every frame comes out at one size."""
-    a = lavfi(ffmpeg, tmp_path / "a.ts", "320x180", 25)
-    b = tmp_path / "b.ts"
-    make(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=256x192:rate=25", "-frames:v", "25", "-c:v", "libx264",
-         "-preset", "ultrafast", "-output_ts_offset", "1", b)
-    both = tmp_path / "both.ts"
-    both.write_bytes(a.read_bytes() + b.read_bytes())
+    both = two_size_stream(ffmpeg, tmp_path, 25)
     _, ref = decode(ffmpeg, both)
     assert len(ref.pts) == 50
 
@@ -498,12 +504,7 @@ def test_api_corrupted_stream_works_or_fails_cleanly(clip_ts: Path, tmp_path: Pa
 
 
 def test_api_resolution_change_fails_cleanly(ffmpeg: Path, tmp_path: Path) -> None:
-    a = lavfi(ffmpeg, tmp_path / "a.ts", "320x180", 10)
-    b = tmp_path / "b.ts"
-    make(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=256x192:rate=25", "-frames:v", "10", "-c:v", "libx264",
-         "-preset", "ultrafast", "-output_ts_offset", "1", b)
-    both = tmp_path / "both.ts"
-    both.write_bytes(a.read_bytes() + b.read_bytes())
+    both = two_size_stream(ffmpeg, tmp_path, 10)
     dst = tmp_path / "out" / "o.mp4"
     dst.parent.mkdir()
     err = api_error(both, dst, threads=1)

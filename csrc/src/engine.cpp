@@ -40,11 +40,10 @@ Engine::Engine(const EngineOptions &o)
     pre_ = std::make_unique<Preprocessor>(o.width, o.height, model_->input_width(), model_->input_height());
     bins_ = profile_bins(geo_, model_->map_height(), model_->map_width());
     lookahead_frames_ = std::max(2, int(std::lround(o.lookahead * o.fps)));
-    // Undecided frames: up to a lookahead of known frames, plus the frames after the last sample (< stride),
-    // plus the detector's verdict lag and the frame being pushed.
     max_idle_ = std::max(o.stride, int(std::lround(kMaxIdleSeconds * o.fps)));
-    // The frames after the last sample (< max_idle_) wait for the next one; the model's worker may run up to
-    // kWorkerSlack samples behind before push() waits for it.
+    // Undecided frames: up to a lookahead of known frames, plus the frames after the last sample (< max_idle_)
+    // and up to kWorkerSlack samples the model's worker may run behind before push() waits for it, plus the
+    // detector's verdict lag and the frame being pushed.
     max_delay_ = lookahead_frames_ + max_idle_ * (1 + kWorkerSlack) + detector_.lag() + 1;
 
     std::ostringstream d;
@@ -122,7 +121,7 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
     if (new_shot) {
         finish_shot();
         shot_start_ = v.frame;
-        steps_.push_back(Step{Step::NewShot, v.frame, 0, false});
+        steps_.push_back(Step{Step::NewShot, 0, 0, false});
     }
     steps_.push_back(Step{Step::AddFrame, p.index, p.t, false});
     shot_open_ = true;

@@ -2,7 +2,8 @@
 //
 // Per push: a thumbnail feeds the shot detector; the network runs on a shot's first frame (whose temporal state
 // and prev_frame start fresh), then every `stride` frames while the picture changes and every kMaxIdleSeconds
-// while it is still, and on the shot's last frame; the maps of the frames in between are interpolated linearly. Only small per-frame summaries are buffered for planning:
+// while it is still, and on the shot's last frame; the maps of the frames in between are interpolated
+// linearly. Only small per-frame summaries are buffered for planning:
 //   per undecided frame: the saliency profile along the moving axis (map_w or map_h floats: 128 B for the
 //   32-wide map of a 256x144 model) + bookkeeping (~64 B); with keep_maps also the full map (map_h*map_w
 //   floats, 2304 B at 18x32) until the decision is popped.
@@ -82,7 +83,7 @@ private:
     // worker: the same steps in the same order as with the model inline, so the decisions are identical.
     struct Step {
         enum Kind { AddFrame, NewShot, Sample, Plan, PlanShot } kind;
-        int64_t frame;  // AddFrame, NewShot, Sample
+        int64_t frame;  // AddFrame, Sample
         double t;       // AddFrame
         bool interp;    // Sample: interpolate back to the shot's previous sample
     };

@@ -236,8 +236,7 @@ Thumbnail rgb_planes_to_hsv(const float *rgb, int w, int h)
 }
 
 Preprocessor::Preprocessor(int src_w, int src_h, int model_w, int model_h)
-    : model_w_(model_w), model_h_(model_h), model_rs_(model_w, model_h),
-      thumb_rs_(thumbnail_size(src_w, src_h).first, thumbnail_size(src_w, src_h).second)
+    : model_rs_(model_w, model_h), thumb_rs_(thumbnail_size(src_w, src_h).first, thumbnail_size(src_w, src_h).second)
 {
 }
 
@@ -249,11 +248,12 @@ void Preprocessor::model_input(const SalcropImage &img, float *frame)
 Thumbnail Preprocessor::process(const SalcropImage &img, float *frame)
 {
     model_input(img, frame);
+    const int mw = model_rs_.out_width(), mh = model_rs_.out_height();
     const int tw = thumb_rs_.out_width(), th = thumb_rs_.out_height();
-    const size_t n = size_t(model_w_) * model_h_, tn = size_t(tw) * th;
+    const size_t n = size_t(mw) * mh, tn = size_t(tw) * th;
     tmp_.resize(3 * tn);
     for (int i = 0; i < 3; i++)
-        thumb_rs_.resample(frame + i * n, model_w_, model_h_, tmp_.data() + i * tn);
+        thumb_rs_.resample(frame + i * n, mw, mh, tmp_.data() + i * tn);
     double sum = 0;
     for (float &v : tmp_) {
         v *= 255.0f;

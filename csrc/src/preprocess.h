@@ -59,13 +59,13 @@ std::pair<int, int> thumbnail_size(int width, int height);
 // rgb: 3 planes (0..255) of w*h floats.
 Thumbnail rgb_planes_to_hsv(const float *rgb, int w, int h);
 
-// The per-frame work of the engine. The thumbnail is made from the model input rather than from the source,
-// so each source pixel is read once per frame (BENCHMARKS.md: reading it twice was most of the core's
-// every-frame cost); the shot detector sees the same colours either way, area-averaged twice.
 // The input size of the shipped model: what the standalone shot detector (scenes()) resamples to, so that it
 // finds the cuts the engine finds with the default model.
 constexpr int kStandardInputWidth = 256, kStandardInputHeight = 144;
 
+// The per-frame work of the engine. The thumbnail is made from the model input rather than from the source,
+// so each source pixel is read once per frame (BENCHMARKS.md: reading it twice was most of the core's
+// every-frame cost); the shot detector sees the same colours either way, area-averaged twice.
 class Preprocessor {
 public:
     Preprocessor(int src_w, int src_h, int model_w, int model_h);
@@ -73,11 +73,8 @@ public:
     void model_input(const SalcropImage &img, float *frame);
     // Writes the model input (3*model_h*model_w floats in [0,1]) and returns the shot detector's thumbnail.
     Thumbnail process(const SalcropImage &img, float *frame);
-    int model_width() const { return model_w_; }
-    int model_height() const { return model_h_; }
 
 private:
-    int model_w_, model_h_;
     Resampler model_rs_, thumb_rs_;
     std::vector<float> tmp_;
 };
