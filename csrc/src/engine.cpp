@@ -37,7 +37,8 @@ Engine::Engine(const EngineOptions &o)
     params_.even = o.even;
 
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
-    pre_ = std::make_unique<Preprocessor>(o.width, o.height, model_->input_width(), model_->input_height());
+    thumbs_ = std::make_unique<Thumbnailer>(o.width, o.height);
+    input_rs_ = std::make_unique<Resampler>(model_->input_width(), model_->input_height());
     bins_ = profile_bins(geo_, model_->map_height(), model_->map_width());
     lookahead_frames_ = std::max(2, int(std::lround(o.lookahead * o.fps)));
     max_idle_ = std::max(o.stride, int(std::lround(kMaxIdleSeconds * o.fps)));
@@ -77,21 +78,36 @@ void Engine::push(const SalcropImage &img, double t)
     if (flushed_)
         throw std::runtime_error("push after flush: the stream has ended");
     check_image(img, opt_.width, opt_.height);
-    // Pending inputs wait for the detector as bytes (a quarter of the floats; the rounding, under half a
-    // grey level, is below what the network sees in 8-bit video anyway).
-    Pending p{pushed_++, t, {}};
-    // Input buffers are recycled: a fresh 110 KB allocation per frame costs page faults in every frame.
-    if (!spare_inputs_.empty()) {
-        p.input = std::move(spare_inputs_.back());
-        spare_inputs_.pop_back();
+    Pending p{pushed_++, t, {}, false};
+    const std::vector<ShotDetector::Verdict> verdicts = detector_.push(thumbs_->make(img));
+    // Whether the network may run on this frame is settled now, while its pixels are at hand: it runs every
+    // `stride` frames once the picture has changed by kChangeToSample since it last ran, else after max_idle_
+    // (a still picture has a still map), and on the first frame of every shot, which the detector confirms
+    // only frames later but can only fall on a frame it flags now.
+    change_since_sample_ += detector_.newest_change();
+    const int64_t since = p.index - last_rate_sample_;
+    p.rate_sample = p.index == 0 ||
+                    (since >= opt_.stride && (change_since_sample_ >= kChangeToSample || since >= max_idle_));
+    if (p.rate_sample) {
+        last_rate_sample_ = p.index;
+        change_since_sample_ = 0;
     }
-    p.input.resize(model_->frame_floats());
-    scratch_.resize(model_->frame_floats());
-    Thumbnail th = pre_->process(img, scratch_.data());
-    for (size_t k = 0; k < scratch_.size(); k++)  // scratch_ is clamped to [0, 1]: +0.5 and truncation round
-        p.input[k] = uint8_t(scratch_[k] * 255.0f + 0.5f);
+    if (p.rate_sample || detector_.newest_may_start_shot()) {
+        // Kept as bytes until the verdict (a quarter of the floats; the rounding, under half a grey level,
+        // is below what the network sees in 8-bit video anyway). Buffers are recycled: a fresh 110 KB
+        // allocation per sample costs page faults.
+        if (!spare_inputs_.empty()) {
+            p.input = std::move(spare_inputs_.back());
+            spare_inputs_.pop_back();
+        }
+        p.input.resize(model_->frame_floats());
+        scratch_.resize(model_->frame_floats());
+        image_to_rgb_planes(img, *input_rs_, 1.0f / 255.0f, scratch_.data());
+        for (size_t k = 0; k < scratch_.size(); k++)  // clamped to [0, 1]: +0.5 and truncation round
+            p.input[k] = uint8_t(scratch_[k] * 255.0f + 0.5f);
+    }
     pending_.push_back(std::move(p));
-    for (const auto &v : detector_.push(th))
+    for (const auto &v : verdicts)
         on_verdict(v);
     steps_.push_back(Step{Step::Plan, 0, 0, false});
     run_steps(false);
@@ -120,35 +136,20 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
     const bool new_shot = v.frame == 0 || v.cut;
     if (new_shot) {
         finish_shot();
-        shot_start_ = v.frame;
         steps_.push_back(Step{Step::NewShot, 0, 0, false});
     }
     steps_.push_back(Step{Step::AddFrame, p.index, p.t, false});
     shot_open_ = true;
-    last_frame_ = p.index;
-    // The network runs on a shot's first frame, then at most every `stride` frames: sooner than max_idle_
-    // only once the picture has changed by kChangeToSample since its last run (a still picture has a still map).
-    change_since_sample_ += v.change;
-    const int64_t since = v.frame - last_submitted_;
-    if (new_shot || (since >= opt_.stride && (change_since_sample_ >= kChangeToSample || since >= max_idle_))) {
-        submit_sample(v.frame, p.input, new_shot);
-        last_input_sampled_ = true;
-        change_since_sample_ = 0;
-    } else {
-        last_input_sampled_ = false;
+    if (new_shot || p.rate_sample) {
+        if (p.input.empty())
+            throw std::logic_error("shot detector cut on frame " + std::to_string(v.frame) +
+                                   ", which it did not flag when it was pushed");
+        worker_->submit(p.input, new_shot);
+        // Frames between the shot's previous sample and this one are interpolated linearly.
+        steps_.push_back(Step{Step::Sample, v.frame, 0, !new_shot});
     }
-    if (!last_input_.empty())
-        spare_inputs_.push_back(std::move(last_input_));
-    last_input_ = std::move(p.input);
-}
-
-void Engine::submit_sample(int64_t index, const std::vector<uint8_t> &bytes, bool first)
-{
-    // Frames between the previous sample of this shot and this one are interpolated linearly.
-    const bool interp = !first && last_submitted_ >= shot_start_;
-    worker_->submit(bytes, first);
-    steps_.push_back(Step{Step::Sample, index, 0, interp});
-    last_submitted_ = index;
+    if (!p.input.empty())
+        spare_inputs_.push_back(std::move(p.input));
 }
 
 void Engine::apply_sample(int64_t index, bool interp)
@@ -208,6 +209,7 @@ void Engine::run_steps(bool wait, size_t max_samples)
             plan_known(false);
             break;
         case Step::PlanShot:
+            hold_tail();
             plan_known(true);
             break;
         }
@@ -219,11 +221,22 @@ void Engine::finish_shot()
 {
     if (!shot_open_)
         return;
-    // The shot's last frame is always sampled so the tail is interpolated, not extrapolated.
-    if (!last_input_sampled_ && !last_input_.empty())
-        submit_sample(last_frame_, last_input_, false);
     steps_.push_back(Step{Step::PlanShot, 0, 0, false});
     shot_open_ = false;
+}
+
+void Engine::hold_tail()
+{
+    // The frames after a shot's last sample keep its map. They changed little since (under kChangeToSample,
+    // or fewer than `stride` frames): the reason the network did not run on them.
+    for (Frame &f : frames_) {
+        if (f.known)
+            continue;
+        f.profile = last_profile_;
+        if (opt_.keep_maps)
+            f.map = last_map_;
+        f.known = true;
+    }
 }
 
 void Engine::plan_known(bool whole_shot)

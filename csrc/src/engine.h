@@ -2,15 +2,17 @@
 //
 // Per push: a thumbnail feeds the shot detector; the network runs on a shot's first frame (whose temporal state
 // and prev_frame start fresh), then every `stride` frames while the picture changes and every kMaxIdleSeconds
-// while it is still, and on the shot's last frame; the maps of the frames in between are interpolated
-// linearly. Only small per-frame summaries are buffered for planning:
+// while it is still; the maps of the frames in between are interpolated linearly, and the frames after a
+// shot's last sample keep its map. Only the frames it may run on are resampled to the model's input, at push
+// (the rate is known then; a cut is confirmed later, but only on frames the detector flags at push).
+// Only small per-frame summaries are buffered for planning:
 //   per undecided frame: the saliency profile along the moving axis (map_w or map_h floats: 128 B for the
 //   32-wide map of a 256x144 model) + bookkeeping (~64 B); with keep_maps also the full map (map_h*map_w
 //   floats, 2304 B at 18x32) until the decision is popped.
-// Frames wait for the shot detector's verdict as model inputs in bytes (3*H*W at the model size, 110 KB at
-// 256x144): normally ShotDetector::kWindow+1 of them, at most lag()+1 while a fade through black is open
-// (2 s: 60 frames, 6.6 MB at 30 fps). Besides that, a constant amount: the previous sampled input and the
-// temporal state.
+// The frames it may run on wait for the shot detector's verdict with their model input in bytes (3*H*W at the
+// model size, 110 KB at 256x144): at most ShotDetector::kWindow+1 of them, at most lag()+1 while a fade
+// through black is open (2 s: 60 frames, 6.6 MB at 30 fps). Besides that, a constant amount: the previous
+// sampled input and the temporal state.
 // The network runs on a worker thread (SaliencyWorker) while push() returns to the caller; push() waits for it
 // only when the frames not yet decided would exceed max_delay(), which allows kWorkerSlack samples in flight
 // (a copy of their input each).
@@ -76,7 +78,8 @@ private:
     struct Pending {
         int64_t index;
         double t;
-        std::vector<uint8_t> input;  // model input, 0..255
+        std::vector<uint8_t> input;  // model input, 0..255; only for rate samples and possible cuts
+        bool rate_sample;            // the network runs on it whatever the verdict
     };
 
     // What follows a verdict is queued as steps and run in order once the maps they need are back from the
@@ -88,19 +91,19 @@ private:
         bool interp;    // Sample: interpolate back to the shot's previous sample
     };
     static constexpr int kWorkerSlack = 2;
-    // Sampling (on_verdict): the shot detector's content score summed since the network last ran, above
-    // which it runs again after `stride` frames; below it, it runs after kMaxIdleSeconds. 3 is about two
+    // Sampling rate (push): the shot detector's content score summed since the last sample at this rate,
+    // above which the network runs again after `stride` frames; below it, after kMaxIdleSeconds. 3 is about two
     // frames of a moving camera (basketball.mp4 scores ~2 per frame) and 25 frames of a near-still one
     // (testvideo.mp4 ~0.1).
     static constexpr double kChangeToSample = 3.0;
     static constexpr double kMaxIdleSeconds = 0.5;
 
     void on_verdict(const ShotDetector::Verdict &v);
-    void submit_sample(int64_t index, const std::vector<uint8_t> &input, bool first);
     void apply_sample(int64_t index, bool interp);
     // Runs queued steps until one needs a map that is not back yet (wait=false) or max_samples maps were used.
     void run_steps(bool wait, size_t max_samples = SIZE_MAX);
     void finish_shot();
+    void hold_tail();
     void plan_known(bool whole_shot);
     void commit(const ChunkPlan &plan, size_t count);
 
@@ -109,7 +112,8 @@ private:
     Geometry geo_;
     PlanParams params_;
     std::unique_ptr<SaliencyModel> model_;
-    std::unique_ptr<Preprocessor> pre_;
+    std::unique_ptr<Thumbnailer> thumbs_;  // every frame
+    std::unique_ptr<Resampler> input_rs_;  // the frames the network may run on
     std::unique_ptr<SaliencyWorker> worker_;  // after model_: stopped before the model goes
     ShotDetector detector_;
     int bins_ = 0, lookahead_frames_ = 0, max_delay_ = 0, max_idle_ = 0;
@@ -120,12 +124,11 @@ private:
     std::deque<Pending> pending_;  // awaiting the detector's verdict
     std::deque<Frame> frames_;     // current shot, not yet decided
     std::deque<Step> steps_;       // not yet run
-    // Known when a verdict arrives (what to sample).
-    int64_t shot_start_ = 0, last_frame_ = -1, last_submitted_ = -1;
-    bool shot_open_ = false, last_input_sampled_ = false;
+    // Known at push (the sampling rate) and when a verdict arrives (the shots).
+    int64_t last_rate_sample_ = -1;
     double change_since_sample_ = 0;
-    std::vector<uint8_t> last_input_;
-    std::vector<std::vector<uint8_t>> spare_inputs_;  // model-input buffers of decided frames, for reuse
+    bool shot_open_ = false;
+    std::vector<std::vector<uint8_t>> spare_inputs_;  // model-input buffers of past verdicts, for reuse
     std::vector<float> scratch_;
     // Updated as steps run (what the maps say).
     int shot_ = -1;

@@ -1,5 +1,5 @@
-// Any SalcropImage -> the model's input (RGB float planes in [0,1] at the model's size) and, from that, a tiny
-// HSV thumbnail for the shot detector. Each component is resampled directly at the target size (area average
+// Any SalcropImage -> the model's input (RGB float planes in [0,1] at the model's size) or a tiny HSV
+// thumbnail for the shot detector. Each component is resampled directly at the target size (area average
 // when shrinking, bilinear when enlarging); YUV is converted after resampling, which is exact because the
 // conversion is affine, and costs a fraction of converting every source pixel.
 #pragma once
@@ -41,6 +41,7 @@ private:
     int out_w_, out_h_;
     std::map<std::pair<int, int>, std::pair<AxisWeights, AxisWeights>> cache_;
     std::vector<float> row_;
+    std::vector<uint16_t> box_;
 };
 
 // Resamples the picture and writes 3 RGB planes of out_w*out_h floats, scaled by `scale` (1/255 for the model).
@@ -59,24 +60,17 @@ std::pair<int, int> thumbnail_size(int width, int height);
 // rgb: 3 planes (0..255) of w*h floats.
 Thumbnail rgb_planes_to_hsv(const float *rgb, int w, int h);
 
-// The input size of the shipped model: what the standalone shot detector (scenes()) resamples to, so that it
-// finds the cuts the engine finds with the default model.
-constexpr int kStandardInputWidth = 256, kStandardInputHeight = 144;
-
-// The per-frame work of the engine. The thumbnail is made from the model input rather than from the source,
-// so each source pixel is read once per frame (BENCHMARKS.md: reading it twice was most of the core's
-// every-frame cost); the shot detector sees the same colours either way, area-averaged twice.
-class Preprocessor {
+// The shot detector's view of every frame: an HSV thumbnail resampled straight from the source. Only the
+// frames the network may run on are also resampled to the model's input (image_to_rgb_planes), so the
+// thumbnail is the one pass over the source that every frame costs.
+class Thumbnailer {
 public:
-    Preprocessor(int src_w, int src_h, int model_w, int model_h);
-    // Writes the model input only (3*model_h*model_w floats in [0,1]).
-    void model_input(const SalcropImage &img, float *frame);
-    // Writes the model input (3*model_h*model_w floats in [0,1]) and returns the shot detector's thumbnail.
-    Thumbnail process(const SalcropImage &img, float *frame);
+    Thumbnailer(int src_w, int src_h);
+    Thumbnail make(const SalcropImage &img);
 
 private:
-    Resampler model_rs_, thumb_rs_;
-    std::vector<float> tmp_;
+    Resampler rs_;
+    std::vector<float> rgb_;
 };
 
 }  // namespace salcrop

@@ -211,7 +211,7 @@ public:
         nogil([&] {
             if (reset || prev_.empty())
                 std::fill(state_.begin(), state_.end(), 0.0f);
-            Preprocessor pre(W, H, model_->input_width(), model_->input_height());
+            Resampler to_input(model_->input_width(), model_->input_height());
             std::vector<float> input(model_->frame_floats()), next(model_->state_floats());
             for (int t = 0; t < T; t++) {
                 SalcropImage img{};
@@ -221,7 +221,7 @@ public:
                 img.data[0] = src + stride * t;
                 img.linesize[0] = W * 3;
                 img.full_range = 1;
-                pre.model_input(img, input.data());
+                image_to_rgb_planes(img, to_input, 1.0f / 255.0f, input.data());
                 const bool first = t == 0 && (reset || prev_.empty());
                 model_->run(input.data(), first ? input.data() : prev_.data(), state_.data(), 1,
                             dst + size_t(t) * model_->map_floats(), next.data());
@@ -256,17 +256,16 @@ public:
         if (frame.ndim() != 3 || frame.shape(2) != 3)
             throw std::invalid_argument("frame must be an H x W x 3 uint8 RGB array");
         const int h = int(frame.shape(0)), w = int(frame.shape(1));
-        if (!pre_) {
+        if (!thumbs_) {
             w_ = w;
             h_ = h;
-            pre_ = std::make_unique<Preprocessor>(w, h, kStandardInputWidth, kStandardInputHeight);
-            input_.resize(size_t(3) * kStandardInputWidth * kStandardInputHeight);
+            thumbs_ = std::make_unique<Thumbnailer>(w, h);
         } else if (w != w_ || h != h_) {
             throw std::invalid_argument("frame size changed from " + std::to_string(w_) + "x" + std::to_string(h_));
         }
         SalcropImage img = rgb_image(frame, w, h);
         nogil([&] {
-            for (const auto &v : det_->push(pre_->process(img, input_.data())))
+            for (const auto &v : det_->push(thumbs_->make(img)))
                 if (v.cut)
                     cuts_.push_back(v.frame);
             return 0;
@@ -284,8 +283,7 @@ private:
     double fps_;
     int w_ = 0, h_ = 0;
     std::unique_ptr<ShotDetector> det_;
-    std::unique_ptr<Preprocessor> pre_;
-    std::vector<float> input_;  // the model input the thumbnail is made from
+    std::unique_ptr<Thumbnailer> thumbs_;
     std::vector<int64_t> cuts_;
 };
 

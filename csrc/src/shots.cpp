@@ -80,13 +80,15 @@ std::vector<ShotDetector::Verdict> ShotDetector::push(const Thumbnail &t)
         s = (dh + ds + dv) / (3.0 * n);
     }
     prev_ = t;
+    const bool is_dark = t.brightness < kBlackLevel;
+    newest_change_ = s;
+    newest_may_start_ = pushed_ == 0 || (enabled_ && (is_dark || s >= min_score_));
     if (!enabled_) {  // the score still tells the engine how much the picture changed
         out.push_back({pushed_++, false, s});
         decided_ = pushed_;
         return out;
     }
     const int64_t i = pushed_++;
-    const bool is_dark = t.brightness < kBlackLevel;
     frames_.emplace_back(s, is_dark);
 
     // Fades through black.

@@ -45,6 +45,13 @@ public:
     std::vector<Verdict> flush();
     int lag() const { return enabled_ ? kWindow + max_fade_ : 0; }
 
+    // What is known of the frame pushed last as soon as it is pushed, long before its verdict: its content
+    // score (the verdict's `change`) and whether it may turn out to start a shot. The latter is a superset of
+    // the cuts: frame 0, a content score reaching the cut minimum (content cuts need it), or a dark frame
+    // (fades place their boundary inside the dark run).
+    double newest_change() const { return newest_change_; }
+    bool newest_may_start_shot() const { return newest_may_start_; }
+
 private:
     bool content_cut(int64_t i, int64_t last) const;
     double score(int64_t frame) const;
@@ -59,6 +66,8 @@ private:
     std::deque<std::pair<double, bool>> frames_;
     int64_t base_ = 0;
     Thumbnail prev_;
+    double newest_change_ = 0;
+    bool newest_may_start_ = false;
     // Fade state.
     bool seen_content_ = false;  // a non-black frame before the current dark run
     bool in_dark_ = false;

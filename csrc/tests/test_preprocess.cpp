@@ -107,9 +107,9 @@ std::vector<float> input_of(SalcropPixelFormat f, bool full, bool bt709)
     }
     img.full_range = full;
     img.colorspace = bt709;
-    Preprocessor pre(W, H, OW, OH);
+    Resampler to_input(OW, OH);
     std::vector<float> out(3 * OW * OH);
-    pre.model_input(img, out.data());
+    image_to_rgb_planes(img, to_input, 1.0f / 255.0f, out.data());
     return out;
 }
 
