@@ -4,7 +4,9 @@
 1. FFmpeg end to end: ``-vf salcrop=ratio=9/16`` against ``-vf crop=W:H`` (the same output size) with the
    same decoder, encoder and settings, run alternately A B A B ... in one process so that machine load
    drifts hit both equally; the median wall-time ratio salcrop/crop is the headline number. Optionally the
-   same at every stride of a sweep, to show which stride reaches a target ratio.
+   same at every stride of a sweep, to show which stride reaches a target ratio, and on the clip played
+   several times over (``-stream_loop``, copied, not re-encoded): a longer video spreads the fixed costs, the
+   model's loading and the lookahead's start and end, over more frames.
 2. The core alone: frames pre-decoded to YUV 4:2:0 arrays with PyAV (decode excluded), then timed through
    ``_core.Engine`` push/pop at several strides.
 3. The model alone: ``_core.SaliencyRunner`` on frames already at the model's input size, at 1 and 2 threads,
@@ -220,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5, help="A/B pairs for the headline comparison")
     ap.add_argument("--strides", default="1,2,3,4,6,12", help="strides for the core-alone and FFmpeg sweeps")
     ap.add_argument("--sweep-repeats", type=int, default=3, help="A/B pairs per stride in the FFmpeg sweep; 0 = skip")
+    ap.add_argument("--loops", type=int, default=4,
+                    help="the clip played this many times over for the long-video comparison; < 2 = skip")
+    ap.add_argument("--loop-repeats", type=int, default=2, help="A/B pairs for the long-video comparison")
     ap.add_argument("--core-frames", type=int, default=300, help="pre-decoded frames for the core-alone timing")
     ap.add_argument("--out", type=Path, default=None, help="write the markdown report here (else stdout only)")
     args = ap.parse_args(argv)
@@ -303,6 +308,22 @@ def main(argv: list[str] | None = None) -> int:
                 say(row)
             say("")
             say(f"**Median wall-time ratio salcrop/crop on the moving clip: {median_ratio(ma, mb):.2f}**.")
+            say("")
+
+        if args.loops >= 2 and args.loop_repeats > 0:
+            long_clip = tmp / "long.mp4"
+            subprocess.run([str(args.ffmpeg), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                            "-stream_loop", str(args.loops - 1), "-i", str(args.clip), "-map", "0:v:0", "-c", "copy",
+                            str(long_clip)], check=True)
+            say(f"### The same on a longer video: the clip {args.loops} times over "
+                f"(`ffmpeg -stream_loop {args.loops - 1} -i {os.path.relpath(args.clip, REPO)} -map 0:v:0 -c copy`, "
+                f"{args.loop_repeats} pairs)")
+            say("")
+            la, lb = ab_compare(args.ffmpeg, long_clip, vf_salcrop, vf_crop, args.loop_repeats, tmp)
+            for row in ab_table((("A salcrop (defaults)", la), ("B crop", lb))):
+                say(row)
+            say("")
+            say(f"**Median wall-time ratio salcrop/crop over {args.loops}x the clip: {median_ratio(la, lb):.2f}**.")
             say("")
 
         sweep: list[tuple[int, float]] = []

@@ -488,7 +488,8 @@ Images come from the data cache at 320 px on the long side, so frames are upscal
 
 ## Methods (same frames, same window size: the largest window of the ratio, as salcrop uses)
 - **salcrop auto (Engine)**: the product. Every frame pushed through `_core.Engine` (the same C++ engine the
-  FFmpeg filter runs) with its defaults: model every `stride`-th frame, shot detection, lookahead, planner.
+  FFmpeg filter runs) with its defaults: model every `stride`-th frame while the picture changes (every 0.5 s
+  while it is still), shot detection, lookahead, planner.
 - **salcrop auto / stationary / pan / track**: the core's planner (`_core.plan_path`) on saliency maps of every
   frame from `_core.SaliencyRunner` (temporal state reset at each detected cut) and cuts from
   `_core.ShotDetector`; the mode chosen per shot (auto) or forced.
