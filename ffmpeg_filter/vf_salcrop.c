@@ -144,7 +144,7 @@ static int config_input(AVFilterLink *inlink)
     SalcropContext *s = ctx->priv;
     const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(inlink->format);
     SalcropOptions o;
-    int i;
+    int i, frame_bytes;
 
     s->core_format = SALCROP_PIX_NB;
     for (i = 0; i < FF_ARRAY_ELEMS(format_map); i++)
@@ -207,6 +207,13 @@ static int config_input(AVFilterLink *inlink)
     if (!s->engine) {
         av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
         return AVERROR(EINVAL);
+    }
+    /* The frames awaiting a decision are kept here, in the input's own
+     * format: refuse a size whose worst case cannot fit in memory. */
+    frame_bytes = av_image_get_buffer_size(inlink->format, inlink->w, inlink->h, 1);
+    if (frame_bytes > 0 && salcrop_check_buffer(s->engine, frame_bytes) < 0) {
+        av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+        return AVERROR(ENOMEM);
     }
     salcrop_output_size(s->engine, &s->out_w, &s->out_h);
     av_log(ctx, AV_LOG_INFO, "%s\n", salcrop_describe(s->engine));

@@ -197,6 +197,16 @@ def test_debug_view_needs_keep_maps(bikes: Clip) -> None:
         engine.draw_debug(decision, bikes.frames[0].copy())
 
 
+def test_buffer_check_against_this_machines_memory(bikes: Clip, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SALCROP_MEMORY_LIMIT_MB", raising=False)
+    engine = _core.Engine(bikes.width, bikes.height, bikes.fps)
+    engine.check_buffer(bikes.width * bikes.height * 3 // 2)  # a few hundred frames of 640x272 fit anywhere
+    with pytest.raises(ValueError, match=r"more than .*(machine|container|SALCROP_MEMORY_LIMIT_MB)"):
+        engine.check_buffer(10**12)  # a terabyte per frame fits nowhere
+    with pytest.raises(ValueError, match="positive"):
+        engine.check_buffer(0)
+
+
 def test_frame_of_the_wrong_size_is_refused(bikes: Clip) -> None:
     engine = _core.Engine(bikes.width + 2, bikes.height, bikes.fps)
     with pytest.raises(ValueError, match="size"):

@@ -230,9 +230,12 @@ def test_input_narrower_than_the_target(ffmpeg: Path, tmp_path: Path) -> None:
     assert "narrower than the target" in r.stderr, r.describe()
 
 
-def test_huge_frames_memory_is_bounded(ffmpeg: Path) -> None:
+def test_huge_frames_memory_is_bounded(ffmpeg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """8K frames: salcrop holds the frames awaiting their decision (here all of them: the clip is shorter
     than the lookahead) and nothing else of their size: no per-frame copy in the filter or the core."""
+    # The up-front check counts a long clip's worst case, 192 frames (9.6 GB); this clip has 8, which fit
+    # the smallest CI machine, so the limit is raised past that worst case.
+    monkeypatch.setenv("SALCROP_MEMORY_LIMIT_MB", "16384")
     n, w, h = 8, 7680, 4320
     src = f"testsrc2=size={w}x{h}:rate=25:duration={n / 25}"
     ref = ff(ffmpeg, "-v", "error", "-f", "lavfi", "-i", src, "-f", "framecrc", "-")
@@ -247,6 +250,33 @@ def test_huge_frames_memory_is_bounded(ffmpeg: Path) -> None:
     # the model, a few model-sized buffers): measured against the same run without salcrop.
     extra = r.peak_rss_mb - ref.peak_rss_mb
     assert extra < (n + 2) * frame_mb + 400, f"salcrop added {extra:.0f} MB for {n} frames of {frame_mb:.0f} MB"
+
+
+def test_frames_that_cannot_fit_in_memory_are_refused_up_front(ffmpeg: Path, clip_ts: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frames awaiting their decision must fit in memory (at 8K25 with the defaults: 192 frames, 9.6 GB).
+    A 10 MB limit (SALCROP_MEMORY_LIMIT_MB, instead of this machine's memory) makes a 320x180 clip too big:
+    refused before the first frame with a lookahead that fits, which then works; below what any lookahead
+    needs, the message says to scale down. The Python API and the CLI refuse the same way."""
+    monkeypatch.setenv("SALCROP_MEMORY_LIMIT_MB", "10")
+    r, got = salcrop(ffmpeg, clip_ts)
+    # 25 fps: 100 lookahead frames + 3 x 13 (sampling gaps) + 52 (detector, open fade) + 1 = 192 frames of
+    # 86400 bytes; 10 MB holds 121 of them, 29 for the lookahead: 1.1 s.
+    assert_clean_failure(r, "192 frames", "lookahead=1.1 fits")
+    assert got.pts == []
+    expect_same_frames(ffmpeg, clip_ts, "lookahead=1.1")
+    monkeypatch.setenv("SALCROP_MEMORY_LIMIT_MB", "5")
+    r, _ = salcrop(ffmpeg, clip_ts, "lookahead=1.1")
+    assert_clean_failure(r, "scale the input down")
+
+    monkeypatch.setenv("SALCROP_MEMORY_LIMIT_MB", "10")
+    dst = tmp_path / "out" / "o.mp4"
+    dst.parent.mkdir()
+    err = api_error(clip_ts, dst, threads=1)
+    assert isinstance(err, RuntimeError) and re.search(r"lookahead=[0-9.]+ fits", str(err)), repr(err)
+    r = cli(clip_ts, "-o", dst, "--threads", "1")
+    assert_clean_failure(r, "fits")
+    assert list(dst.parent.iterdir()) == []
 
 
 def test_mid_stream_resolution_change(ffmpeg: Path, tmp_path: Path) -> None:

@@ -171,6 +171,15 @@ SALCROP_API int salcrop_max_delay(const SalcropEngine *engine)
     return engine && engine->engine ? engine->engine->max_delay() : 0;
 }
 
+SALCROP_API int salcrop_check_buffer(const SalcropEngine *engine, int64_t bytes_per_frame)
+{
+    return guarded([&] {
+        need(engine, "engine");
+        engine->engine->check_buffer(bytes_per_frame);
+        return 0;
+    });
+}
+
 SALCROP_API int salcrop_push(SalcropEngine *engine, const SalcropImage *image, double time_seconds)
 {
     return guarded([&] {

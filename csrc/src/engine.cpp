@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
 #include "debug_draw.h"
+#include "memory_limit.h"
 #include "path_json.h"
 
 namespace salcrop {
@@ -65,6 +67,38 @@ Engine::Engine(const EngineOptions &o)
 
     map_buf_.assign(model_->map_floats(), 0.0f);
     worker_ = std::make_unique<SaliencyWorker>(*model_);
+}
+
+void Engine::check_buffer(int64_t bytes_per_frame) const
+{
+    if (bytes_per_frame <= 0)
+        throw std::invalid_argument("check_buffer: bytes per frame must be positive, got " +
+                                    std::to_string(bytes_per_frame));
+    const MemoryLimit limit = memory_limit();
+    const double worst = double(max_delay_) * double(bytes_per_frame);
+    if (limit.bytes <= 0 || worst <= double(limit.bytes))
+        return;
+    auto size = [](double bytes) {
+        char buf[32];
+        if (bytes >= 1e9)
+            std::snprintf(buf, sizeof(buf), "%.1f GB", bytes / 1e9);
+        else
+            std::snprintf(buf, sizeof(buf), bytes >= 1e7 ? "%.0f MB" : "%.1f MB", bytes / 1e6);
+        return std::string(buf);
+    };
+    std::ostringstream m;
+    m << "salcrop keeps up to " << max_delay_ << " frames awaiting their crop decision (lookahead " << opt_.lookahead
+      << " s, plus up to 2 s of an open fade through black and the network's sampling gaps): " << max_delay_
+      << " x " << size(double(bytes_per_frame)) << " = " << size(worst) << " of " << opt_.width << "x" << opt_.height
+      << " pictures, more than " << size(double(limit.bytes)) << " (" << limit.source << "); ";
+    // The rest of max_delay does not depend on the lookahead: what is left for it, in tenths of a second.
+    const double frames_left = double(limit.bytes / bytes_per_frame) - double(max_delay_ - lookahead_frames_);
+    const double fits = std::floor((frames_left - 0.5) / opt_.fps * 10.0) / 10.0;  // lookahead frames round
+    if (fits >= 0.1 && frames_left >= 2)
+        m << "lookahead=" << fits << " fits, or scale the input down first";
+    else
+        m << "scale the input down first (even the shortest lookahead does not fit)";
+    throw std::invalid_argument(m.str());
 }
 
 void Engine::output_size(int *w, int *h) const

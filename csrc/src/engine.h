@@ -57,6 +57,9 @@ public:
     void output_size(int *w, int *h) const;
     const std::string &describe() const { return describe_; }
     int max_delay() const { return max_delay_; }
+    // Throws std::invalid_argument, naming a lookahead that would fit, when max_delay() frames of
+    // bytes_per_frame (what the caller keeps per frame awaiting its decision) exceed memory_limit().
+    void check_buffer(int64_t bytes_per_frame) const;
     const std::string &path_json();  // everything popped so far
 
     // Debug view of the most recently popped decision (needs keep_maps).

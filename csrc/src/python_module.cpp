@@ -392,6 +392,10 @@ PYBIND11_MODULE(_core, m)
              py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "")
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("max_delay", [](PyEngine &e) { return e.engine().max_delay(); })
+        .def("check_buffer", [](PyEngine &e, int64_t bytes_per_frame) { e.engine().check_buffer(bytes_per_frame); },
+             py::arg("bytes_per_frame"),
+             "Raises ValueError, naming a lookahead that fits, when max_delay frames of bytes_per_frame exceed "
+             "this machine's memory (or the container's limit; env SALCROP_MEMORY_LIMIT_MB overrides).")
         .def("describe", [](PyEngine &e) { return e.engine().describe(); })
         .def("push_rgb", &PyEngine::push_rgb, py::arg("frame"), py::arg("t"))
         .def("push_yuv420p", &PyEngine::push_yuv420p, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("t"),

@@ -56,17 +56,29 @@ def _engine_kwargs(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
-def make_engine(width: int, height: int, fps: float, ratio: str, keep_maps: bool = False, **options: Any):
-    """Create a ``_core.Engine``; bad options raise :class:`OptionError`, model trouble :class:`ReframeError`."""
+def make_engine(width: int, height: int, fps: float, ratio: str, keep_maps: bool = False,
+                frame_bytes: int = 0, **options: Any):
+    """Create a ``_core.Engine``; bad options raise :class:`OptionError`, model trouble :class:`ReframeError`.
+
+    ``frame_bytes``: what the caller keeps per frame awaiting its decision (:meth:`Picture.nbytes`); when
+    given, a frame size whose worst case does not fit in memory raises :class:`ReframeError` naming a
+    lookahead that fits (the core's ``Engine.check_buffer``, as the FFmpeg filter does).
+    """
     kwargs = _engine_kwargs(options)
     try:
-        return _core().Engine(width, height, float(fps), ratio=ratio, keep_maps=keep_maps, **kwargs)
+        engine = _core().Engine(width, height, float(fps), ratio=ratio, keep_maps=keep_maps, **kwargs)
     except ValueError as e:
         raise OptionError(str(e)) from None
     except TypeError as e:  # e.g. stride="x": pybind11's message lists the signature; say which option instead
         raise OptionError(f"bad option type ({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}): {e}") from None
     except RuntimeError as e:
         raise ReframeError(str(e)) from None
+    if frame_bytes > 0:
+        try:
+            engine.check_buffer(frame_bytes)
+        except ValueError as e:
+            raise ReframeError(str(e)) from None
+    return engine
 
 
 # --- pictures in display orientation ------------------------------------------------------------
@@ -91,6 +103,12 @@ class Picture:
         self._rgb: np.ndarray | None = None
         w, h = frame.width, frame.height
         self.width, self.height = (h, w) if self.turns % 2 else (w, h)
+
+    def nbytes(self) -> int:
+        """Bytes this picture holds while it waits for its decision: the decoded frame, plus the RGB copy
+        made of formats other than yuv420p."""
+        decoded = sum(p.buffer_size for p in self.frame.planes)
+        return decoded + (0 if self.planar else self.width * self.height * 3)
 
     def _upright(self, a: np.ndarray) -> np.ndarray:
         return np.rot90(a, self.turns) if self.turns else a
@@ -292,6 +310,7 @@ class _Probe:
     height: int
     fps: Fraction
     total: int | None
+    frame_bytes: int  # Picture.nbytes() of the first frame
 
 
 def _open_input(src: Path) -> Any:
@@ -333,7 +352,7 @@ def _probe(src: Path) -> _Probe:
         total = v.frames or None
         if total is None and c.duration:
             total = round(c.duration / 1e6 * float(fps))
-        return _Probe(pic.width, pic.height, fps, total)
+        return _Probe(pic.width, pic.height, fps, total, pic.nbytes())
 
 
 def _decode(container: Any, video: Any, out: "VideoWriter") -> Iterator[av.VideoFrame]:
@@ -378,7 +397,8 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
 
     engine = None
     if path_in is None:
-        engine = make_engine(probe.width, probe.height, float(probe.fps), ratio, keep_maps=preview is not None, **options)
+        engine = make_engine(probe.width, probe.height, float(probe.fps), ratio, keep_maps=preview is not None,
+                             frame_bytes=probe.frame_bytes, **options)
         out_size = tuple(engine.output_size)
     else:
         _engine_kwargs(options)  # still refuse misspelt options
@@ -515,7 +535,8 @@ class Reframer:
         """Take one decoded frame; return every output frame ready now (possibly none)."""
         pic = Picture(frame)
         if self.engine is None:
-            self.engine = make_engine(pic.width, pic.height, self.fps, self.ratio, **self.options)
+            self.engine = make_engine(pic.width, pic.height, self.fps, self.ratio, frame_bytes=pic.nbytes(),
+                                      **self.options)
             self.output_size = tuple(self.engine.output_size)
             self.size = (pic.width, pic.height)
         elif (pic.width, pic.height) != self.size:

@@ -120,6 +120,12 @@ SALCROP_API const char *salcrop_describe(const SalcropEngine *engine);
 /* Most frames a decision can lag behind the newest push (the lookahead buffer bound). */
 SALCROP_API int salcrop_max_delay(const SalcropEngine *engine);
 
+/* Checks, before the first push, that the frames the caller will keep fit in memory: up to
+ * salcrop_max_delay() of them at bytes_per_frame each, against this machine's memory or the container's
+ * limit (env SALCROP_MEMORY_LIMIT_MB overrides both). Returns 0, or a negative error whose
+ * salcrop_last_error() names a lookahead that would fit. */
+SALCROP_API int salcrop_check_buffer(const SalcropEngine *engine, int64_t bytes_per_frame);
+
 /* Push the next frame. time_seconds is its presentation time. Returns 0 or a negative error
  * (e.g. a frame whose size differs from options.width x height). */
 SALCROP_API int salcrop_push(SalcropEngine *engine, const SalcropImage *image, double time_seconds);
