@@ -75,6 +75,12 @@ int main(void)
     printf("%s\n", salcrop_describe(e));
     salcrop_output_size(e, &ow, &oh);
     CHECK(oh == H && ow == 102);
+    /* The frames the caller keeps: this size fits any machine, a terabyte per frame none, and a check
+     * without an engine or with a size of nothing is an error. */
+    CHECK(salcrop_check_buffer(e, (int64_t)W * H * 3 / 2) == 0);
+    CHECK(salcrop_check_buffer(e, (int64_t)1 << 40) < 0 && strstr(salcrop_last_error(), "lookahead"));
+    CHECK(salcrop_check_buffer(e, 0) < 0);
+    CHECK(salcrop_check_buffer(NULL, 1000) < 0);
 
     for (i = 0; i <= N; i++) {
         if (i < N) {
