@@ -396,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
             f, provider, (ih, iw) = model_fps(rgb, threads, path, repeats=3)
             say(f"| `{Path(path).name}` | {threads} | {f:.1f} | {1000 / f:.2f} | {provider} | {ih}x{iw} |")
     say("")
-    say("GPU rows (CUDA execution provider) are pending a session with a lent GPU; this machine has none.")
+    say("GPU rows (CUDA execution provider): not measured; this machine has no GPU, and no session of this "
+        "project has been lent one (the device tool's status: its tasks are not drawn for one).")
     say("")
     say(f"At the end: {load_line()} (the A/B alternation shares any background load between the variants).")
 
