@@ -128,7 +128,7 @@ void Engine::push(const SalcropImage &img, double t)
     }
     if (p.rate_sample || detector_.newest_may_start_shot()) {
         // Kept as bytes until the verdict (a quarter of the floats; the rounding, under half a grey level,
-        // is below what the network sees in 8-bit video anyway). Buffers are recycled: a fresh 110 KB
+        // is below what the network sees in 8-bit video anyway). Buffers are recycled: a fresh 67 KB
         // allocation per sample costs page faults.
         if (!spare_inputs_.empty()) {
             p.input = std::move(spare_inputs_.back());

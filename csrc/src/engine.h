@@ -6,12 +6,12 @@
 // shot's last sample keep its map. Only the frames it may run on are resampled to the model's input, at push
 // (the rate is known then; a cut is confirmed later, but only on frames the detector flags at push).
 // Only small per-frame summaries are buffered for planning:
-//   per undecided frame: the saliency profile along the moving axis (map_w or map_h floats: 128 B for the
-//   32-wide map of a 256x144 model) + bookkeeping (~64 B); with keep_maps also the full map (map_h*map_w
-//   floats, 2304 B at 18x32) until the decision is popped.
+//   per undecided frame: the saliency profile along the moving axis (map_w or map_h floats: 100 B for the
+//   25-wide map of a 200x112 model) + bookkeeping (~64 B); with keep_maps also the full map (map_h*map_w
+//   floats, 1400 B at 14x25) until the decision is popped.
 // The frames it may run on wait for the shot detector's verdict with their model input in bytes (3*H*W at the
-// model size, 110 KB at 256x144): at most ShotDetector::kWindow+1 of them, at most lag()+1 while a fade
-// through black is open (2 s: 60 frames, 6.6 MB at 30 fps). Besides that, a constant amount: the previous
+// model size, 67 KB at 200x112): at most ShotDetector::kWindow+1 of them, at most lag()+1 while a fade
+// through black is open (2 s: 60 frames, 4 MB at 30 fps). Besides that, a constant amount: the previous
 // sampled input and the temporal state.
 // The network runs on a worker thread (SaliencyWorker) while push() returns to the caller; push() waits for it
 // only when the frames not yet decided would exceed max_delay(), which allows kWorkerSlack samples in flight

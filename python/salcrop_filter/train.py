@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=pathlib.Path, default=datasets.repo_root() / "models")
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--epochs", type=int, default=6, help="stage-1 epochs over the training images")
+    ap.add_argument("--epochs", type=int, default=8, help="stage-1 epochs over the training images")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seq-steps", type=int, default=60, help="stage-2 optimiser steps")
     ap.add_argument("--seq-batch", type=int, default=4)
@@ -166,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-trained-block", type=int, default=10,
                     help="encoder blocks below this index keep their ImageNet weights")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--height", type=int, default=144)
-    ap.add_argument("--width", type=int, default=256)
+    ap.add_argument("--height", type=int, default=ModelConfig.input_height)
+    ap.add_argument("--width", type=int, default=ModelConfig.input_width)
     ap.add_argument("--no-export", action="store_true")
     args = ap.parse_args(argv)
 
