@@ -88,7 +88,8 @@ void Engine::check_buffer(int64_t bytes_per_frame) const
     };
     std::ostringstream m;
     m << "salcrop keeps up to " << max_delay_ << " frames awaiting their crop decision (lookahead " << opt_.lookahead
-      << " s, plus up to 2 s of an open fade through black and the network's sampling gaps): " << max_delay_
+      << " s, plus up to " << ShotDetector::kMaxFadeSeconds
+      << " s of an open fade through black and the network's sampling gaps): " << max_delay_
       << " x " << size(double(bytes_per_frame)) << " = " << size(worst) << " of " << opt_.width << "x" << opt_.height
       << " pictures, more than " << size(double(limit.bytes)) << " (" << limit.source << "); ";
     // The rest of max_delay does not depend on the lookahead: what is left for it, in tenths of a second.

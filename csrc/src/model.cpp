@@ -63,7 +63,7 @@ std::string default_model_path(bool gpu)
     std::error_code ec;
     if (const char *env = std::getenv("SALCROP_MODEL"); env && *env)
         return env;
-    // On the CPU the 8-bit variant: the same held-out quality at ~2.4x the speed (models/README.md). On CUDA
+    // On the CPU the 8-bit variant: the same held-out quality at about twice the speed (models/README.md). On CUDA
     // the float model, whose kernels are the fast ones there.
     std::vector<std::string> names = {"salcrop.onnx"};
     if (!gpu)

@@ -88,17 +88,18 @@ SALCROP_SIMD_CLONES void accumulate_u8(float *row, const uint8_t *src, int n, fl
             row[x] += f * float(src[x]);
 }
 
-// Horizontal pass over one summed row: output ox = sum over k < Taps of pad_w[ox][k] * row[pad_first[ox] + k].
-// A compile-time tap count unrolls the sum into contiguous loads; vectorising across outputs instead would need
-// gathers, which were slower.
+// Horizontal pass over one summed row: output ox = sum over k < taps of pad_w[ox][k] * row[pad_first[ox] + k].
+// A compile-time tap count (Taps > 0) unrolls the sum into contiguous loads; vectorising across outputs
+// instead would need gathers, which were slower. Taps = 0 takes the count at run time.
 template <int Taps>
-void horizontal_fixed(float *out, const float *row, const int *first, const float *w, int out_w)
+void horizontal_fixed(float *out, const float *row, const int *first, const float *w, int out_w, int taps)
 {
+    const int n = Taps > 0 ? Taps : taps;
     for (int ox = 0; ox < out_w; ox++) {
         const float *r = row + first[ox];
-        const float *wo = w + size_t(ox) * Taps;
+        const float *wo = w + size_t(ox) * n;
         float acc = 0.0f;
-        for (int k = 0; k < Taps; k++)
+        for (int k = 0; k < n; k++)
             acc += wo[k] * r[k];
         out[ox] = acc;
     }
@@ -108,22 +109,17 @@ void horizontal(float *out, const float *row, const AxisWeights &wx, int out_w)
 {
     const int *first = wx.pad_first.data();
     const float *w = wx.pad_w.data();
-    switch (wx.taps) {
-    case 1: return horizontal_fixed<1>(out, row, first, w, out_w);
-    case 2: return horizontal_fixed<2>(out, row, first, w, out_w);
-    case 3: return horizontal_fixed<3>(out, row, first, w, out_w);
-    case 4: return horizontal_fixed<4>(out, row, first, w, out_w);
-    case 5: return horizontal_fixed<5>(out, row, first, w, out_w);
-    case 6: return horizontal_fixed<6>(out, row, first, w, out_w);
-    case 7: return horizontal_fixed<7>(out, row, first, w, out_w);
-    case 8: return horizontal_fixed<8>(out, row, first, w, out_w);
-    default:
-        for (int ox = 0; ox < out_w; ox++) {
-            float acc = 0.0f;
-            for (int k = 0; k < wx.taps; k++)
-                acc += w[size_t(ox) * wx.taps + k] * row[first[ox] + k];
-            out[ox] = acc;
-        }
+    const int t = wx.taps;
+    switch (t) {
+    case 1: return horizontal_fixed<1>(out, row, first, w, out_w, t);
+    case 2: return horizontal_fixed<2>(out, row, first, w, out_w, t);
+    case 3: return horizontal_fixed<3>(out, row, first, w, out_w, t);
+    case 4: return horizontal_fixed<4>(out, row, first, w, out_w, t);
+    case 5: return horizontal_fixed<5>(out, row, first, w, out_w, t);
+    case 6: return horizontal_fixed<6>(out, row, first, w, out_w, t);
+    case 7: return horizontal_fixed<7>(out, row, first, w, out_w, t);
+    case 8: return horizontal_fixed<8>(out, row, first, w, out_w, t);
+    default: return horizontal_fixed<0>(out, row, first, w, out_w, t);
     }
 }
 
@@ -135,34 +131,28 @@ SALCROP_SIMD_CLONES void add_u8(uint16_t *row, const uint8_t *src, int n)
         row[x] = uint16_t(row[x] + src[x]);
 }
 
-// Horizontal pass of a whole-pixel box: out[ox] = (row[ox*F] + ... + row[ox*F + F-1]) * scale.
+// Horizontal pass of a whole-pixel box: out[ox] = (row[ox*f] + ... + row[ox*f + f-1]) * scale, with f = F
+// fixed at compile time (unrolled) or, for F = 0, fx.
 template <int F>
-void box_sums(float *out, const uint16_t *row, int out_w, float scale)
+void box_sums_fixed(float *out, const uint16_t *row, int out_w, int fx, float scale)
 {
+    const int f = F > 0 ? F : fx;
     for (int ox = 0; ox < out_w; ox++) {
         uint32_t acc = 0;
-        for (int k = 0; k < F; k++)
-            acc += row[ox * F + k];
+        for (int k = 0; k < f; k++)
+            acc += row[ox * f + k];
         out[ox] = float(acc) * scale;
     }
 }
 
 void box_sums(float *out, const uint16_t *row, int out_w, int fx, float scale)
 {
-    switch (fx) {
-    case 1: return box_sums<1>(out, row, out_w, scale);
-    case 2: return box_sums<2>(out, row, out_w, scale);
-    case 4: return box_sums<4>(out, row, out_w, scale);
-    case 5: return box_sums<5>(out, row, out_w, scale);
-    case 8: return box_sums<8>(out, row, out_w, scale);
-    case 12: return box_sums<12>(out, row, out_w, scale);
-    default:
-        for (int ox = 0; ox < out_w; ox++) {
-            uint32_t acc = 0;
-            for (int k = 0; k < fx; k++)
-                acc += row[ox * fx + k];
-            out[ox] = float(acc) * scale;
-        }
+    switch (fx) {  // the thumbnail's factors at 720p (8, 4), 1080p (12, 6) and 2160p (24, 12)
+    case 4: return box_sums_fixed<4>(out, row, out_w, fx, scale);
+    case 6: return box_sums_fixed<6>(out, row, out_w, fx, scale);
+    case 8: return box_sums_fixed<8>(out, row, out_w, fx, scale);
+    case 12: return box_sums_fixed<12>(out, row, out_w, fx, scale);
+    default: return box_sums_fixed<0>(out, row, out_w, fx, scale);
     }
 }
 
@@ -198,8 +188,8 @@ void Resampler::resample(const Component &c, float *out)
 {
     const uint8_t *base = c.data;
     const size_t ls = size_t(c.linesize);
-    // Shrinking planar samples by whole pixels on both axes (the thumbnail of 720p, 1080p and 2160p, the
-    // model input of 720p luma) is a box average: the same area average, summed in integers.
+    // Shrinking planar samples by whole pixels on both axes (the thumbnail of 720p, 1080p and 2160p) is a box
+    // average: the same area average, summed in integers.
     const int fx = c.width / out_w_, fy = c.height / out_h_;
     if (c.step == 1 && fx >= 1 && fy >= 1 && fx * out_w_ == c.width && fy * out_h_ == c.height && fy <= 257) {
         box_.resize(size_t(c.width));

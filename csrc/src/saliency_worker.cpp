@@ -53,12 +53,6 @@ bool SaliencyWorker::take(std::vector<float> &map, bool wait)
     return true;
 }
 
-size_t SaliencyWorker::outstanding() const
-{
-    std::lock_guard<std::mutex> lock(mu_);
-    return jobs_.size();
-}
-
 void SaliencyWorker::loop()
 {
     for (;;) {

@@ -29,7 +29,6 @@ public:
     // The map of the oldest job not yet taken, into `map`. wait=false returns false when it is not finished yet.
     // Rethrows the job's error. Throws std::logic_error when nothing was submitted.
     bool take(std::vector<float> &map, bool wait);
-    size_t outstanding() const;  // submitted and not yet taken
 
 private:
     struct Job {

@@ -58,7 +58,7 @@ void ShotDetector::decide_until(int64_t end, int64_t last, std::vector<Verdict> 
                 last_cut_ = i;
             }
         }
-        out->push_back({i, cut, score(i)});
+        out->push_back({i, cut});
     }
 }
 
@@ -84,7 +84,7 @@ std::vector<ShotDetector::Verdict> ShotDetector::push(const Thumbnail &t)
     newest_change_ = s;
     newest_may_start_ = pushed_ == 0 || (enabled_ && (is_dark || s >= min_score_));
     if (!enabled_) {  // the score still tells the engine how much the picture changed
-        out.push_back({pushed_++, false, s});
+        out.push_back({pushed_++, false});
         decided_ = pushed_;
         return out;
     }

@@ -36,8 +36,7 @@ public:
 
     struct Verdict {
         int64_t frame;
-        bool cut;       // frame starts a new shot (frame 0 never counts as a cut)
-        double change;  // content score against the previous frame (0 for frame 0), also with detection off
+        bool cut;  // frame starts a new shot (frame 0 never counts as a cut)
     };
 
     // Each frame is reported once, in order, at most lag() frames after it was pushed.
@@ -46,7 +45,8 @@ public:
     int lag() const { return enabled_ ? kWindow + max_fade_ : 0; }
 
     // What is known of the frame pushed last as soon as it is pushed, long before its verdict: its content
-    // score (the verdict's `change`) and whether it may turn out to start a shot. The latter is a superset of
+    // score against the previous frame (0 for frame 0; also with detection off) and whether it may turn out
+    // to start a shot. The latter is a superset of
     // the cuts: frame 0, a content score reaching the cut minimum (content cuts need it), or a dark frame
     // (fades place their boundary inside the dark run).
     double newest_change() const { return newest_change_; }

@@ -9,8 +9,8 @@ Weights use 7 bits (``reduce_range``): on CPUs without AVX-512 VNNI, ONNX Runtim
 products in 16 bits, which saturated with full-range weights (maps against the float model: mean CC 0.982 there
 against 0.9975 on VNNI); with 7-bit weights both paths give the same maps (CC 0.99999) at the same speed.
 
-Why: on this project's 2-core CPU (AVX-512 VNNI) the 8-bit model runs in ~4 ms instead of ~9.6 ms per frame with
-the same held-out CC (models/README.md). The core loads it by default on the CPU; the float model stays the
+Why: on this project's 2-core CPU (AVX-512 VNNI) the 8-bit model runs in ~2.4 ms instead of ~5.2 ms per frame
+with the same held-out CC (models/README.md). The core loads it by default on the CPU; the float model stays the
 default on CUDA, where the float kernels are the fast ones.
 """
 
