@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from salcrop_filter.crop_eval import file_sha256, machine_line
+from salcrop_filter.evaluation.crop import file_sha256, machine_line
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CLIP = REPO.parent / "shared" / "videos" / "testvideo.mp4"

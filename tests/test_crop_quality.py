@@ -3,14 +3,14 @@ what people look at than a centre crop, move less than a per-frame saliency-argm
 window inside a shot it films as stationary.
 
 Runs the real core (model, shot detector, planner, streaming engine) on a small subset; a few minutes on
-two CPU cores. The full table is EVALUATION.md (``python -m salcrop_filter.crop_eval``).
+two CPU cores. The full table is EVALUATION.md (``python -m salcrop_filter.crop_eval``, :mod:`salcrop_filter.evaluation.crop`).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from salcrop_filter import crop_eval
+from salcrop_filter.evaluation import crop as crop_eval
 
 SUBSET = 8
 RATIOS = ("9:16", "1:1")

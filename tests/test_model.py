@@ -12,10 +12,10 @@ import onnxruntime as ort
 import torch
 
 from salcrop_filter import datasets  # noqa: E402
-from salcrop_filter.evaluate_saliency import OnnxSaliency, evaluate_images, fit_centre_sigma  # noqa: E402
+from salcrop_filter.evaluation.saliency import OnnxSaliency, evaluate_images, fit_centre_sigma  # noqa: E402
 from salcrop_filter.export import export_onnx, parity  # noqa: E402
-from salcrop_filter.model import load_checkpoint  # noqa: E402
-from salcrop_filter.saliency_metrics import all_metrics, auc_judd, cc  # noqa: E402
+from salcrop_filter.training.model import load_checkpoint  # noqa: E402
+from salcrop_filter.evaluation.metrics import all_metrics, auc_judd, cc  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 MODEL = REPO / "models" / "salcrop.onnx"
@@ -138,7 +138,7 @@ INT8 = REPO / "models" / "salcrop-int8.onnx"
 
 
 def test_int8_model_is_what_quantize_makes_from_the_float_model(tmp_path):
-    from salcrop_filter.quantize import quantize_model
+    from salcrop_filter.training.quantize import quantize_model
 
     out = quantize_model(MODEL, tmp_path / "int8.onnx")
     assert out.read_bytes() == INT8.read_bytes(), "models/salcrop-int8.onnx is stale: rerun salcrop_filter.quantize"

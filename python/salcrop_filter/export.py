@@ -13,8 +13,8 @@ import pathlib
 import numpy as np
 import torch
 
-from .datasets import repo_root
-from .model import ModelConfig, SalCropNet, load_checkpoint
+from .training.datasets import repo_root
+from .training.model import ModelConfig, SalCropNet, load_checkpoint
 
 MODEL_VERSION = "1"
 DEFAULT_OPSET = 17

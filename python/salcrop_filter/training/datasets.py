@@ -63,7 +63,7 @@ def repo_root() -> pathlib.Path:
     The package's own folder when it runs from ``python/`` in a checkout; for the copy installed in ``.venv`` (which
     lies nowhere near the data), the current directory when it is the checkout. Falls back to the package's grandparent.
     """
-    here = pathlib.Path(__file__).resolve().parents[2]
+    here = pathlib.Path(__file__).resolve().parents[3]
     if _is_checkout(here):
         return here
     cwd = pathlib.Path.cwd()

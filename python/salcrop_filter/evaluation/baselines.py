@@ -1,4 +1,4 @@
-"""Baseline croppers that salcrop is measured against in :mod:`salcrop_filter.crop_eval`.
+"""Baseline croppers that salcrop is measured against in :mod:`salcrop_filter.evaluation.crop`.
 
 Every baseline returns windows in the planner's layout: an ``int32`` array of shape ``(T, 4)``
 holding ``x, y, w, h`` in source pixels, one row per frame, always inside the frame. The window
