@@ -91,12 +91,17 @@ av_rpath='-Wl,-rpath,$ORIGIN/../../../../../build/lib -Wl,-rpath,$ORIGIN/../../.
 av_key=$(echo "$(cat "$build/.ffmpeg-abi-key") $av_version $("$venv/bin/python" -c 'import sys; print(sys.version)') $av_rpath" | sha256sum | cut -c1-16)
 if [[ $(cat "$venv/.salcrop-av" 2>/dev/null) != "$av_key" ]]; then
     wheel_dir=$cache/pyav-$av_key
+    mkdir -p "$cache"
+    # One build at a time per cache (several checkouts may set up at once; the wheel folder appears whole).
+    exec 8>"$cache/pyav-build.lock"
+    flock 8
     if ! ls "$wheel_dir"/av-*.whl >/dev/null 2>&1; then
         rm -rf "$wheel_dir.partial"; mkdir -p "$wheel_dir.partial"
         PKG_CONFIG_PATH="$build/lib/pkgconfig" LDFLAGS="$av_rpath" MAKEFLAGS="-j$jobs" \
             "$venv/bin/pip" wheel -q --no-deps --no-cache-dir --no-binary av "av==$av_version" -w "$wheel_dir.partial"
         rm -rf "$wheel_dir"; mv "$wheel_dir.partial" "$wheel_dir"
     fi
+    flock -u 8
     "$venv/bin/pip" install -q --no-deps --force-reinstall "$wheel_dir"/av-*.whl
     "$venv/bin/python" -c "import av; assert 'salcrop' in av.filter.filters_available, 'no salcrop in PyAV'"
     echo "$av_key" > "$venv/.salcrop-av"
