@@ -217,7 +217,7 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
     };
     check_names(true);
     check_names(false);
-    load_split(device);
+    load_split();
 }
 
 void SaliencyModel::run(const float *frame, const float *prev, const float *state, int n, float *saliency,
@@ -264,7 +264,7 @@ int batch_from_env()
 
 }  // namespace
 
-void SaliencyModel::load_split(const std::string &)
+void SaliencyModel::load_split()
 {
     const int asked = batch_from_env();
     const bool cuda = provider_ == "CUDAExecutionProvider";
@@ -324,7 +324,8 @@ void SaliencyModel::load_split(const std::string &)
                                          "' has a dynamic dimension besides the batch");
         feature_shapes_.push_back(shape);
     }
-    device_mem_ = std::make_unique<Ort::MemoryInfo>(cuda ? "Cuda" : "Cpu", OrtDeviceAllocator, 0, OrtMemTypeDefault);
+    // As in ONNX Runtime's own IO binding examples: the session's arena allocator of that device.
+    device_mem_ = std::make_unique<Ort::MemoryInfo>(cuda ? "Cuda" : "Cpu", OrtArenaAllocator, 0, OrtMemTypeDefault);
     device_alloc_ = std::make_unique<Ort::Allocator>(*head_, *device_mem_);
     const int64_t ss[4] = {1, state_c_, map_h_, map_w_};
     for (int k = 0; k < 2; k++)

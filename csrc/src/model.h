@@ -54,7 +54,7 @@ public:
     void run_sequence(const float *frames, const float *prev_first, const uint8_t *first, int n, float *maps);
 
 private:
-    void load_split(const std::string &device_env);
+    void load_split();
 
     std::string path_, provider_, provider_reason_, batching_note_;
     int batch_limit_ = 1;

@@ -160,7 +160,10 @@ def export_fp16(src: str | pathlib.Path, dst: str | pathlib.Path) -> pathlib.Pat
     meta = {p.key: p.value for p in model.metadata_props}
     if meta.get("precision", "float32") not in ("float32", ""):
         raise ValueError(f"{src}: precision {meta['precision']!r}; FP16 is made from the float model")
+    from .split import sort_nodes
+
     half = convert_float_to_float16(model, keep_io_types=True)
+    sort_nodes(half.graph)  # the converter appends its input casts at the end
     del half.metadata_props[:]
     for k, v in {**meta, "precision": "fp16"}.items():
         half.metadata_props.add(key=k, value=v)

@@ -40,7 +40,7 @@ def split_paths(model: str | pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
     return (model.with_name(model.stem + ".encoder.onnx"), model.with_name(model.stem + ".head.onnx"))
 
 
-def _sort_nodes(graph) -> None:
+def sort_nodes(graph) -> None:
     """Topological order in place (the FP16 converter appends its input casts at the end)."""
     available = {i.name for i in graph.input} | {i.name for i in graph.initializer} | {""}
     pending, ordered = list(graph.node), []
@@ -80,6 +80,7 @@ def _session(model_bytes: bytes):
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
+    opts.log_severity_level = 3  # FP16 graphs: the CPU lacks some FP16 kernels and says so per node
     return ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
 
 
@@ -96,7 +97,7 @@ def split_model(model_path: str | pathlib.Path, frames: np.ndarray | None = None
 
     model_path = pathlib.Path(model_path)
     model = onnx.load(str(model_path))
-    _sort_nodes(model.graph)
+    sort_nodes(model.graph)
     meta = {p.key: p.value for p in model.metadata_props}
     h, w = int(meta["input_height"]), int(meta["input_width"])
     c, mh, mw = int(meta["state_channels"]), int(meta["map_height"]), int(meta["map_width"])
