@@ -22,9 +22,15 @@ import numpy as np
 import onnxruntime as ort
 
 
+#: --cpu: a smoke run of this script with the CPU provider (to check it before spending device time).
+DEVICE = "cuda"
+
+
 def session(path: pathlib.Path) -> ort.InferenceSession:
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    if DEVICE == "cpu":
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     sess = ort.InferenceSession(str(path), opts, providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
     if sess.get_providers()[0] != "CUDAExecutionProvider":
         raise RuntimeError(f"{path}: CUDAExecutionProvider did not start (providers: {sess.get_providers()})")
@@ -46,9 +52,9 @@ def rate(sess: ort.InferenceSession, batch: int, seconds: float) -> tuple[float,
              "state": np.zeros((batch, c, mh, mw), np.float32)}
     binding = sess.io_binding()
     for name, value in feeds.items():
-        binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(value, "cuda", 0))
+        binding.bind_ortvalue_input(name, ort.OrtValue.ortvalue_from_numpy(value, DEVICE, 0))
     for name in ("saliency", "state_out"):
-        binding.bind_output(name, "cuda")
+        binding.bind_output(name, DEVICE)
     for _ in range(10):  # warm-up: cuDNN algorithm search, allocations
         sess.run_with_iobinding(binding)
     calls, start = 0, time.perf_counter()
@@ -76,12 +82,17 @@ def main() -> None:
     ap.add_argument("--batches", default="1,16,64")
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--json", type=pathlib.Path, default=None)
+    ap.add_argument("--cpu", action="store_true", help="smoke run with the CPU provider (no GPU figures)")
     args = ap.parse_args()
+    global DEVICE
+    DEVICE = "cpu" if args.cpu else "cuda"
     batches = [int(b) for b in args.batches.split(",")]
-    results = {"onnxruntime": ort.__version__, "cases": [], "fp16_cc": {}}
+    results = {"onnxruntime": ort.__version__, "device": DEVICE, "cases": [], "fp16_cc": {}}
     for path in sorted(args.models.glob("salcrop-*x*.onnx")):
-        size = re.match(r"salcrop-(\d+x\d+)", path.name).group(1)
-        precision = "fp16" if path.stem.endswith("fp16") else "fp32"
+        whole = re.fullmatch(r"salcrop-(\d+x\d+)(-fp16)?\.onnx", path.name)  # not the .encoder/.head splits
+        if not whole:
+            continue
+        size, precision = whole.group(1), "fp16" if whole.group(2) else "fp32"
         sess = session(path)
         for batch in batches:
             fps, ms = rate(sess, batch, args.seconds)
