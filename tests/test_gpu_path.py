@@ -170,6 +170,22 @@ def test_batched_decisions_equal_one_at_a_time(shared_videos: Path, split_copy: 
     assert batched == single
 
 
+def test_batched_fp16_decisions_equal_one_at_a_time(shared_videos: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The FP16 model's split hands float16 features from the encoder to the head (views sized by their type)."""
+    from salcrop_filter.export import export_fp16
+    from salcrop_filter.split import split_model
+
+    half = export_fp16(FLOAT_MODEL, tmp_path / "salcrop-fp16.onnx")
+    split_model(half)
+    frames, times, fps = decode(shared_videos / "basketball.mp4", 240)
+    monkeypatch.setenv("SALCROP_BATCH", "1")
+    single = decisions(frames, times, fps, model=str(half), device="cpu", stride=1)
+    monkeypatch.setenv("SALCROP_BATCH", "8")
+    assert "batching up to 8" in _core.Engine(320, 180, fps, model=str(half), device="cpu").describe()
+    assert decisions(frames, times, fps, model=str(half), device="cpu", stride=1) == single
+
+
 def test_batching_settings_and_a_stale_split_are_refused(split_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for bad in ("0", "65", "eight"):
         monkeypatch.setenv("SALCROP_BATCH", bad)

@@ -366,15 +366,20 @@ void SaliencyModel::run_sequence(const float *frames, const float *prev_first, c
         head.ClearBoundInputs();
         head.ClearBoundOutputs();
         for (size_t i = 0; i < features.size(); i++) {
-            // Sample k of the batch, in place: a view of the encoder's output (device memory on CUDA).
+            // Sample k of the batch, in place: a view of the encoder's output (device memory on CUDA). The
+            // features are float32, or float16 in the FP16 model: the view is sized in bytes of their type.
             const std::vector<int64_t> &shape = feature_shapes_[i];
-            size_t count = 1;
+            const ONNXTensorElementDataType type = features[i].GetTensorTypeAndShapeInfo().GetElementType();
+            if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT && type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16)
+                throw std::runtime_error("split model beside " + path_ + ": feature '" + feature_names_[i] +
+                                         "' is neither float32 nor float16");
+            size_t bytes = type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT ? 4 : 2;
             for (int64_t d : shape)
-                count *= size_t(d);
-            float *base = features[i].GetTensorMutableData<float>() + k * count;
+                bytes *= size_t(d);
+            char *base = static_cast<char *>(features[i].GetTensorMutableRawData()) + k * bytes;
             head.BindInput(feature_names_[i].c_str(),
-                           Ort::Value::CreateTensor<float>(features[i].GetTensorMemoryInfo(), base, count,
-                                                           shape.data(), shape.size()));
+                           Ort::Value::CreateTensor(features[i].GetTensorMemoryInfo(), base, bytes, shape.data(),
+                                                    shape.size(), type));
         }
         if (first[k])
             head.BindInput("state", Ort::Value::CreateTensor<float>(host, zero_state_.data(), state_floats(), ss, 4));
