@@ -190,3 +190,13 @@ def test_import_does_not_load_ray():
             "assert 'ray' not in sys.modules, 'ray imported'; salcrop_filter.reframe_many; "
             "assert 'ray' not in sys.modules, 'ray imported by the attribute'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bad_option_value_is_a_usage_error(ray_runtime, videos, tmp_path, capsys):
+    # the core refuses it inside the task: the same for every input, so exit 2 as without --ray
+    rc = cli_main(["--ray", "--task-cpus", "1", str(videos / "carphone_pristine.mp4"), "-o", str(tmp_path),
+                   "--smoothing", "7"])
+    assert rc == 2
+    assert re.search(r"salcrop: error: .*smoothing", capsys.readouterr().err)
+    assert list(tmp_path.iterdir()) == []
+    assert cli_main(["--ray", str(videos / "carphone_pristine.mp4"), "-o", str(tmp_path), "--ratio", "0:1"]) == 2

@@ -308,7 +308,8 @@ def _main_ray(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"salcrop: error: {r.error}", file=sys.stderr)
     if failed:
         print(f"salcrop: {len(failed)} of {len(results)} input(s) failed", file=sys.stderr)
-        return EXIT_FAILED
+        # An option value the core refuses fails every input alike: a usage error, as without --ray.
+        return EXIT_USAGE if any(r.option_error for r in failed) else EXIT_FAILED
     return EXIT_OK
 
 

@@ -49,6 +49,7 @@ class BatchResult:
     seconds: float = 0.0          # wall time of its task(s)
     node: str = ""                # the worker node (host name) that ran it
     error: str = ""               # why it failed
+    option_error: bool = False    # it failed on an option value (the same for every input: a usage error)
     segments: int = 0             # --split-shots: how many segments
 
     @property
@@ -292,6 +293,12 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out_dir: str | os.PathLik
     from .split import DEFAULT_SEGMENT_SECONDS, join_paths, plan_segments, remove_stale, segment_output
 
     _engine_kwargs(options)
+    from . import _core
+
+    try:
+        _core.parse_ratio(ratio)
+    except ValueError as e:
+        raise OptionError(str(e)) from None
     if split_shots and preview_dir is not None:
         raise OptionError("split_shots cannot be combined with a preview (it needs one planner over the whole input)")
     segment_seconds = DEFAULT_SEGMENT_SECONDS if segment_seconds is None else float(segment_seconds)
@@ -389,6 +396,7 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out_dir: str | os.PathLik
                 cause = getattr(e, "cause", None) or e
                 message = str(cause).strip()
                 job.result.status = "failed"
+                job.result.option_error = isinstance(cause, OptionError)
                 job.result.error = message.splitlines()[-1] if message else type(cause).__name__
                 job.result.seconds = time.monotonic() - job.started
                 finished += 1
