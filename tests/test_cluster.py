@@ -194,7 +194,8 @@ def test_import_does_not_load_ray():
 
 def test_bad_option_value_is_a_usage_error(ray_runtime, videos, tmp_path, capsys):
     # the core refuses it inside the task: the same for every input, so exit 2 as without --ray
-    rc = cli_main(["--ray", "--task-cpus", "1", str(videos / "carphone_pristine.mp4"), "-o", str(tmp_path),
+    # an input right after --ray is an input, not the cluster's address
+    rc = cli_main(["--ray", str(videos / "carphone_pristine.mp4"), "--task-cpus", "1", "-o", str(tmp_path),
                    "--smoothing", "7"])
     assert rc == 2
     assert re.search(r"salcrop: error: .*smoothing", capsys.readouterr().err)

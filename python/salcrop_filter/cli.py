@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "every node sees)")
     r.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                    help="run the inputs as Ray tasks, outputs into the folder -o; no ADDRESS: a local Ray runtime "
-                   "(all cores), 'auto' or host:port or ray://host:port: a running cluster")
+                   "(all cores), 'auto' or host:port or ray://host:port: a running cluster (a word after --ray "
+                   "that is none of these is an input)")
     r.add_argument("--overwrite", action="store_true",
                    help="redo outputs that are complete (default: skip them, by their .NAME.salcrop.json record)")
     r.add_argument("--split-shots", action="store_true",
@@ -134,6 +135,22 @@ def output_name(src: Path) -> str:
     """The output's file name for an input written into a folder: its name, .mp4 unless a container we keep."""
     suffix = src.suffix.lower() if src.suffix.lower() in _KEEP_SUFFIXES else ".mp4"
     return src.stem + suffix
+
+
+def _is_ray_address(arg: str) -> bool:
+    return arg == "auto" or ":" in arg  # auto, host:port, ray://host:port
+
+
+def _ray_address_or_input(argv: list[str]) -> list[str]:
+    """``--ray in.mp4 ...``: the word after --ray is its ADDRESS only when it looks like one; else it is the
+    first input (argparse would take it as the address and leave the inputs short)."""
+    out = list(argv)
+    for k, arg in enumerate(out[:-1]):
+        if arg == "--":
+            break
+        if arg == "--ray" and not out[k + 1].startswith("-") and not _is_ray_address(out[k + 1]):
+            out[k] = "--ray="
+    return out
 
 
 def _is_dir_arg(arg: str) -> bool:
@@ -191,7 +208,7 @@ def _warn_one_line(message: Warning | str, category: type[Warning], filename: st
 def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _warn_one_line  # a user sees "salcrop: warning: ...", not a source location
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 with a usage message on bad syntax
+    args = parser.parse_args(_ray_address_or_input(sys.argv[1:] if argv is None else list(argv)))  # exits 2 on bad syntax
     if args.ray is not None:
         return _main_ray(args, parser)
     for flag in ("overwrite", "split_shots", "segment_seconds", "task_cpus"):
