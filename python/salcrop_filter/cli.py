@@ -283,7 +283,7 @@ def _main_ray(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if not Path(i).is_file():
             parser.error(f"{i}: no such file")
     try:
-        from .cluster import reframe_many, summary_table
+        from .cluster import ClusterError, reframe_many, summary_table
         from .pipeline import ENGINE_OPTIONS, OptionError
     except ImportError as e:
         print(f"salcrop: error: --ray needs Ray (pip install 'salcrop_filter[ray]'): {e}", file=sys.stderr)
@@ -304,6 +304,9 @@ def _main_ray(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except (OptionError, ValueError) as e:
         print(f"salcrop: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except ClusterError as e:
+        print(f"salcrop: error: {e}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nsalcrop: interrupted", file=sys.stderr)
         return 130

@@ -31,10 +31,14 @@ from typing import Any, Callable, TextIO
 
 from .croppath import CropPath
 
-__all__ = ["reframe_many", "BatchResult", "task_resources", "DEFAULT_GPU_FRACTION"]
+__all__ = ["reframe_many", "BatchResult", "ClusterError", "task_resources", "DEFAULT_GPU_FRACTION"]
 
 DEFAULT_GPU_FRACTION = 0.25  # a GPU node runs four videos at once
 _RECORD_VERSION = 1
+
+
+class ClusterError(RuntimeError):
+    """Ray could not be started or the cluster could not be joined; the message says where and why."""
 
 
 @dataclass
@@ -253,7 +257,13 @@ def _connect(ray: Any, ray_address: str | None) -> None:
     if ray.is_initialized():
         return
     # None: a local runtime with every core of this machine; "auto" / "host:port" / "ray://host:port": a cluster.
-    ray.init(address=ray_address, log_to_driver=False, include_dashboard=False)
+    try:
+        ray.init(address=ray_address, log_to_driver=False, include_dashboard=False)
+    except Exception as e:  # ConnectionError, an authentication error, a missing ray[client], ...
+        cause = e.__cause__ or e
+        where = f"join the Ray cluster at {ray_address}" if ray_address else "start a local Ray runtime"
+        raise ClusterError(f"cannot {where}: {e}" + (f" ({str(cause).splitlines()[0]})" if cause is not e else "")) \
+            from None
 
 
 @dataclass
