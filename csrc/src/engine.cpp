@@ -29,8 +29,12 @@ void check_window(const Window &w, int width, int height, const char *what)
 
 Engine::Engine(const EngineOptions &o)
     : opt_(o), chk_(validate(o)), geo_(make_geometry(o.width, o.height, chk_.ratio, o.even)),
-      detector_(o.scene_threshold, o.fps)
+      detector_(o.scene_threshold, o.fps), clock_(o.stride, o.fps)
 {
+    if (replaying() && !opt_.replay.front().cut)
+        throw std::invalid_argument("replay: a segment must start with a shot");
+    if (replaying() && opt_.replay_end < int64_t(opt_.replay.size()))
+        throw std::invalid_argument("replay: replay_end must be at least the segment's frame count");
     params_.fps = o.fps;
     params_.smoothing = o.smoothing;
     params_.forced = chk_.forced;
@@ -43,11 +47,10 @@ Engine::Engine(const EngineOptions &o)
     input_rs_ = std::make_unique<Resampler>(model_->input_width(), model_->input_height());
     bins_ = profile_bins(geo_, model_->map_height(), model_->map_width());
     lookahead_frames_ = std::max(2, int(std::lround(o.lookahead * o.fps)));
-    max_idle_ = std::max(o.stride, int(std::lround(kMaxIdleSeconds * o.fps)));
-    // Undecided frames: up to a lookahead of known frames, plus the frames after the last sample (< max_idle_)
+    // Undecided frames: up to a lookahead of known frames, plus the frames after the last sample (< max_idle)
     // and up to kWorkerSlack samples the model's worker may run behind before push() waits for it, plus the
     // detector's verdict lag and the frame being pushed.
-    max_delay_ = lookahead_frames_ + max_idle_ * (1 + kWorkerSlack) + detector_.lag() + 1;
+    max_delay_ = lookahead_frames_ + clock_.max_idle() * (1 + kWorkerSlack) + detector_.lag() + 1;
 
     std::ostringstream d;
     d << "salcrop: model " << model_->path() << " (input " << model_->input_width() << "x" << model_->input_height()
@@ -114,20 +117,24 @@ void Engine::push(const SalcropImage &img, double t)
         throw std::runtime_error("push after flush: the stream has ended");
     check_image(img, opt_.width, opt_.height);
     Pending p{pushed_++, t, {}, false};
-    const std::vector<ShotDetector::Verdict> verdicts = detector_.push(thumbs_->make(img));
-    // Whether the network may run on this frame is settled now, while its pixels are at hand: it runs every
-    // `stride` frames once the picture has changed by kChangeToSample since it last ran, else after max_idle_
-    // (a still picture has a still map), and on the first frame of every shot, which the detector confirms
-    // only frames later but can only fall on a frame it flags now.
-    change_since_sample_ += detector_.newest_change();
-    const int64_t since = p.index - last_rate_sample_;
-    p.rate_sample = p.index == 0 ||
-                    (since >= opt_.stride && (change_since_sample_ >= kChangeToSample || since >= max_idle_));
-    if (p.rate_sample) {
-        last_rate_sample_ = p.index;
-        change_since_sample_ = 0;
+    std::vector<ShotDetector::Verdict> verdicts;
+    bool may_start_shot;
+    // Whether the network may run on this frame is settled now, while its pixels are at hand: at the sampling
+    // rate (SampleClock), and on the first frame of every shot, which the detector confirms only frames later
+    // but can only fall on a frame it flags now. A replayed segment is told both by the whole run's schedule.
+    if (replaying()) {
+        if (p.index >= int64_t(opt_.replay.size()))
+            throw std::runtime_error("replay: frame " + std::to_string(p.index) + " is past the segment's " +
+                                     std::to_string(opt_.replay.size()) + " frames");
+        p.rate_sample = opt_.replay[size_t(p.index)].rate_sample;
+        may_start_shot = opt_.replay[size_t(p.index)].cut;
+        verdicts = replay_verdicts(p.index);
+    } else {
+        verdicts = detector_.push(thumbs_->make(img));
+        p.rate_sample = clock_.rate_sample(p.index, detector_.newest_change());
+        may_start_shot = detector_.newest_may_start_shot();
     }
-    if (p.rate_sample || detector_.newest_may_start_shot()) {
+    if (p.rate_sample || may_start_shot) {
         // Kept as bytes until the verdict (a quarter of the floats; the rounding, under half a grey level,
         // is below what the network sees in 8-bit video anyway). Buffers are recycled: a fresh 67 KB
         // allocation per sample costs page faults.
@@ -155,11 +162,37 @@ void Engine::flush()
 {
     if (flushed_)
         return;
-    for (const auto &v : detector_.flush())
-        on_verdict(v);
+    if (replaying()) {
+        // The whole run went on pushing the next segment's frames: its verdicts on this segment's last frames
+        // came with those pushes, each followed by a planning step, until the one that closed the shot.
+        if (pushed_ != int64_t(opt_.replay.size()))
+            throw std::runtime_error("replay: the segment has " + std::to_string(opt_.replay.size()) +
+                                     " frames, " + std::to_string(pushed_) + " were pushed");
+        for (int64_t release = pushed_;; release++) {
+            for (const auto &v : replay_verdicts(release))
+                on_verdict(v);
+            if (release >= opt_.replay_end)
+                break;
+            steps_.push_back(Step{Step::Plan, 0, 0, false});
+        }
+    } else {
+        for (const auto &v : detector_.flush())
+            on_verdict(v);
+    }
     finish_shot();
     flushed_ = true;
     run_steps(true);
+}
+
+std::vector<ShotDetector::Verdict> Engine::replay_verdicts(int64_t release)
+{
+    std::vector<ShotDetector::Verdict> out;
+    const bool last = release >= opt_.replay_end;  // everything left (the end of the segment)
+    while (released_ < pushed_ && (last || opt_.replay[size_t(released_)].release <= release)) {
+        out.push_back(ShotDetector::Verdict{released_, opt_.replay[size_t(released_)].cut});
+        released_++;
+    }
+    return out;
 }
 
 void Engine::on_verdict(const ShotDetector::Verdict &v)
@@ -354,6 +387,61 @@ void Engine::render_padded(const Decision &d, const SalcropImage &src, uint8_t *
     check_image(src, opt_.width, opt_.height);
     check_window(d.win, opt_.width, opt_.height, "render_padded");
     render_padded_view(src, d.win, geo_.win_w, geo_.win_h, chk_.pad == PadMode::Black, dst, dst_ls);
+}
+
+SampleClock::SampleClock(int stride, double fps)
+    : stride_(stride), max_idle_(std::max(stride, int(std::lround(kMaxIdleSeconds * fps))))
+{
+}
+
+bool SampleClock::rate_sample(int64_t index, double change)
+{
+    change_ += change;
+    const int64_t since = index - last_;
+    const bool sample = index == 0 || (since >= stride_ && (change_ >= kChangeToSample || since >= max_idle_));
+    if (sample) {
+        last_ = index;
+        change_ = 0;
+    }
+    return sample;
+}
+
+ScheduleRecorder::ScheduleRecorder(const EngineOptions &o)
+    : opt_([&] {
+          validate(o);  // option errors before anything is built
+          return o;
+      }()), thumbs_(o.width, o.height), detector_(o.scene_threshold, o.fps), clock_(o.stride, o.fps)
+{
+}
+
+void ScheduleRecorder::record(const std::vector<ShotDetector::Verdict> &verdicts, int64_t release)
+{
+    for (const auto &v : verdicts) {
+        FrameSchedule &f = frames_.at(size_t(v.frame));
+        f.cut = v.cut || v.frame == 0;
+        f.release = release;
+    }
+}
+
+void ScheduleRecorder::push(const SalcropImage &img)
+{
+    if (finished_)
+        throw std::runtime_error("push after finish: the stream has ended");
+    check_image(img, opt_.width, opt_.height);
+    const int64_t index = int64_t(frames_.size());
+    frames_.push_back(FrameSchedule{});
+    const auto verdicts = detector_.push(thumbs_.make(img));
+    frames_.back().rate_sample = clock_.rate_sample(index, detector_.newest_change());
+    record(verdicts, index);
+}
+
+std::vector<FrameSchedule> ScheduleRecorder::finish()
+{
+    if (finished_)
+        throw std::runtime_error("finish called twice");
+    finished_ = true;
+    record(detector_.flush(), int64_t(frames_.size()));
+    return std::move(frames_);
 }
 
 }  // namespace salcrop

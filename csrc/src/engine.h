@@ -38,6 +38,46 @@
 
 namespace salcrop {
 
+// The network's sampling rate, settled at push: it runs every `stride` frames once the picture has changed by
+// kChangeToSample since it last ran at this rate, else after max_idle frames (a still picture has a still map).
+// Shared by the engine and the first pass of a split run (ScheduleRecorder).
+class SampleClock {
+public:
+    // 3 is about two frames of a moving camera (basketball.mp4 scores ~2 per frame) and 25 frames of a near-still
+    // one (testvideo.mp4 ~0.1).
+    static constexpr double kChangeToSample = 3.0;
+    static constexpr double kMaxIdleSeconds = 0.5;
+
+    SampleClock(int stride, double fps);
+    int max_idle() const { return max_idle_; }
+    // Frame `index` (pushed in order) with the detector's content score against the previous frame.
+    bool rate_sample(int64_t index, double change);
+
+private:
+    int stride_, max_idle_;
+    int64_t last_ = -1;
+    double change_ = 0;
+};
+
+// First pass of a split run: the shot detector and the sampling rule over every frame of an input, without the
+// network (a thumbnail per frame): what each frame's schedule was, for segments replayed by other engines.
+class ScheduleRecorder {
+public:
+    explicit ScheduleRecorder(const EngineOptions &o);  // width, height, fps, stride, scene_threshold
+    void push(const SalcropImage &img);
+    std::vector<FrameSchedule> finish();  // once, at the end of the input
+
+private:
+    void record(const std::vector<ShotDetector::Verdict> &verdicts, int64_t release);
+
+    EngineOptions opt_;
+    Thumbnailer thumbs_;
+    ShotDetector detector_;
+    SampleClock clock_;
+    std::vector<FrameSchedule> frames_;
+    bool finished_ = false;
+};
+
 struct Decision {
     int64_t frame = 0;
     double t = 0;
@@ -94,13 +134,10 @@ private:
         bool interp;    // Sample: interpolate back to the shot's previous sample
     };
     static constexpr int kWorkerSlack = 2;
-    // Sampling rate (push): the shot detector's content score summed since the last sample at this rate,
-    // above which the network runs again after `stride` frames; below it, after kMaxIdleSeconds. 3 is about two
-    // frames of a moving camera (basketball.mp4 scores ~2 per frame) and 25 frames of a near-still one
-    // (testvideo.mp4 ~0.1).
-    static constexpr double kChangeToSample = 3.0;
-    static constexpr double kMaxIdleSeconds = 0.5;
 
+    bool replaying() const { return !opt_.replay.empty(); }
+    // Replay: the verdicts the whole run's detector returned at push `release` (and before).
+    std::vector<ShotDetector::Verdict> replay_verdicts(int64_t release);
     void on_verdict(const ShotDetector::Verdict &v);
     void apply_sample(int64_t index, bool interp);
     // Runs queued steps until one needs a map that is not back yet (wait=false) or max_samples maps were used.
@@ -119,7 +156,8 @@ private:
     std::unique_ptr<Resampler> input_rs_;  // the frames the network may run on
     std::unique_ptr<SaliencyWorker> worker_;  // after model_: stopped before the model goes
     ShotDetector detector_;
-    int bins_ = 0, lookahead_frames_ = 0, max_delay_ = 0, max_idle_ = 0;
+    SampleClock clock_;
+    int bins_ = 0, lookahead_frames_ = 0, max_delay_ = 0;
     std::string describe_, json_;
 
     int64_t pushed_ = 0, decided_ = 0;
@@ -127,9 +165,7 @@ private:
     std::deque<Pending> pending_;  // awaiting the detector's verdict
     std::deque<Frame> frames_;     // current shot, not yet decided
     std::deque<Step> steps_;       // not yet run
-    // Known at push (the sampling rate) and when a verdict arrives (the shots).
-    int64_t last_rate_sample_ = -1;
-    double change_since_sample_ = 0;
+    int64_t released_ = 0;  // replay: frames whose verdict was given
     bool shot_open_ = false;
     std::vector<std::vector<uint8_t>> spare_inputs_;  // model-input buffers of past verdicts, for reuse
     std::vector<float> scratch_;

@@ -2,7 +2,9 @@
 // Python module so both refuse the same things with the same messages.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace salcrop {
 
@@ -25,6 +27,15 @@ const char *mode_name(ShotMode m);
 
 enum class PadMode { None, Blur, Black };
 
+// One frame's fate in a run over a whole input, as the shot detector and the network's sampling rule decided it
+// (recorded by ScheduleRecorder, engine.h). A segment of the input that starts at a cut, replayed with its
+// frames' schedules, gets exactly the decisions the whole run gives those frames (salcrop --split-shots).
+struct FrameSchedule {
+    bool rate_sample = false;  // the network runs on it at the sampling rate
+    bool cut = false;          // it starts a shot (frame 0 of the input does)
+    int64_t release = 0;       // the push (frame index) whose call returned its verdict; the frame count: flush
+};
+
 struct EngineOptions {
     int width = 0, height = 0;
     double fps = 0;
@@ -41,6 +52,11 @@ struct EngineOptions {
     int threads = 0;
     bool even = true;
     bool keep_maps = false;
+    // Replay instead of detection: the schedule of this segment's frames (indices and releases relative to its
+    // first frame, which must start a shot), and the push, relative to it, whose verdicts closed the segment's
+    // last shot in the whole run (the next segment's cut; the segment's frame count at the input's end).
+    std::vector<FrameSchedule> replay;
+    int64_t replay_end = 0;
 };
 
 // Parsed and checked values derived from EngineOptions.

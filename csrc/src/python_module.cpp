@@ -6,6 +6,8 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <tuple>
+#include <vector>
 
 #include "engine.h"
 #include "errors.h"
@@ -51,6 +53,36 @@ SalcropImage rgb_image(const U8Array &a, int width, int height)
     return img;
 }
 
+SalcropImage yuv420p_image(const U8Array &y, const U8Array &u, const U8Array &v, int w, int h, bool full_range,
+                           int colorspace)
+{
+    const int cw = (w + 1) / 2, ch = (h + 1) / 2;
+    auto check = [](const U8Array &a, int pw, int ph, const char *name) {
+        if (a.ndim() != 2 || a.shape(0) != ph || a.shape(1) != pw)
+            throw std::invalid_argument(std::string(name) + " plane must be " + std::to_string(ph) + " x " +
+                                        std::to_string(pw) + " uint8");
+    };
+    check(y, w, h, "y");
+    check(u, cw, ch, "u");
+    check(v, cw, ch, "v");
+    SalcropImage img{};
+    img.format = SALCROP_PIX_YUV420P;
+    img.width = w;
+    img.height = h;
+    img.data[0] = y.data();
+    img.data[1] = u.data();
+    img.data[2] = v.data();
+    img.linesize[0] = int(y.strides(0));
+    img.linesize[1] = int(u.strides(0));
+    img.linesize[2] = int(v.strides(0));
+    img.full_range = full_range ? 1 : 0;
+    img.colorspace = colorspace < 0 ? (h > 576 ? 1 : 0) : colorspace;
+    return img;
+}
+
+// A segment's schedule from Python: (rate_sample, cut, release) per frame.
+using ScheduleTuples = std::vector<std::tuple<bool, bool, int64_t>>;
+
 
 struct PyDecision {
     Decision d;
@@ -66,7 +98,7 @@ public:
     PyEngine(int width, int height, double fps, const std::string &ratio, const std::string &model,
              const std::string &device, const std::string &mode, int stride, double lookahead, double scene_threshold,
              double smoothing, const std::string &pad, int threads, bool even, bool keep_maps,
-             const std::string &ort_library)
+             const std::string &ort_library, const ScheduleTuples &replay, int64_t replay_end)
     {
         EngineOptions o;
         o.width = width;
@@ -85,6 +117,9 @@ public:
         o.even = even;
         o.keep_maps = keep_maps;
         o.ort_library = ort_library;
+        for (const auto &[rate_sample, cut, release] : replay)
+            o.replay.push_back(FrameSchedule{rate_sample, cut, release});
+        o.replay_end = replay_end;
         validate(o);  // option errors first, with the GIL held (ValueError)
         engine_ = nogil([&] { return std::make_unique<Engine>(o); });
     }
@@ -107,28 +142,8 @@ public:
 
     void push_yuv420p(const U8Array &y, const U8Array &u, const U8Array &v, double t, bool full_range, int colorspace)
     {
-        const int w = engine_->options().width, h = engine_->options().height;
-        const int cw = (w + 1) / 2, ch = (h + 1) / 2;
-        auto check = [](const U8Array &a, int pw, int ph, const char *name) {
-            if (a.ndim() != 2 || a.shape(0) != ph || a.shape(1) != pw)
-                throw std::invalid_argument(std::string(name) + " plane must be " + std::to_string(ph) + " x " +
-                                            std::to_string(pw) + " uint8");
-        };
-        check(y, w, h, "y");
-        check(u, cw, ch, "u");
-        check(v, cw, ch, "v");
-        SalcropImage img{};
-        img.format = SALCROP_PIX_YUV420P;
-        img.width = w;
-        img.height = h;
-        img.data[0] = y.data();
-        img.data[1] = u.data();
-        img.data[2] = v.data();
-        img.linesize[0] = int(y.strides(0));
-        img.linesize[1] = int(u.strides(0));
-        img.linesize[2] = int(v.strides(0));
-        img.full_range = full_range ? 1 : 0;
-        img.colorspace = colorspace < 0 ? (h > 576 ? 1 : 0) : colorspace;
+        SalcropImage img = yuv420p_image(y, u, v, engine_->options().width, engine_->options().height, full_range,
+                                         colorspace);
         nogil([&] {
             engine_->push(img, t);
             return 0;
@@ -287,6 +302,53 @@ private:
     std::vector<int64_t> cuts_;
 };
 
+// The first pass of a split run (ScheduleRecorder): every frame in, one schedule per frame out.
+class PyScheduleRecorder {
+public:
+    PyScheduleRecorder(int width, int height, double fps, int stride, double scene_threshold)
+    {
+        EngineOptions o;
+        o.width = width;
+        o.height = height;
+        o.fps = fps;
+        o.stride = stride;
+        o.scene_threshold = scene_threshold;
+        rec_ = std::make_unique<ScheduleRecorder>(o);
+        w_ = width;
+        h_ = height;
+    }
+
+    void push_rgb(const U8Array &frame)
+    {
+        SalcropImage img = rgb_image(frame, w_, h_);
+        nogil([&] {
+            rec_->push(img);
+            return 0;
+        });
+    }
+
+    void push_yuv420p(const U8Array &y, const U8Array &u, const U8Array &v, bool full_range, int colorspace)
+    {
+        SalcropImage img = yuv420p_image(y, u, v, w_, h_, full_range, colorspace);
+        nogil([&] {
+            rec_->push(img);
+            return 0;
+        });
+    }
+
+    ScheduleTuples finish()
+    {
+        ScheduleTuples out;
+        for (const FrameSchedule &f : rec_->finish())
+            out.emplace_back(f.rate_sample, f.cut, f.release);
+        return out;
+    }
+
+private:
+    std::unique_ptr<ScheduleRecorder> rec_;
+    int w_ = 0, h_ = 0;
+};
+
 py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast> maps, std::vector<int64_t> cuts,
                     int width, int height, double fps, const std::string &ratio, const std::string &mode,
                     double smoothing, bool even)
@@ -384,12 +446,13 @@ PYBIND11_MODULE(_core, m)
     py::class_<PyEngine>(m, "Engine")
         .def(py::init<int, int, double, const std::string &, const std::string &, const std::string &,
                       const std::string &, int, double, double, double, const std::string &, int, bool, bool,
-                      const std::string &>(),
+                      const std::string &, const ScheduleTuples &, int64_t>(),
              py::arg("width"), py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("model") = "",
              py::arg("device") = "auto", py::arg("mode") = "auto", py::arg("stride") = kDefaultStride,
              py::arg("lookahead") = kDefaultLookahead, py::arg("scene_threshold") = kDefaultSceneThreshold,
              py::arg("smoothing") = kDefaultSmoothing, py::arg("pad") = "none", py::arg("threads") = 0,
-             py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "")
+             py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "",
+             py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0)
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("max_delay", [](PyEngine &e) { return e.engine().max_delay(); })
         .def("check_buffer", [](PyEngine &e, int64_t bytes_per_frame) { e.engine().check_buffer(bytes_per_frame); },
@@ -426,6 +489,14 @@ PYBIND11_MODULE(_core, m)
         .def(py::init<double, double>(), py::arg("threshold") = kDefaultSceneThreshold, py::arg("fps") = 25.0)
         .def("push_rgb", &PyShotDetector::push_rgb, py::arg("frame"))
         .def("flush", &PyShotDetector::flush);
+
+    py::class_<PyScheduleRecorder>(m, "ScheduleRecorder")
+        .def(py::init<int, int, double, int, double>(), py::arg("width"), py::arg("height"), py::arg("fps"),
+             py::arg("stride") = kDefaultStride, py::arg("scene_threshold") = kDefaultSceneThreshold)
+        .def("push_rgb", &PyScheduleRecorder::push_rgb, py::arg("frame"))
+        .def("push_yuv420p", &PyScheduleRecorder::push_yuv420p, py::arg("y"), py::arg("u"), py::arg("v"),
+             py::arg("full_range") = false, py::arg("colorspace") = -1)
+        .def("finish", &PyScheduleRecorder::finish);
 
     m.def("plan_path", &plan_path, py::arg("maps"), py::arg("cuts"), py::arg("width"), py::arg("height"),
           py::arg("fps"), py::arg("ratio") = "9:16", py::arg("mode") = "auto",

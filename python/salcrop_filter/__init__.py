@@ -16,12 +16,13 @@ from .croppath import CropPath, CropPathError
 
 __all__ = [
     "CropPath", "CropPathError", "reframe", "Reframer", "ReframeError", "OptionError", "scenes",
-    "plot_path", "export_onnx", "SaliencyModel", "__version__",
+    "plot_path", "export_onnx", "SaliencyModel", "reframe_many", "__version__",
 ]
 
 # name -> module that defines it (PEP 562 lazy attributes)
 _LAZY = {
     "reframe": ".pipeline", "Reframer": ".pipeline", "ReframeError": ".pipeline", "OptionError": ".pipeline",
+    "reframe_many": ".cluster",  # Ray is imported on first use, never by `import salcrop_filter`
     "scenes": ".scenes", "plot_path": ".plot", "export_onnx": ".export", "SaliencyModel": ".saliency",
 }
 

@@ -4,6 +4,7 @@
     salcrop a.mp4 b.mov -o vertical/            # several inputs into a folder
     salcrop in.mp4 -o out.mp4 --path p.json --preview debug.mp4 --plot path.png
     salcrop in.mp4 -o out.mp4 --path-in edited.json
+    salcrop --ray auto a.mp4 b.mp4 ... -o out/  # a batch on a Ray cluster (cluster.py)
 
 Exit status: 0 done, 1 a file could not be processed, 2 usage error (bad option, missing input).
 User errors print one line (``salcrop: error: ...``), never a traceback.
@@ -21,7 +22,7 @@ from typing import Any, TextIO
 
 from .croppath import CropPath, CropPathError
 
-__all__ = ["main", "ProgressBar"]
+__all__ = ["main", "ProgressBar", "output_name"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _KEEP_SUFFIXES = {".mp4", ".mov", ".mkv", ".m4v"}
@@ -110,7 +111,46 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--plot", metavar="PNG", help="plot of the window over time with shots and modes")
     p.add_argument("--no-audio", action="store_true", help="drop the audio")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    r = p.add_argument_group("scale-out on Ray (pip install salcrop_filter[ray]; inputs and -o on a file system "
+                             "every node sees)")
+    r.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="run the inputs as Ray tasks, outputs into the folder -o; no ADDRESS: a local Ray runtime "
+                   "(all cores), 'auto' or host:port or ray://host:port: a running cluster (a word after --ray "
+                   "that is none of these is an input)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="redo outputs that are complete (default: skip them, by their .NAME.salcrop.json record)")
+    r.add_argument("--split-shots", action="store_true",
+                   help="cut each input at its shots into segments planned and encoded by different workers, "
+                   "then joined (the same crop path as one run)")
+    r.add_argument("--segment-seconds", type=float, metavar="S", help="segment length for --split-shots (default 60)")
+    r.add_argument("--encoder-threads", type=int, default=1, metavar="N", help="x264 threads per task (default 1)")
+    r.add_argument("--task-cpus", type=float, metavar="N",
+                   help="CPUs Ray reserves per task (default: inference threads + encoder threads)")
+    r.add_argument("--gpu-fraction", type=float, default=0.25, metavar="F",
+                   help="share of a GPU per task with --device cuda (default 0.25: four videos per GPU)")
     return p
+
+
+def output_name(src: Path) -> str:
+    """The output's file name for an input written into a folder: its name, .mp4 unless a container we keep."""
+    suffix = src.suffix.lower() if src.suffix.lower() in _KEEP_SUFFIXES else ".mp4"
+    return src.stem + suffix
+
+
+def _is_ray_address(arg: str) -> bool:
+    return arg == "auto" or ":" in arg  # auto, host:port, ray://host:port
+
+
+def _ray_address_or_input(argv: list[str]) -> list[str]:
+    """``--ray in.mp4 ...``: the word after --ray is its ADDRESS only when it looks like one; else it is the
+    first input (argparse would take it as the address and leave the inputs short)."""
+    out = list(argv)
+    for k, arg in enumerate(out[:-1]):
+        if arg == "--":
+            break
+        if arg == "--ray" and not out[k + 1].startswith("-") and not _is_ray_address(out[k + 1]):
+            out[k] = "--ray="
+    return out
 
 
 def _is_dir_arg(arg: str) -> bool:
@@ -146,8 +186,7 @@ def _plan_jobs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> lis
     jobs = []
     for src in inputs:
         if out_dir:
-            suffix = src.suffix.lower() if src.suffix.lower() in _KEEP_SUFFIXES else ".mp4"
-            dst = Path(args.output) / (src.stem + suffix)
+            dst = Path(args.output) / output_name(src)
         else:
             dst = Path(args.output)
         if dst.resolve() == src.resolve():
@@ -169,7 +208,12 @@ def _warn_one_line(message: Warning | str, category: type[Warning], filename: st
 def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _warn_one_line  # a user sees "salcrop: warning: ...", not a source location
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 with a usage message on bad syntax
+    args = parser.parse_args(_ray_address_or_input(sys.argv[1:] if argv is None else list(argv)))  # exits 2 on bad syntax
+    if args.ray is not None:
+        return _main_ray(args, parser)
+    for flag in ("overwrite", "split_shots", "segment_seconds", "task_cpus"):
+        if getattr(args, flag) not in (None, False):
+            parser.error(f"--{flag.replace('_', '-')} needs --ray")
     jobs = _plan_jobs(args, parser)
 
     # Import the engine only now, so --help and usage errors work even without the compiled core.
@@ -224,6 +268,68 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"salcrop: {failed} of {len(jobs)} input(s) failed", file=sys.stderr)
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _main_ray(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """salcrop --ray: the inputs as one batch of Ray tasks (cluster.reframe_many), a summary table at the end."""
+    if args.path_in:
+        parser.error("--path-in renders one path; it cannot be combined with --ray")
+    if args.split_shots and args.preview:
+        parser.error("--preview cannot be combined with --split-shots")
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        parser.error(f"-o {args.output}: with --ray the output must be a folder")
+    for i in args.inputs:
+        if not Path(i).is_file():
+            parser.error(f"{i}: no such file")
+    try:
+        from .cluster import ClusterError, reframe_many, summary_table
+        from .pipeline import ENGINE_OPTIONS, OptionError
+    except ImportError as e:
+        print(f"salcrop: error: --ray needs Ray (pip install 'salcrop_filter[ray]'): {e}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        import ray  # noqa: F401
+    except ImportError as e:
+        print(f"salcrop: error: --ray needs Ray (pip install 'salcrop_filter[ray]'): {e}", file=sys.stderr)
+        return EXIT_FAILED
+    options = {k: getattr(args, k) for k in ENGINE_OPTIONS}
+    try:
+        results = reframe_many(args.inputs, args.output, args.ratio, ray_address=args.ray or None,
+                               overwrite=args.overwrite, split_shots=args.split_shots,
+                               segment_seconds=args.segment_seconds, audio=not args.no_audio,
+                               encoder_threads=args.encoder_threads, task_cpus=args.task_cpus,
+                               gpu_fraction=args.gpu_fraction, preview_dir=args.preview,
+                               progress=not args.quiet, **options)
+    except (OptionError, ValueError) as e:
+        print(f"salcrop: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except ClusterError as e:
+        print(f"salcrop: error: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\nsalcrop: interrupted", file=sys.stderr)
+        return 130
+    for r in results:
+        if r.path is None:
+            continue
+        if args.path:
+            Path(args.path).mkdir(parents=True, exist_ok=True)
+            r.path.save(Path(args.path) / (r.input.stem + ".json"))
+        if args.plot:
+            from .plot import plot_path
+
+            Path(args.plot).mkdir(parents=True, exist_ok=True)
+            plot_path(r.path, Path(args.plot) / (r.input.stem + ".png"), title=f"{r.input.name} -> {args.ratio}")
+    if not args.quiet:
+        print(summary_table(results), file=sys.stderr)
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        print(f"salcrop: error: {r.error}", file=sys.stderr)
+    if failed:
+        print(f"salcrop: {len(failed)} of {len(results)} input(s) failed", file=sys.stderr)
+        # An option value the core refuses fails every input alike: a usage error, as without --ray.
+        return EXIT_USAGE if any(r.option_error for r in failed) else EXIT_FAILED
     return EXIT_OK
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from .croppath import CropPath, CropPathError
 
-__all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS", "VideoWriter"]
+__all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS", "VideoWriter", "Segment"]
 
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
 ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads")
@@ -56,8 +56,25 @@ def _engine_kwargs(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``[start, start + len(schedule))`` of an input, starting at a cut, planned alone but exactly as
+    in a run over the whole input: the engine replays the whole run's shot verdicts and sampling
+    (``schedule``: ``(rate_sample, cut, release)`` per frame, ``end``: the push that closed its last shot,
+    both relative to ``start``; see shot_segments.py). ``start_pts``: the first frame's pts, to seek to it."""
+
+    start: int
+    start_pts: int | None
+    schedule: list[tuple[bool, bool, int]]
+    end: int
+
+    @property
+    def count(self) -> int:
+        return len(self.schedule)
+
+
 def make_engine(width: int, height: int, fps: float, ratio: str, keep_maps: bool = False,
-                frame_bytes: int = 0, **options: Any):
+                frame_bytes: int = 0, segment: Segment | None = None, **options: Any):
     """Create a ``_core.Engine``; bad options raise :class:`OptionError`, model trouble :class:`ReframeError`.
 
     ``frame_bytes``: what the caller keeps per frame awaiting its decision (:meth:`Picture.nbytes`); when
@@ -65,8 +82,9 @@ def make_engine(width: int, height: int, fps: float, ratio: str, keep_maps: bool
     lookahead that fits (the core's ``Engine.check_buffer``, as the FFmpeg filter does).
     """
     kwargs = _engine_kwargs(options)
+    replay = {} if segment is None else {"replay": segment.schedule, "replay_end": segment.end}
     try:
-        engine = _core().Engine(width, height, float(fps), ratio=ratio, keep_maps=keep_maps, **kwargs)
+        engine = _core().Engine(width, height, float(fps), ratio=ratio, keep_maps=keep_maps, **kwargs, **replay)
     except ValueError as e:
         raise OptionError(str(e)) from None
     except TypeError as e:  # e.g. stride="x": pybind11's message lists the signature; say which option instead
@@ -129,14 +147,15 @@ class Picture:
             self._rgb = np.ascontiguousarray(self._upright(self.frame.to_ndarray(format="rgb24")))
         return self._rgb
 
-    def push_to(self, engine: Any, t: float) -> None:
+    def push_to(self, engine: Any, *t: float) -> None:
+        """Push to a core object: an ``Engine`` (with the time ``t``) or a ``ScheduleRecorder`` (without)."""
         if self.planar:
             y, u, v = (np.ascontiguousarray(p) for p in self.planes)
             # The filter's rule: BT.709 only when the frame says so (AVCOL_SPC_BT709 == 1), else BT.601.
-            engine.push_yuv420p(y, u, v, t, full_range=self.full_range,
+            engine.push_yuv420p(y, u, v, *t, full_range=self.full_range,
                                 colorspace=int(int(self.frame.colorspace) == 1))
         else:
-            engine.push_rgb(self.rgb, t)
+            engine.push_rgb(self.rgb, *t)
 
     def crop(self, x: int, y: int, w: int, h: int) -> av.VideoFrame:
         """The region as a new frame (same pixel format when planar and the region is chroma-aligned)."""
@@ -219,11 +238,12 @@ class VideoWriter:
 
     def __init__(self, dst: str | os.PathLike[str], width: int, height: int, time_base: Fraction,
                  rate: Fraction, pix_fmt: str = "yuv420p", codec: str | None = None,
-                 codec_options: dict[str, str] | None = None) -> None:
+                 codec_options: dict[str, str] | None = None,
+                 container_options: dict[str, str] | None = None) -> None:
         self.dst = Path(dst)
         self.tmp = temp_beside(self.dst)
         try:
-            self.container = av.open(str(self.tmp), "w")
+            self.container = av.open(str(self.tmp), "w", options=dict(container_options or {}))
         except (av.error.FFmpegError, ValueError) as e:
             raise ReframeError(f"{self.dst}: cannot write this file: {e}") from None
         try:
@@ -365,6 +385,38 @@ def _decode(container: Any, video: Any, out: "VideoWriter") -> Iterator[av.Video
             out.write_audio(packet)
 
 
+def _segment_frames(src: Path, container: Any, video: Any, frames: Iterator[av.VideoFrame],
+                    segment: Segment) -> Iterator[av.VideoFrame]:
+    """The segment's frames out of ``frames``: seek near its first frame (by pts, when known), drop what
+    comes before it, stop after its last."""
+    if segment.start_pts is not None and segment.start > 0:
+        container.seek(segment.start_pts, stream=video, backward=True, any_frame=False)
+        first = None
+        for frame in frames:
+            if frame.pts is not None and frame.pts >= segment.start_pts:
+                first = frame
+                break
+        if first is None or first.pts != segment.start_pts:
+            raise ReframeError(f"{src}: seeking to frame {segment.start} (pts {segment.start_pts}) found "
+                               f"{'no frame' if first is None else f'pts {first.pts}'}")
+        yield first
+        taken = 1
+    else:
+        taken = 0
+        for index, frame in enumerate(frames):
+            if index == segment.start:
+                yield frame
+                taken = 1
+                break
+    if taken == 0:
+        return
+    for frame in frames:
+        if taken == segment.count:
+            return
+        yield frame
+        taken += 1
+
+
 # --- reframe ------------------------------------------------------------------------------------
 
 
@@ -372,7 +424,7 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
             path_in: CropPath | str | os.PathLike[str] | None = None,
             preview: str | os.PathLike[str] | None = None, audio: bool = True,
             codec: str | None = None, codec_options: dict[str, str] | None = None,
-            progress: Progress | None = None, **options: Any) -> CropPath:
+            progress: Progress | None = None, segment: Segment | None = None, **options: Any) -> CropPath:
     """Reframe the video ``src`` to the aspect ``ratio`` and write it to ``dst``; returns the crop path.
 
     ``options`` are the FFmpeg filter's: model, device, mode, stride, lookahead, scene_threshold,
@@ -383,6 +435,9 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
     The output keeps the input's frame count and timestamps; audio is copied (or AAC when the container
     cannot hold it). It is written beside ``dst`` under a temporary name and renamed when complete; on
     error nothing is left behind and :class:`ReframeError` (or :class:`OptionError`) says why.
+
+    ``segment`` (shot_segments.py): only that segment's frames, planned as the run over the whole input plans them,
+    written without audio; the returned path's frame and shot indices are the segment's own.
     """
     src, dst = Path(src), Path(dst)
     if src.resolve() == dst.resolve():
@@ -393,12 +448,16 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
         path_in.validate()  # a path built or edited in code gets the same checks as a loaded one
     if path_in is not None and preview is not None:
         raise OptionError("preview needs the planner's saliency maps; it cannot be combined with path_in")
+    if segment is not None and (path_in is not None or preview is not None):
+        raise OptionError("a segment is planned from its schedule; it cannot be combined with path_in or preview")
     probe = _probe(src)
+    if segment is not None:
+        audio = False  # the joined file takes the source's audio once
 
     engine = None
     if path_in is None:
         engine = make_engine(probe.width, probe.height, float(probe.fps), ratio, keep_maps=preview is not None,
-                             frame_bytes=probe.frame_bytes, **options)
+                             frame_bytes=probe.frame_bytes, segment=segment, **options)
         out_size = tuple(engine.output_size)
     else:
         _engine_kwargs(options)  # still refuse misspelt options
@@ -414,7 +473,14 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
             vin = inp.streams.video[0]
             vin.thread_type = "AUTO"
             first_fmt = "yuvj420p" if vin.codec_context.pix_fmt == "yuvj420p" else "yuv420p"
-            out = VideoWriter(dst, out_size[0], out_size[1], vin.time_base, probe.fps, first_fmt, codec, codec_options)
+            container_options = {}
+            if segment is not None and vin.time_base and vin.time_base.numerator == 1:
+                # A segment starts late: MP4 stores that start in its movie time scale (1/1000 s by default),
+                # which would move every timestamp of the segment by up to half a millisecond. In the stream's
+                # own time scale the segment keeps the input's timestamps exactly (split.join_segments).
+                container_options["movie_timescale"] = str(vin.time_base.denominator)
+            out = VideoWriter(dst, out_size[0], out_size[1], vin.time_base, probe.fps, first_fmt, codec, codec_options,
+                              container_options)
             writers.append(out)
             if audio and inp.streams.audio:
                 try:
@@ -432,13 +498,17 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
             stamps = _Timestamps(max(1, round(1 / (_rate(vin) * vin.time_base)))) if vin.time_base else _Timestamps()
             pending: deque[tuple[Picture, int | None]] = deque()
             done = 0
+            total = probe.total if segment is None else segment.count
+            frames: Iterator[av.VideoFrame] = _decode(inp, vin, out)
+            if segment is not None:
+                frames = _segment_frames(src, inp, vin, frames, segment)
 
             def emit(pts: int | None, frame: av.VideoFrame) -> None:
                 nonlocal done
                 out.write(frame, pts)
                 done += 1
                 if progress is not None:
-                    progress(done, probe.total)
+                    progress(done, total)
 
             def emit_decisions(decisions: list[Any]) -> None:
                 for d in decisions:
@@ -461,7 +531,7 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                     emit_decisions(batch)
                     take = engine.pop
 
-            for frame in _decode(inp, vin, out):
+            for frame in frames:
                 pic = Picture(frame)
                 if (pic.width, pic.height) != (probe.width, probe.height):
                     raise ReframeError(f"{src}: frame {done + len(pending)} is {pic.width}x{pic.height}, "
@@ -488,6 +558,9 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                 result_path = path_in
             if done == 0:
                 raise ReframeError(f"{src}: no frame could be decoded")
+            if segment is not None and done != segment.count:
+                raise ReframeError(f"{src}: the segment at frame {segment.start} has {segment.count} frames, "
+                                   f"{done} were decoded")
             for w in writers:
                 w.close()
             writers.clear()
