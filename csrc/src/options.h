@@ -41,6 +41,7 @@ struct EngineOptions {
     int threads = 0;
     bool even = true;
     bool keep_maps = false;
+    std::string keyframes;    // JSON text of the user's keyframes (keyframes.h); empty = none
 };
 
 // Parsed and checked values derived from EngineOptions.
