@@ -429,51 +429,36 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
                 session->set_column_bounds(col, 0, on ? 0.0 : lp.col_hi[col]);
         };
         for (int pass = 0; pass < kMaxReversalPasses && status == LpStatus::Optimal && !p.forced; pass++) {
+            // Every turn back found holds the earlier move's direction for a second (a hold instead of a
+            // wobble); then one warm re-solve. Earlier constraints stay.
             std::vector<double> x(sol.begin(), sol.begin() + n);
             MoveState state = carry.valid ? MoveState{carry.dir, carry.dir_age} : MoveState{};
-            const int at = first_reversal(x, carry.valid ? carry.x : x[0], no_turn, &state);
-            if (at < 0)
-                break;
-            // Either the earlier move keeps its direction for a second, or the turn's direction holds for the
-            // second before it (no earlier move): whichever costs less. Earlier constraints stay.
-            const int earlier = at - state.age;
-            int best_option = -1;
-            double best_cost = kLpInfinity;
-            std::vector<double> best_sol;
-            auto span = [&](int option, int *from, int *to, int *dir) {
-                *from = option == 0 ? std::max(0, earlier) : std::max(0, at - no_turn);
-                *to = option == 0 ? std::min(int(n), earlier + no_turn + 1) : std::min(int(n), at + 1);
-                *dir = option == 0 ? state.dir : -state.dir;
-            };
-            for (int option = 0; option < 2; option++) {
-                int from, to, dir;
-                span(option, &from, &to, &dir);
-                std::vector<int> added;
-                for (int u = from; u < to; u++)
+            double before = carry.valid ? carry.x : x[0];
+            bool added = false;
+            for (int start = 0; start < int(n);) {
+                const std::vector<double> rest(x.begin() + start, x.end());
+                const int found = first_reversal(rest, before, no_turn, &state);
+                if (found < 0)
+                    break;
+                const int at = start + found, earlier = at - state.age;
+                for (int u = std::max(0, earlier); u < std::min(int(n), earlier + no_turn + 1); u++)
                     if (direction[u] == 0) {
-                        restrict(u, dir, true);
-                        added.push_back(u);
+                        direction[u] = state.dir;
+                        restrict(u, state.dir, true);
+                        added = true;
                     }
-                if (added.empty())
-                    continue;  // no progress
-                if (session->solve() == LpStatus::Optimal && session->objective() < best_cost) {
-                    best_cost = session->objective();
-                    best_option = option;
-                    best_sol = session->solution();
-                }
-                for (int u : added)
-                    restrict(u, dir, false);
+                // Go on after the held stretch, as if the camera had held there.
+                start = std::min(int(n), std::max(at, earlier + no_turn + 1));
+                before = start > 0 ? x[start - 1] : before;
+                state = MoveState{};
             }
-            if (best_option < 0)
-                break;  // e.g. keyframes that ask for the turn: they win
-            int from, to, dir;
-            span(best_option, &from, &to, &dir);
-            for (int u = from; u < to; u++)
-                if (direction[u] == 0) {
-                    direction[u] = dir;
-                    restrict(u, dir, true);
-                }
-            sol.swap(best_sol);
+            if (!added)
+                break;
+            std::vector<double> again;
+            if (session->solve() != LpStatus::Optimal) {
+                break;  // e.g. keyframes that ask for the turn: they win (the last optimum stands)
+            }
+            sol = session->solution();
         }
         if (status == LpStatus::Optimal) {
             std::copy(sol.begin(), sol.begin() + n, path.begin());
