@@ -373,7 +373,7 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
             const double contrast = clampd((best[t] - uniform) / std::max(1e-6, 1 - uniform), 0, 1);
             const double weight = 0.25 + 0.75 * contrast;
             const bool other_subject = std::fabs(xopt[t] - held[t]) > len / 2;
-            // Nested cores (the shortest intervals holding half, 70% and 90% of the mass): a window missing
+            // Nested cores (the shortest intervals holding half and 90% of the mass): a window missing
             // more of the mass pays more, a convex stand-in for the mass it loses.
             for (double share : kCoreShares) {
                 auto [lo, hi] = core_interval(masses[t], share);

@@ -30,7 +30,7 @@
 namespace salcrop {
 
 constexpr double kPadMinKept = 0.50;  // pad when even the best window per frame keeps less than this
-constexpr double kCoreShares[] = {0.5, 0.7, 0.9};  // a frame's salient cores: the shortest intervals holding these
+constexpr double kCoreShares[] = {0.5, 0.9};  // a frame's salient cores: the shortest intervals holding these
 constexpr double kMovePaysSeconds = 0.1;     // at smoothing 0.5; the costs of motion (planner.cpp)
 constexpr double kSpeedChangeSeconds = 0.05;
 constexpr double kJerkSeconds = 0.05;
