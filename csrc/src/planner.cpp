@@ -329,7 +329,15 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
     // Padding: the subject is spread wider than any window (only a shot's first chunk decides).
     bool padded = carry.valid ? carry.padded : false;
     int pad_x = carry.pad_x, pad_len = carry.pad_len;
-    if (!carry.valid && p.pad != PadMode::None && range > 0 && best_sum / n < kPadMinKept) {
+    // Several subjects farther apart than the window on most frames (the core holding kSplitShare of a frame's
+    // mass is longer than the window) pad as well: the view widens to keep them all.
+    size_t split = 0;
+    for (size_t t = 0; t < n; t++) {
+        auto [lo, hi] = core_interval(masses[t], kSplitShare);
+        split += hi - lo > len;
+    }
+    const bool spread = best_sum / n < kPadMinKept || split >= kPadSplitFrames * n;
+    if (!carry.valid && p.pad != PadMode::None && range > 0 && spread) {
         // Smallest interval holding 80% of the shot's mass, at least one window long.
         std::vector<double> acc(bins + 1, 0.0);
         for (size_t t = 0; t < n; t++)

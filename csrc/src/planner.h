@@ -29,7 +29,9 @@
 
 namespace salcrop {
 
-constexpr double kPadMinKept = 0.50;  // pad when even the best window per frame keeps less than this
+constexpr double kPadMinKept = 0.50;  // pad when even the best window per frame keeps less than this,
+constexpr double kSplitShare = 0.8;   // or when the shortest interval holding this share of the mass is longer
+constexpr double kPadSplitFrames = 0.5;  // than the window on this share of the frames (several subjects)
 constexpr double kCoreShares[] = {0.5, 0.9};  // a frame's salient cores: the shortest intervals holding these
 constexpr double kMovePaysSeconds = 0.1;     // at smoothing 0.5; the costs of motion (planner.cpp)
 constexpr double kSpeedChangeSeconds = 0.05;

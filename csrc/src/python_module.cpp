@@ -292,7 +292,7 @@ private:
 py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast> maps, std::vector<int64_t> cuts,
                     int width, int height, double fps, const std::string &ratio, const std::string &mode,
                     double smoothing, bool even, const std::vector<std::tuple<int64_t, double, double>> &keyframes,
-                    bool with_segments, double lookahead)
+                    bool with_segments, double lookahead, const std::string &pad)
 {
     EngineOptions o;
     o.width = width;
@@ -302,6 +302,7 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     o.mode = mode;
     o.smoothing = smoothing;
     o.even = even;
+    o.pad = pad;
     CheckedOptions c = validate(o);
     if (maps.ndim() != 3)
         throw std::invalid_argument("maps must be a T x h x w float32 array");
@@ -320,6 +321,7 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     p.forced = c.forced;
     p.mode = c.mode;
     p.even = even;
+    p.pad = c.pad;
     if (!(lookahead >= 0) || lookahead > 60)
         throw std::invalid_argument("lookahead must be 0 (whole shots) or up to 60 s, got " + std::to_string(lookahead));
     p.lookahead_frames = lookahead > 0 ? std::max(2, int(std::lround(lookahead * fps))) : 0;
@@ -448,9 +450,10 @@ PYBIND11_MODULE(_core, m)
           py::arg("fps"), py::arg("ratio") = "9:16", py::arg("mode") = "auto",
           py::arg("smoothing") = kDefaultSmoothing, py::arg("even") = true,
           py::arg("keyframes") = std::vector<std::tuple<int64_t, double, double>>{},
-          py::arg("with_segments") = false, py::arg("lookahead") = kDefaultLookahead,
+          py::arg("with_segments") = false, py::arg("lookahead") = kDefaultLookahead, py::arg("pad") = "none",
           "Plans a clip's crop windows from its saliency maps: (windows T x 4, shots [(start, end, mode)]) and, "
           "with_segments, [(start, end, 'stationary'|'pan'|'ease')] too. keyframes: (frame, x, y), the window's "
-          "centre in source pixels, pinned there. lookahead: seconds, in chunks as the streaming engine plans "
+          "centre in source pixels, pinned there. pad: 'none', 'blur' or 'black' (a padded window is wider than the "
+          "ratio's; the letterbox is the renderer's). lookahead: seconds, in chunks as the streaming engine plans "
           "(0 = each shot at once).");
 }
