@@ -64,6 +64,7 @@ typedef struct SalcropContext {
     char  *mode;
     char  *pad;
     char  *path;
+    char  *keyframes;
     int    stride;
     double lookahead;
     double scene_threshold;
@@ -188,6 +189,7 @@ static int config_input(AVFilterLink *inlink)
     o.device = s->device;
     o.mode   = s->mode;
     o.pad    = s->pad;
+    o.keyframes = s->keyframes;
     /* Negative numbers mean "the core's default": it owns the measured values. */
     if (s->stride >= 0)
         o.stride = s->stride;
@@ -575,6 +577,8 @@ static const AVOption salcrop_options[] = {
       OFFSET(pad),             AV_OPT_TYPE_STRING, { .str = "none" },  0, 0, FLAGS },
     { "threads",         "CPU inference threads (0 = automatic: one non-spinning thread)",
       OFFSET(threads),         AV_OPT_TYPE_INT,    { .i64 = 0 },       0, INT_MAX, FLAGS },
+    { "keyframes",       "JSON file of keyframes [{\"t\": s or \"frame\": n, \"x\": px, \"y\": px}]: the window's centre is pinned there",
+      OFFSET(keyframes),       AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
     { "path",            "write the crop path as JSON to this file",
       OFFSET(path),            AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
     { "debug",           "output full frames with the saliency map and the window drawn",

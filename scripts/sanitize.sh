@@ -92,7 +92,7 @@ run_asan() {
         echo "==> run_clip $name: $fmt $size ratio $ratio pad $pad keep_maps $maps"
         "$san/run_clip" "$work/$name.raw" "$fmt" "$w" "$h" 25 "$ratio" "$pad" "$maps" > "$work/$name.json" \
             || die "run_clip $name failed (see the report above)"
-        grep -q '"version":1' "$work/$name.json" || die "run_clip $name wrote no crop path"
+        grep -q '"version":2' "$work/$name.json" || die "run_clip $name wrote no crop path"
     done
     echo "==> asan: all clean"
 }
@@ -113,7 +113,7 @@ run_tsan() {
         TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
             "$dir/run_clip" "$work/$name.raw" yuv420p 320 180 25 9:16 none 1 > "$work/$name.json" \
             || die "run_clip under tsan failed (see the report above)"
-        grep -q '"version":1' "$work/$name.json" || die "run_clip under tsan wrote no crop path"
+        grep -q '"version":2' "$work/$name.json" || die "run_clip under tsan wrote no crop path"
     done
     echo "==> tsan: all clean"
 }
@@ -147,7 +147,7 @@ run_valgrind() {
     for name in crop debug padded; do
         [[ -s $work/$name.raw ]] || die "the $name output is empty"
     done
-    grep -q '"version":1' "$work/path.json" || die "no crop path from the valgrind run"
+    grep -q '"version":2' "$work/path.json" || die "no crop path from the valgrind run"
     echo "==> valgrind: all clean"
 }
 

@@ -127,6 +127,20 @@ def test_bad_option_is_a_usage_error(videos: Path, tmp_path: Path, args: list[st
     assert list(tmp_path.iterdir()) == []
 
 
+def test_keyframes_file_reaches_the_planner(videos: Path, tmp_path: Path) -> None:
+    keys = tmp_path / "keys" / "k.json"
+    keys.parent.mkdir()
+    keys.write_text('[{"frame": 5, "x": 20, "y": 72}]')  # the window's centre at the left edge of a 176 px frame
+    r = salcrop(videos / "carphone_pristine.mp4", "-o", tmp_path / "o.mp4", "--ratio", "1:2", "--keyframes", keys,
+                "--path", tmp_path / "p.json", "-q")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "p.json").read_text())["frames"][5]["x"] == 0
+    keys.write_text('[{"frame": 5, "x": 20}]')
+    r = salcrop(videos / "carphone_pristine.mp4", "-o", tmp_path / "o2.mp4", "--keyframes", keys)
+    assert r.returncode == 2 and "keyframe 0" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "o2.mp4").exists()
+
+
 def test_corrupt_input_fails_cleanly(videos: Path, tmp_path: Path) -> None:
     bad = tmp_path / "broken.mp4"
     bad.write_bytes((videos / "bikes.mp4").read_bytes()[:3000])  # a truncated file: header, no frames

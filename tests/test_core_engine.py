@@ -111,7 +111,7 @@ def test_path_json_follows_the_crop_path_schema(bikes: Clip) -> None:
     decisions, _ = run(engine, bikes)
     doc = json.loads(engine.path_json())
     assert set(doc) == {"version", "source", "ratio", "frames", "shots"}
-    assert doc["version"] == 1
+    assert doc["version"] == 2
     assert doc["source"] == {"width": 640, "height": 272, "fps": 25}
     assert doc["ratio"] == "4:5"
     assert len(doc["frames"]) == len(decisions)
@@ -125,6 +125,13 @@ def test_path_json_follows_the_crop_path_schema(bikes: Clip) -> None:
     assert all(a["end"] == b["start"] for a, b in zip(shots, shots[1:]))
     assert [s["start"] for s in shots] == shot_starts(decisions)
     assert {s["mode"] for s in shots} <= MODES
+    # Version 2: each shot's segments tile it and agree with the decisions' own labels.
+    for shot in shots:
+        segments = shot["segments"]
+        assert segments[0]["start"] == shot["start"] and segments[-1]["end"] == shot["end"]
+        assert all(a["end"] == b["start"] for a, b in zip(segments, segments[1:]))
+        for seg in segments:
+            assert {d.segment for d in decisions[seg["start"]:seg["end"]]} == {seg["mode"]}
 
 
 def test_yuv420p_input_finds_the_fades_of_testvideo(videos: Path) -> None:
@@ -155,7 +162,13 @@ def test_long_shot_planned_in_chunks_moves_smoothly(videos: Path) -> None:
     vmax = 0.4 * clip.width / clip.fps
     amax = 0.4 * 1.75 * clip.width / clip.fps**2
     assert np.abs(np.diff(x)).max() <= vmax + 2, "no jump, also where chunks meet"
-    assert np.abs(np.diff(x, 2)).max() <= amax + 4
+    assert np.abs(np.diff(x, 2)).max() <= amax + 4, "no kink where chunks meet"
+    # Auto mode never turns the window back within a second of a move, across chunks too.
+    v = np.diff(x)
+    moving = np.flatnonzero(v)
+    turns = [b for a, b in zip(moving, moving[1:]) if np.sign(v[a]) != np.sign(v[b]) and b - a < clip.fps]
+    assert not turns, f"the window turns back within a second at frames {turns}"
+    assert {d.segment for d in decisions} <= {"stationary", "pan", "ease"}
 
 
 def test_debug_view_and_padded_rendering(bikes: Clip) -> None:

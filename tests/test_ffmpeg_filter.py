@@ -160,13 +160,27 @@ def test_every_frame_comes_out_with_its_timestamp(ffprobe: Path, testvideo_run: 
 
 def test_crop_path_finds_the_known_cuts(testvideo_run: dict) -> None:
     path = testvideo_run["path"]
-    assert path["version"] == 1
+    assert path["version"] == 2
     assert len(path["frames"]) == 720
     assert [s["start"] for s in path["shots"]] == [0, 201, 382]
     assert path["shots"][-1]["end"] == 720
     assert all(s["mode"] in ("stationary", "pan", "track") for s in path["shots"])
     shot_of_frame = [f["shot"] for f in path["frames"]]
     assert shot_of_frame == [0] * 201 + [1] * (382 - 201) + [2] * (720 - 382)
+
+
+def test_crop_path_segments_tile_each_shot_and_match_the_windows(testvideo_run: dict) -> None:
+    path = testvideo_run["path"]
+    xs = [f["x"] for f in path["frames"]]
+    for shot in path["shots"]:
+        segments = shot["segments"]
+        assert segments[0]["start"] == shot["start"] and segments[-1]["end"] == shot["end"]
+        assert all(a["end"] == b["start"] for a, b in zip(segments, segments[1:]))
+        for seg in segments:
+            assert seg["mode"] in ("stationary", "pan", "ease")
+            if seg["mode"] == "stationary":
+                first = seg["start"] - 1 if seg["start"] > shot["start"] else seg["start"]
+                assert len(set(xs[first:seg["end"]])) == 1, f"stationary segment {seg} moves"
 
 
 def test_window_never_leaves_the_frame(ffprobe: Path, testvideo_run: dict) -> None:
@@ -306,7 +320,7 @@ def test_debug_view_is_the_full_frame_with_drawing(ffmpeg: Path, ffprobe: Path, 
 def test_help_lists_every_option(ffmpeg: Path) -> None:
     text = run([ffmpeg, "-hide_banner", "-h", "filter=salcrop"]).stdout
     for option in ("ratio", "model", "device", "mode", "stride", "lookahead", "scene_threshold",
-                   "smoothing", "pad", "threads", "path", "debug"):
+                   "smoothing", "pad", "threads", "keyframes", "path", "debug"):
         line = next((ln for ln in text.splitlines() if re.match(rf"\s+{option}\s+<", ln)), None)
         assert line is not None, f"{option} missing from:\n{text}"
         assert re.search(r"\.{2,}\S*\s+\w+", line), f"{option} has no help text: {line}"
@@ -326,6 +340,48 @@ def test_bad_option_fails_with_its_name(ffmpeg: Path, shared_videos: Path, optio
     assert proc.returncode != 0
     errors = salcrop_log(proc.stderr)
     assert any(all(w in line for w in words) for line in errors), proc.stderr[-2000:]
+
+
+def test_keyframes_pin_the_window_on_a_real_clip_and_the_path_stays_smooth(
+        ffmpeg: Path, shared_videos: Path, tmp_path: Path) -> None:
+    # testvideo.mp4's first shot (frames 0..200, 1280x720 at 30 fps; a 404 px wide 9:16 window): the user
+    # wants the window's centre at x = 300 at 1 s and at x = 950 on frame 150.
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps([{"t": 1.0, "x": 300, "y": 360}, {"frame": 150, "x": 950, "y": 360}]))
+    path_json = tmp_path / "path.json"
+    proc = ffmpeg_run(ffmpeg, "-i", shared_videos / "testvideo.mp4", "-vf",
+                      f"salcrop=ratio=9/16:keyframes={keys}:path={path_json}", "-frames:v", "200", "-f", "null", "-")
+    assert any("2 keyframes" in line for line in salcrop_log(proc.stderr))
+    frames = json.loads(path_json.read_text())["frames"]
+    for index, centre in ((30, 300), (150, 950)):
+        f = frames[index]
+        assert abs(f["x"] + f["w"] / 2 - centre) <= 2, f"frame {index}: {f}"
+    x = np.array([f["x"] for f in frames], dtype=float)
+    v = np.diff(x)
+    # The planner's limits at the default smoothing (csrc/src/planner.cpp): 0.4 frame widths per second,
+    # 0.7 per second squared, plus even-pixel rounding.
+    assert np.abs(v).max() <= 0.4 * 1280 / 30 + 2
+    assert np.abs(np.diff(v)).max() <= 0.7 * 1280 / 30**2 + 4
+    moving = np.flatnonzero(v)
+    turns = [b for a, b in zip(moving, moving[1:]) if np.sign(v[a]) != np.sign(v[b]) and b - a < 30]
+    assert not turns, f"the window turns back within a second at frames {turns}: a wobble"
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (None, ["cannot read"]),
+    ('[{"t": 1, "x": 10}]', ["keyframe 0", "\"y\""]),
+    ('[{"t": 1, "frame": 3, "x": 1, "y": 1}]', ["exactly one"]),
+    ('{"t": 1}', ["expected '['"]),
+])
+def test_bad_keyframes_file_fails_with_a_reason(ffmpeg: Path, shared_videos: Path, tmp_path: Path,
+                                               content: str | None, words: list[str]) -> None:
+    keys = tmp_path / "keys.json"
+    if content is not None:
+        keys.write_text(content)
+    proc = ffmpeg_run(ffmpeg, "-i", shared_videos / "carphone_pristine.mp4", "-vf", f"salcrop=keyframes={keys}",
+                      "-frames:v", "1", "-f", "null", "-", expect_ok=False)
+    assert proc.returncode != 0
+    assert any(all(w in line for w in words) for line in salcrop_log(proc.stderr)), proc.stderr[-2000:]
 
 
 def test_frame_size_change_mid_stream_is_refused_with_a_reason() -> None:

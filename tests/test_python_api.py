@@ -85,7 +85,11 @@ def test_croppath_round_trip(tmp_path: Path) -> None:
     (lambda d: d["shots"][1].update(start=4), "shots[1]: starts at frame 4, expected 3"),
     (lambda d: d["shots"][1].update(end=4), "shots: cover frames 0..4, but there are 5 frames"),
     (lambda d: d["frames"][4].update(shot=0), "frames[4]: shot = 0, but shots[1] holds that frame"),
-    (lambda d: d.update(version=2), "version: 2 is not supported"),
+    (lambda d: d.update(version=3), "version: 3 is not supported"),
+    (lambda d: d.update(version=2) or d["shots"][1].update(segments=[{"start": 3, "end": 4, "mode": "pan"}]),
+     "shots[1]: segments end at frame 4, the shot at 5"),
+    (lambda d: d.update(version=2) or d["shots"][0].update(segments=[{"start": 0, "end": 3, "mode": "zoom"}]),
+     "shots[0].segments[0]: mode 'zoom' is not one of stationary, pan, ease"),
     (lambda d: d.update(ratio="tall"), "ratio: 'tall' is not W:H"),
     (lambda d: d.pop("shots"), "crop path lacks 'shots'"),
 ])
@@ -97,6 +101,24 @@ def test_croppath_names_what_is_wrong(edit, message: str, tmp_path: Path) -> Non
         CropPath.load(tmp_path / "bad.json")
     assert message in str(e.value)
     assert str(tmp_path / "bad.json") in str(e.value)
+
+
+def test_croppath_version_2_keeps_segments_and_version_1_still_reads(tmp_path: Path) -> None:
+    v1 = small_path()
+    assert v1.version == 1 and all(not s.segments for s in v1.shots)
+    assert "segments" not in v1.to_json(), "a version 1 path is written back as version 1"
+    d = v1.to_dict()
+    d["version"] = 2
+    d["shots"][0]["segments"] = [{"start": 0, "end": 1, "mode": "stationary"}, {"start": 1, "end": 3, "mode": "ease"}]
+    d["shots"][1]["segments"] = [{"start": 3, "end": 5, "mode": "pan"}]
+    v2 = CropPath.from_dict(d)
+    assert [(g.start, g.end, g.mode) for g in v2.shots[0].segments] == [(0, 1, "stationary"), (1, 3, "ease")]
+    assert CropPath.from_json(v2.to_json()) == v2
+    from salcrop_filter.plot import plot_path
+
+    plot_path(v2, tmp_path / "v2.png")
+    plot_path(v1, tmp_path / "v1.png")
+    assert (tmp_path / "v2.png").stat().st_size > 0 and (tmp_path / "v1.png").stat().st_size > 0
 
 
 def test_croppath_rejects_non_json() -> None:
@@ -197,6 +219,20 @@ def test_options_reach_the_core(videos: Path, tmp_path: Path) -> None:
     assert len(still.shots) > 1 and all(s.mode == "stationary" for s in still.shots)
     for s in still.shots:  # a stationary shot is one fixed window
         assert len({(f.x, f.y) for f in still.frames[s.start : s.end]}) == 1
+
+
+def test_reframe_keyframes_pin_the_window(videos: Path, tmp_path: Path) -> None:
+    src = videos / "chaplin.mp4"
+    keys = [{"frame": 10, "x": 150, "y": 0}, {"t": 2.0, "x": 500, "y": 0}]
+    path = reframe(src, tmp_path / "k.mp4", "9:16", keyframes=keys)
+    fps = path.source.fps
+    for frame, centre in ((10, 150), (round(2.0 * fps), 500)):
+        f = path.frames[frame]
+        assert abs(f.x + f.w / 2 - min(max(centre, f.w / 2), path.source.width - f.w / 2)) <= 2, (frame, f)
+    assert all(s.segments and s.segments[0].start == s.start and s.segments[-1].end == s.end for s in path.shots)
+    with pytest.raises(OptionError, match="keyframes"):
+        reframe(src, tmp_path / "bad.mp4", "9:16", keyframes=[{"t": 1.0, "x": 3}])
+    assert not (tmp_path / "bad.mp4").exists()
 
 
 def test_path_in_renders_an_edited_path(videos: Path, tmp_path: Path) -> None:

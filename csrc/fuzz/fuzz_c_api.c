@@ -10,7 +10,7 @@
  * Beyond "no crash" (ASan/UBSan do that part) the harness checks the ABI's promises and abort()s when one
  * breaks: a refused call sets salcrop_last_error(); a well-formed frame of the engine's size is accepted
  * (until the flush); a malformed one is refused; decisions come out once per accepted frame, in order,
- * inside the frame, never more than salcrop_max_delay() behind; the path JSON is version 1.
+ * inside the frame, never more than salcrop_max_delay() behind; the path JSON is version 2.
  *
  * Built two ways from this one file: with -DSALCROP_LIBFUZZER it is a libFuzzer target
  * (clang -fsanitize=fuzzer), otherwise fuzz_main.c drives it with seeded random inputs.
@@ -323,7 +323,7 @@ int salcrop_fuzz_one(const uint8_t *data, size_t size)
             }
         } else if (op == 14) {
             const char *json = salcrop_path_json(e);
-            EXPECT(json && strncmp(json, "{\"version\":1,", 12) == 0, json);
+            EXPECT(json && strncmp(json, "{\"version\":2,", 12) == 0, json);
         } else if (last.planes[0]) {  /* a decision the core never made: refused or harmless */
             Picture dst;
             stats.forged++;
@@ -360,7 +360,7 @@ int salcrop_fuzz_one(const uint8_t *data, size_t size)
     EXPECT(popped == accepted, msg);
     {
         const char *json = salcrop_path_json(e);
-        EXPECT(json && strncmp(json, "{\"version\":1,", 12) == 0, json);
+        EXPECT(json && strncmp(json, "{\"version\":2,", 12) == 0, json);
     }
     if (last.planes[0])
         EXPECT(salcrop_push(e, &last.img, 1e9) < 0, "push after the flush accepted");

@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "errors.h"
+#include "keyframes.h"
 #include "salcrop/salcrop.h"
 
 #ifndef SALCROP_VERSION
@@ -109,6 +110,7 @@ SALCROP_API void salcrop_options_init(SalcropOptions *o)
     o->threads = 0;
     o->even = 0;
     o->keep_maps = 0;
+    o->keyframes = "";
 }
 
 SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *o)
@@ -137,6 +139,9 @@ SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *o)
         e.threads = o->threads;
         e.even = o->even != 0;
         e.keep_maps = o->keep_maps != 0;
+        const std::string keyframes = str(o->keyframes, "");
+        if (!keyframes.empty())
+            e.keyframes = read_text_file(keyframes);
         auto holder = std::make_unique<SalcropEngine>();
         holder->engine = std::make_unique<Engine>(e);
         result = holder.release();  // owned by the caller until salcrop_destroy

@@ -119,8 +119,9 @@ void draw_debug_view(SalcropPixelFormat format, int width, int height, uint8_t *
     pt.fill(w.x, w.y, w.x + th, w.y + w.h, green);
     pt.fill(w.x + w.w - th, w.y, w.x + w.w, w.y + w.h, green);
 
-    // Mode and shot, top-left inside the window.
-    std::string text = std::string(mode_name(d.mode)) + " SHOT " + std::to_string(d.shot) + (w.padded ? " PADDED" : "");
+    // Mode, shot and what the camera does in this segment, top-left inside the window.
+    std::string text = std::string(mode_name(d.mode)) + " SHOT " + std::to_string(d.shot) + " " +
+                       segment_name(d.segment) + (w.padded ? " PADDED" : "");
     for (char &c : text)
         c = char(std::toupper(static_cast<unsigned char>(c)));
     const int scale = std::max(1, std::min(width, height) / 240);

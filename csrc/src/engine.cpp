@@ -8,6 +8,7 @@
 
 #include "debug_draw.h"
 #include "memory_limit.h"
+#include "keyframes.h"
 #include "path_json.h"
 
 namespace salcrop {
@@ -41,6 +42,10 @@ Engine::Engine(const EngineOptions &o)
     params_.mode = chk_.mode;
     params_.pad = chk_.pad;
     params_.even = o.even;
+    if (!o.keyframes.empty())
+        for (const Keyframe &k : parse_keyframes(o.keyframes, o.fps))
+            if (!pins_.emplace(k.frame, keyframe_position(geo_, k)).second)
+                throw std::invalid_argument("keyframes: two keyframes on frame " + std::to_string(k.frame));
 
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
     thumbs_ = std::make_unique<Thumbnailer>(o.width, o.height);
@@ -66,6 +71,8 @@ Engine::Engine(const EngineOptions &o)
     d << "; stride " << o.stride << ", lookahead " << o.lookahead << " s (" << lookahead_frames_
       << " frames), scene_threshold " << o.scene_threshold << (o.scene_threshold > 0 ? "" : " (no shot detection)")
       << ", smoothing " << o.smoothing << ", mode " << o.mode << ", pad " << o.pad;
+    if (!pins_.empty())
+        d << ", " << pins_.size() << " keyframes";
     describe_ = d.str();
 
     map_buf_.assign(model_->map_floats(), 0.0f);
@@ -318,10 +325,17 @@ void Engine::plan_known(bool whole_shot)
         if (!whole_shot && known < size_t(lookahead_frames_))
             return;
         std::vector<const float *> prof;
-        for (size_t k = 0; k < known; k++)
+        std::vector<double> pins;
+        for (size_t k = 0; k < known; k++) {
             prof.push_back(frames_[k].profile.data());
+            auto pin = pins_.find(frames_[k].index);
+            if (pin != pins_.end()) {
+                pins.resize(known, std::nan(""));
+                pins[k] = pin->second;
+            }
+        }
         const size_t count = whole_shot ? known : std::max<size_t>(1, size_t(lookahead_frames_) / 2);
-        ChunkPlan plan = plan_chunk(geo_, params_, prof, bins_, carry_, count);
+        ChunkPlan plan = plan_chunk(geo_, params_, prof, bins_, carry_, count, pins);
         carry_ = plan.carry;
         commit(plan, count);
         if (whole_shot)
@@ -339,6 +353,7 @@ void Engine::commit(const ChunkPlan &plan, size_t count)
         d.win = plan.windows[k];
         d.shot = shot_;
         d.mode = plan.mode;
+        d.segment = plan.labels[k];
         ready_.push_back(d);
         decided_++;
         if (opt_.keep_maps)
@@ -377,8 +392,10 @@ void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int lin
         throw std::invalid_argument("draw_debug: decision " + std::to_string(d.frame) +
                                     " is not the most recently popped one");
     check_window(d.win, opt_.width, opt_.height, "draw_debug");
+    Decision shown = d;
+    shown.segment = log_.back().segment;  // the C ABI's decision does not carry it; the log does
     draw_debug_view(format, opt_.width, opt_.height, data, linesize, popped_map_.data(), model_->map_height(),
-                    model_->map_width(), d);
+                    model_->map_width(), shown);
 }
 
 void Engine::render_padded(const Decision &d, const SalcropImage &src, uint8_t *const dst[4],

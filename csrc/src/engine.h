@@ -18,12 +18,13 @@
 // (a copy of their input each).
 // Frames of a shot are planned when the shot ends (whole shots that fit the lookahead) or, for a longer shot,
 // in chunks: once `lookahead` seconds of it are known, plan them and commit the first half, carrying the
-// camera's position and velocity into the next chunk so the path never jumps.
+// camera's position, velocity and acceleration into the next chunk so the path has no jump and no kink.
 #pragma once
 
 #include <cstdint>
 #include <cstddef>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,6 +85,7 @@ struct Decision {
     Window win;
     int shot = 0;
     ShotMode mode = ShotMode::Stationary;
+    SegmentKind segment = SegmentKind::Stationary;  // what the camera does on this frame
 };
 
 class Engine {
@@ -174,6 +176,8 @@ private:
     Carry carry_;
     int64_t last_sample_ = -1;
     std::vector<float> map_buf_, last_profile_, last_map_;
+
+    std::map<int64_t, double> pins_;  // the user's keyframes: frame -> window position along the axis
 
     std::deque<Decision> ready_;
     std::deque<std::vector<float>> ready_maps_;  // keep_maps: the map of each ready decision

@@ -57,6 +57,7 @@ struct EngineOptions {
     // last shot in the whole run (the next segment's cut; the segment's frame count at the input's end).
     std::vector<FrameSchedule> replay;
     int64_t replay_end = 0;
+    std::string keyframes;    // JSON text of the user's keyframes (keyframes.h); empty = none
 };
 
 // Parsed and checked values derived from EngineOptions.

@@ -27,7 +27,7 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
 {
     std::string s;
     s.reserve(128 + log.size() * 64);
-    s += "{\"version\":1,\"source\":{\"width\":" + std::to_string(width) + ",\"height\":" + std::to_string(height) +
+    s += "{\"version\":2,\"source\":{\"width\":" + std::to_string(width) + ",\"height\":" + std::to_string(height) +
          ",\"fps\":" + num(fps) + "},\"ratio\":\"" + std::to_string(ratio.num) + ":" + std::to_string(ratio.den) +
          "\",\"frames\":[";
     for (size_t i = 0; i < log.size(); i++) {
@@ -51,7 +51,18 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
         s += first ? "{" : ",{";
         first = false;
         s += "\"start\":" + std::to_string(log[i].frame) + ",\"end\":" + std::to_string(log[j - 1].frame + 1) +
-             ",\"mode\":\"" + mode_name(mode) + "\"}";
+             ",\"mode\":\"" + mode_name(mode) + "\",\"segments\":[";
+        // Runs of what the camera does inside the shot (version 2).
+        for (size_t k = i; k < j;) {
+            size_t e = k;
+            while (e < j && log[e].segment == log[k].segment)
+                e++;
+            s += (k > i ? ",{" : "{");
+            s += "\"start\":" + std::to_string(log[k].frame) + ",\"end\":" + std::to_string(log[e - 1].frame + 1) +
+                 ",\"mode\":\"" + segment_name(log[k].segment) + "\"}";
+            k = e;
+        }
+        s += "]}";
         i = j;
     }
     s += "]}";

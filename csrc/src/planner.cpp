@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace salcrop {
 
@@ -37,6 +40,117 @@ MotionLimits motion_limits(const Geometry &g, const PlanParams &p)
     const double vmax_s = g.length() * (0.55 - 0.3 * p.smoothing);
     const double amax_s = vmax_s * (2.5 - 1.5 * p.smoothing);
     return {vmax_s / p.fps, amax_s / (p.fps * p.fps)};
+}
+
+const char *segment_name(SegmentKind k)
+{
+    switch (k) {
+    case SegmentKind::Stationary:
+        return "stationary";
+    case SegmentKind::Pan:
+        return "pan";
+    case SegmentKind::Ease:
+        return "ease";
+    }
+    return "ease";
+}
+
+std::vector<Segment> segments_of(const std::vector<SegmentKind> &labels, int64_t first)
+{
+    std::vector<Segment> out;
+    for (size_t t = 0; t < labels.size(); t++) {
+        if (out.empty() || out.back().kind != labels[t])
+            out.push_back({first + int64_t(t), first + int64_t(t), labels[t]});
+        out.back().end = first + int64_t(t) + 1;
+    }
+    return out;
+}
+
+LinearProgram build_path_lp(const PathProblem &pb, std::vector<int> *velocity_columns)
+{
+    LinearProgram lp;
+    if (velocity_columns)
+        velocity_columns->assign(2 * size_t(pb.frames), -1);
+    const int n = pb.frames;
+    for (int t = 0; t < n; t++) {
+        const double pin = t < int(pb.pins.size()) ? pb.pins[t] : std::nan("");
+        if (std::isfinite(pin)) {
+            const double at = std::clamp(pin, 0.0, pb.range);
+            lp.add_column(0, at, at);
+        } else {
+            lp.add_column(0, 0, pb.range);
+        }
+    }
+    // Positions before the chunk, from the carry: x[-1], x[-2], x[-3].
+    const Carry &c = pb.carry;
+    const double past[3] = {c.x, c.x - c.v, c.x - 2 * c.v + c.a};
+    static const double kDiff[4][4] = {{1, 0, 0, 0}, {1, -1, 0, 0}, {1, -2, 1, 0}, {1, -3, 3, -1}};
+    const double weight[4] = {0, pb.w1, pb.w2, pb.w3};
+    for (int k = 1; k <= 3; k++) {
+        double bound = kLpInfinity;
+        if (pb.limits && k == 1)
+            bound = pb.vmax;
+        if (pb.limits && k == 2)
+            bound = pb.amax;
+        if (pb.forced && ((pb.mode == ShotMode::Stationary && k == 1) || (pb.mode == ShotMode::Pan && k == 2)))
+            bound = 0;
+        const int reach = c.valid ? std::min(k, pb.seam_order) : 0;  // how far back into the carry
+        for (int t = k - reach; t < n; t++) {
+            // D^k x at t = up - down, |D^k x| = up + down at the optimum (both cost).
+            std::vector<std::pair<int, double>> row;
+            double fixed = 0;
+            for (int j = 0; j <= k; j++) {
+                if (t - j >= 0)
+                    row.emplace_back(t - j, kDiff[k][j]);
+                else
+                    fixed += kDiff[k][j] * past[j - t - 1];
+            }
+            // A direction constraint keeps the window from turning back: Dp >= 0 (no down) or <= 0 (no up).
+            const int dir = k == 1 && t < int(pb.direction.size()) ? pb.direction[t] : 0;
+            const int up = lp.add_column(weight[k], 0, dir < 0 ? 0.0 : bound);
+            const int down = lp.add_column(weight[k], 0, dir > 0 ? 0.0 : bound);
+            if (k == 1 && velocity_columns) {
+                (*velocity_columns)[2 * size_t(t)] = up;
+                (*velocity_columns)[2 * size_t(t) + 1] = down;
+            }
+            row.emplace_back(up, -1.0);
+            row.emplace_back(down, 1.0);
+            lp.add_row(-fixed, -fixed, row);
+        }
+    }
+    // The salient bands: x <= hi + over, x >= lo - under.
+    for (const PathProblem::Band &b : pb.bands) {
+        const int over = lp.add_column(b.weight, 0, kLpInfinity);
+        lp.add_row(-kLpInfinity, b.hi, {{b.frame, 1.0}, {over, -1.0}});
+        const int under = lp.add_column(b.weight, 0, kLpInfinity);
+        lp.add_row(b.lo, kLpInfinity, {{b.frame, 1.0}, {under, 1.0}});
+    }
+    return lp;
+}
+
+double keyframe_position(const Geometry &g, const Keyframe &k)
+{
+    const double centre = g.vertical ? k.y : k.x;
+    return std::clamp(centre - g.win_length() / 2.0, 0.0, double(g.range()));
+}
+
+std::vector<double> keyframe_pins(const Geometry &g, const std::vector<Keyframe> &keys, size_t frames)
+{
+    std::vector<double> pins;
+    if (keys.empty())
+        return pins;
+    pins.assign(frames, std::nan(""));
+    for (const Keyframe &k : keys) {
+        if (k.frame < 0 || size_t(k.frame) >= frames)
+            throw std::invalid_argument("keyframe at frame " + std::to_string(k.frame) + " is outside the clip (0.." +
+                                        std::to_string(int64_t(frames) - 1) + ")");
+        if (!std::isfinite(k.x) || !std::isfinite(k.y))
+            throw std::invalid_argument("keyframe at frame " + std::to_string(k.frame) + " has no finite x, y");
+        if (std::isfinite(pins[size_t(k.frame)]))
+            throw std::invalid_argument("two keyframes on frame " + std::to_string(k.frame));
+        pins[size_t(k.frame)] = keyframe_position(g, k);
+    }
+    return pins;
 }
 
 int profile_bins(const Geometry &g, int map_h, int map_w)
@@ -92,85 +206,90 @@ std::vector<FrameMass> make_masses(const Geometry &g, const std::vector<const fl
     return out;
 }
 
-// Banded symmetric positive definite system (bandwidth 2), solved by banded Cholesky.
-struct Banded {
-    explicit Banded(size_t n) : n(n), a(n * 3, 0.0), b(n, 0.0) {}
-    size_t n;
-    std::vector<double> a;  // a[i*3 + k] = A[i][i-k]
-    std::vector<double> b;
-    double &at(size_t i, size_t j) { return i >= j ? a[i * 3 + (i - j)] : a[j * 3 + (j - i)]; }
-    // Adds w * (sum coef_k x_k + c)^2 where indices < 0 are fixed values given in `fixed`.
-    void add_term(const std::vector<std::pair<long, double>> &terms, double w, const std::function<double(long)> &fixed)
-    {
-        double c = 0;
-        std::vector<std::pair<size_t, double>> free;
-        for (auto &[idx, coef] : terms) {
-            if (idx < 0)
-                c += coef * fixed(idx);
-            else
-                free.emplace_back(size_t(idx), coef);
-        }
-        for (auto &[i, ci] : free) {
-            for (auto &[j, cj] : free)
-                if (i >= j)
-                    at(i, j) += w * ci * cj;  // lower triangle; each pair (i > j) visited once
-            b[i] -= w * ci * c;
-        }
-    }
-    std::vector<double> solve()
-    {
-        std::vector<double> l(n * 3, 0.0);
-        auto L = [&](size_t i, size_t j) -> double & { return l[i * 3 + (i - j)]; };
-        for (size_t i = 0; i < n; i++) {
-            size_t j0 = i >= 2 ? i - 2 : 0;
-            for (size_t j = j0; j <= i; j++) {
-                double s = at(i, j);
-                for (size_t k = std::max(j0, j >= 2 ? j - 2 : 0); k < j; k++)
-                    s -= L(i, k) * L(j, k);
-                if (i == j)
-                    L(i, i) = std::sqrt(std::max(s, 1e-12));
-                else
-                    L(i, j) = s / L(j, j);
-            }
-        }
-        std::vector<double> y(n), x(n);
-        for (size_t i = 0; i < n; i++) {
-            double s = b[i];
-            for (size_t k = i >= 2 ? i - 2 : 0; k < i; k++)
-                s -= L(i, k) * y[k];
-            y[i] = s / L(i, i);
-        }
-        for (size_t ii = n; ii-- > 0;) {
-            double s = y[ii];
-            for (size_t k = ii + 1; k < std::min(n, ii + 3); k++)
-                s -= L(k, ii) * x[k];
-            x[ii] = s / L(ii, ii);
-        }
-        return x;
-    }
-};
-
 double clampd(double v, double lo, double hi)
 {
     return std::min(hi, std::max(lo, v));
 }
 
-// Fastest speed from which a follower decelerating by `a` per frame stops within distance d.
-double stop_speed(double d, double a)
+// The shortest interval [lo, hi] (px along the axis) holding `share` of one frame's mass.
+constexpr double kStill = 1e-3;  // px/frame: the solver's round-off, not a move
+
+std::pair<double, double> core_interval(const FrameMass &m, double share)
 {
-    if (d <= 0)
-        return 0.0;
-    return 0.5 * (-a + std::sqrt(a * a + 8.0 * a * d));
+    const int n = int(m.cdf.size()) - 1;
+    int best_i = 0, best_j = n;
+    for (int i = 0, j = 0; i < n; i++) {
+        j = std::max(j, i + 1);
+        while (j < n && m.cdf[j] - m.cdf[i] < share)
+            j++;
+        if (m.cdf[j] - m.cdf[i] >= share && j - i < best_j - best_i) {
+            best_i = i;
+            best_j = j;
+        }
+    }
+    return {best_i * m.px_per_bin, best_j * m.px_per_bin};
 }
 
-struct Scored {
-    double x = 0, score = 0;
+// Per frame, the best window of the subject the camera holds: it follows the best window `best` while that
+// stays within `near` px, and switches to another subject only when that one leads for `switch_frames` in a row.
+std::vector<double> hold_subject(const std::vector<double> &best, double near, double switch_frames, double start)
+{
+    const size_t n = best.size();
+    std::vector<double> held(n);
+    double h = start;
+    for (size_t t = 0; t < n; t++) {
+        if (std::fabs(best[t] - h) > near) {
+            size_t run = t;
+            while (run < n && std::fabs(best[run] - h) > near)
+                run++;
+            if (double(run - t) >= switch_frames)
+                h = best[t];
+        } else {
+            h = best[t];
+        }
+        held[t] = h;
+    }
+    return held;
+}
+
+// The latest move: its direction (+1, -1; 0 = none yet) and how many frames ago it was.
+struct MoveState {
+    int dir = 0;
+    int age = 1 << 20;
 };
+
+// Scans positions x (after `before`) for the first frame that moves against the latest move within `window`
+// frames of it; returns that frame (state: the earlier move) or -1 (state: after the last frame).
+int first_reversal(const std::vector<double> &x, double before, int window, MoveState *state)
+{
+    double prev = before;
+    for (size_t t = 0; t < x.size(); t++) {
+        const double v = x[t] - prev;
+        prev = x[t];
+        const int s = v > kStill ? 1 : v < -kStill ? -1 : 0;
+        if (s != 0 && state->dir != 0 && s != state->dir && state->age < window)
+            return int(t);
+        if (s != 0)
+            *state = {s, 0};
+        state->age = std::min(state->age + 1, 1 << 20);
+    }
+    return -1;
+}
+
+SegmentKind label_of(double v, double a)
+{
+    constexpr double eps = 0.05;  // px/frame: below the rounding of any window position
+    if (std::fabs(v) < eps)
+        return SegmentKind::Stationary;
+    if (std::fabs(a) < eps)
+        return SegmentKind::Pan;
+    return SegmentKind::Ease;
+}
 
 }  // namespace
 
 ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<const float *> &profiles, int bins,
-                     const Carry &carry, size_t commit)
+                     const Carry &carry, size_t commit, const std::vector<double> &pins)
 {
     const size_t n = profiles.size();
     ChunkPlan plan;
@@ -207,17 +326,18 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
         best_sum += best[t];
     }
     best_sum = std::max(best_sum, 1e-12);
-    auto path_score = [&](const std::function<double(size_t)> &x_of) {
-        double s = 0;
-        for (size_t t = 0; t < n; t++)
-            s += masses[t].mass(x_of(t), len);
-        return s;
-    };
-
     // Padding: the subject is spread wider than any window (only a shot's first chunk decides).
     bool padded = carry.valid ? carry.padded : false;
     int pad_x = carry.pad_x, pad_len = carry.pad_len;
-    if (!carry.valid && p.pad != PadMode::None && range > 0 && best_sum / n < kPadMinKept) {
+    // Several subjects farther apart than the window on most frames (the core holding kSplitShare of a frame's
+    // mass is longer than the window) pad as well: the view widens to keep them all.
+    size_t split = 0;
+    for (size_t t = 0; t < n; t++) {
+        auto [lo, hi] = core_interval(masses[t], kSplitShare);
+        split += hi - lo > len;
+    }
+    const bool spread = best_sum / n < kPadMinKept || split >= kPadSplitFrames * n;
+    if (!carry.valid && p.pad != PadMode::None && range > 0 && spread) {
         // Smallest interval holding 80% of the shot's mass, at least one window long.
         std::vector<double> acc(bins + 1, 0.0);
         for (size_t t = 0; t < n; t++)
@@ -244,144 +364,141 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
     }
 
     std::vector<double> path(n, 0.0);
-    ShotMode mode = ShotMode::Track;
-    if (padded) {
-        mode = ShotMode::Stationary;
-    } else if (range <= 0) {
-        mode = ShotMode::Stationary;
-    } else {
-        // Stationary candidate: a chunk continuing a moving camera can only stop where it is.
-        Scored stat;
-        const bool can_stop = !carry.valid || std::fabs(carry.v) < 0.05;
-        if (carry.valid) {
-            stat.x = carry.x;
-            stat.score = path_score([&](size_t) { return carry.x; });
+    std::vector<SegmentKind> labels(n, SegmentKind::Stationary);
+    ShotMode mode = ShotMode::Stationary;
+    if (!padded && range > 0) {
+        PathProblem pb;
+        pb.range = range;
+        pb.frames = int(n);
+        // Several subjects: the subject held is the one the best window shows, unless another one's best window
+        // (farther than half a window away) leads for less than kSwitchSeconds: then the camera stays.
+        const std::vector<double> held = hold_subject(xopt, len / 2, std::max(1.0, p.fps * (0.5 + p.smoothing)),
+                                                      carry.valid ? carry.held : xopt[0]);
+        plan.carry.held = held[commit - 1];
+        const double uniform = len / g.length();  // what any window keeps of a uniform map
+        for (size_t t = 0; t < n; t++) {
+            // A frame whose best window keeps no more than any window would pulls little.
+            const double contrast = clampd((best[t] - uniform) / std::max(1e-6, 1 - uniform), 0, 1);
+            const double weight = 0.25 + 0.75 * contrast;
+            const bool other_subject = std::fabs(xopt[t] - held[t]) > len / 2;
+            // Nested cores (the shortest intervals holding half and 90% of the mass): a window missing
+            // more of the mass pays more, a convex stand-in for the mass it loses.
+            for (double share : kCoreShares) {
+                auto [lo, hi] = core_interval(masses[t], share);
+                // A core wider than the window, or the other subject's: the held subject's best window.
+                PathProblem::Band band{int(t), held[t], held[t], weight / std::size(kCoreShares)};
+                if (hi - lo <= len && !other_subject) {
+                    band.lo = clampd(hi - len, 0, range);
+                    band.hi = clampd(lo, 0, range);
+                }
+                pb.bands.push_back(band);
+            }
+        }
+        pb.pins = pins;
+        // Costs per pixel, in units of one pixel of miss on one frame: a move pays for itself once it keeps the
+        // subject kMovePaysSeconds longer; a change of speed costs as much as moving kSpeedChangeSeconds at it,
+        // a change of acceleration as much as accelerating for kJerkSeconds (measured on hevc-gaze, EVALUATION.md).
+        pb.w1 = p.fps * kMovePaysSeconds * (0.5 + p.smoothing);
+        pb.w2 = pb.w1 * p.fps * kSpeedChangeSeconds;
+        pb.w3 = pb.w2 * p.fps * kJerkSeconds;
+        pb.vmax = lim.vmax;
+        pb.amax = lim.amax;
+        pb.carry = carry;
+        pb.forced = p.forced;
+        pb.mode = p.mode;
+        // A chunk continuing a moving camera cannot stop at once: the seam's velocity wins over a forced
+        // stationary mode, and a forced pan that would leave the frame becomes free (both only in that chunk).
+        std::vector<double> sol;
+        LpStatus status = LpStatus::Failed;
+        LinearProgram lp;
+        std::vector<int> velocity;  // columns of each frame's velocity parts (up, down)
+        std::unique_ptr<LpSession> session;
+        for (int attempt = 0; attempt < 4 && status != LpStatus::Optimal; attempt++) {
+            if (attempt == 1)
+                pb.limits = false;  // keyframes out of reach at the usual speed
+            if (attempt == 2)
+                pb.seam_order = 1;
+            if (attempt == 3)
+                pb.forced = false;
+            lp = build_path_lp(pb, &velocity);
+            session = std::make_unique<LpSession>(lp);
+            status = session->solve();
+        }
+        if (status == LpStatus::Optimal)
+            sol = session->solution();
+        // In auto mode the window never turns back within kNoReversalSeconds of a move the other way: where the
+        // optimum does, a stretch is held to one direction (its velocity's other part bounded to 0) and the LP
+        // solved again, warm from the last basis.
+        const int no_turn = std::max(1, int(std::lround(kNoReversalSeconds * p.fps)));
+        std::vector<int> direction(n, 0);
+        auto restrict = [&](int u, int dir, bool on) {
+            const int col = velocity[2 * size_t(u) + (dir > 0 ? 1 : 0)];  // moving +: no down part
+            if (col >= 0)
+                session->set_column_bounds(col, 0, on ? 0.0 : lp.col_hi[col]);
+        };
+        for (int pass = 0; pass < kMaxReversalPasses && status == LpStatus::Optimal && !p.forced; pass++) {
+            // Every turn back found holds the earlier move's direction for a second (a hold instead of a
+            // wobble); then one warm re-solve. Earlier constraints stay.
+            std::vector<double> x(sol.begin(), sol.begin() + n);
+            MoveState state = carry.valid ? MoveState{carry.dir, carry.dir_age} : MoveState{};
+            double before = carry.valid ? carry.x : x[0];
+            bool added = false;
+            for (int start = 0; start < int(n);) {
+                const std::vector<double> rest(x.begin() + start, x.end());
+                const int found = first_reversal(rest, before, no_turn, &state);
+                if (found < 0)
+                    break;
+                const int at = start + found, earlier = at - state.age;
+                for (int u = std::max(0, earlier); u < std::min(int(n), earlier + no_turn + 1); u++)
+                    if (direction[u] == 0) {
+                        direction[u] = state.dir;
+                        restrict(u, state.dir, true);
+                        added = true;
+                    }
+                // Go on after the held stretch, as if the camera had held there.
+                start = std::min(int(n), std::max(at, earlier + no_turn + 1));
+                before = start > 0 ? x[start - 1] : before;
+                state = MoveState{};
+            }
+            if (!added)
+                break;
+            std::vector<double> again;
+            if (session->solve() != LpStatus::Optimal) {
+                break;  // e.g. keyframes that ask for the turn: they win (the last optimum stands)
+            }
+            sol = session->solution();
+        }
+        if (status == LpStatus::Optimal) {
+            std::copy(sol.begin(), sol.begin() + n, path.begin());
         } else {
-            for (int j = 0; j <= grid; j++) {
-                double x = grid_x(j);
-                double s = path_score([&](size_t) { return x; });
-                if (s > stat.score) {
-                    stat = {x, s};
-                }
-            }
+            std::fill(path.begin(), path.end(), carry.valid ? carry.x : clampd(xopt[0], 0, range));
         }
-        // Pan candidate: constant speed, from where the camera is when continuing a pan.
-        Scored pan_a, pan_b;
-        double pan_score = -1;
-        const double tn = n > 1 ? double(n - 1) : 1.0;
-        if (carry.valid) {
-            // Continue the sweep only if it does not run into the frame's edge (a sudden stop); else track.
-            const double end = carry.x + carry.v * n;
-            if (carry.mode == ShotMode::Pan && end >= 0 && end <= range) {
-                auto x_of = [&](size_t t) { return clampd(carry.x + carry.v * (t + 1), 0, range); };
-                pan_score = path_score(x_of);
-                pan_a.x = carry.x + carry.v;
-                pan_b.x = carry.x + carry.v * n;
-            }
-        } else if (n > 1) {
-            const int steps = 24;
-            auto try_pan = [&](double a, double b) {
-                if (std::fabs(b - a) / tn > lim.vmax)
-                    return;
-                double s = path_score([&](size_t t) { return a + (b - a) * t / tn; });
-                if (s > pan_score) {
-                    pan_score = s;
-                    pan_a.x = a;
-                    pan_b.x = b;
-                }
-            };
-            for (int i = 0; i <= steps; i++)
-                for (int j = 0; j <= steps; j++)
-                    try_pan(range * i / steps, range * j / steps);
-            double step = range / steps;
-            for (int pass = 0; pass < 2; pass++) {
-                double ca = pan_a.x, cb = pan_b.x;
-                for (int i = -4; i <= 4; i++)
-                    for (int j = -4; j <= 4; j++)
-                        try_pan(clampd(ca + step * i / 4, 0, range), clampd(cb + step * j / 4, 0, range));
-                step /= 4;
-            }
+        // Snap what the solver leaves within rounding of still to exactly still, then label each frame.
+        double prev_x = carry.valid ? carry.x : path[0], prev_v = carry.valid ? carry.v : 0.0;
+        for (size_t t = 0; t < n; t++) {
+            path[t] = clampd(path[t], 0, range);
+            if (std::fabs(path[t] - prev_x) < kStill)
+                path[t] = prev_x;
+            const double v = path[t] - prev_x;
+            labels[t] = label_of(v, v - prev_v);
+            prev_x = path[t];
+            prev_v = v;
         }
-        const double stat_keep = stat.score / best_sum;
-        const double pan_keep = pan_score / best_sum;
         if (p.forced) {
             mode = p.mode;
-            if (mode == ShotMode::Pan && pan_score < 0)
-                mode = carry.valid ? ShotMode::Track : ShotMode::Stationary;
-            if (mode == ShotMode::Stationary && !can_stop)
-                mode = ShotMode::Track;
-        } else if (can_stop && stat_keep >= kStationaryKeep) {
-            mode = ShotMode::Stationary;
-        } else if (pan_score >= 0 && pan_keep >= kPanKeep && pan_keep >= stat_keep + kPanGain &&
-                   std::fabs(pan_b.x - pan_a.x) >= 0.05 * g.length()) {
-            mode = ShotMode::Pan;
         } else {
-            mode = ShotMode::Track;
-        }
-
-        if (mode == ShotMode::Stationary) {
-            std::fill(path.begin(), path.end(), stat.x);
-        } else if (mode == ShotMode::Pan) {
-            if (carry.valid)
-                for (size_t t = 0; t < n; t++)
-                    path[t] = clampd(carry.x + carry.v * (t + 1), 0, range);
-            else
-                for (size_t t = 0; t < n; t++)
-                    path[t] = pan_a.x + (pan_b.x - pan_a.x) * t / tn;
-        } else {
-            // Dead band: the target only moves once the best window is more than `db` away (backlash),
-            // so jitter of the subject inside the window leaves the camera still.
-            const double db = g.length() * (0.02 + 0.03 * p.smoothing);
-            std::vector<double> target(n);
-            double h = carry.valid ? carry.x : xopt[0];
-            for (size_t t = 0; t < n; t++) {
-                if (xopt[t] > h + db)
-                    h = xopt[t] - db;
-                else if (xopt[t] < h - db)
-                    h = xopt[t] + db;
-                target[t] = h;
-            }
-            // Least squares: |x - target|^2 + l1 |dx|^2 + l2 |d2x|^2, continuing from the carry.
-            const double tau = (0.05 + 0.4 * p.smoothing) * p.fps;  // time constant in frames
-            const double l1 = 0.5 * tau * tau, l2 = tau * tau * tau * tau;
-            Banded sys(n);
-            auto fixed = [&](long idx) { return idx == -1 ? carry.x : carry.x - carry.v; };
-            for (size_t t = 0; t < n; t++)
-                sys.add_term({{long(t), 1.0}}, 1.0, fixed);
-            for (long t = carry.valid ? 0 : 1; t < long(n); t++)
-                sys.add_term({{t, 1.0}, {t - 1, -1.0}}, l1, fixed);
-            for (long t = carry.valid ? -1 : 1; t + 1 < long(n); t++)
-                sys.add_term({{t + 1, 1.0}, {t, -2.0}, {t - 1, 1.0}}, l2, fixed);
-            for (size_t t = 0; t < n; t++)
-                sys.b[t] += target[t];
-            std::vector<double> smooth = sys.solve();
-            for (double &s : smooth)
-                s = clampd(s, 0, range);
-            // Follower: bounded velocity and acceleration, braking early enough not to overshoot.
-            double x = carry.valid ? carry.x : smooth[0];
-            double v = carry.valid ? carry.v : 0.0;
-            for (size_t t = 0; t < n; t++) {
-                if (!carry.valid && t == 0) {
-                    path[0] = x;
-                    continue;
-                }
-                const double ds = t > 0 ? smooth[t] - smooth[t - 1] : 0.0;
-                const double e = smooth[t] - x - ds;
-                double want = ds + (e >= 0 ? 1 : -1) * std::min(std::fabs(e), stop_speed(std::fabs(e), lim.amax));
-                double nv = clampd(want, v - lim.amax, v + lim.amax);
-                nv = clampd(nv, -lim.vmax, lim.vmax);
-                // Never faster than what can stop at the frame's edge with the same deceleration bound.
-                nv = clampd(nv, -stop_speed(x, lim.amax), stop_speed(range - x, lim.amax));
-                double nx = clampd(x + nv, 0, range);
-                v = nx - x;
-                x = nx;
-                path[t] = x;
-            }
+            // The chunk's one word: stationary only when it never moves, pan only when it is one constant
+            // speed throughout; anything else (holds, pans and eases) is a track. Segments say more.
+            size_t count[3] = {0, 0, 0};
+            for (SegmentKind k : labels)
+                count[int(k)]++;
+            mode = count[0] == n ? ShotMode::Stationary : count[1] == n ? ShotMode::Pan : ShotMode::Track;
         }
     }
 
     // Windows, rounded (to even when asked); the continuous path carries over to the next chunk.
     plan.mode = mode;
+    plan.labels = labels;
     plan.windows.resize(n);
     const int max_pos = g.range();
     for (size_t t = 0; t < n; t++) {
@@ -407,20 +524,33 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
     for (size_t t = 0; t < n; t++)
         kept += masses[t].mass(path[t], len);
     plan.kept = kept / best_sum;
+    if (padded || range <= 0)
+        plan.carry.held = path[commit - 1];
+    {
+        MoveState state = carry.valid ? MoveState{carry.dir, carry.dir_age} : MoveState{};
+        first_reversal(std::vector<double>(path.begin(), path.begin() + commit), carry.valid ? carry.x : path[0],
+                       0, &state);
+        plan.carry.dir = state.dir;
+        plan.carry.dir_age = state.age;
+    }
     plan.carry.valid = true;
     plan.carry.mode = mode;
     plan.carry.padded = padded;
     plan.carry.pad_x = pad_x;
     plan.carry.pad_len = pad_len;
     plan.carry.x = path[commit - 1];
-    plan.carry.v = commit >= 2 ? path[commit - 1] - path[commit - 2] : (carry.valid ? path[0] - carry.x : 0.0);
-    if (mode == ShotMode::Stationary)
-        plan.carry.v = 0;
+    auto at = [&](long t) { return t >= 0 ? path[t] : t == -1 ? carry.x : t == -2 ? carry.x - carry.v
+                                                                          : carry.x - 2 * carry.v + carry.a; };
+    const long last = long(commit) - 1;
+    const bool history = carry.valid || last >= 2;
+    plan.carry.v = history || last >= 1 ? at(last) - at(last - 1) : 0.0;
+    plan.carry.a = history ? at(last) - 2 * at(last - 1) + at(last - 2) : 0.0;
     return plan;
 }
 
 void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, size_t frames, int map_h, int map_w,
-                  const std::vector<int64_t> &cuts, std::vector<Window> *windows, std::vector<ShotPlan> *shots)
+                  const std::vector<int64_t> &cuts, std::vector<Window> *windows, std::vector<ShotPlan> *shots,
+                  const std::vector<double> &pins)
 {
     const int bins = profile_bins(g, map_h, map_w);
     std::vector<float> profiles(frames * bins);
@@ -434,12 +564,33 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
     shots->clear();
     for (size_t s = 0; s < starts.size() && frames > 0; s++) {
         const int64_t a = starts[s], b = s + 1 < starts.size() ? starts[s + 1] : int64_t(frames);
-        std::vector<const float *> prof;
-        for (int64_t t = a; t < b; t++)
-            prof.push_back(&profiles[size_t(t) * bins]);
-        ChunkPlan cp = plan_chunk(g, p, prof, bins, Carry{}, prof.size());
-        windows->insert(windows->end(), cp.windows.begin(), cp.windows.end());
-        shots->push_back({a, b, cp.mode});
+        // The engine plans a chunk once `lookahead` frames of the shot are known and keeps the first half; the
+        // rest of the shot at its end.
+        const int64_t chunk = p.lookahead_frames > 0 ? p.lookahead_frames : b - a;
+        Carry carry;
+        ShotPlan shot{a, b, ShotMode::Stationary, {}};
+        std::vector<SegmentKind> labels;
+        bool first = true;
+        for (int64_t pos = a; pos < b;) {
+            const bool last = b - pos < chunk || chunk == b - a;
+            const int64_t end = last ? b : pos + chunk;
+            const size_t keep = last ? size_t(end - pos) : size_t(std::max<int64_t>(1, chunk / 2));
+            std::vector<const float *> prof;
+            for (int64_t t = pos; t < end; t++)
+                prof.push_back(&profiles[size_t(t) * bins]);
+            std::vector<double> chunk_pins;
+            if (!pins.empty())
+                chunk_pins.assign(pins.begin() + pos, pins.begin() + end);
+            ChunkPlan cp = plan_chunk(g, p, prof, bins, carry, keep, chunk_pins);
+            carry = cp.carry;
+            windows->insert(windows->end(), cp.windows.begin(), cp.windows.begin() + keep);
+            labels.insert(labels.end(), cp.labels.begin(), cp.labels.begin() + keep);
+            shot.mode = first || cp.mode == shot.mode ? cp.mode : ShotMode::Track;  // as path_json merges them
+            first = false;
+            pos += int64_t(keep);
+        }
+        shot.segments = segments_of(labels, a);
+        shots->push_back(shot);
     }
 }
 

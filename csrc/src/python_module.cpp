@@ -98,7 +98,8 @@ public:
     PyEngine(int width, int height, double fps, const std::string &ratio, const std::string &model,
              const std::string &device, const std::string &mode, int stride, double lookahead, double scene_threshold,
              double smoothing, const std::string &pad, int threads, bool even, bool keep_maps,
-             const std::string &ort_library, const ScheduleTuples &replay, int64_t replay_end)
+             const std::string &ort_library, const std::string &keyframes, const ScheduleTuples &replay,
+             int64_t replay_end)
     {
         EngineOptions o;
         o.width = width;
@@ -117,6 +118,7 @@ public:
         o.even = even;
         o.keep_maps = keep_maps;
         o.ort_library = ort_library;
+        o.keyframes = keyframes;
         for (const auto &[rate_sample, cut, release] : replay)
             o.replay.push_back(FrameSchedule{rate_sample, cut, release});
         o.replay_end = replay_end;
@@ -351,7 +353,8 @@ private:
 
 py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast> maps, std::vector<int64_t> cuts,
                     int width, int height, double fps, const std::string &ratio, const std::string &mode,
-                    double smoothing, bool even)
+                    double smoothing, bool even, const std::vector<std::tuple<int64_t, double, double>> &keyframes,
+                    bool with_segments, double lookahead, const std::string &pad)
 {
     EngineOptions o;
     o.width = width;
@@ -361,6 +364,7 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     o.mode = mode;
     o.smoothing = smoothing;
     o.even = even;
+    o.pad = pad;
     CheckedOptions c = validate(o);
     if (maps.ndim() != 3)
         throw std::invalid_argument("maps must be a T x h x w float32 array");
@@ -379,12 +383,20 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     p.forced = c.forced;
     p.mode = c.mode;
     p.even = even;
+    p.pad = c.pad;
+    if (!(lookahead >= 0) || lookahead > 60)
+        throw std::invalid_argument("lookahead must be 0 (whole shots) or up to 60 s, got " + std::to_string(lookahead));
+    p.lookahead_frames = lookahead > 0 ? std::max(2, int(std::lround(lookahead * fps))) : 0;
+    std::vector<Keyframe> keys;
+    for (const auto &[frame, x, y] : keyframes)
+        keys.push_back({frame, x, y});
+    const std::vector<double> pins = keyframe_pins(g, keys, T);
     std::vector<Window> windows;
     std::vector<ShotPlan> shots;
     const float *data = maps.data();
     {
         py::gil_scoped_release release;
-        plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots);
+        plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots, pins);
     }
     py::array_t<int32_t> out({py::ssize_t(T), py::ssize_t(4)});
     auto o4 = out.mutable_unchecked<2>();
@@ -394,9 +406,14 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
         o4(t, 2) = windows[t].w;
         o4(t, 3) = windows[t].h;
     }
-    py::list sl;
-    for (const ShotPlan &s : shots)
+    py::list sl, segments;
+    for (const ShotPlan &s : shots) {
         sl.append(py::make_tuple(s.start, s.end, mode_name(s.mode)));
+        for (const Segment &seg : s.segments)
+            segments.append(py::make_tuple(seg.start, seg.end, segment_name(seg.kind)));
+    }
+    if (with_segments)
+        return py::make_tuple(out, sl, segments);
     return py::make_tuple(out, sl);
 }
 
@@ -435,6 +452,7 @@ PYBIND11_MODULE(_core, m)
         .def_property_readonly("h", [](const PyDecision &d) { return d.d.win.h; })
         .def_property_readonly("shot", [](const PyDecision &d) { return d.d.shot; })
         .def_property_readonly("mode", [](const PyDecision &d) { return std::string(mode_name(d.d.mode)); })
+        .def_property_readonly("segment", [](const PyDecision &d) { return std::string(segment_name(d.d.segment)); })
         .def_property_readonly("padded", [](const PyDecision &d) { return d.d.win.padded; })
         .def("__repr__", [](const PyDecision &d) {
             return "Decision(frame=" + std::to_string(d.d.frame) + ", x=" + std::to_string(d.d.win.x) +
@@ -446,13 +464,13 @@ PYBIND11_MODULE(_core, m)
     py::class_<PyEngine>(m, "Engine")
         .def(py::init<int, int, double, const std::string &, const std::string &, const std::string &,
                       const std::string &, int, double, double, double, const std::string &, int, bool, bool,
-                      const std::string &, const ScheduleTuples &, int64_t>(),
+                      const std::string &, const std::string &, const ScheduleTuples &, int64_t>(),
              py::arg("width"), py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("model") = "",
              py::arg("device") = "auto", py::arg("mode") = "auto", py::arg("stride") = kDefaultStride,
              py::arg("lookahead") = kDefaultLookahead, py::arg("scene_threshold") = kDefaultSceneThreshold,
              py::arg("smoothing") = kDefaultSmoothing, py::arg("pad") = "none", py::arg("threads") = 0,
              py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "",
-             py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0)
+             py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0)
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("max_delay", [](PyEngine &e) { return e.engine().max_delay(); })
         .def("check_buffer", [](PyEngine &e, int64_t bytes_per_frame) { e.engine().check_buffer(bytes_per_frame); },
@@ -500,5 +518,12 @@ PYBIND11_MODULE(_core, m)
 
     m.def("plan_path", &plan_path, py::arg("maps"), py::arg("cuts"), py::arg("width"), py::arg("height"),
           py::arg("fps"), py::arg("ratio") = "9:16", py::arg("mode") = "auto",
-          py::arg("smoothing") = kDefaultSmoothing, py::arg("even") = true);
+          py::arg("smoothing") = kDefaultSmoothing, py::arg("even") = true,
+          py::arg("keyframes") = std::vector<std::tuple<int64_t, double, double>>{},
+          py::arg("with_segments") = false, py::arg("lookahead") = kDefaultLookahead, py::arg("pad") = "none",
+          "Plans a clip's crop windows from its saliency maps: (windows T x 4, shots [(start, end, mode)]) and, "
+          "with_segments, [(start, end, 'stationary'|'pan'|'ease')] too. keyframes: (frame, x, y), the window's "
+          "centre in source pixels, pinned there. pad: 'none', 'blur' or 'black' (a padded window is wider than the "
+          "ratio's; the letterbox is the renderer's). lookahead: seconds, in chunks as the streaming engine plans "
+          "(0 = each shot at once).");
 }

@@ -44,7 +44,7 @@ bool ShotDetector::content_cut(int64_t i, int64_t last) const
     return ratio >= threshold_ && s >= min_score_;
 }
 
-void ShotDetector::decide_until(int64_t end, int64_t last, std::vector<Verdict> *out)
+void ShotDetector::decide_until(int64_t end, int64_t last, std::vector<Verdict> *out, bool at_end)
 {
     while (decided_ < end) {
         const int64_t i = decided_++;
@@ -53,7 +53,10 @@ void ShotDetector::decide_until(int64_t end, int64_t last, std::vector<Verdict> 
             while (!fade_cuts_.empty() && fade_cuts_.front() < i)
                 fade_cuts_.pop_front();  // fell inside the minimum shot length
             const bool fade = !fade_cuts_.empty() && fade_cuts_.front() == i;
-            if ((fade || content_cut(i, last)) && i - last_cut_ >= min_len_) {
+            // The last shot lasts the minimum too: at the end of the clip (a file's stray last frame) no cut
+            // leaves a shorter one.
+            const bool room_after = !at_end || pushed_ - i >= min_len_;
+            if ((fade || content_cut(i, last)) && i - last_cut_ >= min_len_ && room_after) {
                 cut = true;
                 last_cut_ = i;
             }
@@ -127,7 +130,7 @@ std::vector<ShotDetector::Verdict> ShotDetector::push(const Thumbnail &t)
 std::vector<ShotDetector::Verdict> ShotDetector::flush()
 {
     std::vector<Verdict> out;
-    decide_until(pushed_, pushed_ - 1, &out);  // an open fade at the end: trailing black, no boundary
+    decide_until(pushed_, pushed_ - 1, &out, true);  // an open fade at the end: trailing black, no boundary
     return out;
 }
 

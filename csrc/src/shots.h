@@ -8,7 +8,9 @@
 //    fades back in after content faded out, the boundary is placed inside the run at ThresholdDetector's split
 //    with fade_bias kFadeBias (a little after the middle, as the hand-labelled cuts of testvideo.mp4 are).
 //    Black before the first content or after the last is not a shot of its own.
-// Every shot lasts at least half a second. The boundary of a fade is only known when the picture comes back,
+// Every shot lasts at least half a second; the frames decided only at the end (the last kWindow, whose right
+// neighbours never come) start no shot either, so a file's stray last frame is no shot of its own (BQTerrace of
+// hevc-gaze). The boundary of a fade is only known when the picture comes back,
 // so verdicts wait while a fade is open, at most kMaxFadeSeconds (then the fade is closed there).
 #pragma once
 
@@ -56,7 +58,7 @@ private:
     bool content_cut(int64_t i, int64_t last) const;
     double score(int64_t frame) const;
     bool dark(int64_t frame) const;
-    void decide_until(int64_t end, int64_t last, std::vector<Verdict> *out);
+    void decide_until(int64_t end, int64_t last, std::vector<Verdict> *out, bool at_end = false);
 
     bool enabled_;
     double threshold_, min_score_;

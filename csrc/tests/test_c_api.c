@@ -111,7 +111,7 @@ int main(void)
     }
     {
         const char *json = salcrop_path_json(e);
-        CHECK(json && strncmp(json, "{\"version\":1,\"source\":{\"width\":320,\"height\":180,\"fps\":25}", 55) == 0);
+        CHECK(json && strncmp(json, "{\"version\":2,\"source\":{\"width\":320,\"height\":180,\"fps\":25}", 55) == 0);
         CHECK(json && strstr(json, "\"ratio\":\"9:16\""));
     }
     salcrop_destroy(e);

@@ -1,4 +1,4 @@
-"""The crop path: which region of each source frame the output shows (crop path JSON, version 1).
+"""The crop path: which region of each source frame the output shows (crop path JSON, version 2; 1 still reads).
 
 The core writes it (``Engine.path_json()``, the filter's ``path=`` option); people read it, plot it and
 edit it by hand, then render the edited path with ``reframe(..., path_in=...)`` or ``salcrop --path-in``.
@@ -7,9 +7,13 @@ the offending entry, e.g. ``frames[12]: x + w = 1300 exceeds the source width 12
 
 Format (docs/DESIGN.md)::
 
-    {"version": 1, "source": {"width": W, "height": H, "fps": F}, "ratio": "9:16",
+    {"version": 2, "source": {"width": W, "height": H, "fps": F}, "ratio": "9:16",
      "frames": [{"t": sec, "x": int, "y": int, "w": int, "h": int, "shot": int}, ...],
-     "shots": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|track"}]}
+     "shots": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|track",
+                "segments": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|ease"}, ...]}]}
+
+Version 2 adds the segments: what the camera does inside each shot (holds, pans at constant speed, or eases
+between the two), tiling the shot. Version 1 (no segments) is read as it is and written back as version 1.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-__all__ = ["CropPath", "CropPathError", "Frame", "Shot", "Source", "MODES", "VERSION"]
+__all__ = ["CropPath", "CropPathError", "Frame", "Segment", "Shot", "Source", "MODES", "SEGMENT_MODES", "VERSION",
+           "VERSIONS"]
 
-VERSION = 1
+VERSION = 2
+VERSIONS = (1, 2)  # what from_dict reads
 MODES = ("stationary", "pan", "track")
+SEGMENT_MODES = ("stationary", "pan", "ease")
 _RATIO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([:/]\s*(\d+(?:\.\d+)?))?\s*$")
 
 
@@ -55,12 +62,22 @@ class Frame:
 
 
 @dataclass
-class Shot:
-    """A shot: frames [start, end) filmed in one mode."""
+class Segment:
+    """Frames [start, end) of a shot where the camera holds, pans at constant speed, or eases (version 2)."""
 
     start: int
     end: int
     mode: str
+
+
+@dataclass
+class Shot:
+    """A shot: frames [start, end) filmed in one mode; its segments (version 2) say what the camera does."""
+
+    start: int
+    end: int
+    mode: str
+    segments: list[Segment] = field(default_factory=list)
 
 
 @dataclass
@@ -82,8 +99,14 @@ class CropPath:
             "source": {"width": self.source.width, "height": self.source.height, "fps": self.source.fps},
             "ratio": self.ratio,
             "frames": [{"t": f.t, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "shot": f.shot} for f in self.frames],
-            "shots": [{"start": s.start, "end": s.end, "mode": s.mode} for s in self.shots],
+            "shots": [self._shot_dict(s) for s in self.shots],
         }
+
+    def _shot_dict(self, shot: Shot) -> dict[str, Any]:
+        d: dict[str, Any] = {"start": shot.start, "end": shot.end, "mode": shot.mode}
+        if self.version >= 2:
+            d["segments"] = [{"start": g.start, "end": g.end, "mode": g.mode} for g in shot.segments]
+        return d
 
     def to_json(self, indent: int | None = None) -> str:
         """Serialise; with ``indent=None`` one frame per line, which keeps hand edits and diffs readable."""
@@ -103,8 +126,8 @@ class CropPath:
         missing = [k for k in ("version", "source", "ratio", "frames", "shots") if k not in d]
         if missing:
             raise CropPathError(f"crop path lacks {', '.join(repr(k) for k in missing)}")
-        if d["version"] != VERSION:
-            raise CropPathError(f"version: {d['version']!r} is not supported (only {VERSION})")
+        if isinstance(d["version"], bool) or d["version"] not in VERSIONS:
+            raise CropPathError(f"version: {d['version']!r} is not supported (only {', '.join(map(str, VERSIONS))})")
         src = d["source"]
         if not isinstance(src, dict):
             raise CropPathError("source: expected an object with width, height, fps")
@@ -134,7 +157,16 @@ class CropPath:
             mode = s.get("mode")
             if not isinstance(mode, str):
                 raise CropPathError(f"{where}: mode must be one of {', '.join(MODES)}")
-            shots.append(Shot(start=_int(s, "start", where), end=_int(s, "end", where), mode=mode))
+            segments = []
+            raw = s.get("segments", []) if d["version"] >= 2 else []
+            if not isinstance(raw, list):
+                raise CropPathError(f"{where}: segments: expected a list")
+            for j, g in enumerate(raw):
+                at = f"{where}.segments[{j}]"
+                if not isinstance(g, dict) or not isinstance(g.get("mode"), str):
+                    raise CropPathError(f"{at}: expected an object with start, end, mode")
+                segments.append(Segment(start=_int(g, "start", at), end=_int(g, "end", at), mode=g["mode"]))
+            shots.append(Shot(start=_int(s, "start", where), end=_int(s, "end", where), mode=mode, segments=segments))
         if not isinstance(d["ratio"], str):
             raise CropPathError(f"ratio: expected a string such as \"9:16\", got {d['ratio']!r}")
         path = cls(source=source, ratio=d["ratio"], frames=frames, shots=shots, version=d["version"])
@@ -207,6 +239,17 @@ class CropPath:
                 raise CropPathError(f"{where}: starts at frame {s.start}, expected {expect} (shots must tile the frames)")
             if s.end <= s.start:
                 raise CropPathError(f"{where}: end {s.end} must be after start {s.start}")
+            inner = s.start
+            for j, g in enumerate(s.segments):
+                at = f"{where}.segments[{j}]"
+                if g.mode not in SEGMENT_MODES:
+                    raise CropPathError(f"{at}: mode {g.mode!r} is not one of {', '.join(SEGMENT_MODES)}")
+                if g.start != inner or g.end <= g.start:
+                    raise CropPathError(f"{at}: [{g.start}, {g.end}) does not continue at frame {inner} "
+                                        "(segments must tile their shot)")
+                inner = g.end
+            if s.segments and inner != s.end:
+                raise CropPathError(f"{where}: segments end at frame {inner}, the shot at {s.end}")
             expect = s.end
             for i in range(s.start, min(s.end, len(self.frames))):
                 if self.frames[i].shot != k:

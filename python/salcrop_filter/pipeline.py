@@ -7,6 +7,7 @@ options the crop path equals the FFmpeg filter's, frame for frame.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections import deque
@@ -23,7 +24,8 @@ from .croppath import CropPath, CropPathError
 __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS", "VideoWriter", "Segment"]
 
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
-ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads")
+ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads",
+                  "keyframes")
 
 # Containers where libx264 is the natural default; elsewhere the container's own default codec.
 _X264_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
@@ -53,7 +55,25 @@ def _engine_kwargs(options: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise OptionError(f"unknown option(s) {', '.join(unknown)}; allowed: {', '.join(ENGINE_OPTIONS)}")
     # None means "the core's default", so the defaults live in one place (the core).
-    return {k: v for k, v in options.items() if v is not None}
+    kwargs = {k: v for k, v in options.items() if v is not None}
+    if "keyframes" in kwargs:
+        kwargs["keyframes"] = _keyframes_json(kwargs["keyframes"])
+    return kwargs
+
+
+def _keyframes_json(keyframes: Any) -> str:
+    """The core takes keyframes as JSON text (it parses and checks them): a file's text, or a list dumped."""
+    if isinstance(keyframes, (str, os.PathLike)):
+        try:
+            return Path(keyframes).read_text(encoding="utf-8")
+        except OSError as e:
+            raise OptionError(f"keyframes: {os.fspath(keyframes)}: cannot read: {e.strerror}") from None
+    if isinstance(keyframes, (list, tuple)):
+        try:
+            return json.dumps(list(keyframes))
+        except TypeError as e:
+            raise OptionError(f"keyframes: {e}") from None
+    raise OptionError(f"keyframes: a JSON file or a list of {{'t' or 'frame', 'x', 'y'}}, got {type(keyframes).__name__}")
 
 
 @dataclass(frozen=True)
@@ -428,7 +448,8 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
     """Reframe the video ``src`` to the aspect ``ratio`` and write it to ``dst``; returns the crop path.
 
     ``options`` are the FFmpeg filter's: model, device, mode, stride, lookahead, scene_threshold,
-    smoothing, pad, threads (None or absent = the core's default). ``path_in`` renders a given (e.g.
+    smoothing, pad, threads, keyframes (None or absent = the core's default). ``keyframes``: a JSON file or a
+    list of ``{"t": seconds or "frame": n, "x": px, "y": px}``, the window's centre pinned there. ``path_in`` renders a given (e.g.
     hand-edited) crop path instead of planning one. ``preview`` also writes a side-by-side debug video
     (source with heatmap, window and mode | result). ``progress(done, total)`` is called per output frame.
 

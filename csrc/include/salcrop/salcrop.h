@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct below changes layout; salcrop_create() refuses a mismatch. */
-#define SALCROP_ABI_VERSION 1
+#define SALCROP_ABI_VERSION 2
 
 typedef struct SalcropEngine SalcropEngine;
 
@@ -91,6 +91,8 @@ typedef struct SalcropOptions {
     int threads;              /* CPU inference threads; 0 = automatic (one, not spinning) */
     int even;                 /* 1 = keep x, y, w, h even (chroma-subsampled output); set by the filter */
     int keep_maps;            /* 1 = retain each frame's saliency map until popped (debug drawing) */
+    const char *keyframes;    /* JSON file of keyframes: [{"t": s or "frame": n, "x": px, "y": px}], the window's
+                                 centre pinned there; NULL or "" = none */
 } SalcropOptions;
 
 typedef struct SalcropDecision {

@@ -1,0 +1,19 @@
+// The user's keyframes: a JSON array of {"t": seconds or "frame": n, "x": px, "y": px}, where (x, y) is the
+// window's centre in source pixels at that moment. The planner pins the window there (planner.h, Keyframe).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "planner.h"
+
+namespace salcrop {
+
+// Parses the JSON text; `t` becomes a frame at `fps` (the nearest). Throws std::invalid_argument saying what is
+// wrong and where (not an array, an unknown key, both or neither of t and frame, no x or y, a negative time).
+std::vector<Keyframe> parse_keyframes(const std::string &json, double fps);
+
+// The file's text; throws std::invalid_argument naming the file when it cannot be read.
+std::string read_text_file(const std::string &path);
+
+}  // namespace salcrop
