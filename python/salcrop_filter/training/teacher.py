@@ -183,7 +183,7 @@ def clip_maps(video: str | pathlib.Path, fps: float, net: torch.nn.Module | None
     net = load_teacher() if net is None else net
     maps = run_teacher(net, rgb)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     np.savez_compressed(tmp, frames=np.asarray(idx), maps=maps)
     tmp.replace(path)
     return TeacherMaps(frames=np.asarray(idx), maps=maps)
