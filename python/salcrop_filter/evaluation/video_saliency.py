@@ -155,6 +155,64 @@ def evaluate(clips: Sequence[GazeClip], predictors: dict[str, Callable[[GazeClip
     return {k: mean_rows(v) for k, v in rows.items() if v}, per_clip
 
 
+def _heat(m: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """A map as an RGB heat image (black -> red -> yellow -> white), scaled to its maximum."""
+    v = upsample(m, *hw) if m.shape != hw else m
+    v = np.clip(v / max(float(v.max()), 1e-12), 0, 1)
+    return (np.stack([np.clip(3 * v, 0, 1), np.clip(3 * v - 1, 0, 1), np.clip(3 * v - 2, 0, 1)], -1) * 255)
+
+
+def _overlay(frame: np.ndarray, m: np.ndarray) -> np.ndarray:
+    heat = _heat(m, frame.shape[:2])
+    return (0.45 * frame + 0.55 * heat).astype(np.uint8)
+
+
+def contact_sheet(clip: GazeClip, model: OnnxSaliency, rows: int = 6) -> np.ndarray:
+    """Rows of evenly spaced sampled frames: the frame, the model's map, the viewers' gaze, the teacher's map.
+
+    Maps are drawn over the frame, each scaled to its own maximum; the model runs through the clip with its
+    state (as in the scores). The teacher column is grey where its maps are not cached.
+    """
+    frames, index = clip_frames(clip, model.input_hw)
+    maps = run_onnx(model, frames)
+    scored = scored_frames(clip, index) or list(range(len(index)))
+    picks = [scored[int(round(j))] for j in np.linspace(0, len(scored) - 1, min(rows, len(scored)))]
+    tmaps = teacher_maps_for(clip, index)
+    s = 2  # draw at twice the model's input size
+    hw = (model.input_hw[0] * s, model.input_hw[1] * s)
+    out = []
+    for k in picks:
+        fr = np.kron(frames[k], np.ones((s, s, 1), np.uint8))  # nearest-neighbour enlargement
+        gaze = clip.gaze_map(int(index[k]), *hw)
+        cols = [fr, _overlay(fr, maps[k]), _overlay(fr, gaze) if gaze.sum() > 0 else fr // 3,
+                _overlay(fr, tmaps[k]) if tmaps is not None else np.full_like(fr, 96)]
+        row = np.concatenate([np.pad(c, ((2, 2), (2, 2), (0, 0))) for c in cols], 1)
+        out.append(row)
+    return np.concatenate(out, 0)
+
+
+def visualize(model_path: pathlib.Path, out_dir: pathlib.Path, clips: Sequence[GazeClip]) -> list[pathlib.Path]:
+    """Write ``OUT/<clip>.png`` contact sheets (see :func:`contact_sheet`); return their paths."""
+    from PIL import Image, ImageDraw
+
+    model = OnnxSaliency(model_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for clip in clips:
+        sheet = contact_sheet(clip, model)
+        head = np.full((18, sheet.shape[1], 3), 255, np.uint8)
+        img = Image.fromarray(np.concatenate([head, sheet], 0))
+        draw = ImageDraw.Draw(img)
+        w = sheet.shape[1] // 4
+        for j, label in enumerate((f"{clip.name}: frame", f"model ({model_path.name})", "viewers' gaze",
+                                   "teacher (UNISAL)")):
+            draw.text((j * w + 6, 3), label, fill=(0, 0, 0))
+        path = out_dir / f"{clip.name}.png"
+        img.save(path)
+        written.append(path)
+    return written
+
+
 def fold_predictors(checkpoint: pathlib.Path, models: Sequence[pathlib.Path], sigma: float,
                     threads: int) -> dict[str, Callable]:
     """The held-out fold's network (and its ablations), ONNX models, the teacher and the centre bias."""
