@@ -4,7 +4,8 @@
 #                              and salcrop_filter installed;
 #   build/lib/libsalcrop.so    the C++ core behind the C ABI;
 #   build/bin/ffmpeg, ffprobe  FFmpeg 7.1.5 with the salcrop filter (build/lib holds its shared libraries);
-#   build/share/salcrop/salcrop.onnx  the default model (salcrop-int8.onnx beside it: the CPU default).
+#   build/share/salcrop/salcrop.onnx  the default model (salcrop-int8.onnx beside it: the CPU default; for the GPU
+#                              salcrop-fp16.onnx and the *.encoder.onnx/*.head.onnx splits the core batches with).
 # Idempotent: a step whose inputs did not change is skipped, and the slow builds (FFmpeg, PyAV) are cached
 # under ${SALCROP_CACHE:-~/.cache/salcrop} by a hash of their inputs, so a warm machine is done in seconds.
 set -euo pipefail
@@ -49,10 +50,15 @@ step "python environment (.venv)"
 [[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
 "$venv/bin/python" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' \
     || die ".venv is not Python 3.11; remove it and rerun"
-req_hash=$(content_hash requirements.txt requirements-nodeps.txt)
+# ONNX Runtime: the CPU-only wheel, or onnxruntime-gpu with its CUDA/cuDNN wheels where nvidia-smi answers
+# (scripts/install_ort.sh says which and why; SALCROP_GPU=0/1 overrides the detection).
+ort_branch=$(bash scripts/install_ort.sh --which "$venv")
+req_hash=$(content_hash requirements.txt requirements-nodeps.txt requirements-gpu.txt scripts/install_ort.sh "$ort_branch")
 if [[ $(cat "$venv/.salcrop-requirements" 2>/dev/null) != "$req_hash" ]]; then
-    "$venv/bin/pip" install -q -r requirements.txt
+    grep -vE '^onnxruntime==' requirements.txt > "$venv/.salcrop-requirements-no-ort.txt"
+    "$venv/bin/pip" install -q -r "$venv/.salcrop-requirements-no-ort.txt"
     "$venv/bin/pip" install -q --no-deps -r requirements-nodeps.txt
+    bash scripts/install_ort.sh "$venv" | sed 's/^/    /'
     echo "$req_hash" > "$venv/.salcrop-requirements"
 fi
 ort_lib=$(ls "$venv"/lib/python3.11/site-packages/onnxruntime/capi/libonnxruntime.so.1.* 2>/dev/null | head -n1)
@@ -91,12 +97,17 @@ av_rpath='-Wl,-rpath,$ORIGIN/../../../../../build/lib -Wl,-rpath,$ORIGIN/../../.
 av_key=$(echo "$(cat "$build/.ffmpeg-abi-key") $av_version $("$venv/bin/python" -c 'import sys; print(sys.version)') $av_rpath" | sha256sum | cut -c1-16)
 if [[ $(cat "$venv/.salcrop-av" 2>/dev/null) != "$av_key" ]]; then
     wheel_dir=$cache/pyav-$av_key
+    mkdir -p "$cache"
+    # One build at a time per cache (several checkouts may set up at once; the wheel folder appears whole).
+    exec 8>"$cache/pyav-build.lock"
+    flock 8
     if ! ls "$wheel_dir"/av-*.whl >/dev/null 2>&1; then
         rm -rf "$wheel_dir.partial"; mkdir -p "$wheel_dir.partial"
         PKG_CONFIG_PATH="$build/lib/pkgconfig" LDFLAGS="$av_rpath" MAKEFLAGS="-j$jobs" \
             "$venv/bin/pip" wheel -q --no-deps --no-cache-dir --no-binary av "av==$av_version" -w "$wheel_dir.partial"
         rm -rf "$wheel_dir"; mv "$wheel_dir.partial" "$wheel_dir"
     fi
+    flock -u 8
     "$venv/bin/pip" install -q --no-deps --force-reinstall "$wheel_dir"/av-*.whl
     "$venv/bin/python" -c "import av; assert 'salcrop' in av.filter.filters_available, 'no salcrop in PyAV'"
     echo "$av_key" > "$venv/.salcrop-av"
@@ -119,6 +130,19 @@ mkdir -p "$build/share/salcrop"
 if [[ -f models/salcrop.onnx ]]; then
     for m in models/salcrop.onnx models/salcrop-int8.onnx; do
         if [[ -f $m ]] && ! cmp -s "$m" "$build/share/salcrop/${m#models/}"; then cp "$m" "$build/share/salcrop/"; fi
+    done
+    # For the GPU: the FP16 copy (model=.../salcrop-fp16.onnx; not the default until measured on a GPU) and the
+    # encoder/head split the core batches with on CUDA, for the filter's and the package's default float model.
+    # Derived from the float model (a retrained one regenerates them); a few seconds.
+    share=$build/share/salcrop
+    if [[ ! $share/salcrop-fp16.onnx -nt $share/salcrop.onnx ]]; then
+        "$venv/bin/python" -m salcrop_filter.export --fp16 "$share/salcrop.onnx" "$share/salcrop-fp16.onnx" > /dev/null
+    fi
+    pkg_model=$("$venv/bin/python" -c 'import pathlib, salcrop_filter; print(pathlib.Path(salcrop_filter.__file__).with_name("salcrop.onnx"))')
+    for m in "$share/salcrop.onnx" "$share/salcrop-fp16.onnx" "$pkg_model"; do
+        if [[ -f $m && ! ${m%.onnx}.head.onnx -nt $m ]]; then
+            "$venv/bin/python" -m salcrop_filter.split "$m" > /dev/null
+        fi
     done
 else
     echo "    warning: models/salcrop.onnx does not exist yet; the filter needs model=<file>" >&2

@@ -11,7 +11,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from salcrop_filter import datasets  # noqa: E402
+from salcrop_filter.training import datasets  # noqa: E402
 from salcrop_filter.evaluation.saliency import OnnxSaliency, evaluate_images, fit_centre_sigma  # noqa: E402
 from salcrop_filter.export import export_onnx, parity  # noqa: E402
 from salcrop_filter.training.model import load_checkpoint  # noqa: E402

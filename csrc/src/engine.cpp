@@ -52,7 +52,7 @@ Engine::Engine(const EngineOptions &o)
     std::ostringstream d;
     d << "salcrop: model " << model_->path() << " (input " << model_->input_width() << "x" << model_->input_height()
       << ", map " << model_->map_width() << "x" << model_->map_height() << ") on " << model_->provider()
-      << " via " << ort_library_path() << "; source " << o.width << "x" << o.height << " -> window " << geo_.win_w
+      << " (" << model_->provider_reason() << "; " << model_->batching_note() << ") via " << ort_library_path() << "; source " << o.width << "x" << o.height << " -> window " << geo_.win_w
       << "x" << geo_.win_h << " (ratio " << chk_.ratio.num << ":" << chk_.ratio.den << ")";
     if (geo_.range() <= 0)
         d << ", the window is the whole frame: no camera movement";

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "gpu_support.h"
 #include "options.h"
 
 namespace fs = std::filesystem;
@@ -32,6 +33,13 @@ int meta_int(const std::map<std::string, std::string> &meta, const std::string &
         throw std::runtime_error("model " + path + ": metadata '" + key + "'='" + it->second +
                                  "' is not a positive integer");
     return int(v);
+}
+
+// ONNX Runtime's messages span lines; the log line and the error are one.
+std::string one_line(std::string s)
+{
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    return s.size() > 300 ? s.substr(0, 300) + "..." : s;
 }
 
 std::string shape_str(const std::vector<int64_t> &s)
@@ -86,10 +94,13 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
 {
     validate_device(device);
     ort_init(ort_library);
-    std::vector<std::string> providers = Ort::GetAvailableProviders();
-    const bool has_cuda =
-        std::find(providers.begin(), providers.end(), "CUDAExecutionProvider") != providers.end();
-    const bool try_cuda = device == "cuda" || (device == "auto" && has_cuda);
+    // Whether CUDA can run here, and if not, what is missing: device=cuda stops with it, device=auto logs it.
+    CudaCheck cuda;
+    if (device != "cpu")
+        cuda = check_cuda(Ort::GetAvailableProviders(), ort_library_path());
+    if (device == "cuda" && !cuda.usable)
+        throw std::runtime_error("device=cuda: " + cuda.reason + "; use device=cpu or device=auto");
+    const bool try_cuda = cuda.usable;
     // The default model depends on where it runs; a CUDA session that fails (device=auto) reloads the CPU one.
     auto pick_path = [&](bool gpu) {
         path_ = path_in.empty() ? default_model_path(gpu) : path_in;
@@ -110,7 +121,6 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
     so.AddConfigEntry("session.intra_op.allow_spinning", "0");
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
 
-    std::string why_cpu;
     auto make_session = [&](Ort::SessionOptions &opts) {
         try {
             session_ = std::make_unique<Ort::Session>(ort_env(), path_.c_str(), opts);
@@ -119,18 +129,11 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
         }
     };
     if (try_cuda) {
-        if (!has_cuda) {
-            std::string list;
-            for (auto &p : providers)
-                list += (list.empty() ? "" : ", ") + p;
-            throw std::runtime_error("device=cuda: the ONNX Runtime at " + ort_library_path() +
-                                     " has no CUDAExecutionProvider (it has " + list +
-                                     "); install onnxruntime-gpu or use device=cpu");
-        }
         try {
             Ort::SessionOptions cuda_so;
             cuda_so.SetIntraOpNumThreads(intra_threads);
             cuda_so.AddConfigEntry("session.intra_op.allow_spinning", "0");
+            cuda_so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
             OrtCUDAProviderOptionsV2 *cuda_opts = nullptr;
             Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda_opts));
             std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2 *)> guard(
@@ -138,11 +141,11 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
             cuda_so.AppendExecutionProvider_CUDA_V2(*cuda_opts);
             session_ = std::make_unique<Ort::Session>(ort_env(), path_.c_str(), cuda_so);
             provider_ = "CUDAExecutionProvider";
+            provider_reason_ = "device=" + device + ": " + cuda.reason;
         } catch (const Ort::Exception &e) {
             if (device == "cuda")
-                throw std::runtime_error(std::string("device=cuda: the CUDA provider failed to initialise: ") +
-                                         e.what());
-            why_cpu = e.what();
+                throw std::runtime_error(std::string("device=cuda: the CUDA provider failed to start: ") + one_line(e.what()));
+            provider_reason_ = std::string("device=auto: the CUDA provider failed to start: ") + one_line(e.what());
         }
     }
     if (!session_) {
@@ -150,6 +153,10 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
             pick_path(false);
         make_session(so);
         provider_ = "CPUExecutionProvider";
+        if (device == "cpu")
+            provider_reason_ = "device=cpu";
+        else if (!try_cuda)
+            provider_reason_ = "device=auto: " + cuda.reason;
     }
 
     // Metadata.
@@ -210,8 +217,7 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
     };
     check_names(true);
     check_names(false);
-    if (!why_cpu.empty())
-        provider_ += " (CUDA failed: " + why_cpu.substr(0, 120) + ")";
+    load_split();
 }
 
 void SaliencyModel::run(const float *frame, const float *prev, const float *state, int n, float *saliency,
@@ -232,6 +238,160 @@ void SaliencyModel::run(const float *frame, const float *prev, const float *stat
     const char *in_names[3] = {"frame", "prev_frame", "state"};
     const char *out_names[2] = {"saliency", "state_out"};
     session_->Run(Ort::RunOptions{nullptr}, in_names, inputs, 3, out_names, outputs, 2);
+}
+
+namespace {
+
+// The split pair's file for a model path: models/salcrop.onnx -> models/salcrop.encoder.onnx.
+fs::path split_file(const std::string &model, const char *part)
+{
+    fs::path p(model);
+    return p.parent_path() / (p.stem().string() + "." + part + ".onnx");
+}
+
+// SALCROP_BATCH: 0 when unset; throws on anything but an integer 1..64.
+int batch_from_env()
+{
+    const char *env = std::getenv("SALCROP_BATCH");
+    if (!env || !*env)
+        return 0;
+    char *end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (end == env || *end || v < 1 || v > 64)
+        throw std::runtime_error(std::string("SALCROP_BATCH='") + env + "' is not an integer from 1 to 64");
+    return int(v);
+}
+
+}  // namespace
+
+void SaliencyModel::load_split()
+{
+    const int asked = batch_from_env();
+    const bool cuda = provider_ == "CUDAExecutionProvider";
+    const fs::path enc_path = split_file(path_, "encoder"), head_path = split_file(path_, "head");
+    std::error_code ec;
+    const bool present = fs::is_regular_file(enc_path, ec) && fs::is_regular_file(head_path, ec);
+    if (asked == 1 || (!asked && !cuda)) {
+        batching_note_ = asked == 1 ? "batching off (SALCROP_BATCH=1)" : "batching off (the CPU runs one sample at a time)";
+        return;
+    }
+    if (!present) {
+        batching_note_ = "batching off: no " + enc_path.filename().string() + " and " + head_path.filename().string() +
+                         " beside the model (python -m salcrop_filter.export --split " + path_ + ")";
+        return;
+    }
+    // Same options as the main session (the same provider; on CUDA the same device).
+    Ort::SessionOptions opts;
+    opts.SetIntraOpNumThreads(1);
+    opts.SetInterOpNumThreads(1);
+    opts.AddConfigEntry("session.intra_op.allow_spinning", "0");
+    opts.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    if (cuda) {
+        OrtCUDAProviderOptionsV2 *cuda_opts = nullptr;
+        Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda_opts));
+        std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2 *)> guard(
+            cuda_opts, [](OrtCUDAProviderOptionsV2 *p) { Ort::GetApi().ReleaseCUDAProviderOptions(p); });
+        opts.AppendExecutionProvider_CUDA_V2(*cuda_opts);
+    }
+    try {
+        encoder_ = std::make_unique<Ort::Session>(ort_env(), enc_path.c_str(), opts);
+        head_ = std::make_unique<Ort::Session>(ort_env(), head_path.c_str(), opts);
+    } catch (const Ort::Exception &e) {
+        throw std::runtime_error("split model " + enc_path.string() + " / " + head_path.string() +
+                                 " cannot be loaded by ONNX Runtime: " + one_line(e.what()));
+    }
+    // A split made from another model (retrained, other input size) is refused, not silently used.
+    Ort::AllocatorWithDefaultOptions alloc;
+    for (Ort::Session *part : {encoder_.get(), head_.get()}) {
+        Ort::ModelMetadata md = part->GetModelMetadata();
+        for (const char *key : {"trained", "training_data_sha256", "input_height", "input_width", "precision"}) {
+            auto got = md.LookupCustomMetadataMapAllocated((std::string("split_of_") + key).c_str(), alloc);
+            const auto want = meta_.find(key);
+            const std::string want_s = want == meta_.end() ? "" : want->second;
+            if (!got || want_s != got.get())
+                throw std::runtime_error("split model beside " + path_ + " was made from another model (metadata "
+                                         "split_of_" + key + "='" + (got ? got.get() : "") + "', the model has '" +
+                                         want_s + "'): rerun python -m salcrop_filter.export --split " + path_);
+        }
+    }
+    for (size_t i = 0; i < encoder_->GetOutputCount(); i++) {
+        feature_names_.push_back(encoder_->GetOutputNameAllocated(i, alloc).get());
+        std::vector<int64_t> shape = encoder_->GetOutputTypeInfo(i).GetTensorTypeAndShapeInfo().GetShape();
+        shape[0] = 1;
+        for (int64_t d : shape)
+            if (d <= 0)
+                throw std::runtime_error("split model " + enc_path.string() + ": output '" + feature_names_.back() +
+                                         "' has a dynamic dimension besides the batch");
+        feature_shapes_.push_back(shape);
+    }
+    // As in ONNX Runtime's own IO binding examples: the session's arena allocator of that device.
+    device_mem_ = std::make_unique<Ort::MemoryInfo>(cuda ? "Cuda" : "Cpu", OrtArenaAllocator, 0, OrtMemTypeDefault);
+    device_alloc_ = std::make_unique<Ort::Allocator>(*head_, *device_mem_);
+    const int64_t ss[4] = {1, state_c_, map_h_, map_w_};
+    for (int k = 0; k < 2; k++)
+        state_.push_back(Ort::Value::CreateTensor<float>(*device_alloc_, ss, 4));
+    zero_state_.assign(state_floats(), 0.0f);
+    batch_limit_ = asked ? asked : 16;
+    batching_note_ = "batching up to " + std::to_string(batch_limit_) + " samples (" + enc_path.filename().string() +
+                     " batched, " + head_path.filename().string() + " per sample, IO binding" +
+                     (cuda ? ": features and state stay on the GPU)" : ")");
+}
+
+void SaliencyModel::run_sequence(const float *frames, const float *prev_first, const uint8_t *first, int n,
+                                 float *maps)
+{
+    if (!encoder_ || n < 1 || n > batch_limit_)
+        throw std::logic_error("run_sequence: " + std::to_string(n) + " samples, batch limit " +
+                               std::to_string(batch_limit_) + (encoder_ ? "" : " (no split model)"));
+    const size_t ff = frame_floats();
+    // prev_frame of each sample: the previous sample, or itself on a shot's first.
+    seq_prev_.resize(size_t(n) * ff);
+    for (int k = 0; k < n; k++) {
+        const float *p = first[k] ? frames + k * ff : k ? frames + (k - 1) * ff : prev_first;
+        std::copy(p, p + ff, seq_prev_.begin() + k * ff);
+    }
+    Ort::MemoryInfo host = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    const int64_t fs_[4] = {n, 3, in_h_, in_w_};
+    Ort::IoBinding enc(*encoder_);
+    enc.BindInput("frame", Ort::Value::CreateTensor<float>(host, const_cast<float *>(frames), n * ff, fs_, 4));
+    enc.BindInput("prev_frame", Ort::Value::CreateTensor<float>(host, seq_prev_.data(), n * ff, fs_, 4));
+    for (const std::string &name : feature_names_)
+        enc.BindOutput(name.c_str(), *device_mem_);  // allocated where the provider computes them
+    encoder_->Run(Ort::RunOptions{nullptr}, enc);
+    std::vector<Ort::Value> features = enc.GetOutputValues();
+
+    const int64_t ss[4] = {1, state_c_, map_h_, map_w_}, ms[4] = {1, 1, map_h_, map_w_};
+    Ort::IoBinding head(*head_);
+    for (int k = 0; k < n; k++) {
+        head.ClearBoundInputs();
+        head.ClearBoundOutputs();
+        for (size_t i = 0; i < features.size(); i++) {
+            // Sample k of the batch, in place: a view of the encoder's output (device memory on CUDA). The
+            // features are float32, or float16 in the FP16 model: the view is sized in bytes of their type.
+            const std::vector<int64_t> &shape = feature_shapes_[i];
+            const ONNXTensorElementDataType type = features[i].GetTensorTypeAndShapeInfo().GetElementType();
+            if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT && type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16)
+                throw std::runtime_error("split model beside " + path_ + ": feature '" + feature_names_[i] +
+                                         "' is neither float32 nor float16");
+            size_t bytes = type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT ? 4 : 2;
+            for (int64_t d : shape)
+                bytes *= size_t(d);
+            char *base = static_cast<char *>(features[i].GetTensorMutableRawData()) + k * bytes;
+            head.BindInput(feature_names_[i].c_str(),
+                           Ort::Value::CreateTensor(features[i].GetTensorMemoryInfo(), base, bytes, shape.data(),
+                                                    shape.size(), type));
+        }
+        if (first[k])
+            head.BindInput("state", Ort::Value::CreateTensor<float>(host, zero_state_.data(), state_floats(), ss, 4));
+        else
+            head.BindInput("state", state_[state_cur_]);
+        head.BindOutput("state_out", state_[1 - state_cur_]);
+        head.BindOutput("saliency",
+                        Ort::Value::CreateTensor<float>(host, maps + k * map_floats(), map_floats(), ms, 4));
+        head_->Run(Ort::RunOptions{nullptr}, head);
+        head.SynchronizeOutputs();
+        state_cur_ = 1 - state_cur_;
+    }
 }
 
 }  // namespace salcrop

@@ -2,9 +2,11 @@
 // (DESIGN.md, model version 1) and runs it on batches of preprocessed frames.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ort_runtime.h"
 
@@ -26,6 +28,8 @@ public:
     int map_width() const { return map_w_; }
     int state_channels() const { return state_c_; }
     const std::string &provider() const { return provider_; }
+    // Why that provider, one line for the log (device=auto: what made it CPU, e.g. "no GPU found (...)").
+    const std::string &provider_reason() const { return provider_reason_; }
     const std::string &path() const { return path_; }
     const std::map<std::string, std::string> &metadata() const { return meta_; }
     size_t frame_floats() const { return size_t(3) * in_h_ * in_w_; }
@@ -35,11 +39,37 @@ public:
     // n frames: frame/prev n*frame_floats(), state n*state_floats(); writes n*map_floats() and n*state_floats().
     void run(const float *frame, const float *prev, const float *state, int n, float *saliency, float *state_out);
 
+    // Batching over time. The network's appearance and motion streams do not depend on the recurrent state, so
+    // the part of the graph before the ConvGRU (the "encoder") runs on n consecutive samples in one call and only
+    // the small recurrent "head" runs sample by sample. Both come from the model file by graph surgery
+    // (python -m salcrop_filter.export --split: <stem>.encoder.onnx and <stem>.head.onnx beside the model).
+    // batch_limit() is how many samples run_sequence takes at once: env SALCROP_BATCH (1..64) if set, else 16 on
+    // CUDA with the split files, else 1; batching_note() says why for the log.
+    int batch_limit() const { return batch_limit_; }
+    const std::string &batching_note() const { return batching_note_; }
+    // n consecutive samples of one clip (n <= batch_limit()): frames n*frame_floats() in [0,1]; prev_first the
+    // frame before frames[0] (ignored when first[0]); first[k]: sample k starts a shot (zero state, previous
+    // frame = itself). The temporal state is kept inside, on the device with IO binding, across calls; the
+    // first call must start a shot. Writes n*map_floats() into maps.
+    void run_sequence(const float *frames, const float *prev_first, const uint8_t *first, int n, float *maps);
+
 private:
-    std::string path_, provider_;
+    void load_split();
+
+    std::string path_, provider_, provider_reason_, batching_note_;
+    int batch_limit_ = 1;
     int in_h_ = 0, in_w_ = 0, map_h_ = 0, map_w_ = 0, state_c_ = 0;
     std::map<std::string, std::string> meta_;
     std::unique_ptr<Ort::Session> session_;
+    // The split pair and what run_sequence keeps between calls (declared after the sessions they belong to).
+    std::unique_ptr<Ort::Session> encoder_, head_;
+    std::vector<std::string> feature_names_;          // encoder outputs = head inputs besides "state"
+    std::vector<std::vector<int64_t>> feature_shapes_; // per sample (dim 0 = 1)
+    std::unique_ptr<Ort::MemoryInfo> device_mem_;     // where features and state stay between calls
+    std::unique_ptr<Ort::Allocator> device_alloc_;
+    std::vector<Ort::Value> state_;                   // two device tensors, swapped each step
+    int state_cur_ = 0;
+    std::vector<float> prev_, zero_state_, seq_prev_;
 };
 
 }  // namespace salcrop

@@ -415,11 +415,9 @@ PYBIND11_MODULE(_core, m)
         .def_property_readonly("map_size", [](PyRunner &r) {
             return py::make_tuple(r.model().map_height(), r.model().map_width());
         })
-        .def_property_readonly("provider", [](PyRunner &r) {
-            // The bare provider name; why CUDA was not used is in Engine.describe().
-            const std::string &p = r.model().provider();
-            return p.substr(0, p.find(' '));
-        })
+        .def_property_readonly("provider", [](PyRunner &r) { return r.model().provider(); })
+        // Why that provider (device=auto: what kept CUDA from running, e.g. "no GPU found (...)").
+        .def_property_readonly("provider_reason", [](PyRunner &r) { return r.model().provider_reason(); })
         .def_property_readonly("metadata", [](PyRunner &r) { return r.model().metadata(); })
         .def_property_readonly("path", [](PyRunner &r) { return r.model().path(); })
         .def("predict", &PyRunner::predict, py::arg("frames"), py::arg("reset") = true);

@@ -55,27 +55,56 @@ bool SaliencyWorker::take(std::vector<float> &map, bool wait)
 
 void SaliencyWorker::loop()
 {
+    const size_t limit = size_t(std::max(1, model_.batch_limit()));
+    std::vector<Job *> batch;
     for (;;) {
-        Job *job = nullptr;
+        batch.clear();
         {
             std::unique_lock<std::mutex> lock(mu_);
             work_cv_.wait(lock, [this] { return stop_ || next_ < jobs_.size(); });
             if (stop_)
                 return;
-            job = &jobs_[next_];
+            for (size_t k = next_; k < jobs_.size() && batch.size() < limit; k++)
+                batch.push_back(&jobs_[k]);
         }
         try {
-            run(*job);
+            if (model_.batch_limit() > 1)
+                run_batch(batch);
+            else
+                run(*batch.front());
         } catch (...) {
-            job->error = std::current_exception();
+            for (Job *job : batch)
+                job->error = std::current_exception();
         }
         {
             std::lock_guard<std::mutex> lock(mu_);
-            job->done = true;
-            next_++;
+            for (Job *job : batch)
+                job->done = true;
+            next_ += batch.size();
         }
         done_cv_.notify_all();
     }
+}
+
+void SaliencyWorker::run_batch(const std::vector<Job *> &jobs)
+{
+    const size_t ff = model_.frame_floats(), n = jobs.size();
+    batch_input_.resize(n * ff);
+    batch_first_.resize(n);
+    for (size_t j = 0; j < n; j++) {
+        const std::vector<uint8_t> &in = jobs[j]->input;
+        float *dst = batch_input_.data() + j * ff;
+        for (size_t k = 0; k < ff; k++)
+            dst[k] = in[k] * (1.0f / 255.0f);
+        batch_first_[j] = jobs[j]->first;
+    }
+    batch_maps_.resize(n * model_.map_floats());
+    prev_input_.resize(ff);
+    model_.run_sequence(batch_input_.data(), prev_input_.data(), batch_first_.data(), int(n), batch_maps_.data());
+    std::copy(batch_input_.end() - ff, batch_input_.end(), prev_input_.begin());
+    for (size_t j = 0; j < n; j++)
+        jobs[j]->map.assign(batch_maps_.begin() + j * model_.map_floats(),
+                            batch_maps_.begin() + (j + 1) * model_.map_floats());
 }
 
 void SaliencyWorker::run(Job &job)

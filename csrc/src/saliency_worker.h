@@ -40,6 +40,10 @@ private:
     };
     void loop();
     void run(Job &job);
+    // Batching (model_.batch_limit() > 1): the jobs already queued, up to the limit, in one run_sequence call.
+    // It never waits for more jobs than are queued, so the engine's lookahead and order are those of one at a
+    // time; the state is carried inside the model from each batch's last sample to the next batch's first.
+    void run_batch(const std::vector<Job *> &jobs);
 
     SaliencyModel &model_;
     mutable std::mutex mu_;
@@ -49,6 +53,8 @@ private:
     bool stop_ = false;
     // Touched by the worker thread only.
     std::vector<float> input_, prev_input_, state_, state_next_;
+    std::vector<float> batch_input_, batch_maps_;
+    std::vector<uint8_t> batch_first_;
     std::thread thread_;  // last: starts once everything above exists
 };
 

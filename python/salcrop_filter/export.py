@@ -3,6 +3,10 @@
 ``python -m salcrop_filter.export [--out models/salcrop.onnx] [--height H --width W]`` or
 ``export_onnx(path, height=..., width=...)``: reads ``models/salcrop.pt``, writes the ONNX file with dynamic batch and
 the metadata the core checks, then verifies ONNX Runtime against PyTorch on the same inputs.
+
+For the GPU: ``--fp16 SRC DST`` writes a half-precision copy of a float model (``export_fp16``; inputs and outputs
+stay float32, so it is the same contract, metadata ``precision``="fp16"), and ``--split MODEL`` writes the
+encoder/head pair the core batches with (:mod:`salcrop_filter.split`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import pathlib
 import numpy as np
 import torch
 
-from .training.datasets import repo_root
 from .training.model import ModelConfig, SalCropNet, load_checkpoint
 
 MODEL_VERSION = "1"
@@ -24,12 +27,16 @@ PARITY_TOLERANCE = 1e-5
 
 def default_checkpoint() -> pathlib.Path:
     """``models/salcrop.pt`` in a source checkout, else the copy installed inside the package."""
+    from .training.datasets import repo_root  # here: it needs scipy, which exporting does not
+
     in_repo = repo_root() / "models" / "salcrop.pt"
     return in_repo if in_repo.is_file() else pathlib.Path(__file__).with_name("salcrop.pt")
 
 
 def default_output() -> pathlib.Path:
     """``models/salcrop.onnx`` in a source checkout, else ``salcrop.onnx`` in the working directory."""
+    from .training.datasets import repo_root
+
     models = repo_root() / "models"
     return models / "salcrop.onnx" if models.is_dir() else pathlib.Path("salcrop.onnx")
 
@@ -135,6 +142,61 @@ def parity(path: str | pathlib.Path, net: SalCropNet, frames: np.ndarray | None 
     return max(worst, float(np.abs(sal - ts.numpy()).max()))
 
 
+#: Smallest accepted correlation (CC) between an FP16 map and the FP32 map of the same frame.
+FP16_MIN_CC = 0.99
+
+
+def export_fp16(src: str | pathlib.Path, dst: str | pathlib.Path) -> pathlib.Path:
+    """Write a half-precision copy of the float model ``src`` (weights and activations in FP16, the contract's
+    float32 inputs and outputs kept, so the core loads it like any other model). Return ``dst``.
+
+    Meant for the GPU (tensor cores); ONNX Runtime's CPU provider runs it too, slowly, which is what lets
+    ``fp16_agreement`` check it on a machine without a GPU.
+    """
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = onnx.load(str(src))
+    meta = {p.key: p.value for p in model.metadata_props}
+    if meta.get("precision", "float32") not in ("float32", ""):
+        raise ValueError(f"{src}: precision {meta['precision']!r}; FP16 is made from the float model")
+    from .split import sort_nodes
+
+    half = convert_float_to_float16(model, keep_io_types=True)
+    sort_nodes(half.graph)  # the converter appends its input casts at the end
+    del half.metadata_props[:]
+    for k, v in {**meta, "precision": "fp16"}.items():
+        half.metadata_props.add(key=k, value=v)
+    onnx.checker.check_model(half)
+    dst = pathlib.Path(dst)
+    onnx.save(half, str(dst))
+    return dst
+
+
+def fp16_agreement(fp32: str | pathlib.Path, fp16: str | pathlib.Path, frames: np.ndarray,
+                   provider: str = "CPUExecutionProvider") -> list[float]:
+    """CC between the two models' maps on consecutive frames of one clip (``[T,3,H,W]`` in [0,1], state carried
+    in each), frame by frame."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.log_severity_level = 3  # the CPU has no FP16 kernel for some nodes; ONNX Runtime says so per node
+    sessions = [ort.InferenceSession(str(p), opts, providers=[provider]) for p in (fp32, fp16)]
+    meta = sessions[0].get_modelmeta().custom_metadata_map
+    shape = (1, int(meta["state_channels"]), int(meta["map_height"]), int(meta["map_width"]))
+    states = [np.zeros(shape, np.float32) for _ in sessions]
+    ccs = []
+    for t in range(len(frames)):
+        feeds = {"frame": frames[t:t + 1], "prev_frame": frames[max(t - 1, 0):max(t - 1, 0) + 1]}
+        maps = []
+        for k, sess in enumerate(sessions):
+            sal, states[k] = sess.run(["saliency", "state_out"], {**feeds, "state": states[k]})
+            maps.append(sal.ravel().astype(np.float64))
+        ccs.append(float(np.corrcoef(maps[0], maps[1])[0, 1]))
+    return ccs
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     ap = argparse.ArgumentParser(description="Export models/salcrop.pt to ONNX (model contract version 1).")
@@ -143,7 +205,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=None)
     ap.add_argument("--width", type=int, default=None)
     ap.add_argument("--opset", type=int, default=None)
+    ap.add_argument("--fp16", nargs=2, type=pathlib.Path, metavar=("SRC", "DST"),
+                    help="write an FP16 copy of the float model SRC to DST (for the GPU) instead of exporting")
+    ap.add_argument("--split", type=pathlib.Path, metavar="MODEL",
+                    help="write MODEL's encoder/head pair beside it (the core's batching) instead of exporting")
     args = ap.parse_args(argv)
+    if args.fp16:
+        print(export_fp16(*args.fp16))
+        return 0
+    if args.split:
+        from .split import split_model
+
+        for p in split_model(args.split):
+            print(p)
+        return 0
     print(export_onnx(args.out, height=args.height, width=args.width, opset=args.opset, checkpoint=args.checkpoint))
     return 0
 

@@ -157,6 +157,8 @@ class MethodScore:
     d1_n: int = 0
     d2_sum: float = 0.0
     d2_n: int = 0
+    d1w_sum: float = 0.0  # the same sums, each clip's divided by its frame width
+    d2w_sum: float = 0.0
     still_moved: int = 0
     still_judged: int = 0
     stat_moved: int = 0
@@ -184,20 +186,41 @@ class MethodScore:
     def stationary_moving(self) -> float:
         return _share(self.stat_moved, self.stat_judged)
 
+    @property
+    def jitter1_width(self) -> float:
+        """Mean |Δ centre| as a share of the frame's width."""
+        return _share(self.d1w_sum, self.d1_n)
+
+    @property
+    def jitter2_width(self) -> float:
+        """Mean |Δ² centre| as a share of the frame's width."""
+        return _share(self.d2w_sum, self.d2_n)
+
     def add(self, clip: EvalClip, windows: np.ndarray, modes: Sequence[str] | None = None,
             mode_cuts: Sequence[int] = ()) -> None:
         """Adds one clip's windows (and, for salcrop, its per-frame shot modes and its own cuts)."""
-        k, kf = fixations_kept(windows, clip.fixations)
+        self.add_windows(windows, clip.fixations, clip.cuts, clip.frames.shape[2], clip.camera_still, modes,
+                         mode_cuts)
+
+    def add_windows(self, windows: np.ndarray, fixations: Sequence[np.ndarray], cuts: Sequence[int], width: int,
+                    camera_still: np.ndarray | None = None, modes: Sequence[str] | None = None,
+                    mode_cuts: Sequence[int] = ()) -> None:
+        """Adds one clip's windows given its per-frame fixations, true cuts and frame width (``camera_still``:
+        per frame, whether the picture is known not to move; None when nobody knows)."""
+        k, kf = fixations_kept(windows, fixations)
         self.kept_sum += k
         self.kept_frames += kf
-        s1, n1, s2, n2 = centre_jitter(windows, clip.cuts)
+        s1, n1, s2, n2 = centre_jitter(windows, cuts)
         self.d1_sum += s1
         self.d1_n += n1
         self.d2_sum += s2
         self.d2_n += n2
-        m, j = moving_share(windows, clip.camera_still, clip.cuts)
-        self.still_moved += m
-        self.still_judged += j
+        self.d1w_sum += s1 / width
+        self.d2w_sum += s2 / width
+        if camera_still is not None:
+            m, j = moving_share(windows, camera_still, cuts)
+            self.still_moved += m
+            self.still_judged += j
         if modes is not None:
             stationary = np.array([md == "stationary" for md in modes])
             m, j = moving_share(windows, stationary, mode_cuts)
@@ -410,7 +433,7 @@ def render_markdown(results: dict[str, dict[str, MethodScore]], header: Sequence
     """The evaluation report: a header block, then one table per ratio."""
     lines = list(header)
     for ratio, scores in results.items():
-        lines += ["", f"### Ratio {ratio}", "",
+        lines += ["", f"#### Ratio {ratio}", "",
                   "| method | fixations kept | jitter px/frame | jitter px/frame² | still-camera frames moving "
                   "| salcrop-stationary frames moving | shot modes (frames) |",
                   "|---|---:|---:|---:|---:|---:|---|"]
@@ -471,14 +494,39 @@ def evaluate(clips: Iterable[EvalClip], ratios: Sequence[str], model: str = "", 
     return results
 
 
-PROTOCOL = """# Crop quality: salcrop against baselines, with real human fixations
+PROTOCOL_HEAD = """# Crop quality: salcrop against baselines, with real human fixations
 
-Written by `python -m salcrop_filter.crop_eval --out EVALUATION.md`; *Results* names the exact command, the
-machine, the model (by sha256) and the Python environment it ran in. The face baseline needs OpenCV 4.x
-(`opencv-python-headless<5`): OpenCV 5 has no Haar cascades, and the run then says the row was skipped.
+Written by `python -m salcrop_filter.crop_eval --out EVALUATION.md`: first real video with real gaze (what users
+watch), then still photographs under a virtual camera (a second opinion). Each part's *Results* names the machine,
+the model (by sha256) and the Python environment it ran in.
+"""
 
-## Clips
-Held-out images only (the fixed split of `salcrop_filter.datasets`, `models/split.json`: 100 OSIE + 70
+REAL_VIDEO_PROTOCOL = """## Part 1: real video with real gaze (hevc-gaze)
+
+21 real clips (HEVC test sequences: sports, crowds, talking heads, screen content, traffic; 416x240 to 1920x1080,
+20-60 fps, 5-10 s) watched by 32 viewers each, free viewing (`../shared/data/hevc-gaze`, SOURCES.md there; loader
+`salcrop_filter.training.video_gaze`). A fixation counts on every frame its interval covers (~28 per frame). Every
+frame is decoded and pushed through one `_core.Engine` per ratio (the product: the same C++ engine as the FFmpeg
+filter, its defaults, the CPU). Methods, all at the Engine's window size (the largest window of the ratio):
+- **salcrop (Engine)**: the product. With `--fold-models` each clip is cropped by the model trained without its
+  fold (`video_gaze.FOLDS`, three folds of seven clips): held out. Otherwise one model for all clips.
+- **planner on the viewers' gaze**: the core's planner (`_core.plan_path`) fed every frame's recorded fixation
+  density (64 cells across, Gaussian of 3.5% of the width) instead of the model's maps, with the shot detector's
+  cuts: the planner's ceiling with a perfect saliency model.
+- **centre**: the static centre crop. **oracle**: per frame, the window holding the most fixations (a ceiling no
+  steady camera reaches).
+Metrics: **fixations kept**, the share of a frame's fixations inside the window, frames weighted equally (and the
+mean of the per-clip shares; and over the three clips whose camera moves: BQMall, BasketballPass, BQTerrace);
+**jitter**, mean |Δ| and |Δ²| of the window centre within shots, in px/frame and in thousandths of the frame width.
+"""
+
+PROTOCOL = """## Part 2: still photographs under a virtual camera
+
+The face baseline needs OpenCV 4.x (`opencv-python-headless<5`): OpenCV 5 has no Haar cascades, and the run then
+says the row was skipped.
+
+### Clips
+Held-out images only (the fixed split of `salcrop_filter.training.datasets`, `models/split.json`: 100 OSIE + 70
 NUS-Scene images the model never saw in training). Each clip uses two of them, each image once: two shots of
 1.6-2.4 s at 25 fps, 640x360 (16:9), joined by a hard cut. One shot is the model engineer's moving virtual
 camera (`virtual_camera.camera_sequence`: pan, zoom, hand-held shake), the other a still camera (one
@@ -486,7 +534,7 @@ camera (`virtual_camera.camera_sequence`: pan, zoom, hand-held shake), the other
 fixations (all viewers) are moved with the content, so every frame carries the fixations visible in it.
 Images come from the data cache at 320 px on the long side, so frames are upscaled and soft.
 
-## Methods (same frames, same window size: the largest window of the ratio, as salcrop uses)
+### Methods (same frames, same window size: the largest window of the ratio, as salcrop uses)
 - **salcrop auto (Engine)**: the product. Every frame pushed through `_core.Engine` (the same C++ engine the
   FFmpeg filter runs) with its defaults: model every `stride`-th frame while the picture changes (every 0.5 s
   while it is still), shot detection, lookahead, planner.
@@ -499,7 +547,7 @@ Images come from the data cache at 320 px on the long side, so frames are upscal
   when no face is found.
 - **oracle**: per frame, the window holding the most fixations. It sees the answer: a ceiling, not a method.
 
-## Metrics (frame-weighted over all clips)
+### Metrics (frame-weighted over all clips)
 - **fixations kept**: share of the frame's visible fixations inside the window, averaged over frames with any.
 - **jitter**: mean |Δ centre| (px/frame) and mean |Δ² centre| (px/frame²) of the window centre, within the true
   shots (the jump at a cut is not jitter).
@@ -525,7 +573,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run the Engine at these strides, e.g. 1,6 (rows 'salcrop auto (Engine, stride N)')")
     ap.add_argument("--no-faces", action="store_true", help="skip the face-following baseline")
     ap.add_argument("--out", type=Path, default=None, help="write the markdown report here")
+    ap.add_argument("--real-video", action="store_true",
+                    help="only the real-video table (hevc-gaze), not the virtual-camera one")
+    ap.add_argument("--no-real-video", action="store_true", help="only the virtual-camera table")
+    ap.add_argument("--clips", default="", help="real video: only these hevc-gaze clips (comma-separated)")
+    ap.add_argument("--fold-models", default="",
+                    help="real video: one model per fold (comma-separated, in training.video_gaze.FOLDS order); "
+                         "each clip is cropped by the model trained without it")
     args = ap.parse_args(argv)
+    if args.real_video and args.no_real_video:
+        ap.error("--real-video and --no-real-video exclude each other")
 
     from salcrop_filter import _core
 
@@ -541,35 +598,64 @@ def main(argv: list[str] | None = None) -> int:
             faces = False
             notes.append(f"- Face baseline skipped: {e}")
     command = "python -m salcrop_filter.crop_eval " + shlex.join(argv if argv is not None else sys.argv[1:])
-    t0 = time.perf_counter()
-    clips = iter_clips(args.subset, args.seed)
-    cuts = CutStats()
-    results = evaluate(clips, ratios, model=args.model, threads=args.threads,
-                       engine=not args.no_engine, faces=faces, cut_stats=cuts,
-                       engine_strides=[int(v) for v in args.engine_strides.split(",") if v.strip()],
-                       log=lambda m: print(m, file=sys.stderr, flush=True))
-    elapsed = time.perf_counter() - t0
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    fold_models = [m.strip() for m in args.fold_models.split(",") if m.strip()] or None
     model_path = args.model or _core.default_model_path()
     runner = _core.SaliencyRunner(model=args.model, device="cpu", threads=1)
     meta = runner.metadata
-    header = [
-        PROTOCOL,
-        "## Results",
-        "",
+    models_line = (f"models per fold: " + ", ".join(f"`{_display_path(m)}` (sha256 {file_sha256(m)[:16]}...)"
+                                                    for m in fold_models)) if fold_models else \
+        (f"model `{_display_path(model_path)}` (sha256 {file_sha256(model_path)[:16]}..., trained "
+         f"{meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]})")
+    common = [
         f"- Date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {machine_line()}, CPU only",
-        f"- Command: `{command}` ({elapsed / 60:.1f} min wall)",
-        f"- Core {_core.version()}; model `{_display_path(model_path)}` "
-        f"(sha256 {file_sha256(model_path)[:16]}..., trained {meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]}); "
-        f"Engine defaults: {_engine_defaults(args.model)}",
+        f"- Core {_core.version()}; Engine defaults: {_engine_defaults(args.model)}",
         f"- Environment: {_environment()}",
-        f"- {cuts.clips} held-out clips (seed {args.seed}), {cuts.frames} frames, {cuts.fixations} visible fixations "
-        "in all",
-        f"- Shot detector on the clips: {cuts.found} of {cuts.true_cuts} true cuts found (within 1 frame), "
-        f"{cuts.false} false cuts",
-        *notes,
     ]
-    report = render_markdown(results, header)
+    sections = [PROTOCOL_HEAD]
+    t_all = time.perf_counter()
+    if not args.no_real_video:
+        from salcrop_filter.evaluation import crop_video
+        from salcrop_filter.training import video_gaze
+
+        names = [c.strip() for c in args.clips.split(",") if c.strip()] or None
+        gaze_clips = video_gaze.load_clips(names=names)
+        real = crop_video.evaluate(gaze_clips, ratios, model=args.model, fold_models=fold_models,
+                                   threads=args.threads, log=log)
+        found = {n: c for n, c in real.cuts.items() if c}
+        sections += [REAL_VIDEO_PROTOCOL, "### Results on real video", "", *common,
+                     f"- {models_line}",
+                     f"- {len(gaze_clips)} clips, {sum(c.frames for c in gaze_clips)} frames, "
+                     f"{sum(sum(len(p) for p in c.all_points()) for c in gaze_clips)} fixation-frames "
+                     f"({real.seconds / 60:.1f} min)",
+                     f"- Shot detector: cuts found in {', '.join(f'{n} {c}' for n, c in found.items()) or 'no clip'} "
+                     "(the clips are single shots but for the slide changes of SlideEditing and SlideShow)",
+                     *crop_video.render_markdown(real), ""]
+    if not args.real_video:
+        t0 = time.perf_counter()
+        clips = iter_clips(args.subset, args.seed)
+        cuts = CutStats()
+        results = evaluate(clips, ratios, model=args.model, threads=args.threads,
+                           engine=not args.no_engine, faces=faces, cut_stats=cuts,
+                           engine_strides=[int(v) for v in args.engine_strides.split(",") if v.strip()],
+                           log=log)
+        elapsed = time.perf_counter() - t0
+        header = [
+            PROTOCOL,
+            "### Results on virtual-camera clips",
+            "",
+            *common,
+            f"- {models_line} ({elapsed / 60:.1f} min)",
+            f"- {cuts.clips} held-out clips (seed {args.seed}), {cuts.frames} frames, {cuts.fixations} visible "
+            "fixations in all",
+            f"- Shot detector on the clips: {cuts.found} of {cuts.true_cuts} true cuts found (within 1 frame), "
+            f"{cuts.false} false cuts",
+            *notes,
+        ]
+        sections.append(render_markdown(results, header))
+    sections.insert(1, f"Command: `{command}` ({(time.perf_counter() - t_all) / 60:.1f} min wall)\n")
+    report = "\n".join(sections)
     print(report)
     if args.out:
         args.out.write_text(report)
