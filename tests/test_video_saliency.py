@@ -1,8 +1,10 @@
 """The shipped model on real video with real gaze (hevc-gaze, 32 viewers): it must beat the centre bias clearly.
 
-The shipped model trains on all 21 clips, so this guards that it keeps what it learned (the held-out numbers of
-the fold models are in models/README.md). One fold of seven clips, every 5th frame, through ONNX Runtime as the
-core runs it (8-bit on the CPU); about half a minute on two cores once the frames are decoded.
+The shipped model trains on all 21 clips, so this guards that the shipped file keeps what it learned; the
+held-out (leave-a-fold-out) numbers are in models/README.md. Fold 1 (seven clips, every 5th frame) through ONNX
+Runtime as the core runs it (8-bit on the CPU): there the previous, still-image-only model scores CC 0.449 against
+the centre bias's 0.440 and wins 3 of 7 clips, the shipped one 0.639 and 6 of 7 (2026-12-02). About a minute on two
+cores, most of it decoding.
 """
 
 from __future__ import annotations
@@ -15,15 +17,14 @@ from salcrop_filter.training.video_gaze import FOLDS, load_clips
 
 from test_model import REPO
 
-#: Mean CC the model must gain over the centre bias on the fold (measured: see models/README.md). Frame-to-frame
-#: CC differences have a standard deviation of ~0.2 over ~600 correlated frames of 7 clips; a margin of 0.08 is
-#: far outside what chance gives, and the previous (still-image) model does not reach it.
-CC_MARGIN = 0.08
+#: Mean CC the shipped model must gain over the centre bias on the fold: half its measured gain (+0.199) and ten
+#: times the previous model's (+0.009), so neither a centre-like map nor a still-image model passes by luck.
+CC_MARGIN = 0.10
 CENTRE_SIGMA = 0.2
 
 
 def test_shipped_model_beats_centre_bias_on_real_video_gaze():
-    clips = load_clips(names=FOLDS[0])
+    clips = load_clips(names=FOLDS[1])
     model = OnnxSaliency(REPO / "models" / "salcrop-int8.onnx")
     model_cc, centre_cc, wins = [], [], 0
     for clip in clips:

@@ -323,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
 
         onnx_path = export_onnx(args.out / "salcrop.onnx", checkpoint=args.out / "salcrop.pt")
         log(f"wrote {onnx_path}")
+        from .quantize import quantize_model
+
+        log(f"wrote {quantize_model(onnx_path, args.out / 'salcrop-int8.onnx')}")
     return 0
 
 
