@@ -40,3 +40,17 @@ def test_shipped_model_beats_centre_bias_on_real_video_gaze():
     gain = float(np.mean(model_cc) - np.mean(centre_cc))
     assert gain >= CC_MARGIN, f"CC {np.mean(model_cc):.3f} vs centre bias {np.mean(centre_cc):.3f}"
     assert wins >= 5, f"the model beats the centre bias on only {wins} of {len(clips)} clips"
+
+
+def test_visualize_writes_a_contact_sheet_per_clip(tmp_path):
+    from PIL import Image
+
+    from salcrop_filter.evaluation.saliency import main
+
+    assert main(["--model", str(REPO / "models" / "salcrop-int8.onnx"), "--visualize", str(tmp_path),
+                 "--clips", "BQSquare"]) == 0
+    sheet = np.asarray(Image.open(tmp_path / "BQSquare.png").convert("RGB")).astype(np.float32)
+    # four columns (frame, model, gaze, teacher) of 2x the model's 112x200 input, plus borders and a header
+    assert sheet.shape[1] == 4 * (2 * 200 + 4)
+    frame_col, model_col = sheet[18:, : 404], sheet[18:, 404:808]
+    assert np.abs(frame_col - model_col).mean() > 5  # the map is drawn over the frame
