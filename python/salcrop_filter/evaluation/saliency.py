@@ -205,8 +205,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--readme", type=pathlib.Path, default=None, help="write the training record and table here")
     ap.add_argument("--limit", type=int, default=0, help="evaluate only the first N held-out images (quick look)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--visualize", type=pathlib.Path, metavar="OUT",
+                    help="write a contact sheet PNG per gaze clip to OUT/ (frames, prediction, viewers' gaze, "
+                         "teacher) instead of scoring")
+    ap.add_argument("--gaze-root", type=pathlib.Path, help="gaze data in the hevc-gaze layout (default hevc-gaze)")
+    ap.add_argument("--clips", nargs="*", help="only these clips (with --visualize)")
     args = ap.parse_args(argv)
     torch.set_num_threads(max(1, args.threads))
+    if args.visualize:
+        from ..training.video_gaze import load_clips
+        from .video_saliency import visualize
+
+        for path in visualize(args.model, args.visualize, load_clips(args.gaze_root, names=args.clips)):
+            print(path)
+        return 0
 
     model = OnnxSaliency(args.model, args.threads)
     train, held = datasets.split(datasets.load_all())

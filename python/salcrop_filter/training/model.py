@@ -6,7 +6,10 @@ The network follows the ONNX model contract of docs/DESIGN.md (model version 1):
 
 * Spatial stream: MobileNetV2 (the torchvision layout, so ImageNet weights load by key) up to stride 32,
   with skip features from strides 8 and 16.
-* Temporal stream: a light strided conv branch on ``frame - prev_frame`` (zero on a shot's first frame).
+* Motion stream (:class:`CompensatedMotion`): the dominant (camera) shift between ``prev_frame`` and ``frame`` is
+  found inside the network (a soft-argmin over candidate shifts of the mean absolute difference at stride 4) and the
+  difference is taken after compensating it, so a pan does not light up the whole frame; a light conv branch brings
+  the compensated and the raw difference to map resolution (both zero on a shot's first frame).
 * Learned centre-bias priors: a few Gaussian maps with learned centres and widths, concatenated to the decoder input.
 * Temporal state: a ConvGRU cell at map resolution; its hidden state is the ``state`` tensor carried between frames.
 """
@@ -181,6 +184,46 @@ def _conv(cin: int, cout: int, kernel: int = 3, stride: int = 1) -> nn.Sequentia
                          nn.ReLU(inplace=True))
 
 
+class CompensatedMotion(nn.Module):
+    """Object motion with the camera's motion taken out, at stride 8.
+
+    Both frames are reduced to grey at stride 4. One fixed convolution of one-hot kernels shifts the previous frame
+    by every offset in ``[-RADIUS, RADIUS]^2`` cells (+-16 px at a 200 px wide input); the mean absolute difference
+    of each shifted copy to the frame is the cost of that camera motion. A softmax of the negated costs (learned
+    temperature) weighs the per-offset residuals: what remains is what moved *against* the dominant motion. The raw
+    difference (offset 0) goes in beside it, so a static camera loses nothing. All of it is plain ONNX (Conv, Pad,
+    ReduceMean, Softmax), so the core runs it as part of the model, with no logic of its own.
+    """
+
+    RADIUS = 4
+    STRIDE = 4
+
+    def __init__(self) -> None:
+        super().__init__()
+        k = 2 * self.RADIUS + 1
+        kernels = torch.zeros(k * k, 1, k, k)
+        for i in range(k * k):
+            kernels[i, 0, i // k, i % k] = 1.0
+        self.register_buffer("shift_kernels", kernels, persistent=False)
+        self.log_temperature = nn.Parameter(torch.tensor(-4.6))  # 0.01: grey levels are in [0, 1]
+        self.features = nn.Sequential(_conv(2, 16, 3, 1), _conv(16, 32, 3, 2))
+
+    def residuals(self, frame: torch.Tensor, prev_frame: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-offset absolute differences [N,K,h,w] (stride 4) and the offsets' weights [N,K] (sum 1)."""
+        g = F.avg_pool2d(frame.mean(1, keepdim=True), self.STRIDE)
+        gp = F.avg_pool2d(prev_frame.mean(1, keepdim=True), self.STRIDE)
+        shifted = F.conv2d(F.pad(gp, [self.RADIUS] * 4, mode="replicate"), self.shift_kernels)
+        resid = (g - shifted).abs()
+        weights = torch.softmax(-resid.mean((2, 3)) / torch.exp(self.log_temperature), dim=1)
+        return resid, weights
+
+    def forward(self, frame: torch.Tensor, prev_frame: torch.Tensor) -> torch.Tensor:
+        resid, weights = self.residuals(frame, prev_frame)
+        centre = (2 * self.RADIUS + 1) ** 2 // 2  # offset (0, 0)
+        compensated = (resid * weights[:, :, None, None]).sum(1, keepdim=True)
+        return self.features(torch.cat([compensated, resid[:, centre:centre + 1]], 1))
+
+
 class SalCropNet(nn.Module):
     """Two-stream saliency network with a ConvGRU state; see the module docstring."""
 
@@ -195,8 +238,7 @@ class SalCropNet(nn.Module):
         self.proj32 = _conv(c32, 64, 1)
         self.proj16 = _conv(c16, 64, 1)
         self.proj8 = _conv(c8, 32, 1)
-        # Motion: three stride-2 convs bring the frame difference to map resolution (stride 8).
-        self.motion = nn.Sequential(_conv(3, 16, 3, 2), _conv(16, 24, 3, 2), _conv(24, 32, 3, 2))
+        self.motion = CompensatedMotion()
         self.priors = CentrePriors(config.num_priors)
         self.fuse = nn.Sequential(_conv(64 + 64 + 32 + 32 + config.num_priors, 64), _conv(64, 64))
         self.gru = ConvGRUCell(64, config.state_channels)
@@ -219,10 +261,7 @@ class SalCropNet(nn.Module):
         up = [F.interpolate(self.proj32(f32), size=size, mode="bilinear", align_corners=False),
               F.interpolate(self.proj16(f16), size=size, mode="bilinear", align_corners=False),
               self.proj8(f8)]
-        diff = frame - prev_frame
-        if not use_motion:
-            diff = torch.zeros_like(diff)
-        mot = self.motion(diff)
+        mot = self.motion(frame, prev_frame if use_motion else frame)
         pri = self.priors(n, h, w, frame)
         x = self.fuse(torch.cat(up + [mot, pri], 1))
         new_state = self.gru(x, state)

@@ -30,7 +30,11 @@ CALIBRATION_SEED = 0
 #: Pixels the calibration's second frame is shifted by, horizontally (the motion stream sees a real difference).
 CALIBRATION_SHIFT = 8
 #: Nodes of the float export kept in float: the read-out conv and what follows it (see the module docstring).
-FLOAT_TAIL = ("/net/Concat_5", "/net/readout/Conv", "/net/Flatten", "/net/Softmax", "/net/Reshape")
+FLOAT_TAIL = ("/net/Concat_5", "/net/readout/Conv", "/net/Flatten", "/net/Softmax", "/net/Reshape",
+              # The camera-motion estimate: mean absolute differences of a few grey levels decide the softmax over
+              # the candidate shifts, finer than 8-bit steps; its tensors are small (stride 4, one channel each).
+              "/net/motion/Conv", "/net/motion/Sub", "/net/motion/Abs", "/net/motion/ReduceMean_2",
+              "/net/motion/Softmax", "/net/motion/Mul", "/net/motion/ReduceSum")
 
 
 def default_output() -> pathlib.Path:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import pathlib
 import platform
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import datasets
+from . import datasets, teacher, video_train
 from .model import ModelConfig, SalCropNet
 from .virtual_camera import View, camera_sequence, random_view
 
@@ -152,14 +153,57 @@ def stage_sequences(net: SalCropNet, opt: torch.optim.Optimizer, sched: torch.op
             total, count = 0.0, 0
 
 
+def _video_split(args) -> tuple[list, list, dict[str, str]]:
+    """Training and held-out clips of the gaze data set, and what the training record says about them."""
+    from .video_gaze import FOLDS, load_clips
+
+    clips = load_clips(args.gaze_root, videos=args.videos, fixations=args.fixations)
+    held_names: set[str] = set()
+    if args.hold_out_fold >= 0:
+        held_names = set(FOLDS[args.hold_out_fold])
+    if args.hold_out:
+        held_names |= set(args.hold_out)
+    unknown = held_names - {c.name for c in clips}
+    if unknown and args.hold_out:
+        raise SystemExit(f"--hold-out: unknown clips {sorted(unknown)}")
+    train_clips = [c for c in clips if c.name not in held_names]
+    held = [c for c in clips if c.name in held_names]
+    if not train_clips:
+        raise SystemExit("no training clips left after holding out")
+    h = hashlib.sha256()
+    for c in clips:
+        h.update(c.name.encode())
+        h.update(hashlib.sha256(c.path.read_bytes()).digest())
+        h.update(c.fixations.tobytes())
+    record = {"gaze_data_sha256": h.hexdigest(), "video_clips_trained": " ".join(c.name for c in train_clips),
+              "video_clips_held_out": " ".join(c.name for c in held),
+              "teacher_weights_sha256": "" if args.no_teacher else teacher.WEIGHTS_SHA256,
+              "teacher_wheel": "" if args.no_teacher else f"{teacher.WHEEL_SPEC} sha256 {teacher.WHEEL_SHA256}"}
+    return train_clips, held, record
+
+
+def _score_clips(net: SalCropNet, clips: list, config: ModelConfig) -> dict[str, float]:
+    """Mean metrics of the network (motion and state on) on the sampled frames of ``clips``."""
+    from ..evaluation import video_saliency as vs
+
+    net.eval()
+    res, _ = vs.evaluate(clips, {"m": lambda c, f, i: vs.run_torch(net, f)}, (config.input_height, config.input_width))
+    _set_train_mode(net)
+    return res["m"]
+
+
+def _fmt(r: dict[str, float]) -> str:
+    return " ".join(f"{k} {v:.3f}" for k, v in r.items())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=pathlib.Path, default=datasets.repo_root() / "models")
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--epochs", type=int, default=8, help="stage-1 epochs over the training images")
+    ap.add_argument("--epochs", type=int, default=None, help="stage-1 epochs over the training images (8)")
     ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--seq-steps", type=int, default=60, help="stage-2 optimiser steps")
+    ap.add_argument("--seq-steps", type=int, default=None, help="stage-2 optimiser steps (60)")
     ap.add_argument("--seq-batch", type=int, default=4)
     ap.add_argument("--seq-length", type=int, default=4)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -169,7 +213,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=ModelConfig.input_height)
     ap.add_argument("--width", type=int, default=ModelConfig.input_width)
     ap.add_argument("--no-export", action="store_true")
+    video = ap.add_argument_group("real video with gaze (fine-tuning; hevc-gaze layout, video_gaze.py)")
+    video.add_argument("--init", type=pathlib.Path, help="start from this checkpoint (e.g. models/salcrop.pt); "
+                       "the still-image stages then default to 0 steps")
+    video.add_argument("--gaze-root", type=pathlib.Path, help="folder with clips.csv, fixations.csv, videos/ "
+                       "(default ../shared/data/hevc-gaze)")
+    video.add_argument("--videos", type=pathlib.Path, help="videos folder, if not <gaze-root>/videos")
+    video.add_argument("--fixations", type=pathlib.Path, help="fixations CSV, if not <gaze-root>/fixations.csv")
+    video.add_argument("--hold-out-fold", type=int, default=-1,
+                       help="hevc-gaze: leave this fold of video_gaze.FOLDS out (-1: train on every clip)")
+    video.add_argument("--hold-out", nargs="*", default=None, help="clip names to leave out and score before/after")
+    video.add_argument("--video-steps", type=int, default=None,
+                       help="video-stage optimiser steps (default 300 with --init, else 0)")
+    video.add_argument("--video-batch", type=int, default=4)
+    video.add_argument("--video-length", type=int, default=4)
+    video.add_argument("--image-batch", type=int, default=8, help="still images mixed into each video step")
+    video.add_argument("--teacher-weight", type=float, default=1.0)
+    video.add_argument("--no-teacher", action="store_true", help="gaze targets only (no distillation)")
+    video.add_argument("--no-scores", action="store_true", help="skip the held-out clips' before/after scores")
     args = ap.parse_args(argv)
+    if args.epochs is None:
+        args.epochs = 0 if args.init else 8
+    if args.seq_steps is None:
+        args.seq_steps = 0 if args.init else 60
+    if args.video_steps is None:
+        args.video_steps = 300 if args.init else 0
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -191,18 +259,42 @@ def main(argv: list[str] | None = None) -> int:
     log(f"data sha256 {data_sha}; {len(train)} training and {len(held)} held-out images")
 
     config = ModelConfig(input_height=args.height, input_width=args.width)
-    net = SalCropNet(config, imagenet=True)
+    net = SalCropNet(config, imagenet=args.init is None)
+    if args.init is not None:
+        video_train.init_from_checkpoint(net, args.init, log)
+    video_record: dict[str, str] = {}
+    clips_train, clips_held, clip_data = [], [], []
+    if args.video_steps > 0:
+        clips_train, clips_held, video_record = _video_split(args)
+        teacher_net = None if args.no_teacher else teacher.load_teacher()
+        clip_data = [video_train.clip_tensors(c, (config.input_height, config.input_width),
+                                              (config.map_height, config.map_width), teacher_net)
+                     for c in clips_train]
+        log(f"video: {len(clips_train)} training clips ({sum(len(c.frames) for c in clip_data)} sampled frames), "
+            f"held out {[c.name for c in clips_held]}; gaze data sha256 {video_record['gaze_data_sha256']}")
+        if clips_held and not args.no_scores:
+            before = _score_clips(net, clips_held, config)
+            log(f"held-out clips before: {_fmt(before)}")
     params = _trainable(net, args.first_trained_block)
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
     _set_train_mode(net)
     stage1_steps = args.epochs * (len(train) // args.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=stage1_steps + args.seq_steps,
-                                                pct_start=0.1)
+    total_steps = stage1_steps + args.seq_steps + args.video_steps
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=max(total_steps, 1), pct_start=0.1)
 
-    # One learning-rate schedule spans both stages.
+    # One learning-rate schedule spans all stages.
     stage_single(net, opt, sched, train, args.epochs, args.batch, rng, log)
     stage_sequences(net, opt, sched, train, args.seq_steps, args.seq_batch, args.seq_length, rng, log)
+    if args.video_steps > 0:
+        video_train.stage_video(net, opt, sched, clip_data, train, args.video_steps, args.video_batch,
+                                args.video_length, args.image_batch, 0.0 if args.no_teacher else args.teacher_weight,
+                                rng, log)
     net.eval()
+    if clips_held and not args.no_scores:
+        after = _score_clips(net, clips_held, config)
+        log(f"held-out clips after:  {_fmt(after)}")
+        video_record["held_out_before"] = json.dumps(before)
+        video_record["held_out_after"] = json.dumps(after)
     wall = time.time() - start
     record = {
         "seed": str(args.seed),
@@ -212,7 +304,12 @@ def main(argv: list[str] | None = None) -> int:
         "device": f"CPU ({platform.processor() or platform.machine()}), {args.threads} threads, torch {torch.__version__}",
         "command": "PYTHONPATH=python python -m salcrop_filter.train " + shlex.join(argv if argv is not None
                                                                                     else sys.argv[1:]),
-        "stages": json.dumps({"stage1_epochs": args.epochs, "batch": args.batch, "stage2_steps": args.seq_steps,
+        **video_record,
+        "init": str(args.init or ""),
+        "stages": json.dumps({"video_steps": args.video_steps, "video_batch": args.video_batch,
+                              "video_length": args.video_length, "image_batch": args.image_batch,
+                              "teacher_weight": 0.0 if args.no_teacher else args.teacher_weight,
+                              "stage1_epochs": args.epochs, "batch": args.batch, "stage2_steps": args.seq_steps,
                               "stage2_batch": args.seq_batch, "stage2_length": args.seq_length, "lr": args.lr,
                               "first_trained_block": args.first_trained_block}),
         "log": "\n".join(log_lines),
@@ -226,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
 
         onnx_path = export_onnx(args.out / "salcrop.onnx", checkpoint=args.out / "salcrop.pt")
         log(f"wrote {onnx_path}")
+        from .quantize import quantize_model
+
+        log(f"wrote {quantize_model(onnx_path, args.out / 'salcrop-int8.onnx')}")
     return 0
 
 
