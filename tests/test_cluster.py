@@ -201,3 +201,14 @@ def test_bad_option_value_is_a_usage_error(ray_runtime, videos, tmp_path, capsys
     assert re.search(r"salcrop: error: .*smoothing", capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == []
     assert cli_main(["--ray", str(videos / "carphone_pristine.mp4"), "-o", str(tmp_path), "--ratio", "0:1"]) == 2
+
+
+def test_split_run_refuses_keyframes(videos, tmp_path):
+    from salcrop_filter import OptionError
+    from salcrop_filter.shot_segments import reframe_split
+
+    # a segment counts frames and times from its own start; the user's keyframes count from the input's
+    with pytest.raises(OptionError, match="keyframes cannot be combined with split runs"):
+        reframe_split(videos / "testvideo.mp4", tmp_path / "out.mp4", "9:16", segment_seconds=1,
+                      keyframes=[{"frame": 10, "x": 300, "y": 360}])
+    assert list(tmp_path.iterdir()) == []

@@ -22,7 +22,7 @@ struct LpSession::Impl {
     int columns = 0;
 };
 
-LpSession::LpSession(const LinearProgram &lp) : impl_(new Impl)
+LpSession::LpSession(const LinearProgram &lp) : impl_(std::make_unique<Impl>())
 {
     impl_->columns = lp.columns();
     std::vector<double> col_lo(lp.col_lo), col_hi(lp.col_hi), row_lo(lp.row_lo), row_hi(lp.row_hi);
@@ -31,16 +31,13 @@ LpSession::LpSession(const LinearProgram &lp) : impl_(new Impl)
             b = finite_or_coin(b);
     CoinPackedMatrix matrix(true, lp.entry_row.data(), lp.entry_col.data(), lp.entry_value.data(),
                             CoinBigIndex(lp.entry_value.size()));
-    matrix.setDimensions(lp.rows(), lp.columns());
+    matrix.setDimensions(lp.rows(), lp.columns());  // trailing empty rows or columns count too
     impl_->model.setLogLevel(0);
     impl_->model.messageHandler()->setLogLevel(0);
     impl_->model.loadProblem(matrix, col_lo.data(), col_hi.data(), lp.cost.data(), row_lo.data(), row_hi.data());
 }
 
-LpSession::~LpSession()
-{
-    delete impl_;
-}
+LpSession::~LpSession() = default;
 
 void LpSession::set_column_bounds(int column, double lo, double hi)
 {
@@ -71,31 +68,13 @@ LpStatus solve_lp(const LinearProgram &lp, std::vector<double> *x, double *objec
 {
     if (objective)
         *objective = 0;
-    if (lp.columns() == 0) {
-        x->clear();
-        return LpStatus::Optimal;
-    }
-    std::vector<double> col_lo(lp.col_lo), col_hi(lp.col_hi), row_lo(lp.row_lo), row_hi(lp.row_hi);
-    for (auto *v : {&col_lo, &col_hi, &row_lo, &row_hi})
-        for (double &b : *v)
-            b = finite_or_coin(b);
-    CoinPackedMatrix matrix(true, lp.entry_row.data(), lp.entry_col.data(), lp.entry_value.data(),
-                            CoinBigIndex(lp.entry_value.size()));
-    matrix.setDimensions(lp.rows(), lp.columns());  // trailing empty rows or columns count too
-    ClpSimplex model;
-    model.setLogLevel(0);
-    model.messageHandler()->setLogLevel(0);
-    model.loadProblem(matrix, col_lo.data(), col_hi.data(), lp.cost.data(), row_lo.data(), row_hi.data());
-    model.dual();
-    const int status = model.status();
-    if (status == 1)
-        return LpStatus::Infeasible;
-    if (status != 0)
-        return LpStatus::Failed;
-    const double *sol = model.primalColumnSolution();
-    x->assign(sol, sol + lp.columns());
-    if (objective)
-        *objective = model.objectiveValue();
+    LpSession session(lp);
+    const LpStatus status = session.solve();
+    if (status != LpStatus::Optimal)
+        return status;
+    *x = session.solution();
+    if (objective && lp.columns() > 0)
+        *objective = session.objective();
     return LpStatus::Optimal;
 }
 

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import av
 
 from .croppath import CropPath, Shot
+from .croppath import Segment as PathSegment
 from .pipeline import OptionError, Picture, ReframeError, Segment, _core, _open_input, _probe, reframe, temp_beside
 
 __all__ = ["Schedule", "first_pass", "plan_segments", "segment_output", "join_segments", "join_paths",
@@ -117,16 +118,18 @@ def remove_stale(dst: str | os.PathLike[str], parts: bool = True) -> int:
 
 
 def join_paths(parts: list[CropPath]) -> CropPath:
-    """The segments' crop paths as one: frame and shot indices made global."""
+    """The segments' crop paths as one: frame and shot indices made global, each shot's camera segments kept."""
     if not parts:
         raise ValueError("no parts to join")
-    out = CropPath(parts[0].source, parts[0].ratio)
+    out = CropPath(parts[0].source, parts[0].ratio, version=parts[0].version)
     for part in parts:
         frame_base, shot_base = len(out.frames), len(out.shots)
         for f in part.frames:
             f.shot += shot_base
             out.frames.append(f)
-        out.shots += [Shot(s.start + frame_base, s.end + frame_base, s.mode) for s in part.shots]
+        out.shots += [Shot(s.start + frame_base, s.end + frame_base, s.mode,
+                           [PathSegment(g.start + frame_base, g.end + frame_base, g.mode) for g in s.segments])
+                      for s in part.shots]
     return out
 
 
