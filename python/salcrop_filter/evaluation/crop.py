@@ -603,10 +603,11 @@ def main(argv: list[str] | None = None) -> int:
     model_path = args.model or _core.default_model_path()
     runner = _core.SaliencyRunner(model=args.model, device="cpu", threads=1)
     meta = runner.metadata
-    models_line = (f"models per fold: " + ", ".join(f"`{_display_path(m)}` (sha256 {file_sha256(m)[:16]}...)"
-                                                    for m in fold_models)) if fold_models else \
-        (f"model `{_display_path(model_path)}` (sha256 {file_sha256(model_path)[:16]}..., trained "
-         f"{meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]})")
+    model_line = (f"model `{_display_path(model_path)}` (sha256 {file_sha256(model_path)[:16]}..., trained "
+                  f"{meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]})")
+    fold_line = ("models per fold, each clip cropped by the one trained without it: "
+                 + ", ".join(f"`{_display_path(m)}` (sha256 {file_sha256(m)[:16]}...)" for m in fold_models)
+                 ) if fold_models else model_line
     common = [
         f"- Date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {machine_line()}, CPU only",
@@ -625,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
                                    threads=args.threads, log=log)
         found = {n: c for n, c in real.cuts.items() if c}
         sections += [REAL_VIDEO_PROTOCOL, "### Results on real video", "", *common,
-                     f"- {models_line}",
+                     f"- {fold_line}",
                      f"- {len(gaze_clips)} clips, {sum(c.frames for c in gaze_clips)} frames, "
                      f"{sum(sum(len(p) for p in c.all_points()) for c in gaze_clips)} fixation-frames "
                      f"({real.seconds / 60:.1f} min)",
@@ -646,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
             "### Results on virtual-camera clips",
             "",
             *common,
-            f"- {models_line} ({elapsed / 60:.1f} min)",
+            f"- {model_line} ({elapsed / 60:.1f} min)",
             f"- {cuts.clips} held-out clips (seed {args.seed}), {cuts.frames} frames, {cuts.fixations} visible "
             "fixations in all",
             f"- Shot detector on the clips: {cuts.found} of {cuts.true_cuts} true cuts found (within 1 frame), "
