@@ -2,9 +2,9 @@
 """Two salcrop builds side by side, end to end (decode + filter + libx264 veryfast), with a plain crop beside them:
 A B C A B C ... alternating, so that load drifts hit all three; medians of wall and CPU time (os.wait4).
 
-Made to compare a planner change against the build it replaces, e.g. the main checkout's::
+Made to compare a change against the build it replaces (a checkout of the earlier commit, set up beside this one)::
 
-    python benchmarks/planner_ab.py --old /work/main/build/bin/ffmpeg --new build/bin/ffmpeg \
+    python benchmarks/planner_ab.py --old ../other-checkout/build/bin/ffmpeg --new build/bin/ffmpeg \
         --clip ../shared/videos/testvideo.mp4 --repeats 6
 """
 
