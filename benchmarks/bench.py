@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from salcrop_filter.evaluation.crop import file_sha256, machine_line
+from salcrop_filter.checksums import file_sha256
+from salcrop_filter.evaluation.crop import machine_line
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CLIP = REPO.parent / "shared" / "videos" / "testvideo.mp4"

@@ -19,7 +19,6 @@ Inputs and outputs are paths every node sees (a shared file system). Ray is impo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
+from .checksums import file_sha256
 from .croppath import CropPath
 
 __all__ = ["reframe_many", "BatchResult", "ClusterError", "task_resources", "DEFAULT_GPU_FRACTION"]
@@ -91,12 +91,9 @@ def _model_file(options: dict[str, Any]) -> str:
 
 
 def _sha256(path: str) -> str:
+    """The model's sha256, hashed once per driver (every input's record names it)."""
     if path not in _model_hashes:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        _model_hashes[path] = h.hexdigest()
+        _model_hashes[path] = file_sha256(path)
     return _model_hashes[path]
 
 

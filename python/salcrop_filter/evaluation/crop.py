@@ -28,6 +28,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from salcrop_filter.checksums import file_sha256
 from salcrop_filter.evaluation import baselines
 
 __all__ = [
@@ -686,17 +687,6 @@ def _display_path(path: str) -> str:
 
     root = str(datasets.repo_root())
     return os.path.relpath(path, root) if os.path.abspath(path).startswith(root + os.sep) else path
-
-
-def file_sha256(path: str) -> str:
-    """sha256 of a file, to say exactly which model was measured."""
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _engine_defaults(model: str) -> str:

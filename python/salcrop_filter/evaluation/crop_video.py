@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from salcrop_filter.evaluation import baselines
-from salcrop_filter.evaluation.crop import MethodScore, _modes_per_frame, _num, _pct, oracle_windows
+from salcrop_filter.evaluation.crop import MethodScore, _num, _pct, fixations_kept, oracle_windows
 from salcrop_filter.training import video_gaze
 
 __all__ = ["ENGINE", "GAZE_PLANNER", "CENTRE", "ORACLE", "METHODS", "ClipResult", "RealVideoResults",
@@ -132,11 +132,8 @@ def evaluate(clips: Sequence[video_gaze.GazeClip], ratios: Sequence[str], model:
                 if clip.camera_moves:
                     res.moving.setdefault(r, {}).setdefault(method, MethodScore()).add_windows(
                         windows, points, cr.detected_cuts, clip.width, **args)
-                single = MethodScore()
-                single.add_windows(windows, points, cr.detected_cuts, clip.width)
-                per[method] = single.kept
-                if engine:
-                    per["engine jitter2 share"] = single.jitter2_width
+                kept, counted = fixations_kept(windows, points)
+                per[method] = kept / counted
         log(f"{clip.name}: {clip.frames} frames, cuts {res.cuts[clip.name]}, "
             f"{time.perf_counter() - t0:.1f} s")
     res.seconds = time.perf_counter() - t_all

@@ -89,7 +89,8 @@ def fit_centre_sigma(train: list[datasets.Stimulus], count: int = 200) -> float:
     return best
 
 
-def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+def mean_rows(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Each metric's mean over rows of per-frame (or per-image) metrics."""
     return {k: float(np.mean([r[k] for r in rows])) for k in METRICS}
 
 
@@ -103,7 +104,7 @@ def evaluate_images(model: OnnxSaliency, held: list[datasets.Stimulus], sigma: f
         dense, fix = datasets.dense_map(st.points, h, w), datasets.fixation_map(st.points, h, w)
         rows_model.append(all_metrics(sal, dense, fix))
         rows_centre.append(all_metrics(centre_bias(h, w, sigma), dense, fix))
-    return {"model": _mean(rows_model), "centre bias": _mean(rows_centre)}
+    return {"model": mean_rows(rows_model), "centre bias": mean_rows(rows_centre)}
 
 
 def evaluate_sequences(model: OnnxSaliency, held: list[datasets.Stimulus], sigma: float,
@@ -126,7 +127,7 @@ def evaluate_sequences(model: OnnxSaliency, held: list[datasets.Stimulus], sigma
             rows["model, temporal"].append(all_metrics(upsample(with_t[t], h, w), dense, fix))
             rows["model, no temporal"].append(all_metrics(upsample(without_t[t], h, w), dense, fix))
             rows["centre bias"].append(all_metrics(centre, dense, fix))
-    return {k: _mean(v) for k, v in rows.items()}
+    return {k: mean_rows(v) for k, v in rows.items()}
 
 
 def time_per_frame(model: OnnxSaliency, repeats: int = 50) -> tuple[float, float]:

