@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import pathlib
 from typing import Callable, Sequence
 
@@ -53,7 +54,8 @@ def clip_frames(clip: GazeClip, hw: tuple[int, int], step: int = EVAL_STEP) -> t
         frames.append(f)
     arr, index = np.stack(frames), np.asarray(idx)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    # Per process: training runs started side by side decode the same clips at once.
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     np.savez(tmp, frames=arr, index=index)
     tmp.replace(path)
     return arr, index
