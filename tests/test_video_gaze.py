@@ -59,6 +59,18 @@ def test_bad_gaze_data_is_refused_with_its_reason(tmp_path) -> None:
         video_gaze.load_clips(tmp_path, names=["B"])
 
 
+def test_a_video_without_gaze_is_a_clip_for_the_teacher_alone(shared_videos, tmp_path) -> None:
+    bikes = video_gaze.unlabeled_clip(shared_videos / "bikes.mp4")
+    assert (bikes.name, bikes.width, bikes.height, bikes.frames) == ("bikes", 640, 272, 250)
+    assert bikes.fps == pytest.approx(25.0)
+    assert not bikes.camera_moves and all(len(p) == 0 for p in bikes.all_points())
+    assert not bikes.gaze_map(10, 17, 40).any()  # an empty target: the training loss skips the frame
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    with pytest.raises(ValueError, match="notes.mp4"):
+        video_gaze.unlabeled_clip(bad)
+
+
 def test_real_video_crop_evaluation_through_the_engine(clips) -> None:
     from salcrop_filter.evaluation import crop_video
 

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..checksums import file_sha256
 from . import datasets, teacher, video_train
 from .model import ModelConfig, SalCropNet
 from .virtual_camera import View, camera_sequence, random_view
@@ -155,7 +156,7 @@ def stage_sequences(net: SalCropNet, opt: torch.optim.Optimizer, sched: torch.op
 
 def _video_split(args) -> tuple[list, list, dict[str, str]]:
     """Training and held-out clips of the gaze data set, and what the training record says about them."""
-    from .video_gaze import FOLDS, load_clips
+    from .video_gaze import FOLDS, load_clips, unlabeled_clip
 
     clips = load_clips(args.gaze_root, videos=args.videos, fixations=args.fixations)
     held_names: set[str] = set()
@@ -167,6 +168,9 @@ def _video_split(args) -> tuple[list, list, dict[str, str]]:
     if unknown and args.hold_out:
         raise SystemExit(f"--hold-out: unknown clips {sorted(unknown)}")
     train_clips = [c for c in clips if c.name not in held_names]
+    if args.teacher_videos and args.no_teacher:
+        raise SystemExit("--teacher-videos needs the teacher (drop --no-teacher)")
+    unlabeled = [unlabeled_clip(p) for p in args.teacher_videos]
     held = [c for c in clips if c.name in held_names]
     if not train_clips:
         raise SystemExit("no training clips left after holding out")
@@ -176,10 +180,12 @@ def _video_split(args) -> tuple[list, list, dict[str, str]]:
         h.update(hashlib.sha256(c.path.read_bytes()).digest())
         h.update(c.fixations.tobytes())
     record = {"gaze_data_sha256": h.hexdigest(), "video_clips_trained": " ".join(c.name for c in train_clips),
+              "teacher_only_videos": " ".join(f"{c.path.name} (sha256 {file_sha256(c.path)[:16]})"
+                                              for c in unlabeled),
               "video_clips_held_out": " ".join(c.name for c in held),
               "teacher_weights_sha256": "" if args.no_teacher else teacher.WEIGHTS_SHA256,
               "teacher_wheel": "" if args.no_teacher else f"{teacher.WHEEL_SPEC} sha256 {teacher.WHEEL_SHA256}"}
-    return train_clips, held, record
+    return train_clips + unlabeled, held, record
 
 
 def _score_clips(net: SalCropNet, clips: list, config: ModelConfig) -> dict[str, float]:
@@ -229,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     video.add_argument("--video-length", type=int, default=4)
     video.add_argument("--image-batch", type=int, default=8, help="still images mixed into each video step")
     video.add_argument("--teacher-weight", type=float, default=1.0)
+    video.add_argument("--teacher-videos", nargs="*", type=pathlib.Path, default=[],
+                       help="videos without gaze that train on the teacher's maps alone (e.g. ../shared/videos/*.mp4)")
     video.add_argument("--no-teacher", action="store_true", help="gaze targets only (no distillation)")
     video.add_argument("--no-scores", action="store_true", help="skip the held-out clips' before/after scores")
     args = ap.parse_args(argv)

@@ -174,6 +174,31 @@ def _find_video(videos: pathlib.Path, name: str) -> pathlib.Path:
     raise FileNotFoundError(f"no video for clip {name!r} in {videos} (looked for {', '.join(VIDEO_SUFFIXES)})")
 
 
+def unlabeled_clip(path: pathlib.Path | str) -> GazeClip:
+    """A video without recorded gaze, for distillation only (the teacher's maps are its sole target).
+
+    Size, frame rate and frame count come from the file (PyAV); the clip has no fixations, so every frame's gaze
+    map is empty and the training loss skips it. Raises ValueError for a file PyAV finds no video stream in.
+    """
+    import av
+
+    path = pathlib.Path(path)
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise ValueError(f"{path}: no video stream")
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 25)
+            width, height = stream.codec_context.width, stream.codec_context.height
+            frames = sum(1 for _ in container.decode(stream))
+    except av.error.FFmpegError as e:
+        raise ValueError(f"{path}: not a readable video ({e})") from e
+    if frames == 0:
+        raise ValueError(f"{path}: no decodable frame")
+    return GazeClip(name=path.stem, path=path, width=width, height=height, fps=fps, frames=frames,
+                    camera_motion=(), fixations=np.zeros((0, 5)))
+
+
 def load_clips(root: pathlib.Path | str | None = None, names: Sequence[str] | None = None,
                videos: pathlib.Path | str | None = None,
                fixations: pathlib.Path | str | None = None) -> list[GazeClip]:
