@@ -511,6 +511,11 @@ frame is decoded and pushed through one `_core.Engine` per ratio (the product: t
 filter, its defaults, the CPU). Methods, all at the Engine's window size (the largest window of the ratio):
 - **salcrop (Engine)**: the product. With `--fold-models` each clip is cropped by the model trained without its
   fold (`video_gaze.FOLDS`, three folds of seven clips): held out. Otherwise one model for all clips.
+- **salcrop, large model (Engine)** (with `--large-fold-models`): the same with the large model
+  (`models/salcrop-large.onnx`, 224x400 input, CUDA's default), its own fold models, on the CPU.
+- **planner on the teacher's maps** (with `--teacher`): the core's planner fed the video teacher's maps (UNISAL,
+  `training/teacher.py`; each frame gets the map of its latest sampled frame): the bar for a student distilled
+  from it. The teacher is trained on other data sets, so every clip is held out for it.
 - **planner on the viewers' gaze**: the core's planner (`_core.plan_path`) fed every frame's recorded fixation
   density (64 cells across, Gaussian of 3.5% of the width) instead of the model's maps, with the shot detector's
   cuts: the planner's ceiling with a perfect saliency model.
@@ -581,6 +586,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fold-models", default="",
                     help="real video: one model per fold (comma-separated, in training.video_gaze.FOLDS order); "
                          "each clip is cropped by the model trained without it")
+    ap.add_argument("--large-fold-models", default="",
+                    help="real video: the large model's fold models (same order), scored as an extra Engine row")
+    ap.add_argument("--teacher", action="store_true",
+                    help="real video: also plan the video teacher's maps (cached per clip; ~25 min once if not)")
     args = ap.parse_args(argv)
     if args.real_video and args.no_real_video:
         ap.error("--real-video and --no-real-video exclude each other")
@@ -601,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m salcrop_filter.crop_eval " + shlex.join(argv if argv is not None else sys.argv[1:])
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     fold_models = [m.strip() for m in args.fold_models.split(",") if m.strip()] or None
+    large_fold_models = [m.strip() for m in args.large_fold_models.split(",") if m.strip()] or None
     model_path = args.model or _core.default_model_path()
     runner = _core.SaliencyRunner(model=args.model, device="cpu", threads=1)
     meta = runner.metadata
@@ -609,6 +619,9 @@ def main(argv: list[str] | None = None) -> int:
     fold_line = ("models per fold, each clip cropped by the one trained without it: "
                  + ", ".join(f"`{_display_path(m)}` (sha256 {file_sha256(m)[:16]}...)" for m in fold_models)
                  ) if fold_models else model_line
+    if large_fold_models:
+        fold_line += ("; the large model's, one per fold: "
+                      + ", ".join(f"`{_display_path(m)}` (sha256 {file_sha256(m)[:16]}...)" for m in large_fold_models))
     common = [
         f"- Date: {_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {machine_line()}, CPU only",
@@ -624,7 +637,8 @@ def main(argv: list[str] | None = None) -> int:
         names = [c.strip() for c in args.clips.split(",") if c.strip()] or None
         gaze_clips = video_gaze.load_clips(names=names)
         real = crop_video.evaluate(gaze_clips, ratios, model=args.model, fold_models=fold_models,
-                                   threads=args.threads, log=log)
+                                   threads=args.threads, log=log, large_fold_models=large_fold_models,
+                                   with_teacher=args.teacher)
         found = {n: c for n, c in real.cuts.items() if c}
         sections += [REAL_VIDEO_PROTOCOL, "### Results on real video", "", *common,
                      f"- {fold_line}",
