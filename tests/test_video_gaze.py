@@ -84,3 +84,30 @@ def test_real_video_crop_evaluation_through_the_engine(clips) -> None:
     assert s[crop_video.GAZE_PLANNER].kept > s[crop_video.CENTRE].kept
     assert s[crop_video.ENGINE].kept_frames == lee.frames
     assert res.cuts["Lee"] == []  # one shot
+
+
+def test_best_window_per_frame_holds_the_maps_mass() -> None:
+    from salcrop_filter.evaluation.crop_ceiling import best_windows
+
+    maps = np.full((3, 9, 16), 1e-6, np.float32)
+    maps[0, 4, 1] = maps[1, 4, 8] = maps[2, 4, 15] = 1.0  # all the mass in one cell: left, middle, right
+    win = best_windows(maps, 1280, 720, 404, 720)
+    for t, cell in enumerate((1, 8, 15)):
+        centre_x = (cell + 0.5) * 1280 / 16
+        assert win[t, 0] <= centre_x <= win[t, 0] + 404 and win[t, 1] == 0 and tuple(win[t, 2:]) == (404, 720)
+
+
+def test_crop_ceiling_splits_the_loss_between_map_and_path(capsys) -> None:
+    from salcrop_filter.evaluation import crop_ceiling
+
+    from salcrop_filter.training import datasets
+
+    model = str(datasets.repo_root() / "models" / "salcrop-int8.onnx")
+    assert crop_ceiling.main(["--fold-models", ",".join([model] * 3), "--clips", "Lee"]) == 0
+    table = {line.split("|")[1].strip(): float(line.split("|")[2].strip(" %"))
+             for line in capsys.readouterr().out.splitlines() if line.startswith("| ") and "%" in line}
+    assert set(table) == {"model: planner", "model: best window per frame", "gaze: planner",
+                          "gaze: best window per frame", "centre"}
+    # The viewers' own gaze, window by window, is the best a map can do; on this interview it beats the centre.
+    assert table["gaze: best window per frame"] >= max(table.values()) - 1e-9
+    assert table["gaze: best window per frame"] > table["centre"] + 3
