@@ -6,6 +6,9 @@ stage 2 on short virtual-camera sequences with back-propagation through time, so
 ConvGRU state learn from camera motion whose effect on the fixations is exactly known.
 
 Loss per frame: KLD(target || prediction) + (1 - CC) on the dense fixation map, and -NSS on the fixation points.
+
+``--size large`` trains the large preset (224x400, ``model.SIZES``) with the same stages; its checkpoint records the
+size, and it exports ``salcrop-large.onnx`` (float only: the 8-bit CPU default is the small model's).
 """
 
 from __future__ import annotations
