@@ -214,10 +214,12 @@ def model_fps(frames_rgb: np.ndarray, threads: int, model: str, repeats: int) ->
 
 
 def sibling_models(model_path: str) -> list[Path]:
-    """The other precision of the bundled model next to ``model_path`` (float <-> 8-bit), if it is there."""
+    """The other bundled models next to ``model_path`` that are there: the other precision (float <-> 8-bit) and
+    the large float model (CUDA's default; ``model=`` on the CPU for who accepts its cost)."""
     p = Path(model_path)
-    other = {"salcrop.onnx": "salcrop-int8.onnx", "salcrop-int8.onnx": "salcrop.onnx"}.get(p.name)
-    return [p.with_name(other)] if other and p.with_name(other).is_file() else []
+    others = {"salcrop.onnx": ["salcrop-int8.onnx", "salcrop-large.onnx"],
+              "salcrop-int8.onnx": ["salcrop.onnx", "salcrop-large.onnx"]}.get(p.name, [])
+    return [p.with_name(o) for o in others if p.with_name(o).is_file()]
 
 
 def main(argv: list[str] | None = None) -> int:

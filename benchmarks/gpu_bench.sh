@@ -5,9 +5,10 @@
 # model.json (gpu_bench.py), e2e.tsv. One call of ~5-7 minutes; every stage is time-boxed and says when it is
 # skipped, so one failure does not lose the rest.
 #   1. installs the wheel into $HOME/ortsite (if not already), finds the CUDA/cuDNN wheels' libraries;
-#   2. exports the model from models/salcrop.pt at 112x200 (default) and 288x512, FP32 and FP16, and splits the
-#      112x200 ones (the core's batching);
-#   3. the model alone: batch 1/16/64, both sizes, both precisions (gpu_bench.py);
+#   2. exports the model from models/salcrop.pt at 112x200 (default) and 288x512, FP32 and FP16, and the large
+#      model from models/salcrop-large.pt (224x400, CUDA's default), FP32 and FP16; splits the 112x200 and
+#      224x400 ones (the core's batching);
+#   3. the model alone: batch 1/16/64, every size, both precisions (gpu_bench.py);
 #   4. end to end, 1080p: ffmpeg -vf salcrop device=cuda (FP32, FP16; batching default and SALCROP_BATCH=1)
 #      against -vf crop of the same size, libx264 veryfast, alternating, 3 pairs; and device=cpu once;
 #      and with -hwaccel cuda if this FFmpeg build has it;
@@ -47,6 +48,15 @@ for h, w in ((112, 200), (288, 512)):
         for m in (f, half):
             split_model(m)
     print(f, half)
+# The large model (its own weights, trained at 224x400; CUDA's default when installed), named by its size so
+# gpu_bench.py measures it beside the small one; split like the default, since the core batches it the same way.
+large = pathlib.Path("models/salcrop-large.pt")
+if large.is_file():
+    f = export_onnx(d / "salcrop-224x400.onnx", checkpoint=large)
+    half = export_fp16(f, d / "salcrop-224x400-fp16.onnx")
+    for m in (f, half):
+        split_model(m)
+    print(f, half)
 PY
 ls -la "$models"
 
@@ -74,6 +84,9 @@ else
         run salcrop_cuda_fp32 X=1 -- -vf "salcrop=device=cuda:model=$m32:path=$out/path_cuda.json" "${enc[@]}" "$out/s32.mp4"
         run salcrop_cuda_fp16 X=1 -- -vf "salcrop=device=cuda:model=$m16" "${enc[@]}" "$out/s16.mp4"
         run salcrop_cuda_fp32_nobatch SALCROP_BATCH=1 -- -vf "salcrop=device=cuda:model=$m32" "${enc[@]}" "$out/s1.mp4"
+        # The large model (CUDA's default when installed), if it was exported above.
+        [[ -f $models/salcrop-224x400.onnx ]] && run salcrop_cuda_large X=1 -- \
+            -vf "salcrop=device=cuda:model=$models/salcrop-224x400.onnx" "${enc[@]}" "$out/slarge.mp4"
     done
     run salcrop_cpu_fp32 X=1 -- -vf "salcrop=device=cpu:model=$m32:path=$out/path_cpu.json" "${enc[@]}" "$out/scpu.mp4"
     if $ff -hide_banner -hwaccels 2>/dev/null | grep -qx cuda; then

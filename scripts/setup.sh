@@ -5,7 +5,8 @@
 #   build/lib/libsalcrop.so    the C++ core behind the C ABI;
 #   build/bin/ffmpeg, ffprobe  FFmpeg 7.1.5 with the salcrop filter (build/lib holds its shared libraries);
 #   build/share/salcrop/salcrop.onnx  the default model (salcrop-int8.onnx beside it: the CPU default; for the GPU
-#                              salcrop-fp16.onnx and the *.encoder.onnx/*.head.onnx splits the core batches with).
+#                              salcrop-large.onnx (CUDA's default), salcrop-fp16.onnx and the
+#                              *.encoder.onnx/*.head.onnx splits the core batches with).
 # Idempotent: a step whose inputs did not change is skipped, and the slow builds (FFmpeg, PyAV) are cached
 # under ${SALCROP_CACHE:-~/.cache/salcrop} by a hash of their inputs, so a warm machine is done in seconds.
 set -euo pipefail
@@ -117,8 +118,9 @@ done_step
 
 # --- 7. the Python package (skipped when none of its inputs changed)
 step "salcrop_filter package"
+# The bundled models go into the package too (CMakeLists.txt), so a new or retrained model reinstalls it.
 pkg_hash=$(content_hash pyproject.toml CMakeLists.txt $(git ls-files -co --exclude-standard csrc python | sort) \
-    "$ort_include" "$ort_lib")
+    models/salcrop.onnx models/salcrop-int8.onnx models/salcrop-large.onnx models/salcrop.pt "$ort_include" "$ort_lib")
 if [[ $(cat "$venv/.salcrop-package" 2>/dev/null) != "$pkg_hash" ]]; then
     SALCROP_ORT_INCLUDE="$ort_include" "$venv/bin/pip" install -q --no-deps --no-build-isolation .
     echo "$pkg_hash" > "$venv/.salcrop-package"
@@ -129,7 +131,7 @@ done_step
 step "model"
 mkdir -p "$build/share/salcrop"
 if [[ -f models/salcrop.onnx ]]; then
-    for m in models/salcrop.onnx models/salcrop-int8.onnx; do
+    for m in models/salcrop.onnx models/salcrop-int8.onnx models/salcrop-large.onnx; do
         if [[ -f $m ]] && ! cmp -s "$m" "$build/share/salcrop/${m#models/}"; then cp "$m" "$build/share/salcrop/"; fi
     done
     # For the GPU: the FP16 copy (model=.../salcrop-fp16.onnx; not the default until measured on a GPU) and the
@@ -140,7 +142,9 @@ if [[ -f models/salcrop.onnx ]]; then
         "$venv/bin/python" -m salcrop_filter.export --fp16 "$share/salcrop.onnx" "$share/salcrop-fp16.onnx" > /dev/null
     fi
     pkg_model=$("$venv/bin/python" -c 'import pathlib, salcrop_filter; print(pathlib.Path(salcrop_filter.__file__).with_name("salcrop.onnx"))')
-    for m in "$share/salcrop.onnx" "$share/salcrop-fp16.onnx" "$pkg_model"; do
+    # The large model (CUDA's default when installed) gets its own split: the core looks for it beside the model.
+    for m in "$share/salcrop.onnx" "$share/salcrop-fp16.onnx" "$share/salcrop-large.onnx" "$pkg_model" \
+             "${pkg_model%salcrop.onnx}salcrop-large.onnx"; do
         if [[ -f $m && ! ${m%.onnx}.head.onnx -nt $m ]]; then
             "$venv/bin/python" -m salcrop_filter.split "$m" > /dev/null
         fi

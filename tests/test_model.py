@@ -170,12 +170,13 @@ def test_int8_model_matches_the_float_model_on_held_out_images_and_video():
     assert min(cc(a, b) for a, b in zip(maps_fp, maps_q)) > 0.95
 
 
-def test_core_default_model_is_int8_on_cpu_and_float_on_cuda():
+def test_core_default_model_is_int8_on_cpu_and_the_large_float_model_on_cuda():
     from salcrop_filter import _core
     from salcrop_filter.saliency import SaliencyModel
 
     assert pathlib.Path(_core.default_model_path()).name == "salcrop-int8.onnx"
-    assert pathlib.Path(_core.default_model_path(gpu=True)).name == "salcrop.onnx"
+    # The large float model is installed beside the others (CMakeLists.txt), so CUDA gets it (tests/test_large_model.py).
+    assert pathlib.Path(_core.default_model_path(gpu=True)).name == "salcrop-large.onnx"
     assert pathlib.Path(SaliencyModel(device="cpu").path).name == "salcrop-int8.onnx"
 
 

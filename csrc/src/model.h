@@ -13,7 +13,8 @@
 namespace salcrop {
 
 // The model the core loads when none is given (DESIGN.md order): SALCROP_MODEL if set, else the bundled
-// salcrop-int8.onnx for the CPU (salcrop.onnx if there is no 8-bit file) or salcrop.onnx for CUDA (gpu=true).
+// salcrop-int8.onnx for the CPU (salcrop.onnx if there is no 8-bit file) or, for CUDA (gpu=true),
+// salcrop-large.onnx (salcrop.onnx if the large model is not installed).
 std::string default_model_path(bool gpu = false);
 
 class SaliencyModel {

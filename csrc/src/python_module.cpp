@@ -441,7 +441,8 @@ PYBIND11_MODULE(_core, m)
         return py::make_tuple(r.num, r.den);
     }, py::arg("ratio"));
     m.def("default_model_path", &default_model_path, py::arg("gpu") = false,
-          "The model the core loads when none is given: the 8-bit one for the CPU, the float one for CUDA.");
+          "The model the core loads when none is given: the 8-bit one (salcrop-int8.onnx) for the CPU; for CUDA\n"
+          "the large float model (salcrop-large.onnx, 224x400) when installed, else the float salcrop.onnx.");
 
     py::class_<PyDecision>(m, "Decision")
         .def_property_readonly("frame", [](const PyDecision &d) { return d.d.frame; })

@@ -1,8 +1,10 @@
 """Export the trained network to the ONNX model contract of docs/DESIGN.md (model version 1).
 
-``python -m salcrop_filter.export [--out models/salcrop.onnx] [--height H --width W]`` or
-``export_onnx(path, height=..., width=...)``: reads ``models/salcrop.pt``, writes the ONNX file with dynamic batch and
-the metadata the core checks, then verifies ONNX Runtime against PyTorch on the same inputs.
+``python -m salcrop_filter.export [--size small|large] [--out models/salcrop.onnx] [--height H --width W]`` or
+``export_onnx(path, height=..., width=..., size=...)``: reads ``models/salcrop.pt`` (``--size large``:
+``models/salcrop-large.pt``), writes the ONNX file (``salcrop.onnx`` or ``salcrop-large.onnx``) with dynamic batch and
+the metadata the core checks, then verifies ONNX Runtime against PyTorch on the same inputs. Either size is the same
+code: the checkpoint's config (training/model.py ``SIZES``) says which network to rebuild.
 
 For the GPU: ``--fp16 SRC DST`` writes a half-precision copy of a float model (``export_fp16``; inputs and outputs
 stay float32, so it is the same contract, metadata ``precision``="fp16"), and ``--split MODEL`` writes the
@@ -12,6 +14,7 @@ encoder/head pair the core batches with (:mod:`salcrop_filter.split`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import pathlib
 
 import numpy as np
@@ -25,20 +28,28 @@ DEFAULT_OPSET = 17
 PARITY_TOLERANCE = 1e-5
 
 
-def default_checkpoint() -> pathlib.Path:
-    """``models/salcrop.pt`` in a source checkout, else the copy installed inside the package."""
+#: File stem of each size preset: the small model is ``salcrop``, the large one ``salcrop-large``.
+STEMS = {"small": "salcrop", "large": "salcrop-large"}
+
+
+def default_checkpoint(size: str = "small") -> pathlib.Path:
+    """``models/salcrop.pt`` (``salcrop-large.pt`` for the large size) in a source checkout, else the copy
+    installed inside the package."""
     from .training.datasets import repo_root  # here: it needs scipy, which exporting does not
 
-    in_repo = repo_root() / "models" / "salcrop.pt"
-    return in_repo if in_repo.is_file() else pathlib.Path(__file__).with_name("salcrop.pt")
+    name = STEMS[size] + ".pt"
+    in_repo = repo_root() / "models" / name
+    return in_repo if in_repo.is_file() else pathlib.Path(__file__).with_name(name)
 
 
-def default_output() -> pathlib.Path:
-    """``models/salcrop.onnx`` in a source checkout, else ``salcrop.onnx`` in the working directory."""
+def default_output(size: str = "small") -> pathlib.Path:
+    """``models/salcrop.onnx`` (``salcrop-large.onnx`` for the large size) in a source checkout, else that name in
+    the working directory."""
     from .training.datasets import repo_root
 
+    name = STEMS.get(size, "salcrop") + ".onnx"
     models = repo_root() / "models"
-    return models / "salcrop.onnx" if models.is_dir() else pathlib.Path("salcrop.onnx")
+    return models / name if models.is_dir() else pathlib.Path(name)
 
 
 def metadata(config: ModelConfig, record: dict[str, str]) -> dict[str, str]:
@@ -69,21 +80,24 @@ class _Exported(torch.nn.Module):
 
 
 def export_onnx(path: str | pathlib.Path | None = None, *, height: int | None = None, width: int | None = None,
-                opset: int | None = None, checkpoint: str | pathlib.Path | None = None) -> pathlib.Path:
-    """Write the ONNX model (default ``models/salcrop.onnx``) from the checkpoint and check it; return its path.
+                opset: int | None = None, checkpoint: str | pathlib.Path | None = None,
+                size: str | None = None) -> pathlib.Path:
+    """Write the ONNX model from the checkpoint and check it; return its path.
 
-    ``height``/``width`` choose another input size (multiples of 8) for the same weights; the network is fully
-    convolutional and its centre priors are generated for the map size.
+    ``checkpoint`` defaults to the shipped one of ``size`` (``small``: ``models/salcrop.pt``, ``large``:
+    ``models/salcrop-large.pt``); ``path`` to ``models/salcrop.onnx`` or, for a large checkpoint,
+    ``models/salcrop-large.onnx``. ``height``/``width`` choose another input size (multiples of 8) for the same
+    weights; the network is fully convolutional and its centre priors are generated for the map size.
     """
     import onnx
 
-    net, record = load_checkpoint(default_checkpoint() if checkpoint is None else checkpoint)
+    net, record = load_checkpoint(default_checkpoint(size or "small") if checkpoint is None else checkpoint)
     cfg = net.config
-    cfg = ModelConfig(input_height=height or cfg.input_height, input_width=width or cfg.input_width,
-                      state_channels=cfg.state_channels, num_priors=cfg.num_priors)
+    # Only the input size changes; the rest (motion stride, state channels) is the checkpoint's size preset.
+    cfg = dataclasses.replace(cfg, input_height=height or cfg.input_height, input_width=width or cfg.input_width)
     cfg.validate()
     net.config = cfg
-    path = default_output() if path is None else pathlib.Path(path)
+    path = default_output(net.config.size_name) if path is None else pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = torch.rand(1, 3, cfg.input_height, cfg.input_width)
     prev = torch.rand(1, 3, cfg.input_height, cfg.input_width)
@@ -202,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Export models/salcrop.pt to ONNX (model contract version 1).")
     ap.add_argument("--out", type=pathlib.Path, default=None)
     ap.add_argument("--checkpoint", type=pathlib.Path, default=None)
+    ap.add_argument("--size", choices=sorted(STEMS), default=None,
+                    help="export the shipped checkpoint of this size (default small; ignored with --checkpoint)")
     ap.add_argument("--height", type=int, default=None)
     ap.add_argument("--width", type=int, default=None)
     ap.add_argument("--opset", type=int, default=None)
@@ -219,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         for p in split_model(args.split):
             print(p)
         return 0
-    print(export_onnx(args.out, height=args.height, width=args.width, opset=args.opset, checkpoint=args.checkpoint))
+    print(export_onnx(args.out, height=args.height, width=args.width, opset=args.opset, checkpoint=args.checkpoint,
+                      size=args.size))
     return 0
 
 

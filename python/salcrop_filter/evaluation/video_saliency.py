@@ -61,6 +61,13 @@ def clip_frames(clip: GazeClip, hw: tuple[int, int], step: int = EVAL_STEP) -> t
     return arr, index
 
 
+def frames_at(clip: GazeClip, frames: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    """``frames`` when they are already ``hw``, else the clip's sampled frames at ``hw`` (each model sees the clip
+    at its own input size: the large model at 224x400, the small one at 112x200; the scores do not depend on it,
+    maps are upsampled to the scoring grid)."""
+    return frames if tuple(frames.shape[1:3]) == tuple(hw) else clip_frames(clip, hw)[0]
+
+
 def run_onnx(model: OnnxSaliency, frames: np.ndarray, temporal: bool = True) -> np.ndarray:
     """Maps [T,h,w] of uint8 frames [T,H,W,3] through the ONNX model, state carried when ``temporal``."""
     x = np.ascontiguousarray(frames.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
@@ -227,13 +234,14 @@ def fold_predictors(checkpoint: pathlib.Path, models: Sequence[pathlib.Path], si
     preds: dict[str, Callable] = {}
     if checkpoint is not None:
         net, _ = load_checkpoint(checkpoint)
-        preds["fold model"] = lambda c, f, i: run_torch(net, f)
-        preds["fold model, no motion"] = lambda c, f, i: run_torch(net, f, motion=False)
-        preds["fold model, no state"] = lambda c, f, i: run_torch(net, f, state=False)
-        preds["fold model, neither"] = lambda c, f, i: run_torch(net, f, motion=False, state=False)
+        hw = (net.config.input_height, net.config.input_width)
+        preds["fold model"] = lambda c, f, i: run_torch(net, frames_at(c, f, hw))
+        preds["fold model, no motion"] = lambda c, f, i: run_torch(net, frames_at(c, f, hw), motion=False)
+        preds["fold model, no state"] = lambda c, f, i: run_torch(net, frames_at(c, f, hw), state=False)
+        preds["fold model, neither"] = lambda c, f, i: run_torch(net, frames_at(c, f, hw), motion=False, state=False)
     for path in models:
         m = OnnxSaliency(path, threads=threads)
-        preds[path.name] = (lambda mm: (lambda c, f, i: run_onnx(mm, f)))(m)
+        preds[path.name] = (lambda mm: (lambda c, f, i: run_onnx(mm, frames_at(c, f, mm.input_hw))))(m)
     preds["teacher (UNISAL)"] = teacher_maps_for
     preds["centre bias"] = lambda c, i: np.stack([centre_bias(*eval_size(c), sigma)] * len(i))
     return preds

@@ -48,6 +48,25 @@ class ModelConfig:
     input_width: int = 200
     state_channels: int = 16
     num_priors: int = 4
+    # Stride of the camera-shift search in CompensatedMotion. The search covers +-RADIUS cells, so doubling the
+    # stride with the input size keeps the same *relative* range (+-8% of the width) at the same cost per frame.
+    motion_stride: int = 4
+
+    @classmethod
+    def preset(cls, size: str) -> "ModelConfig":
+        """The named size: ``small`` (the CPU default, 112x200) or ``large`` (the quality model for CUDA)."""
+        if size not in SIZES:
+            raise ValueError(f"unknown model size {size!r}; choose from {sorted(SIZES)}")
+        return SIZES[size]
+
+    @property
+    def size_name(self) -> str:
+        """The preset this configuration is, or ``custom``."""
+        return next((k for k, v in SIZES.items() if v == self), "custom")
+
+    def as_dict(self) -> dict[str, int]:
+        """The fields a checkpoint stores under ``config`` (``ModelConfig(**d)`` rebuilds it)."""
+        return dataclasses.asdict(self)
 
     @property
     def map_height(self) -> int:
@@ -63,6 +82,19 @@ class ModelConfig:
         """Raise ValueError unless the input size is made of positive multiples of 8 (the map stride)."""
         if self.input_height <= 0 or self.input_width <= 0 or self.input_height % 8 or self.input_width % 8:
             raise ValueError(f"input size must be positive multiples of 8, got {self.input_height}x{self.input_width}")
+        if self.motion_stride not in (4, 8):
+            # At stride 8 the motion features stay at that stride (no second downsampling): see CompensatedMotion.
+            raise ValueError(f"motion_stride must be 4 or 8, got {self.motion_stride}")
+
+
+#: The sizes trained from this one code. ``small`` is today's model (the 8-bit CPU default). ``large`` is the same
+#: network at twice the input resolution (map 28x50): four times the work, for CUDA and for users who accept the
+#: cost on a CPU. Its camera-shift search runs at stride 8, so it covers the same +-32/400 px of the frame with the
+#: same 81 offsets on a grid of the same size as the small model's (its cost does not grow with the input).
+SIZES: dict[str, ModelConfig] = {
+    "small": ModelConfig(),
+    "large": ModelConfig(input_height=224, input_width=400, motion_stride=8),
+}
 
 
 class _ConvBNReLU6(nn.Sequential):
@@ -188,7 +220,8 @@ class CompensatedMotion(nn.Module):
     """Object motion with the camera's motion taken out, at stride 8.
 
     Both frames are reduced to grey at stride 4. One fixed convolution of one-hot kernels shifts the previous frame
-    by every offset in ``[-RADIUS, RADIUS]^2`` cells (+-16 px at a 200 px wide input); the mean absolute difference
+    by every offset in ``[-RADIUS, RADIUS]^2`` cells (+-16 px at a 200 px wide input at stride 4, +-32 px at 400 px
+    at stride 8: the same share of the frame); the mean absolute difference
     of each shifted copy to the frame is the cost of that camera motion. A softmax of the negated costs (learned
     temperature) weighs the per-offset residuals: what remains is what moved *against* the dominant motion. The raw
     difference (offset 0) goes in beside it, so a static camera loses nothing. All of it is plain ONNX (Conv, Pad,
@@ -196,22 +229,24 @@ class CompensatedMotion(nn.Module):
     """
 
     RADIUS = 4
-    STRIDE = 4
 
-    def __init__(self) -> None:
+    def __init__(self, stride: int = 4) -> None:
         super().__init__()
+        self.stride = stride
         k = 2 * self.RADIUS + 1
         kernels = torch.zeros(k * k, 1, k, k)
         for i in range(k * k):
             kernels[i, 0, i // k, i % k] = 1.0
         self.register_buffer("shift_kernels", kernels, persistent=False)
         self.log_temperature = nn.Parameter(torch.tensor(-4.6))  # 0.01: grey levels are in [0, 1]
-        self.features = nn.Sequential(_conv(2, 16, 3, 1), _conv(16, 32, 3, 2))
+        # Same weights' shapes at either stride (so a large model initialises from a small one); at stride 8 the
+        # grid is already at map resolution and the second conv does not downsample.
+        self.features = nn.Sequential(_conv(2, 16, 3, 1), _conv(16, 32, 3, 8 // stride))
 
     def residuals(self, frame: torch.Tensor, prev_frame: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-offset absolute differences [N,K,h,w] (stride 4) and the offsets' weights [N,K] (sum 1)."""
-        g = F.avg_pool2d(frame.mean(1, keepdim=True), self.STRIDE)
-        gp = F.avg_pool2d(prev_frame.mean(1, keepdim=True), self.STRIDE)
+        """Per-offset absolute differences [N,K,h,w] (at ``stride``) and the offsets' weights [N,K] (sum 1)."""
+        g = F.avg_pool2d(frame.mean(1, keepdim=True), self.stride)
+        gp = F.avg_pool2d(prev_frame.mean(1, keepdim=True), self.stride)
         shifted = F.conv2d(F.pad(gp, [self.RADIUS] * 4, mode="replicate"), self.shift_kernels)
         resid = (g - shifted).abs()
         weights = torch.softmax(-resid.mean((2, 3)) / torch.exp(self.log_temperature), dim=1)
@@ -238,7 +273,7 @@ class SalCropNet(nn.Module):
         self.proj32 = _conv(c32, 64, 1)
         self.proj16 = _conv(c16, 64, 1)
         self.proj8 = _conv(c8, 32, 1)
-        self.motion = CompensatedMotion()
+        self.motion = CompensatedMotion(config.motion_stride)
         self.priors = CentrePriors(config.num_priors)
         self.fuse = nn.Sequential(_conv(64 + 64 + 32 + 32 + config.num_priors, 64), _conv(64, 64))
         self.gru = ConvGRUCell(64, config.state_channels)
@@ -271,12 +306,21 @@ class SalCropNet(nn.Module):
 
 
 def load_checkpoint(path: str | pathlib.Path) -> tuple[SalCropNet, dict]:
-    """Load ``models/salcrop.pt`` (state_dict + config + training record) into an eval-mode network."""
+    """Load ``models/salcrop.pt`` (state_dict + config + training record) into an eval-mode network.
+
+    The checkpoint's ``config`` holds every :class:`ModelConfig` field (its ``size`` preset name beside them); a
+    checkpoint written before ``motion_stride`` existed is a small model (the field's default).
+    """
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     for key in ("state_dict", "config", "record"):
         if key not in ckpt:
             raise KeyError(f"{path}: checkpoint lacks '{key}'")
-    net = SalCropNet(ModelConfig(**ckpt["config"]))
+    fields = {f.name for f in dataclasses.fields(ModelConfig)}
+    config = ModelConfig(**{k: v for k, v in ckpt["config"].items() if k in fields})
+    size = ckpt["config"].get("size")
+    if size is not None and size != "custom" and ModelConfig.preset(size) != config:
+        raise ValueError(f"{path}: config {config} is not the '{size}' preset it claims to be")
+    net = SalCropNet(config)
     net.load_state_dict(ckpt["state_dict"], strict=True)
     net.eval()
     return net, ckpt["record"]

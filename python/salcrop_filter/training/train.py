@@ -6,11 +6,15 @@ stage 2 on short virtual-camera sequences with back-propagation through time, so
 ConvGRU state learn from camera motion whose effect on the fixations is exactly known.
 
 Loss per frame: KLD(target || prediction) + (1 - CC) on the dense fixation map, and -NSS on the fixation points.
+
+``--size large`` trains the large preset (224x400, ``model.SIZES``) with the same stages; its checkpoint records the
+size, and it exports ``salcrop-large.onnx`` (float only: the 8-bit CPU default is the small model's).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -26,7 +30,7 @@ import torch.nn.functional as F
 
 from ..checksums import file_sha256
 from . import datasets, teacher, video_train
-from .model import ModelConfig, SalCropNet
+from .model import SIZES, ModelConfig, SalCropNet
 from .virtual_camera import View, camera_sequence, random_view
 
 NSS_WEIGHT = 0.1
@@ -216,8 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-trained-block", type=int, default=10,
                     help="encoder blocks below this index keep their ImageNet weights")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--height", type=int, default=ModelConfig.input_height)
-    ap.add_argument("--width", type=int, default=ModelConfig.input_width)
+    ap.add_argument("--size", choices=sorted(SIZES), default="small",
+                    help="model size preset (training/model.py SIZES): small = the CPU default, 112x200; "
+                    "large = 224x400 for CUDA")
+    ap.add_argument("--height", type=int, default=None, help="override the preset's input height")
+    ap.add_argument("--width", type=int, default=None, help="override the preset's input width")
     ap.add_argument("--no-export", action="store_true")
     video = ap.add_argument_group("real video with gaze (fine-tuning; hevc-gaze layout, video_gaze.py)")
     video.add_argument("--init", type=pathlib.Path, help="start from this checkpoint (e.g. models/salcrop.pt); "
@@ -266,7 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     datasets.write_split(args.out / "split.json")
     log(f"data sha256 {data_sha}; {len(train)} training and {len(held)} held-out images")
 
-    config = ModelConfig(input_height=args.height, input_width=args.width)
+    config = dataclasses.replace(ModelConfig.preset(args.size), **{k: v for k, v in
+                                 (("input_height", args.height), ("input_width", args.width)) if v is not None})
+    config.validate()
+    log(f"model size {config.size_name}: input {config.input_height}x{config.input_width}, "
+        f"map {config.map_height}x{config.map_width}, motion stride {config.motion_stride}")
     net = SalCropNet(config, imagenet=args.init is None)
     if args.init is not None:
         video_train.init_from_checkpoint(net, args.init, log)
@@ -322,18 +333,22 @@ def main(argv: list[str] | None = None) -> int:
                               "first_trained_block": args.first_trained_block}),
         "log": "\n".join(log_lines),
     }
-    cfg = {"input_height": config.input_height, "input_width": config.input_width,
-           "state_channels": config.state_channels, "num_priors": config.num_priors}
+    cfg = {**config.as_dict(), "size": config.size_name}
     torch.save({"state_dict": net.state_dict(), "config": cfg, "record": record}, args.out / "salcrop.pt")
     log(f"wrote {args.out / 'salcrop.pt'} after {wall:.0f} s")
     if not args.no_export:
         from ..export import export_onnx
 
-        onnx_path = export_onnx(args.out / "salcrop.onnx", checkpoint=args.out / "salcrop.pt")
+        # The large model is float only (CUDA's, or a CPU user's explicit choice); the 8-bit file is the small
+        # model's, the CPU default.
+        large = config.size_name == "large"
+        onnx_path = export_onnx(args.out / ("salcrop-large.onnx" if large else "salcrop.onnx"),
+                                checkpoint=args.out / "salcrop.pt")
         log(f"wrote {onnx_path}")
-        from .quantize import quantize_model
+        if not large:
+            from .quantize import quantize_model
 
-        log(f"wrote {quantize_model(onnx_path, args.out / 'salcrop-int8.onnx')}")
+            log(f"wrote {quantize_model(onnx_path, args.out / 'salcrop-int8.onnx')}")
     return 0
 
 
