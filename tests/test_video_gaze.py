@@ -74,15 +74,20 @@ def test_a_video_without_gaze_is_a_clip_for_the_teacher_alone(shared_videos, tmp
 def test_real_video_crop_evaluation_through_the_engine(clips) -> None:
     from salcrop_filter.evaluation import crop_video
 
+    from salcrop_filter.training import datasets
+
     lee = next(c for c in clips if c.name == "Lee")
-    res = crop_video.evaluate([lee], ["9:16"], log=lambda m: None)
+    large = str(datasets.repo_root() / "models" / "salcrop-large.onnx")
+    res = crop_video.evaluate([lee], ["9:16"], log=lambda m: None, large_fold_models=[large] * 3)
     s = res.scores["9:16"]
     # The per-frame oracle is a ceiling for every window of the same size; the planner fed the viewers' own gaze
     # keeps more than a window that ignores the picture.
-    for method in (crop_video.ENGINE, crop_video.GAZE_PLANNER, crop_video.CENTRE):
+    for method in (crop_video.ENGINE, crop_video.ENGINE_LARGE, crop_video.GAZE_PLANNER, crop_video.CENTRE):
         assert s[method].kept <= s[crop_video.ORACLE].kept + 1e-9
     assert s[crop_video.GAZE_PLANNER].kept > s[crop_video.CENTRE].kept
-    assert s[crop_video.ENGINE].kept_frames == lee.frames
+    for engine in (crop_video.ENGINE, crop_video.ENGINE_LARGE):  # each Engine row: a window and a mode per frame
+        assert s[engine].kept_frames == lee.frames and sum(s[engine].mode_frames.values()) == lee.frames
+    assert "salcrop, large model (Engine) − centre at 9:16" in "\n".join(crop_video.render_markdown(res))
     assert res.cuts["Lee"] == []  # one shot
 
 
