@@ -15,24 +15,11 @@ import torch
 
 from salcrop_filter.export import export_onnx, parity
 from salcrop_filter.training.model import SIZES, ModelConfig, SalCropNet, load_checkpoint
+from test_model import _clip  # the first frames of a real clip
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 LARGE = REPO / "models" / "salcrop-large.onnx"
 LARGE_CHECKPOINT = REPO / "models" / "salcrop-large.pt"
-SHARED = REPO.parent / "shared"
-
-
-def _clip(name: str, count: int) -> np.ndarray:
-    """The first ``count`` frames of a real clip as uint8 RGB [T,H,W,3]."""
-    import av
-
-    frames = []
-    with av.open(str(SHARED / "videos" / name)) as c:
-        for f in c.decode(video=0):
-            frames.append(f.to_ndarray(format="rgb24"))
-            if len(frames) == count:
-                break
-    return np.stack(frames)
 
 
 def _meta(path: pathlib.Path) -> dict[str, str]:
