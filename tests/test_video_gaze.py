@@ -116,3 +116,13 @@ def test_crop_ceiling_splits_the_loss_between_map_and_path(capsys) -> None:
     # The viewers' own gaze, window by window, is the best a map can do; on this interview it beats the centre.
     assert table["gaze: best window per frame"] >= max(table.values()) - 1e-9
     assert table["gaze: best window per frame"] > table["centre"] + 3
+
+
+def test_crop_eval_refuses_fold_model_lists_it_cannot_use(capsys) -> None:
+    from salcrop_filter.evaluation.crop import main
+
+    for argv, says in ((["--large-fold-models", "a.onnx,b.onnx"], "needs 3 models, one per fold, got 2"),
+                       (["--fold-models", "a.onnx,b.onnx,c.onnx"], "a.onnx does not exist")):
+        with pytest.raises(SystemExit) as e:
+            main(["--real-video", *argv])
+        assert e.value.code == 2 and says in capsys.readouterr().err

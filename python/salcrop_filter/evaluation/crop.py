@@ -593,6 +593,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.real_video and args.no_real_video:
         ap.error("--real-video and --no-real-video exclude each other")
+    fold_models = [m.strip() for m in args.fold_models.split(",") if m.strip()] or None
+    large_fold_models = [m.strip() for m in args.large_fold_models.split(",") if m.strip()] or None
+    from salcrop_filter.training.video_gaze import FOLDS
+
+    for flag, models in (("--fold-models", fold_models), ("--large-fold-models", large_fold_models)):
+        if models is not None and len(models) != len(FOLDS):
+            ap.error(f"{flag} needs {len(FOLDS)} models, one per fold, got {len(models)}")
+        for m in models or ():
+            if not os.path.isfile(m):
+                ap.error(f"{flag}: {m} does not exist")
 
     from salcrop_filter import _core
 
@@ -609,8 +619,6 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"- Face baseline skipped: {e}")
     command = "python -m salcrop_filter.crop_eval " + shlex.join(argv if argv is not None else sys.argv[1:])
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    fold_models = [m.strip() for m in args.fold_models.split(",") if m.strip()] or None
-    large_fold_models = [m.strip() for m in args.large_fold_models.split(",") if m.strip()] or None
     model_path = args.model or _core.default_model_path()
     runner = _core.SaliencyRunner(model=args.model, device="cpu", threads=1)
     meta = runner.metadata

@@ -174,7 +174,10 @@ def _video_split(args) -> tuple[list, list, dict[str, str]]:
     train_clips = [c for c in clips if c.name not in held_names]
     if args.teacher_videos and args.no_teacher:
         raise SystemExit("--teacher-videos needs the teacher (drop --no-teacher)")
-    unlabeled = [unlabeled_clip(p) for p in args.teacher_videos]
+    try:
+        unlabeled = [unlabeled_clip(p) for p in args.teacher_videos]
+    except ValueError as e:
+        raise SystemExit(f"--teacher-videos: {e}") from e
     held = [c for c in clips if c.name in held_names]
     if not train_clips:
         raise SystemExit("no training clips left after holding out")
