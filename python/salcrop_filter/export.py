@@ -42,12 +42,17 @@ def default_checkpoint(size: str = "small") -> pathlib.Path:
     return in_repo if in_repo.is_file() else pathlib.Path(__file__).with_name(name)
 
 
+def onnx_name(size: str) -> str:
+    """The ONNX file name of a size preset: ``salcrop.onnx``, ``salcrop-large.onnx`` (``custom``: ``salcrop.onnx``)."""
+    return STEMS.get(size, "salcrop") + ".onnx"
+
+
 def default_output(size: str = "small") -> pathlib.Path:
     """``models/salcrop.onnx`` (``salcrop-large.onnx`` for the large size) in a source checkout, else that name in
     the working directory."""
     from .training.datasets import repo_root
 
-    name = STEMS.get(size, "salcrop") + ".onnx"
+    name = onnx_name(size)
     models = repo_root() / "models"
     return models / name if models.is_dir() else pathlib.Path(name)
 

@@ -61,11 +61,21 @@ def clip_frames(clip: GazeClip, hw: tuple[int, int], step: int = EVAL_STEP) -> t
     return arr, index
 
 
+#: The clip last resized by :func:`frames_at`: the four fold-model predictors of one clip ask for the same frames.
+_resized: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
+
+
 def frames_at(clip: GazeClip, frames: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     """``frames`` when they are already ``hw``, else the clip's sampled frames at ``hw`` (each model sees the clip
     at its own input size: the large model at 224x400, the small one at 112x200; the scores do not depend on it,
-    maps are upsampled to the scoring grid)."""
-    return frames if tuple(frames.shape[1:3]) == tuple(hw) else clip_frames(clip, hw)[0]
+    maps are upsampled to the scoring grid). Clips are scored one after another, so only the last is kept."""
+    if tuple(frames.shape[1:3]) == tuple(hw):
+        return frames
+    key = (str(clip.path), tuple(hw))
+    if key not in _resized:
+        _resized.clear()
+        _resized[key] = clip_frames(clip, hw)[0]
+    return _resized[key]
 
 
 def run_onnx(model: OnnxSaliency, frames: np.ndarray, temporal: bool = True) -> np.ndarray:

@@ -184,7 +184,7 @@ def _video_split(args) -> tuple[list, list, dict[str, str]]:
     h = hashlib.sha256()
     for c in clips:
         h.update(c.name.encode())
-        h.update(hashlib.sha256(c.path.read_bytes()).digest())
+        h.update(bytes.fromhex(file_sha256(c.path)))
         h.update(c.fixations.tobytes())
     record = {"gaze_data_sha256": h.hexdigest(), "video_clips_trained": " ".join(c.name for c in train_clips),
               "teacher_only_videos": " ".join(f"{c.path.name} (sha256 {file_sha256(c.path)[:16]})"
@@ -340,15 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     torch.save({"state_dict": net.state_dict(), "config": cfg, "record": record}, args.out / "salcrop.pt")
     log(f"wrote {args.out / 'salcrop.pt'} after {wall:.0f} s")
     if not args.no_export:
-        from ..export import export_onnx
+        from ..export import export_onnx, onnx_name
 
-        # The large model is float only (CUDA's, or a CPU user's explicit choice); the 8-bit file is the small
-        # model's, the CPU default.
-        large = config.size_name == "large"
-        onnx_path = export_onnx(args.out / ("salcrop-large.onnx" if large else "salcrop.onnx"),
-                                checkpoint=args.out / "salcrop.pt")
+        # The file is named as export names each size (salcrop-large.onnx for the large one). The large model is
+        # float only (CUDA's, or a CPU user's explicit choice); the 8-bit file is the small model's, the CPU default.
+        onnx_path = export_onnx(args.out / onnx_name(config.size_name), checkpoint=args.out / "salcrop.pt")
         log(f"wrote {onnx_path}")
-        if not large:
+        if config.size_name != "large":
             from .quantize import quantize_model
 
             log(f"wrote {quantize_model(onnx_path, args.out / 'salcrop-int8.onnx')}")
