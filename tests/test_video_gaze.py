@@ -116,6 +116,9 @@ def test_crop_ceiling_splits_the_loss_between_map_and_path(capsys) -> None:
     # The viewers' own gaze, window by window, is the best a map can do; on this interview it beats the centre.
     assert table["gaze: best window per frame"] >= max(table.values()) - 1e-9
     assert table["gaze: best window per frame"] > table["centre"] + 3
+    # Without fold models it runs the shipped model on every clip and says that this is not held out.
+    assert crop_ceiling.main(["--clips", "Lee"]) == 0
+    assert "not held out" in capsys.readouterr().out
 
 
 def test_crop_eval_refuses_fold_model_lists_it_cannot_use(capsys) -> None:

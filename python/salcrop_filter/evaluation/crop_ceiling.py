@@ -1,8 +1,10 @@
 """Where the crop loses on real video: the map, or the camera path made from it?
 
-``python -m salcrop_filter.evaluation.crop_ceiling --fold-models F0,F1,F2 [--teacher] [--out FILE]`` scores, per
+``python -m salcrop_filter.evaluation.crop_ceiling [--fold-models F0,F1,F2 | --model M] [--teacher] [--out FILE]``
+scores, per
 hevc-gaze clip at one ratio, the share of the viewers' fixations kept by windows made from three kinds of maps — the
-model's (each clip by the fold model trained without it), the video teacher's and the viewers' own gaze — in two
+model's (with ``--fold-models`` each clip by the fold model trained without it, as models/README.md makes them;
+else one model, by default the shipped one, which trained on these clips: not held out), the video teacher's and the viewers' own gaze — in two
 ways each:
 - **planner**: the core's planner (``_core.plan_path``, the product's defaults) fed the maps: what a steady camera
   makes of them;
@@ -101,8 +103,11 @@ def clip_rows(clip: video_gaze.GazeClip, model_maps: np.ndarray, cuts: list[int]
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m salcrop_filter.evaluation.crop_ceiling", description=__doc__.splitlines()[0])
-    ap.add_argument("--fold-models", required=True,
-                    help="one ONNX model per fold of training.video_gaze.FOLDS (comma-separated)")
+    ap.add_argument("--fold-models", default="",
+                    help="one ONNX model per fold of training.video_gaze.FOLDS (comma-separated): held out")
+    ap.add_argument("--model", default="",
+                    help="without --fold-models: this model for every clip (default: the core's CPU default, "
+                    "the shipped model, which trained on these clips)")
     ap.add_argument("--ratio", default="9:16")
     ap.add_argument("--stride", type=int, default=3, help="the model runs on every STRIDE-th frame (the Engine's)")
     ap.add_argument("--teacher", action="store_true", help="also the video teacher's maps (cached per clip)")
@@ -112,8 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from salcrop_filter import _core
 
     models = [m.strip() for m in args.fold_models.split(",") if m.strip()]
-    if len(models) != len(video_gaze.FOLDS):
+    if models and len(models) != len(video_gaze.FOLDS):
         ap.error(f"--fold-models needs {len(video_gaze.FOLDS)} models, got {len(models)}")
+    held_out = bool(models)
+    if not models:
+        models = [args.model or _core.default_model_path()] * len(video_gaze.FOLDS)
     runners = [_core.SaliencyRunner(m, "cpu", 1) for m in models]
     names = [c.strip() for c in args.clips.split(",") if c.strip()] or None
     per_clip: dict[str, dict[str, float]] = {}
@@ -124,8 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr, flush=True)
     methods = list(next(iter(per_clip.values())))
     centre = np.array([r["centre"] for r in per_clip.values()])
-    lines = [f"Fixations kept at {args.ratio}, mean over {len(per_clip)} clips (held-out fold models: "
-             + ", ".join(f"`{m}`" for m in models) + ")", "",
+    which = ("held-out fold models: " + ", ".join(f"`{m}`" for m in models) if held_out
+             else f"one model for all clips, `{models[0]}`: not held out")
+    lines = [f"Fixations kept at {args.ratio}, mean over {len(per_clip)} clips ({which})", "",
              "| maps | kept | − centre | clips > 2 points below the centre |", "|---|---:|---:|---:|"]
     for m in methods:
         v = np.array([r[m] for r in per_clip.values()])
