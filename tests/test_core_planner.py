@@ -89,7 +89,9 @@ def test_steadily_moving_subject_gives_a_constant_speed_pan() -> None:
     centres = [(MAP_W * (0.25 + 0.5 * t / (n - 1)), 9.0) for t in range(n)]
     windows, shots, segments = _core.plan_path(blob_maps(centres), [], 1280, 720, 25.0, with_segments=True)
     assert shots == [(0, n, "track")], "eases in and out of the pan make it more than one constant speed"
-    assert max(e - s for s, e, kind in segments if kind == "pan") >= n / 2, "mostly one constant-speed pan"
+    # The planner keeps the map's mass: a subject anywhere inside the window costs nothing, so the camera sets off
+    # when the subject nears the window's edge and eases in and out (~0.6 s each): a pan of about half the shot.
+    assert max(e - s for s, e, kind in segments if kind == "pan") >= 0.45 * n, "mostly one constant-speed pan"
     x = windows[:, 0].astype(float)
     # The subject crosses 614 px, the window is 406 px wide: it has to move at least the difference.
     assert x[-1] - x[0] > 614 - 406, "the pan follows the subject across the frame"

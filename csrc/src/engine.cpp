@@ -354,6 +354,9 @@ void Engine::commit(const ChunkPlan &plan, size_t count)
         d.shot = shot_;
         d.mode = plan.mode;
         d.segment = plan.labels[k];
+        d.reason = plan.reason;
+        if (k == 0 && plan.reason != PlanReason::Planned)
+            d.note = plan.note;
         ready_.push_back(d);
         decided_++;
         if (opt_.keep_maps)

@@ -86,6 +86,8 @@ struct Decision {
     int shot = 0;
     ShotMode mode = ShotMode::Stationary;
     SegmentKind segment = SegmentKind::Stationary;  // what the camera does on this frame
+    PlanReason reason = PlanReason::Planned;        // the planner held: its chunk's plan fell below the floor
+    std::string note;  // the first frame of a chunk that held: the planner's why, with the masses (path JSON)
 };
 
 class Engine {

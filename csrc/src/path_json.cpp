@@ -43,15 +43,22 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
     while (i < log.size()) {
         size_t j = i;
         ShotMode mode = log[i].mode;
+        std::string reason = "planned";  // or the planner's notes of the chunks that held (planner.h)
+        bool held = false;
         while (j < log.size() && log[j].shot == log[i].shot) {
             if (log[j].mode != mode)
                 mode = ShotMode::Track;
+            if (log[j].reason != PlanReason::Planned && !log[j].note.empty()) {
+                reason = (held ? reason + "; " : std::string()) + "frame " + std::to_string(log[j].frame) + ": " +
+                         log[j].note;
+                held = true;
+            }
             j++;
         }
         s += first ? "{" : ",{";
         first = false;
         s += "\"start\":" + std::to_string(log[i].frame) + ",\"end\":" + std::to_string(log[j - 1].frame + 1) +
-             ",\"mode\":\"" + mode_name(mode) + "\",\"segments\":[";
+             ",\"mode\":\"" + mode_name(mode) + "\",\"reason\":\"" + reason + "\",\"segments\":[";
         // Runs of what the camera does inside the shot (version 2).
         for (size_t k = i; k < j;) {
             size_t e = k;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <iterator>
 #include <memory>
 #include <stdexcept>
@@ -53,6 +54,11 @@ const char *segment_name(SegmentKind k)
         return "ease";
     }
     return "ease";
+}
+
+const char *reason_name(PlanReason r)
+{
+    return r == PlanReason::FloorHold ? "hold: the plan kept less of the map than the best static window" : "planned";
 }
 
 std::vector<Segment> segments_of(const std::vector<SegmentKind> &labels, int64_t first)
@@ -120,10 +126,14 @@ LinearProgram build_path_lp(const PathProblem &pb, std::vector<int> *velocity_co
     }
     // The salient bands: x <= hi + over, x >= lo - under.
     for (const PathProblem::Band &b : pb.bands) {
-        const int over = lp.add_column(b.weight, 0, kLpInfinity);
-        lp.add_row(-kLpInfinity, b.hi, {{b.frame, 1.0}, {over, -1.0}});
-        const int under = lp.add_column(b.weight, 0, kLpInfinity);
-        lp.add_row(b.lo, kLpInfinity, {{b.frame, 1.0}, {under, 1.0}});
+        if (std::isfinite(b.hi)) {
+            const int over = lp.add_column(b.weight, 0, kLpInfinity);
+            lp.add_row(-kLpInfinity, b.hi, {{b.frame, 1.0}, {over, -1.0}});
+        }
+        if (std::isfinite(b.lo)) {
+            const int under = lp.add_column(b.weight, 0, kLpInfinity);
+            lp.add_row(b.lo, kLpInfinity, {{b.frame, 1.0}, {under, 1.0}});
+        }
     }
     return lp;
 }
@@ -230,28 +240,6 @@ std::pair<double, double> core_interval(const FrameMass &m, double share)
     return {best_i * m.px_per_bin, best_j * m.px_per_bin};
 }
 
-// Per frame, the best window of the subject the camera holds: it follows the best window `best` while that
-// stays within `near` px, and switches to another subject only when that one leads for `switch_frames` in a row.
-std::vector<double> hold_subject(const std::vector<double> &best, double near, double switch_frames, double start)
-{
-    const size_t n = best.size();
-    std::vector<double> held(n);
-    double h = start;
-    for (size_t t = 0; t < n; t++) {
-        if (std::fabs(best[t] - h) > near) {
-            size_t run = t;
-            while (run < n && std::fabs(best[run] - h) > near)
-                run++;
-            if (double(run - t) >= switch_frames)
-                h = best[t];
-        } else {
-            h = best[t];
-        }
-        held[t] = h;
-    }
-    return held;
-}
-
 // The latest move: its direction (+1, -1; 0 = none yet) and how many frames ago it was.
 struct MoveState {
     int dir = 0;
@@ -274,6 +262,220 @@ int first_reversal(const std::vector<double> &x, double before, int window, Move
         state->age = std::min(state->age + 1, 1 << 20);
     }
     return -1;
+}
+
+// The route of step 1 (planner.h): per frame a grid position j (x = j * step) maximising value * M[t][j] summed over
+// the frames less w1 |Dx|, |Dj| <= reach per frame. States per (frame, position): the latest move went up (U) or
+// down (D) less than `no_turn` frames ago, or the camera is free to go either way (F); a move against the latest
+// one must first hold still for `no_turn` frames (no_turn 0: no such rule). pin(t): the grid position a keyframe
+// fixes on frame t, or -1.
+template <class Pin>
+std::vector<int> best_route(const std::vector<double> &M, size_t n, int grid, double step, double w1, double value,
+                            int reach, int no_turn, const Carry &carry, Pin pin)
+{
+    const int cells = grid + 1;
+    constexpr double kInf = 1e300;
+    enum { U = 0, D = 1, F = 2 };
+    // cost[t][s][j]; back[t][s][j]: the previous position * 3 + state, or -(1 + state) for "held at j since
+    // frame t - no_turn in that state".
+    std::vector<double> cost(n * 3 * size_t(cells), kInf);
+    std::vector<int> back(n * 3 * size_t(cells), 0);
+    auto at = [&](size_t t, int st, int j) { return (t * 3 + st) * size_t(cells) + j; };
+    // Prefix sums of the reward per position, for the holds.
+    std::vector<double> gain((n + 1) * size_t(cells), 0.0);
+    for (size_t t = 0; t < n; t++)
+        for (int j = 0; j < cells; j++)
+            gain[(t + 1) * cells + j] = gain[t * cells + j] + value * M[t * cells + j];
+    auto held = [&](size_t from, size_t to, int j) {  // reward of frames (from, to] at j
+        return gain[(to + 1) * cells + j] - gain[(from + 1) * cells + j];
+    };
+    std::vector<int> pins(n), last_pin(n);  // per frame: its keyframe's grid position (-1: none), the latest one's frame
+    for (size_t t = 0; t < n; t++) {
+        pins[t] = pin(t);
+        last_pin[t] = pins[t] >= 0 ? int(t) : t > 0 ? last_pin[t - 1] : -1;
+    }
+    const int start_state = !carry.valid || no_turn == 0 || carry.dir == 0 || carry.dir_age >= no_turn ? F
+                            : carry.dir > 0                                                           ? U
+                                                                                                      : D;
+    for (int j = 0; j < cells; j++) {
+        double c = -value * M[j];
+        int st = F;
+        if (carry.valid) {
+            const double d = j * step - carry.x;
+            if (std::fabs(d) > reach * step + step / 2)
+                continue;
+            c += w1 * std::fabs(d);
+            st = std::fabs(d) < step / 2 ? start_state : d > 0 ? U : D;
+            if (no_turn > 0 && start_state != F && st != start_state && st != F)
+                continue;  // the seam's latest move was the other way, too recently
+            if (st == F && start_state != F)
+                st = start_state;
+        }
+        if (pin(0) >= 0 && pin(0) != j)
+            continue;
+        cost[at(0, st, j)] = c;
+        back[at(0, st, j)] = -(1 + st);
+    }
+    if (pin(0) >= 0 && cost[at(0, F, pin(0))] >= kInf && cost[at(0, U, pin(0))] >= kInf &&
+        cost[at(0, D, pin(0))] >= kInf)
+        cost[at(0, F, pin(0))] = -value * M[size_t(pin(0))];  // a keyframe out of the seam's reach: it wins
+    for (size_t t = 1; t < n; t++) {
+        for (int j = 0; j < cells; j++) {
+            const double r = value * M[t * cells + j];
+            double best[3] = {kInf, kInf, kInf};
+            int from[3] = {0, 0, 0};
+            for (int i = std::max(0, j - reach); i <= std::min(grid, j + reach); i++) {
+                const double move = w1 * step * std::abs(j - i);
+                for (int st = 0; st < 3; st++) {
+                    const double c = cost[at(t - 1, st, i)];
+                    if (c >= kInf)
+                        continue;
+                    int to = st;
+                    if (j > i)
+                        to = no_turn > 0 && st == D ? -1 : U;
+                    else if (j < i)
+                        to = no_turn > 0 && st == U ? -1 : D;
+                    if (no_turn == 0 && to != -1)
+                        to = F;
+                    if (to < 0 || c + move >= best[to])
+                        continue;
+                    best[to] = c + move;
+                    from[to] = i * 3 + st;
+                }
+            }
+            // Free again: held still at j for no_turn frames after the latest move (through any keyframe there).
+            bool hold_ok = no_turn > 0 && t >= size_t(no_turn);
+            if (hold_ok && last_pin[t] > int(t) - no_turn)
+                for (size_t u = t - size_t(no_turn) + 1; u <= t; u++)
+                    hold_ok = hold_ok && (pins[u] < 0 || pins[u] == j);
+            if (hold_ok) {
+                const size_t t0 = t - size_t(no_turn);
+                for (int st : {U, D}) {
+                    const double c = cost[at(t0, st, j)];
+                    if (c < kInf && c - held(t0, t - 1, j) < best[F]) {
+                        best[F] = c - held(t0, t - 1, j);
+                        from[F] = -(1 + st);
+                    }
+                }
+            }
+            const int pj = pin(t);
+            for (int st = 0; st < 3; st++) {
+                if (best[st] >= kInf || (pj >= 0 && pj != j))
+                    continue;
+                cost[at(t, st, j)] = best[st] - r;
+                back[at(t, st, j)] = from[st];
+            }
+        }
+        // A keyframe out of reach at the usual speed: the route jumps there (the LP moves as fast as it may).
+        const int pj = pin(t);
+        if (pj >= 0 && cost[at(t, F, pj)] >= kInf && cost[at(t, U, pj)] >= kInf && cost[at(t, D, pj)] >= kInf) {
+            size_t bi = 0;
+            for (size_t k = 1; k < 3 * size_t(cells); k++)
+                if (cost[(t - 1) * 3 * cells + k] < cost[(t - 1) * 3 * cells + bi])
+                    bi = k;
+            cost[at(t, F, pj)] = cost[(t - 1) * 3 * cells + bi] - value * M[t * cells + pj];
+            back[at(t, F, pj)] = int(bi % cells) * 3 + int(bi / cells);
+        }
+    }
+    // Backtrack from the cheapest end.
+    size_t bk = 0;
+    for (size_t k = 1; k < 3 * size_t(cells); k++)
+        if (cost[(n - 1) * 3 * cells + k] < cost[(n - 1) * 3 * cells + bk])
+            bk = k;
+    std::vector<int> route(n, 0);
+    int st = int(bk / cells), j = int(bk % cells);
+    if (cost[(n - 1) * 3 * cells + bk] >= kInf)  // nothing reachable (cannot happen: staying is always allowed)
+        return std::vector<int>(n, carry.valid ? std::clamp(int(std::lround(carry.x / step)), 0, grid) : 0);
+    for (size_t t = n - 1;;) {
+        route[t] = j;
+        if (t == 0)
+            break;
+        const int b = back[at(t, st, j)];
+        if (b >= 0) {
+            j = b / 3;
+            st = b % 3;
+            t--;
+        } else if (st == F && t >= size_t(no_turn) && no_turn > 0) {
+            // Held at j since t - no_turn, arriving there in state -(b + 1).
+            const size_t t0 = t - size_t(no_turn);
+            for (size_t u = t0 + 1; u < t; u++)
+                route[u] = j;
+            st = -b - 1;
+            t = t0;
+        } else {
+            t--;  // the start state (cannot be reached for t > 0)
+        }
+    }
+    return route;
+}
+
+// Solves the path LP (relaxing, in turn, the speed limits, the seam's derivatives and the forced mode when it is
+// infeasible) and, in auto mode, forbids turning back within kNoReversalSeconds; the n positions, or empty.
+std::vector<double> solve_path(PathProblem pb, double fps, const Carry &carry, size_t n)
+{
+    std::vector<double> sol;
+    LpStatus status = LpStatus::Failed;
+    LinearProgram lp;
+    std::vector<int> velocity;  // columns of each frame's velocity parts (up, down)
+    std::unique_ptr<LpSession> session;
+    // A chunk continuing a moving camera cannot stop at once: the seam's velocity wins over a forced stationary
+    // mode, and a forced pan that would leave the frame becomes free (both only in that chunk).
+    const bool forced = pb.forced;
+    for (int attempt = 0; attempt < 4 && status != LpStatus::Optimal; attempt++) {
+        if (attempt == 1)
+            pb.limits = false;  // keyframes out of reach at the usual speed
+        if (attempt == 2)
+            pb.seam_order = 1;
+        if (attempt == 3)
+            pb.forced = false;
+        lp = build_path_lp(pb, &velocity);
+        session = std::make_unique<LpSession>(lp);
+        status = session->solve();
+    }
+    if (status != LpStatus::Optimal)
+        return {};
+    sol = session->solution();
+    // In auto mode the window never turns back within kNoReversalSeconds of a move the other way: where the
+    // optimum does, a stretch is held to one direction (its velocity's other part bounded to 0) and the LP
+    // solved again, warm from the last basis.
+    const int no_turn = std::max(1, int(std::lround(kNoReversalSeconds * fps)));
+    std::vector<int> direction(n, 0);
+    auto restrict = [&](int u, int dir) {
+        const int col = velocity[2 * size_t(u) + (dir > 0 ? 1 : 0)];  // moving +: no down part
+        if (col >= 0)
+            session->set_column_bounds(col, 0, 0.0);
+    };
+    for (int pass = 0; pass < kMaxReversalPasses && !forced; pass++) {
+        // Every turn back found holds the earlier move's direction for a second (a hold instead of a
+        // wobble); then one warm re-solve. Earlier constraints stay.
+        std::vector<double> x(sol.begin(), sol.begin() + n);
+        MoveState state = carry.valid ? MoveState{carry.dir, carry.dir_age} : MoveState{};
+        double before = carry.valid ? carry.x : x[0];
+        bool added = false;
+        for (int start = 0; start < int(n);) {
+            const std::vector<double> rest(x.begin() + start, x.end());
+            const int found = first_reversal(rest, before, no_turn, &state);
+            if (found < 0)
+                break;
+            const int at = start + found, earlier = at - state.age;
+            for (int u = std::max(0, earlier); u < std::min(int(n), earlier + no_turn + 1); u++)
+                if (direction[u] == 0) {
+                    direction[u] = state.dir;
+                    restrict(u, state.dir);
+                    added = true;
+                }
+            // Go on after the held stretch, as if the camera had held there.
+            start = std::min(int(n), std::max(at, earlier + no_turn + 1));
+            before = start > 0 ? x[start - 1] : before;
+            state = MoveState{};
+        }
+        if (!added)
+            break;
+        if (session->solve() != LpStatus::Optimal)
+            break;  // e.g. keyframes that ask for the turn: they win (the last optimum stands)
+        sol = session->solution();
+    }
+    return std::vector<double>(sol.begin(), sol.begin() + n);
 }
 
 SegmentKind label_of(double v, double a)
@@ -367,111 +569,207 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
     std::vector<SegmentKind> labels(n, SegmentKind::Stationary);
     ShotMode mode = ShotMode::Stationary;
     if (!padded && range > 0) {
-        PathProblem pb;
-        pb.range = range;
-        pb.frames = int(n);
-        // Several subjects: the subject held is the one the best window shows, unless another one's best window
-        // (farther than half a window away) leads for less than kSwitchSeconds: then the camera stays.
-        const std::vector<double> held = hold_subject(xopt, len / 2, std::max(1.0, p.fps * (0.5 + p.smoothing)),
-                                                      carry.valid ? carry.held : xopt[0]);
-        plan.carry.held = held[commit - 1];
-        const double uniform = len / g.length();  // what any window keeps of a uniform map
-        for (size_t t = 0; t < n; t++) {
-            // A frame whose best window keeps no more than any window would pulls little.
-            const double contrast = clampd((best[t] - uniform) / std::max(1e-6, 1 - uniform), 0, 1);
-            const double weight = 0.25 + 0.75 * contrast;
-            const bool other_subject = std::fabs(xopt[t] - held[t]) > len / 2;
-            // Nested cores (the shortest intervals holding half and 90% of the mass): a window missing
-            // more of the mass pays more, a convex stand-in for the mass it loses.
-            for (double share : kCoreShares) {
-                auto [lo, hi] = core_interval(masses[t], share);
-                // A core wider than the window, or the other subject's: the held subject's best window.
-                PathProblem::Band band{int(t), held[t], held[t], weight / std::size(kCoreShares)};
-                if (hi - lo <= len && !other_subject) {
-                    band.lo = clampd(hi - len, 0, range);
-                    band.hi = clampd(lo, 0, range);
-                }
-                pb.bands.push_back(band);
-            }
-        }
-        pb.pins = pins;
         // Costs per pixel, in units of one pixel of miss on one frame: a move pays for itself once it keeps the
         // subject kMovePaysSeconds longer; a change of speed costs as much as moving kSpeedChangeSeconds at it,
         // a change of acceleration as much as accelerating for kJerkSeconds (measured on hevc-gaze, EVALUATION.md).
-        pb.w1 = p.fps * kMovePaysSeconds * (0.5 + p.smoothing);
-        pb.w2 = pb.w1 * p.fps * kSpeedChangeSeconds;
-        pb.w3 = pb.w2 * p.fps * kJerkSeconds;
-        pb.vmax = lim.vmax;
-        pb.amax = lim.amax;
-        pb.carry = carry;
-        pb.forced = p.forced;
-        pb.mode = p.mode;
-        // A chunk continuing a moving camera cannot stop at once: the seam's velocity wins over a forced
-        // stationary mode, and a forced pan that would leave the frame becomes free (both only in that chunk).
-        std::vector<double> sol;
-        LpStatus status = LpStatus::Failed;
-        LinearProgram lp;
-        std::vector<int> velocity;  // columns of each frame's velocity parts (up, down)
-        std::unique_ptr<LpSession> session;
-        for (int attempt = 0; attempt < 4 && status != LpStatus::Optimal; attempt++) {
-            if (attempt == 1)
-                pb.limits = false;  // keyframes out of reach at the usual speed
-            if (attempt == 2)
-                pb.seam_order = 1;
-            if (attempt == 3)
-                pb.forced = false;
-            lp = build_path_lp(pb, &velocity);
-            session = std::make_unique<LpSession>(lp);
-            status = session->solve();
+        const double w1 = p.fps * kMovePaysSeconds * (0.5 + p.smoothing);
+        // The value of a frame's whole mass in the same units: moving kMassValue window lengths.
+        const double value = p.mass_value * len * w1;
+        const int cells = grid + 1;
+        const double step = range / grid;
+        // M[t][j]: frame t's mass inside the window at grid position j.
+        std::vector<double> M(n * size_t(cells));
+        for (size_t t = 0; t < n; t++)
+            for (int j = 0; j < cells; j++)
+                M[t * cells + j] = masses[t].mass(grid_x(j), len);
+        auto nearest = [&](double x) { return std::clamp(int(std::lround(x / step)), 0, grid); };
+        auto pin_at = [&](size_t t) { return t < pins.size() && std::isfinite(pins[t]) ? pins[t] : std::nan(""); };
+        // The best static window of the chunk: the floor's reference.
+        int js = 0;
+        {
+            double bs = -1;
+            for (int j = 0; j < cells; j++) {
+                double sum = 0;
+                for (size_t t = 0; t < n; t++)
+                    sum += M[t * cells + j];
+                // Ties (a flat map) go to the position nearest the centre: no reason to stand aside.
+                const double tie = 1e-9 * std::fabs(grid_x(j) - range / 2) / range;
+                if (sum - tie > bs) {
+                    bs = sum - tie;
+                    js = j;
+                }
+            }
         }
-        if (status == LpStatus::Optimal)
-            sol = session->solution();
-        // In auto mode the window never turns back within kNoReversalSeconds of a move the other way: where the
-        // optimum does, a stretch is held to one direction (its velocity's other part bounded to 0) and the LP
-        // solved again, warm from the last basis.
+        // 1. The route: a dynamic programme over grid positions maximising value * mass - w1 |Dp|, |Dp| <= vmax
+        // (at least one grid step), from the seam's position, through the keyframes, never turning back within
+        // kNoReversalSeconds (auto mode). Stationary forced: the best static window (or the seam's position).
+        std::vector<int> route(n, js);
+        const bool still_forced = p.forced && p.mode == ShotMode::Stationary;
         const int no_turn = std::max(1, int(std::lround(kNoReversalSeconds * p.fps)));
-        std::vector<int> direction(n, 0);
-        auto restrict = [&](int u, int dir, bool on) {
-            const int col = velocity[2 * size_t(u) + (dir > 0 ? 1 : 0)];  // moving +: no down part
-            if (col >= 0)
-                session->set_column_bounds(col, 0, on ? 0.0 : lp.col_hi[col]);
-        };
-        for (int pass = 0; pass < kMaxReversalPasses && status == LpStatus::Optimal && !p.forced; pass++) {
-            // Every turn back found holds the earlier move's direction for a second (a hold instead of a
-            // wobble); then one warm re-solve. Earlier constraints stay.
-            std::vector<double> x(sol.begin(), sol.begin() + n);
-            MoveState state = carry.valid ? MoveState{carry.dir, carry.dir_age} : MoveState{};
-            double before = carry.valid ? carry.x : x[0];
-            bool added = false;
-            for (int start = 0; start < int(n);) {
-                const std::vector<double> rest(x.begin() + start, x.end());
-                const int found = first_reversal(rest, before, no_turn, &state);
-                if (found < 0)
-                    break;
-                const int at = start + found, earlier = at - state.age;
-                for (int u = std::max(0, earlier); u < std::min(int(n), earlier + no_turn + 1); u++)
-                    if (direction[u] == 0) {
-                        direction[u] = state.dir;
-                        restrict(u, state.dir, true);
-                        added = true;
-                    }
-                // Go on after the held stretch, as if the camera had held there.
-                start = std::min(int(n), std::max(at, earlier + no_turn + 1));
-                before = start > 0 ? x[start - 1] : before;
-                state = MoveState{};
-            }
-            if (!added)
-                break;
-            std::vector<double> again;
-            if (session->solve() != LpStatus::Optimal) {
-                break;  // e.g. keyframes that ask for the turn: they win (the last optimum stands)
-            }
-            sol = session->solution();
-        }
-        if (status == LpStatus::Optimal) {
-            std::copy(sol.begin(), sol.begin() + n, path.begin());
+        if (still_forced) {
+            if (carry.valid)
+                std::fill(route.begin(), route.end(), nearest(carry.x));
         } else {
-            std::fill(path.begin(), path.end(), carry.valid ? carry.x : clampd(xopt[0], 0, range));
+            // The route moves at most at the top speed and, after a move, holds long enough for the smoothed path
+            // (which eases: it reaches and leaves the top speed in vmax / amax frames) to hold kNoReversalSeconds.
+            const int reach = std::max(1, int(std::floor(lim.vmax / step + 1e-9)));
+            const int lag = int(std::lround(lim.vmax / lim.amax));
+            route = best_route(M, n, grid, step, w1, value, reach, p.forced ? 0 : no_turn + lag, carry, [&](size_t t) {
+                                   const double pin = pin_at(t);
+                                   return std::isfinite(pin) ? nearest(pin) : -1;
+                               });
+        }
+        plan.carry.held = grid_x(route[commit - 1]);
+
+        // 2. The L1 LP within a corridor around a route: per frame, the convex hull of the lost mass
+        // value * (1 - mass(x)) over the corridor, as one-sided bands, and walls outside it.
+        auto solve_along = [&](const std::vector<int> &rt, bool forced) {
+            PathProblem pb;
+            pb.range = range;
+            pb.frames = int(n);
+            const int half = std::max(1, int(std::lround(kCorridor * len / step)));
+            const double wall = 2 * value / len;  // losing the whole mass over half a window
+            std::vector<double> hx, hf;
+            for (size_t t = 0; t < n; t++) {
+                // The corridor ends at the route's subject's edge: where, going outwards, the mass rises again by
+                // kValleyRise (a valley: another subject beyond it), or kCorridor window lengths away.
+                auto edge = [&](int dir) {
+                    int end = rt[t], low = rt[t];
+                    for (int j = rt[t] + dir; j >= 0 && j <= grid && std::abs(j - rt[t]) <= half; j += dir) {
+                        if (M[t * cells + j] > M[t * cells + low] + kValleyRise)
+                            return low;
+                        if (M[t * cells + j] <= M[t * cells + low])
+                            low = j;
+                        end = j;
+                    }
+                    return end;
+                };
+                const int lo = edge(-1), hi = edge(+1);
+                // Lower convex hull of (x, -value * mass) over the corridor (monotone chain).
+                hx.clear();
+                hf.clear();
+                for (int j = lo; j <= hi; j++) {
+                    const double x = grid_x(j), f = -value * M[t * cells + j];
+                    while (hx.size() >= 2) {
+                        const size_t k = hx.size();
+                        const double cross = (hx[k - 1] - hx[k - 2]) * (f - hf[k - 2]) -
+                                             (hf[k - 1] - hf[k - 2]) * (x - hx[k - 2]);
+                        if (cross > 0)
+                            break;
+                        hx.pop_back();
+                        hf.pop_back();
+                    }
+                    hx.push_back(x);
+                    hf.push_back(f);
+                }
+                const size_t m = hx.size();
+                const size_t lowest = size_t(std::min_element(hf.begin(), hf.end()) - hf.begin());
+                const double eps = 1e-6 * value / len;
+                double acc = 0;  // left of the lowest vertex: slopes grow steeper going left
+                for (size_t v = lowest; v >= 1; v--) {
+                    const double slope = -(hf[v] - hf[v - 1]) / (hx[v] - hx[v - 1]);
+                    if (slope - acc > eps) {
+                        pb.bands.push_back({int(t), hx[v], kLpInfinity, slope - acc});
+                        acc = slope;
+                    }
+                }
+                if (hx[0] > 0)
+                    pb.bands.push_back({int(t), hx[0], kLpInfinity, wall});
+                acc = 0;
+                for (size_t v = lowest; v + 1 < m; v++) {
+                    const double slope = (hf[v + 1] - hf[v]) / (hx[v + 1] - hx[v]);
+                    if (slope - acc > eps) {
+                        pb.bands.push_back({int(t), -kLpInfinity, hx[v], slope - acc});
+                        acc = slope;
+                    }
+                }
+                if (hx[m - 1] < range)
+                    pb.bands.push_back({int(t), -kLpInfinity, hx[m - 1], wall});
+            }
+            pb.pins = pins;
+            pb.w1 = w1;
+            pb.w2 = pb.w1 * p.fps * kSpeedChangeSeconds;
+            pb.w3 = pb.w2 * p.fps * kJerkSeconds;
+            pb.vmax = lim.vmax;
+            pb.amax = lim.amax;
+            pb.carry = carry;
+            pb.forced = forced;
+            pb.mode = p.mode;
+            return solve_path(pb, p.fps, carry, n);
+        };
+        path = solve_along(route, p.forced);
+        if (path.empty())  // the solver failed: stay
+            path.assign(n, carry.valid ? carry.x : grid_x(js));
+
+        // 3. The floor: over the shot so far and this chunk (the frames the route was planned for), the path keeps
+        // at least the best static window's mean mass, less kFloorAllowance; else the camera holds on the shot's
+        // best static window: exactly on a shot's first chunk (nothing pins it elsewhere), else as smoothly there as
+        // the seam allows. (The committed frames alone would refuse a move that pays later in the lookahead.)
+        std::vector<double> shot_static(cells, 0.0);
+        if (carry.valid && carry.shot_static.size() == size_t(cells))
+            shot_static = carry.shot_static;
+        const double before = carry.valid ? carry.shot_frames : 0.0, before_mass = carry.valid ? carry.shot_mass : 0.0;
+        std::vector<double> with_chunk = shot_static;
+        for (size_t t = 0; t < n; t++)
+            for (int j = 0; j < cells; j++)
+                with_chunk[j] += M[t * cells + j];
+        // Ties (a flat map) go to the position nearest the centre: no reason to stand aside.
+        int jf = 0;
+        for (int j = 1; j < cells; j++)
+            if (with_chunk[j] - 1e-9 * std::fabs(grid_x(j) - range / 2) >
+                with_chunk[jf] - 1e-9 * std::fabs(grid_x(jf) - range / 2))
+                jf = j;
+        const double frames_so_far = before + n;
+        const double static_mass = with_chunk[jf] / frames_so_far;
+        auto shot_mean = [&](const std::vector<double> &x) {
+            double s = before_mass;
+            for (size_t t = 0; t < n; t++)
+                s += masses[t].mass(clampd(x[t], 0, range), len);
+            return s / frames_so_far;
+        };
+        double kept_mass = shot_mean(path);
+        if (!still_forced && kept_mass < static_mass - kFloorAllowance) {
+            double route_mass = before_mass;
+            for (size_t t = 0; t < n; t++)
+                route_mass += M[t * cells + route[t]];
+            char buf[200];
+            std::snprintf(buf, sizeof(buf),
+                          "path kept %.3f of the map (its route %.3f), the best static window %.3f, over %d frames",
+                          kept_mass, route_mass / frames_so_far, static_mass, int(frames_so_far));
+            std::vector<double> hold;
+            bool pinned = false;
+            for (size_t t = 0; t < n; t++)
+                pinned = pinned || std::isfinite(pin_at(t));
+            if (!carry.valid && !pinned)
+                hold.assign(n, grid_x(jf));
+            else
+                hold = solve_along(std::vector<int>(n, jf), p.forced);
+            const double hold_mass = hold.empty() ? -1 : shot_mean(hold);
+            if (hold_mass > kept_mass) {
+                char tail[64];
+                std::snprintf(tail, sizeof(tail), "; the hold %.3f", hold_mass);
+                path = hold;
+                plan.reason = PlanReason::FloorHold;
+                plan.note = std::string("hold: ") + buf + tail;
+                kept_mass = hold_mass;
+            }
+        }
+        // The shot's running sums after the committed frames, for the next chunk's floor.
+        for (size_t t = 0; t < commit; t++) {
+            for (int j = 0; j < cells; j++)
+                shot_static[j] += M[t * cells + j];
+            plan.carry.shot_mass += masses[t].mass(clampd(path[t], 0, range), len);
+        }
+        plan.carry.shot_mass += before_mass;
+        plan.carry.shot_frames = before + commit;
+        plan.carry.shot_static = std::move(shot_static);
+        plan.mass = kept_mass;
+        plan.static_mass = static_mass;
+        if (plan.note.empty()) {
+            char buf[160];
+            std::snprintf(buf, sizeof(buf), "planned: path kept %.3f of the map, the best static window %.3f",
+                          kept_mass, static_mass);
+            plan.note = buf;
         }
         // Snap what the solver leaves within rounding of still to exactly still, then label each frame.
         double prev_x = carry.valid ? carry.x : path[0], prev_v = carry.valid ? carry.v : 0.0;
@@ -568,7 +866,9 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
         // rest of the shot at its end.
         const int64_t chunk = p.lookahead_frames > 0 ? p.lookahead_frames : b - a;
         Carry carry;
-        ShotPlan shot{a, b, ShotMode::Stationary, {}};
+        ShotPlan shot;
+        shot.start = a;
+        shot.end = b;
         std::vector<SegmentKind> labels;
         bool first = true;
         for (int64_t pos = a; pos < b;) {
@@ -583,6 +883,11 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
                 chunk_pins.assign(pins.begin() + pos, pins.begin() + end);
             ChunkPlan cp = plan_chunk(g, p, prof, bins, carry, keep, chunk_pins);
             carry = cp.carry;
+            if (cp.reason != PlanReason::Planned) {
+                shot.reason = cp.reason;
+                shot.note += (shot.note.empty() ? "" : "; ") + std::string("frames ") + std::to_string(pos) + "-" +
+                             std::to_string(pos + int64_t(keep)) + ": " + cp.note;
+            }
             windows->insert(windows->end(), cp.windows.begin(), cp.windows.begin() + keep);
             labels.insert(labels.end(), cp.labels.begin(), cp.labels.begin() + keep);
             shot.mode = first || cp.mode == shot.mode ? cp.mode : ShotMode::Track;  // as path_json merges them
@@ -590,6 +895,29 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
             pos += int64_t(keep);
         }
         shot.segments = segments_of(labels, a);
+        // The shot's mean map mass: its path's, and its best static window's (the floor's reference).
+        const std::vector<Window> &w = *windows;
+        std::vector<double> stat(size_t(g.range()) + 1, 0.0);
+        for (int64_t t = a; t < b; t++) {
+            const float *pr = &profiles[size_t(t) * bins];
+            std::vector<double> cdf(bins + 1, 0.0);
+            for (int k = 0; k < bins; k++)
+                cdf[k + 1] = cdf[k] + std::max(0.0f, pr[k]);
+            const double total = cdf[bins];
+            auto at = [&](double pos) {
+                const double c = clampd(pos * bins / g.length(), 0, bins);
+                const int k = std::min(bins - 1, int(c));
+                const double v = cdf[k] + (cdf[k + 1] - cdf[k]) * (c - k);
+                return total > 1e-12 ? v / total : c / bins;
+            };
+            const Window &wt = w[size_t(t)];
+            const double x = g.vertical ? wt.y : wt.x, l = g.vertical ? wt.h : wt.w;
+            shot.mass += at(x + l) - at(x);
+            for (int x0 = 0; x0 <= g.range(); x0 += 2)
+                stat[size_t(x0)] += at(x0 + g.win_length()) - at(x0);
+        }
+        shot.mass /= double(b - a);
+        shot.static_mass = *std::max_element(stat.begin(), stat.end()) / double(b - a);
         shots->push_back(shot);
     }
 }

@@ -5,23 +5,29 @@
 // x when the source is wider than the target, y when it is narrower. The planner therefore works on 1-D
 // profiles: each frame's saliency summed across the axis the window does not move on.
 //
-// Each shot's path p(t) is L1-optimal (Grundmann, Kwatra & Essa, "Auto-directed video stabilization with
-// robust L1 optimal camera paths", CVPR 2011): it minimizes w1 |Dp|_1 + w2 |D2p|_1 + w3 |D3p|_1 plus, per frame,
-// a penalty for each pixel by which the window misses the frame's salient cores (the shortest intervals holding
-// kCoreShares of its saliency; one longer than the window, the best window itself), subject to the window
-// staying inside the frame, bounded velocity and acceleration, and the user's keyframes (hard). L1 norms give
-// what a camera operator does: still segments, constant-speed pans and short eases between them. The linear
-// program is built from arrays alone (build_path_lp) and solved by COIN-OR Clp (lp_solver.h).
-// Several subjects (the best window jumps by more than half a window): the camera holds its subject and takes
-// the other only once that one has led for about a second (hold_subject, hysteresis); with pad, the window
-// widens to keep both. In auto mode the window never turns back within kNoReversalSeconds: where the optimum
-// does, the LP is solved again with that stretch held to one direction. Forced modes constrain the path:
-// stationary Dp = 0, pan D2p = 0, track leaves it free.
+// The objective is the map's mass inside the window, summed over frames, minus the costs of motion
+// w1 |Dp|_1 + w2 |D2p|_1 + w3 |D3p|_1 (L1 norms, Grundmann, Kwatra & Essa, "Auto-directed video stabilization with
+// robust L1 optimal camera paths", CVPR 2011: still segments, constant-speed pans, short eases). The mass is not
+// concave in the position (several subjects), so it is maximised in two steps:
+// 1. a dynamic programme over a grid of positions finds the global route (which subject, when to switch) for the
+//    mass minus w1 |Dp| (bounded velocity, keyframes, the seam's position);
+// 2. the L1 linear program (build_path_lp, solved by COIN-OR Clp, lp_solver.h) smooths within a corridor around
+//    that route: per frame the lost mass is replaced by its convex hull over the corridor (exact where the mass is
+//    concave, e.g. one subject), walls outside; bounded velocity and acceleration, keyframes hard.
+// A static window is one of the route's candidates at zero motion cost, so the route never keeps less mass than
+// the best static window; the smoothed path is checked against it over the shot so far and the chunk, and falls back
+// to a hold on the shot's best static window when it keeps more than kFloorAllowance less (exact on a shot's first
+// chunk; later chunks start from the seam) (ChunkPlan::reason says so). Moving must pay: a frame's
+// whole mass is worth kMassValue window lengths of motion, so weak or flickering evidence leaves the camera still.
+// With pad, several subjects widen the window to keep them all. In auto mode the window never turns back within
+// kNoReversalSeconds: where the optimum does, the LP is solved again with that stretch held to one direction.
+// Forced modes constrain the path: stationary Dp = 0, pan D2p = 0, track leaves it free.
 // Streaming: chunks of the lookahead; the seam carries position, velocity and acceleration (no jump, no kink).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "lp_solver.h"
@@ -33,6 +39,10 @@ constexpr double kPadMinKept = 0.50;  // pad when even the best window per frame
 constexpr double kSplitShare = 0.8;   // or when the shortest interval holding this share of the mass is longer
 constexpr double kPadSplitFrames = 0.5;  // than the window on this share of the frames (several subjects)
 constexpr double kCoreShares[] = {0.5, 0.9};  // a frame's salient cores: the shortest intervals holding these
+constexpr double kMassValue = 0.25;       // a frame's whole mass is worth this many window lengths of motion (w1 px)
+constexpr double kCorridor = 0.5;         // the LP stays within this many window lengths of the route,
+constexpr double kValleyRise = 0.02;      // and on its subject's side of a valley (the mass rising again by this)
+constexpr double kFloorAllowance = 0.005;  // a chunk's path keeps at least the best static window's mean mass - this
 constexpr double kMovePaysSeconds = 0.1;     // at smoothing 0.5; the costs of motion (planner.cpp)
 constexpr double kSpeedChangeSeconds = 0.05;
 constexpr double kJerkSeconds = 0.05;
@@ -59,6 +69,7 @@ struct PlanParams {
     PadMode pad = PadMode::None;
     bool even = true;
     int lookahead_frames = 0;  // plan_offline: chunks as the streaming engine plans them; 0 = whole shots
+    double mass_value = kMassValue;  // how sure before moving (planner.cpp); exposed for measuring it
 };
 
 // Velocity and acceleration limits of a track, per frame, for these parameters.
@@ -76,6 +87,10 @@ struct Carry {
     ShotMode mode = ShotMode::Stationary;
     bool padded = false;
     int pad_x = 0, pad_len = 0;  // padded region along the axis
+    // The shot so far (the floor, planner.cpp): frames committed, the map mass the path kept on them, and the mass
+    // each grid position of a static window would have kept.
+    double shot_frames = 0, shot_mass = 0;
+    std::vector<double> shot_static;
 };
 
 struct Window {
@@ -87,12 +102,20 @@ struct Window {
 enum class SegmentKind { Stationary = 0, Pan = 1, Ease = 2 };
 const char *segment_name(SegmentKind k);
 
+// Why a chunk's path is what it is: planned for the mass, or held because the plan kept less of the map than the
+// best static window (the floor), or no choice (padded, forced, no room to move).
+enum class PlanReason { Planned = 0, FloorHold = 1 };
+const char *reason_name(PlanReason r);
+
 struct ChunkPlan {
     ShotMode mode = ShotMode::Stationary;  // the forced mode; else stationary (never moves), pan (one speed), track
     std::vector<Window> windows;
     std::vector<SegmentKind> labels;  // per frame
     Carry carry;  // state after frame `commit - 1`
     double kept = 0;  // salient mass kept by the plan relative to per-frame best windows
+    PlanReason reason = PlanReason::Planned;
+    std::string note;  // one line for the debug log: the chunk's mean mass, path vs best static window
+    double mass = 0, static_mass = 0;  // mean map mass over the shot so far and the chunk: the path's, best static's
 };
 
 // Everything the path's linear program depends on, as plain arrays (one entry per frame of the chunk).
@@ -103,7 +126,7 @@ struct PathProblem {
     // `weight`. Several nested bands per frame make a convex, piecewise-linear penalty.
     struct Band {
         int frame;
-        double lo, hi, weight;
+        double lo, hi, weight;  // lo = -inf or hi = +inf: a one-sided penalty (no row for the open side)
     };
     std::vector<Band> bands;
     std::vector<double> pins;         // a keyframe's position, or NaN
@@ -142,6 +165,9 @@ struct ShotPlan {
     int64_t start = 0, end = 0;
     ShotMode mode = ShotMode::Stationary;
     std::vector<Segment> segments;
+    PlanReason reason = PlanReason::Planned;  // FloorHold when any chunk of the shot fell back to a hold
+    std::string note;                         // the notes of the chunks that held ('; '-separated)
+    double mass = 0, static_mass = 0;         // mean map mass of the path, and of the shot's best static window
 };
 
 // A user's keyframe: at `frame`, the window's centre is at (x, y) in source pixels (only the coordinate along

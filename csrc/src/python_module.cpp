@@ -354,7 +354,7 @@ private:
 py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast> maps, std::vector<int64_t> cuts,
                     int width, int height, double fps, const std::string &ratio, const std::string &mode,
                     double smoothing, bool even, const std::vector<std::tuple<int64_t, double, double>> &keyframes,
-                    bool with_segments, double lookahead, const std::string &pad)
+                    bool with_segments, double lookahead, const std::string &pad, bool with_reasons, double mass_value)
 {
     EngineOptions o;
     o.width = width;
@@ -384,6 +384,9 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     p.mode = c.mode;
     p.even = even;
     p.pad = c.pad;
+    if (!(mass_value > 0) || mass_value > 1e6)
+        throw std::invalid_argument("mass_value must be > 0, got " + std::to_string(mass_value));
+    p.mass_value = mass_value;
     if (!(lookahead >= 0) || lookahead > 60)
         throw std::invalid_argument("lookahead must be 0 (whole shots) or up to 60 s, got " + std::to_string(lookahead));
     p.lookahead_frames = lookahead > 0 ? std::max(2, int(std::lround(lookahead * fps))) : 0;
@@ -412,6 +415,19 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
         for (const Segment &seg : s.segments)
             segments.append(py::make_tuple(seg.start, seg.end, segment_name(seg.kind)));
     }
+    py::list reasons;
+    for (const ShotPlan &s : shots) {
+        py::dict d;
+        d["reason"] = s.reason == PlanReason::Planned ? "planned" : "hold";
+        d["note"] = s.note;
+        d["mass"] = s.mass;
+        d["static_mass"] = s.static_mass;
+        reasons.append(d);
+    }
+    if (with_segments && with_reasons)
+        return py::make_tuple(out, sl, segments, reasons);
+    if (with_reasons)
+        return py::make_tuple(out, sl, reasons);
     if (with_segments)
         return py::make_tuple(out, sl, segments);
     return py::make_tuple(out, sl);
@@ -522,9 +538,12 @@ PYBIND11_MODULE(_core, m)
           py::arg("smoothing") = kDefaultSmoothing, py::arg("even") = true,
           py::arg("keyframes") = std::vector<std::tuple<int64_t, double, double>>{},
           py::arg("with_segments") = false, py::arg("lookahead") = kDefaultLookahead, py::arg("pad") = "none",
+          py::arg("with_reasons") = false, py::arg("mass_value") = kMassValue,
           "Plans a clip's crop windows from its saliency maps: (windows T x 4, shots [(start, end, mode)]) and, "
           "with_segments, [(start, end, 'stationary'|'pan'|'ease')] too. keyframes: (frame, x, y), the window's "
           "centre in source pixels, pinned there. pad: 'none', 'blur' or 'black' (a padded window is wider than the "
           "ratio's; the letterbox is the renderer's). lookahead: seconds, in chunks as the streaming engine plans "
-          "(0 = each shot at once).");
+          "(0 = each shot at once). with_reasons: one more list, per shot {'reason': 'planned'|'hold', 'note', "
+          "'mass', 'static_mass'} (the path's and the best static window's mean map mass; hold: a chunk fell back). mass_value: what a "
+          "frame's whole map mass is worth in window lengths of motion (the planner's default; for measuring).");
 }

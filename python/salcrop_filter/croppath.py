@@ -9,7 +9,7 @@ Format (docs/DESIGN.md)::
 
     {"version": 2, "source": {"width": W, "height": H, "fps": F}, "ratio": "9:16",
      "frames": [{"t": sec, "x": int, "y": int, "w": int, "h": int, "shot": int}, ...],
-     "shots": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|track",
+     "shots": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|track", "reason": "planned|hold: ...",
                 "segments": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|ease"}, ...]}]}
 
 Version 2 adds the segments: what the camera does inside each shot (holds, pans at constant speed, or eases
@@ -78,6 +78,8 @@ class Shot:
     end: int
     mode: str
     segments: list[Segment] = field(default_factory=list)
+    #: Why the planner made the shot's path: "planned", or its note when it held (below the best static window).
+    reason: str = ""
 
 
 @dataclass
@@ -104,6 +106,8 @@ class CropPath:
 
     def _shot_dict(self, shot: Shot) -> dict[str, Any]:
         d: dict[str, Any] = {"start": shot.start, "end": shot.end, "mode": shot.mode}
+        if shot.reason:
+            d["reason"] = shot.reason
         if self.version >= 2:
             d["segments"] = [{"start": g.start, "end": g.end, "mode": g.mode} for g in shot.segments]
         return d
@@ -166,7 +170,11 @@ class CropPath:
                 if not isinstance(g, dict) or not isinstance(g.get("mode"), str):
                     raise CropPathError(f"{at}: expected an object with start, end, mode")
                 segments.append(Segment(start=_int(g, "start", at), end=_int(g, "end", at), mode=g["mode"]))
-            shots.append(Shot(start=_int(s, "start", where), end=_int(s, "end", where), mode=mode, segments=segments))
+            reason = s.get("reason", "")
+            if not isinstance(reason, str):
+                raise CropPathError(f"{where}: reason must be a string")
+            shots.append(Shot(start=_int(s, "start", where), end=_int(s, "end", where), mode=mode, segments=segments,
+                              reason=reason))
         if not isinstance(d["ratio"], str):
             raise CropPathError(f"ratio: expected a string such as \"9:16\", got {d['ratio']!r}")
         path = cls(source=source, ratio=d["ratio"], frames=frames, shots=shots, version=d["version"])
