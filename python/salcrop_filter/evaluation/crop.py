@@ -590,6 +590,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="real video: the large model's fold models (same order), scored as an extra Engine row")
     ap.add_argument("--teacher", action="store_true",
                     help="real video: also plan the video teacher's maps (cached per clip; ~25 min once if not)")
+    ap.add_argument("--no-planner-table", action="store_true",
+                    help="real video: skip the planner's per-clip table (path vs best static window vs smooth oracle)")
+    ap.add_argument("--planner-cache", type=Path, default=None,
+                    help="real video: cache the planner table's model maps here (one npz per clip)")
     args = ap.parse_args(argv)
     if args.real_video and args.no_real_video:
         ap.error("--real-video and --no-real-video exclude each other")
@@ -647,6 +651,23 @@ def main(argv: list[str] | None = None) -> int:
         real = crop_video.evaluate(gaze_clips, ratios, model=args.model, fold_models=fold_models,
                                    threads=args.threads, log=log, large_fold_models=large_fold_models,
                                    with_teacher=args.teacher)
+        planner_lines: list[str] = []
+        if not args.no_planner_table:
+            from salcrop_filter.evaluation import plan_mass
+
+            t_plan = time.perf_counter()
+            per_model = fold_models or [model_path] * len(FOLDS)
+            per_clip, _, kinds = plan_mass.evaluate(gaze_clips, ratios, per_model, cache=args.planner_cache,
+                                                    teacher=args.teacher, log=log)
+            planner_lines = [
+                "", "### The planner per clip: path, best static window, smooth oracle (leads)", "",
+                "The core's planner (`_core.plan_path`, defaults) fed each kind of map (the model's: every third frame, "
+                "linear in between, as the Engine samples; the viewers' gaze), scored against the best static window "
+                "under the same map (one window for the clip, the most mean mass), the smooth oracle (the planner fed "
+                "the viewers' gaze at smoothing 0) and the centre crop; the map's own mass kept by the path and by the "
+                "best static window (the planner's floor); jitter of the path's centre in ‰ of the frame per frame "
+                f"(`salcrop_filter.evaluation.plan_mass`; {(time.perf_counter() - t_plan) / 60:.1f} min).",
+                *plan_mass.render(per_clip, kinds)]
         found = {n: c for n, c in real.cuts.items() if c}
         sections += [REAL_VIDEO_PROTOCOL, "### Results on real video", "", *common,
                      f"- {fold_line}",
@@ -655,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"({real.seconds / 60:.1f} min)",
                      f"- Shot detector: cuts found in {', '.join(f'{n} {c}' for n, c in found.items()) or 'no clip'} "
                      "(the clips are single shots but for the slide changes of SlideEditing and SlideShow)",
+                     *planner_lines, "", "### The product (Engine) and the baselines", "",
                      *crop_video.render_markdown(real), ""]
     if not args.real_video:
         t0 = time.perf_counter()

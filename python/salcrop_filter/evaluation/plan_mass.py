@@ -30,7 +30,7 @@ from salcrop_filter.evaluation import baselines
 from salcrop_filter.evaluation.crop import fixations_kept
 from salcrop_filter.training import video_gaze
 
-__all__ = ["window_mass", "best_static", "ClipScores", "score_clip", "main"]
+__all__ = ["window_mass", "best_static", "ClipScores", "score_clip", "evaluate", "render", "main"]
 
 
 def _profiles(maps: np.ndarray, vertical: bool) -> np.ndarray:
@@ -135,12 +135,13 @@ def score_clip(clip: video_gaze.GazeClip, kinds: dict[str, np.ndarray], cuts: li
 
 
 def clip_maps(clip: video_gaze.GazeClip, runner, stride: int, cache: pathlib.Path | None,
-              teacher: bool) -> tuple[dict[str, np.ndarray], list[int], np.ndarray]:
-    """The maps of every kind for ``clip`` (model's cached in ``cache`` when given), the core's cuts, the gaze."""
+              teacher: bool, model_key: str = "") -> tuple[dict[str, np.ndarray], list[int], np.ndarray]:
+    """The maps of every kind for ``clip`` (the model's cached in ``cache`` when given, under ``model_key``: the
+    model file's digest), the core's cuts, the gaze."""
     from salcrop_filter.evaluation.crop_ceiling import sampled_maps
     from salcrop_filter.evaluation.crop_video import gaze_maps, teacher_maps
 
-    path = cache / f"{clip.name}-stride{stride}.npz" if cache is not None else None
+    path = cache / f"{clip.name}-{model_key}-stride{stride}.npz" if cache is not None else None
     if path is not None and path.exists():
         z = np.load(path)
         model, cuts = z["maps"], [int(c) for c in z["cuts"]]
@@ -202,6 +203,34 @@ def render(per_clip: dict[str, dict[str, ClipScores]], kinds: Sequence[str]) -> 
     return lines
 
 
+def evaluate(clips: Sequence[video_gaze.GazeClip], ratios: Sequence[str], models: Sequence[str], stride: int = 3,
+             cache: pathlib.Path | None = None, teacher: bool = False, mass_values: Sequence[float] = (),
+             log=lambda m: None) -> tuple[dict[str, dict[str, ClipScores]], dict[float, dict[str, ClipScores]],
+                                          list[str]]:
+    """Scores every clip at every ratio (``models``: one per fold, or the same model three times); with
+    ``mass_values`` also each of those values at the first ratio. (per ratio per clip, per value per clip, kinds)"""
+    from salcrop_filter import _core
+
+    from salcrop_filter.checksums import file_sha256
+
+    runners = [_core.SaliencyRunner(m, "cpu", 1) for m in models]
+    keys = [file_sha256(m)[:16] for m in models]
+    per_clip: dict[str, dict[str, ClipScores]] = {r: {} for r in ratios}
+    sweep: dict[float, dict[str, ClipScores]] = {v: {} for v in mass_values}
+    kinds: list[str] = []
+    for clip in clips:
+        fold = video_gaze.fold_of(clip.name)
+        maps, cuts, gaze = clip_maps(clip, runners[fold], stride, cache, teacher, keys[fold])
+        kinds = list(maps)
+        for r in ratios:
+            per_clip[r][clip.name] = score_clip(clip, maps, cuts, gaze, r)
+        for v in mass_values:
+            sweep[v][clip.name] = score_clip(clip, maps, cuts, gaze, ratios[0], mass_value=v)
+        s = per_clip[ratios[0]][clip.name]
+        log(f"{clip.name}: " + ", ".join(f"{k} {100 * x:.1f}" for k, x in s.kept.items()))
+    return per_clip, sweep, kinds
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m salcrop_filter.evaluation.plan_mass",
                                  description=__doc__.splitlines()[0])
@@ -225,23 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error(f"--fold-models needs {len(video_gaze.FOLDS)} models, got {len(models)}")
     if not models:
         models = [args.model or _core.default_model_path()] * len(video_gaze.FOLDS)
-    runners = [_core.SaliencyRunner(m, "cpu", 1) for m in models]
     names = [c.strip() for c in args.clips.split(",") if c.strip()] or None
     values = [float(v) for v in args.mass_values.split(",") if v.strip()]
-    per_clip: dict[str, dict[str, ClipScores]] = {r: {} for r in ratios}
-    sweep: dict[float, dict[str, ClipScores]] = {v: {} for v in values}
-    kinds: list[str] = []
-    for clip in video_gaze.load_clips(names=names):
-        maps, cuts, gaze = clip_maps(clip, runners[video_gaze.fold_of(clip.name)], args.stride, args.cache,
-                                     args.teacher)
-        kinds = list(maps)
-        for r in ratios:
-            per_clip[r][clip.name] = score_clip(clip, maps, cuts, gaze, r)
-        for v in values:
-            sweep[v][clip.name] = score_clip(clip, maps, cuts, gaze, ratios[0], mass_value=v)
-        s = per_clip[ratios[0]][clip.name]
-        print(f"{clip.name}: " + ", ".join(f"{k} {100 * x:.1f}" for k, x in s.kept.items()), file=sys.stderr,
-              flush=True)
+    per_clip, sweep, kinds = evaluate(video_gaze.load_clips(names=names), ratios, models, args.stride, args.cache,
+                                      args.teacher, values, log=lambda m: print(m, file=sys.stderr, flush=True))
     lines = render(per_clip, kinds)
     if values:
         lines += _sweep_lines(sweep, kinds, ratios[0])
