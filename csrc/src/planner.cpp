@@ -265,146 +265,53 @@ int first_reversal(const std::vector<double> &x, double before, int window, Move
 }
 
 // The route of step 1 (planner.h): per frame a grid position j (x = j * step) maximising value * M[t][j] summed over
-// the frames less w1 |Dx|, |Dj| <= reach per frame. States per (frame, position): the latest move went up (U) or
-// down (D) less than `no_turn` frames ago, or the camera is free to go either way (F); a move against the latest
-// one must first hold still for `no_turn` frames (no_turn 0: no such rule). pin(t): the grid position a keyframe
-// fixes on frame t, or -1.
+// the frames less w1 |Dx|, |Dj| <= reach per frame, from the seam's position. pin(t): the grid position a keyframe
+// fixes on frame t, or -1. The no-turn-back rule is left to the LP: a route that holds it as well (states for the
+// latest move's direction and age) kept less on hevc-gaze (BQMall: 45% of the fixations instead of 52%).
 template <class Pin>
 std::vector<int> best_route(const std::vector<double> &M, size_t n, int grid, double step, double w1, double value,
-                            int reach, int no_turn, const Carry &carry, Pin pin)
+                            int reach, const Carry &carry, Pin pin)
 {
     const int cells = grid + 1;
     constexpr double kInf = 1e300;
-    enum { U = 0, D = 1, F = 2 };
-    // cost[t][s][j]; back[t][s][j]: the previous position * 3 + state, or -(1 + state) for "held at j since
-    // frame t - no_turn in that state".
-    std::vector<double> cost(n * 3 * size_t(cells), kInf);
-    std::vector<int> back(n * 3 * size_t(cells), 0);
-    auto at = [&](size_t t, int st, int j) { return (t * 3 + st) * size_t(cells) + j; };
-    // Prefix sums of the reward per position, for the holds.
-    std::vector<double> gain((n + 1) * size_t(cells), 0.0);
-    for (size_t t = 0; t < n; t++)
-        for (int j = 0; j < cells; j++)
-            gain[(t + 1) * cells + j] = gain[t * cells + j] + value * M[t * cells + j];
-    auto held = [&](size_t from, size_t to, int j) {  // reward of frames (from, to] at j
-        return gain[(to + 1) * cells + j] - gain[(from + 1) * cells + j];
-    };
-    std::vector<int> pins(n), last_pin(n);  // per frame: its keyframe's grid position (-1: none), the latest one's frame
-    for (size_t t = 0; t < n; t++) {
-        pins[t] = pin(t);
-        last_pin[t] = pins[t] >= 0 ? int(t) : t > 0 ? last_pin[t - 1] : -1;
-    }
-    const int start_state = !carry.valid || no_turn == 0 || carry.dir == 0 || carry.dir_age >= no_turn ? F
-                            : carry.dir > 0                                                           ? U
-                                                                                                      : D;
+    std::vector<double> cost(cells, kInf), next(cells);
+    std::vector<int> back(n * size_t(cells), -1);  // the previous frame's position
     for (int j = 0; j < cells; j++) {
-        double c = -value * M[j];
-        int st = F;
-        if (carry.valid) {
-            const double d = j * step - carry.x;
-            if (std::fabs(d) > reach * step + step / 2)
-                continue;
-            c += w1 * std::fabs(d);
-            st = std::fabs(d) < step / 2 ? start_state : d > 0 ? U : D;
-            if (no_turn > 0 && start_state != F && st != start_state && st != F)
-                continue;  // the seam's latest move was the other way, too recently
-            if (st == F && start_state != F)
-                st = start_state;
-        }
-        if (pin(0) >= 0 && pin(0) != j)
-            continue;
-        cost[at(0, st, j)] = c;
-        back[at(0, st, j)] = -(1 + st);
+        const double d = carry.valid ? std::fabs(j * step - carry.x) : 0.0;
+        if (d <= reach * step + step / 2 && (pin(0) < 0 || pin(0) == j))
+            cost[j] = w1 * d - value * M[j];
     }
-    if (pin(0) >= 0 && cost[at(0, F, pin(0))] >= kInf && cost[at(0, U, pin(0))] >= kInf &&
-        cost[at(0, D, pin(0))] >= kInf)
-        cost[at(0, F, pin(0))] = -value * M[size_t(pin(0))];  // a keyframe out of the seam's reach: it wins
+    if (pin(0) >= 0 && cost[pin(0)] >= kInf)
+        cost[pin(0)] = -value * M[size_t(pin(0))];  // a keyframe out of the seam's reach: it wins
     for (size_t t = 1; t < n; t++) {
-        for (int j = 0; j < cells; j++) {
-            const double r = value * M[t * cells + j];
-            double best[3] = {kInf, kInf, kInf};
-            int from[3] = {0, 0, 0};
-            for (int i = std::max(0, j - reach); i <= std::min(grid, j + reach); i++) {
-                const double move = w1 * step * std::abs(j - i);
-                for (int st = 0; st < 3; st++) {
-                    const double c = cost[at(t - 1, st, i)];
-                    if (c >= kInf)
-                        continue;
-                    int to = st;
-                    if (j > i)
-                        to = no_turn > 0 && st == D ? -1 : U;
-                    else if (j < i)
-                        to = no_turn > 0 && st == U ? -1 : D;
-                    if (no_turn == 0 && to != -1)
-                        to = F;
-                    if (to < 0 || c + move >= best[to])
-                        continue;
-                    best[to] = c + move;
-                    from[to] = i * 3 + st;
-                }
-            }
-            // Free again: held still at j for no_turn frames after the latest move (through any keyframe there).
-            bool hold_ok = no_turn > 0 && t >= size_t(no_turn);
-            if (hold_ok && last_pin[t] > int(t) - no_turn)
-                for (size_t u = t - size_t(no_turn) + 1; u <= t; u++)
-                    hold_ok = hold_ok && (pins[u] < 0 || pins[u] == j);
-            if (hold_ok) {
-                const size_t t0 = t - size_t(no_turn);
-                for (int st : {U, D}) {
-                    const double c = cost[at(t0, st, j)];
-                    if (c < kInf && c - held(t0, t - 1, j) < best[F]) {
-                        best[F] = c - held(t0, t - 1, j);
-                        from[F] = -(1 + st);
-                    }
-                }
-            }
-            const int pj = pin(t);
-            for (int st = 0; st < 3; st++) {
-                if (best[st] >= kInf || (pj >= 0 && pj != j))
-                    continue;
-                cost[at(t, st, j)] = best[st] - r;
-                back[at(t, st, j)] = from[st];
-            }
-        }
-        // A keyframe out of reach at the usual speed: the route jumps there (the LP moves as fast as it may).
         const int pj = pin(t);
-        if (pj >= 0 && cost[at(t, F, pj)] >= kInf && cost[at(t, U, pj)] >= kInf && cost[at(t, D, pj)] >= kInf) {
-            size_t bi = 0;
-            for (size_t k = 1; k < 3 * size_t(cells); k++)
-                if (cost[(t - 1) * 3 * cells + k] < cost[(t - 1) * 3 * cells + bi])
-                    bi = k;
-            cost[at(t, F, pj)] = cost[(t - 1) * 3 * cells + bi] - value * M[t * cells + pj];
-            back[at(t, F, pj)] = int(bi % cells) * 3 + int(bi / cells);
+        for (int j = 0; j < cells; j++) {
+            next[j] = kInf;
+            if (pj >= 0 && pj != j)
+                continue;
+            for (int i = std::max(0, j - reach); i <= std::min(grid, j + reach); i++) {
+                const double c = cost[i] + w1 * step * std::abs(j - i);
+                if (c < next[j]) {
+                    next[j] = c;
+                    back[t * cells + j] = i;
+                }
+            }
+            if (next[j] < kInf)
+                next[j] -= value * M[t * cells + j];
         }
+        if (pj >= 0 && next[pj] >= kInf) {  // a keyframe out of reach at the usual speed: the route jumps there
+            const int i = int(std::min_element(cost.begin(), cost.end()) - cost.begin());
+            next[pj] = cost[i] - value * M[t * cells + pj];
+            back[t * cells + pj] = i;
+        }
+        cost.swap(next);
     }
-    // Backtrack from the cheapest end.
-    size_t bk = 0;
-    for (size_t k = 1; k < 3 * size_t(cells); k++)
-        if (cost[(n - 1) * 3 * cells + k] < cost[(n - 1) * 3 * cells + bk])
-            bk = k;
     std::vector<int> route(n, 0);
-    int st = int(bk / cells), j = int(bk % cells);
-    if (cost[(n - 1) * 3 * cells + bk] >= kInf)  // nothing reachable (cannot happen: staying is always allowed)
-        return std::vector<int>(n, carry.valid ? std::clamp(int(std::lround(carry.x / step)), 0, grid) : 0);
-    for (size_t t = n - 1;;) {
+    int j = int(std::min_element(cost.begin(), cost.end()) - cost.begin());
+    for (size_t t = n; t-- > 0;) {
         route[t] = j;
-        if (t == 0)
-            break;
-        const int b = back[at(t, st, j)];
-        if (b >= 0) {
-            j = b / 3;
-            st = b % 3;
-            t--;
-        } else if (st == F && t >= size_t(no_turn) && no_turn > 0) {
-            // Held at j since t - no_turn, arriving there in state -(b + 1).
-            const size_t t0 = t - size_t(no_turn);
-            for (size_t u = t0 + 1; u < t; u++)
-                route[u] = j;
-            st = -b - 1;
-            t = t0;
-        } else {
-            t--;  // the start state (cannot be reached for t > 0)
-        }
+        if (t > 0)
+            j = std::max(0, back[t * cells + j]);
     }
     return route;
 }
@@ -601,23 +508,20 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
             }
         }
         // 1. The route: a dynamic programme over grid positions maximising value * mass - w1 |Dp|, |Dp| <= vmax
-        // (at least one grid step), from the seam's position, through the keyframes, never turning back within
-        // kNoReversalSeconds (auto mode). Stationary forced: the best static window (or the seam's position).
+        // (at least one grid step), from the seam's position, through the keyframes. Stationary forced: the best
+        // static window (or the seam's position).
         std::vector<int> route(n, js);
         const bool still_forced = p.forced && p.mode == ShotMode::Stationary;
-        const int no_turn = std::max(1, int(std::lround(kNoReversalSeconds * p.fps)));
         if (still_forced) {
             if (carry.valid)
                 std::fill(route.begin(), route.end(), nearest(carry.x));
         } else {
-            // The route moves at most at the top speed and, after a move, holds long enough for the smoothed path
-            // (which eases: it reaches and leaves the top speed in vmax / amax frames) to hold kNoReversalSeconds.
+            // The route moves at most at the top speed.
             const int reach = std::max(1, int(std::floor(lim.vmax / step + 1e-9)));
-            const int lag = int(std::lround(lim.vmax / lim.amax));
-            route = best_route(M, n, grid, step, w1, value, reach, p.forced ? 0 : no_turn + lag, carry, [&](size_t t) {
-                                   const double pin = pin_at(t);
-                                   return std::isfinite(pin) ? nearest(pin) : -1;
-                               });
+            route = best_route(M, n, grid, step, w1, value, reach, carry, [&](size_t t) {
+                const double pin = pin_at(t);
+                return std::isfinite(pin) ? nearest(pin) : -1;
+            });
         }
         plan.carry.held = grid_x(route[commit - 1]);
 
