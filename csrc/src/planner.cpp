@@ -533,6 +533,7 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
             pb.frames = int(n);
             const int half = std::max(1, int(std::lround(kCorridor * len / step)));
             const double wall = 2 * value / len;  // losing the whole mass over half a window
+            const int hull_step = std::max(1, half / kHullPoints);
             std::vector<double> hx, hf;
             for (size_t t = 0; t < n; t++) {
                 // The corridor ends at the route's subject's edge: where, going outwards, the mass rises again by
@@ -552,7 +553,8 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
                 // Lower convex hull of (x, -value * mass) over the corridor (monotone chain).
                 hx.clear();
                 hf.clear();
-                for (int j = lo; j <= hi; j++) {
+                // Every hull_step-th grid position (and the ends): a handful of bands per frame keeps the LP small.
+                for (int j = lo; j <= hi; j = j < hi && j + hull_step > hi ? hi : j + hull_step) {
                     const double x = grid_x(j), f = -value * M[t * cells + j];
                     while (hx.size() >= 2) {
                         const size_t k = hx.size();

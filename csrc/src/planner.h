@@ -42,6 +42,7 @@ constexpr double kCoreShares[] = {0.5, 0.9};  // a frame's salient cores: the sh
 constexpr double kMassValue = 0.25;       // a frame's whole mass is worth this many window lengths of motion (w1 px)
 constexpr double kCorridor = 0.5;         // the LP stays within this many window lengths of the route,
 constexpr double kValleyRise = 0.02;      // and on its subject's side of a valley (the mass rising again by this)
+constexpr int kHullPoints = 6;            // positions per half corridor the LP's per-frame hull is made from
 constexpr double kFloorAllowance = 0.005;  // a chunk's path keeps at least the best static window's mean mass - this
 constexpr double kMovePaysSeconds = 0.1;     // at smoothing 0.5; the costs of motion (planner.cpp)
 constexpr double kSpeedChangeSeconds = 0.05;
