@@ -38,12 +38,12 @@ namespace salcrop {
 constexpr double kPadMinKept = 0.50;  // pad when even the best window per frame keeps less than this,
 constexpr double kSplitShare = 0.8;   // or when the shortest interval holding this share of the mass is longer
 constexpr double kPadSplitFrames = 0.5;  // than the window on this share of the frames (several subjects)
-constexpr double kCoreShares[] = {0.5, 0.9};  // a frame's salient cores: the shortest intervals holding these
-constexpr double kMassValue = 0.25;       // a frame's whole mass is worth this many window lengths of motion (w1 px)
+constexpr double kMassValue = 0.25;       // a frame's whole mass is worth this many window lengths of motion (w1 px);
+                                          // chosen on hevc-gaze folds (EVALUATION.md): how sure before moving
 constexpr double kCorridor = 0.5;         // the LP stays within this many window lengths of the route,
 constexpr double kValleyRise = 0.02;      // and on its subject's side of a valley (the mass rising again by this)
 constexpr int kHullPoints = 6;            // positions per half corridor the LP's per-frame hull is made from
-constexpr double kFloorAllowance = 0.005;  // a chunk's path keeps at least the best static window's mean mass - this
+constexpr double kFloorAllowance = 0.005;  // the path keeps at least the best static window's mean mass - this
 constexpr double kMovePaysSeconds = 0.1;     // at smoothing 0.5; the costs of motion (planner.cpp)
 constexpr double kSpeedChangeSeconds = 0.05;
 constexpr double kJerkSeconds = 0.05;
