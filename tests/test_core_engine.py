@@ -6,6 +6,7 @@ The model is the core's default (models/salcrop-int8.onnx on the CPU, or what SA
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import av
@@ -125,6 +126,9 @@ def test_path_json_follows_the_crop_path_schema(bikes: Clip) -> None:
     assert all(a["end"] == b["start"] for a, b in zip(shots, shots[1:]))
     assert [s["start"] for s in shots] == shot_starts(decisions)
     assert {s["mode"] for s in shots} <= MODES
+    # Why each shot's path is what it is: planned for the map's mass, or held below the floor (with the masses).
+    assert all(s["reason"] == "planned" or re.match(r"frame \d+: hold: path kept [0-9.]+ of the map", s["reason"])
+               for s in shots), [s["reason"] for s in shots]
     # Version 2: each shot's segments tile it and agree with the decisions' own labels.
     for shot in shots:
         segments = shot["segments"]
