@@ -49,8 +49,8 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
             if (log[j].mode != mode)
                 mode = ShotMode::Track;
             if (log[j].reason != PlanReason::Planned && !log[j].note.empty()) {
-                reason = (held ? reason + "; " : std::string()) + "frame " + std::to_string(log[j].frame) + ": " +
-                         log[j].note;
+                // No frame numbers: a split run's segments number their frames from their own start.
+                reason = (held ? reason + "; " : std::string()) + log[j].note;
                 held = true;
             }
             j++;

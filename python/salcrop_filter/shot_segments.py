@@ -128,7 +128,8 @@ def join_paths(parts: list[CropPath]) -> CropPath:
             f.shot += shot_base
             out.frames.append(f)
         out.shots += [Shot(s.start + frame_base, s.end + frame_base, s.mode,
-                           [PathSegment(g.start + frame_base, g.end + frame_base, g.mode) for g in s.segments])
+                           [PathSegment(g.start + frame_base, g.end + frame_base, g.mode) for g in s.segments],
+                           s.reason)
                       for s in part.shots]
     return out
 
