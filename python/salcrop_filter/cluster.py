@@ -329,14 +329,15 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out: str | os.PathLike[st
     _engine_kwargs(options)
     from . import _core
 
-    several = not isinstance(ratio, str) and len(ratio) > 1
+    # A list, or one string of several ("9:16,1:1"): each input in one pass, one file per ratio.
+    given = ratio.replace("|", ",").split(",") if isinstance(ratio, str) else list(ratio)
+    several = len(given) > 1
     try:
-        if isinstance(ratio, str):
-            _core.parse_ratio(ratio)
-            ratios = [ratio]
+        if several:
+            ratios = [f"{n}:{d}" for n, d in _core.parse_ratios(",".join(given))]
         else:
-            ratios = [f"{n}:{d}" for n, d in _core.parse_ratios(",".join(ratio))]
-            ratios = ratios if several else list(ratio)
+            _core.parse_ratios(",".join(given))  # also refuses an empty list
+            ratios = given
     except ValueError as e:
         raise OptionError(str(e)) from None
     if several and (split_shots or preview_dir is not None):
