@@ -34,6 +34,11 @@
  *
  * The core reads 8-bit pictures. 10-bit input is cropped as it is (the
  * output keeps its depth); the core is shown an 8-bit copy of each frame.
+ *
+ * ratios=9/16|1|4/5 gives one output pad per ratio (created in init, as
+ * split does) from one engine: shots and the network run once, each ratio
+ * has its own path. Every output's decision for a frame is ready at the same
+ * time, so a buffered frame goes to all outputs (as references) at once.
  */
 
 #include <float.h>
@@ -41,9 +46,11 @@
 #include <string.h>
 
 #include "libavutil/avassert.h"
+#include "libavutil/avstring.h"
 #include "libavutil/fifo.h"
 #include "libavutil/file_open.h"
 #include "libavutil/imgutils.h"
+#include "libavutil/mem.h"
 #include "libavutil/opt.h"
 #include "libavutil/pixdesc.h"
 
@@ -59,6 +66,7 @@ typedef struct SalcropContext {
 
     /* options; strings go to the core unparsed, it validates them */
     char  *ratio;
+    char  *ratios;
     char  *model;
     char  *device;
     char  *mode;
@@ -78,7 +86,8 @@ typedef struct SalcropContext {
     AVFrame *reduced;           ///< 8-bit copy shown to the core when depth > 8
     int full_range_format;      ///< yuvj420p: full range whatever the frame says
     int in_w, in_h;
-    int out_w, out_h;
+    int nb_ratios;              ///< one output pad each (1 without ratios=)
+    int *out_w, *out_h;         ///< per output
     int hsub, vsub;
     int max_step[4];
     double fps;
@@ -184,7 +193,7 @@ static int config_input(AVFilterLink *inlink)
     o.width  = inlink->w;
     o.height = inlink->h;
     o.fps    = s->fps;
-    o.ratio  = s->ratio;
+    o.ratio  = s->ratios ? s->ratios : s->ratio;
     o.model  = s->model;
     o.device = s->device;
     o.mode   = s->mode;
@@ -217,7 +226,14 @@ static int config_input(AVFilterLink *inlink)
         av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
         return AVERROR(ENOMEM);
     }
-    salcrop_output_size(s->engine, &s->out_w, &s->out_h);
+    /* The core splits the list; init only counted its '|' for the pads. */
+    if (salcrop_output_count(s->engine) != s->nb_ratios) {
+        av_log(ctx, AV_LOG_ERROR, "ratios='%s' gives %d outputs, the filter has %d pads\n",
+               o.ratio, salcrop_output_count(s->engine), s->nb_ratios);
+        return AVERROR(EINVAL);
+    }
+    for (i = 0; i < s->nb_ratios; i++)
+        salcrop_output_size_at(s->engine, i, &s->out_w[i], &s->out_h[i]);
     av_log(ctx, AV_LOG_INFO, "%s\n", salcrop_describe(s->engine));
     if (s->debug)
         av_log(ctx, AV_LOG_INFO, "debug view: full %dx%d frames with the saliency map and window drawn\n",
@@ -230,9 +246,10 @@ static int config_output(AVFilterLink *outlink)
     AVFilterContext *ctx = outlink->src;
     SalcropContext *s = ctx->priv;
     AVFilterLink *inlink = ctx->inputs[0];
+    int idx = FF_OUTLINK_IDX(outlink);
 
-    outlink->w = s->debug ? s->in_w : s->out_w;
-    outlink->h = s->debug ? s->in_h : s->out_h;
+    outlink->w = s->debug ? s->in_w : s->out_w[idx];
+    outlink->h = s->debug ? s->in_h : s->out_h[idx];
     outlink->sample_aspect_ratio = inlink->sample_aspect_ratio;
     return 0;
 }
@@ -335,17 +352,17 @@ static int push_frame(AVFilterContext *ctx, AVFrame *frame)
     return 0;
 }
 
-static int crop_in_place(AVFilterContext *ctx, AVFrame *frame, const SalcropDecision *d)
+static int crop_in_place(AVFilterContext *ctx, int idx, AVFrame *frame, const SalcropDecision *d)
 {
     SalcropContext *s = ctx->priv;
     int i;
 
-    if (d->w != s->out_w || d->h != s->out_h ||
+    if (d->w != s->out_w[idx] || d->h != s->out_h[idx] ||
         d->x < 0 || d->y < 0 || d->x + d->w > s->in_w || d->y + d->h > s->in_h ||
         (d->x & ((1 << s->hsub) - 1)) || (d->y & ((1 << s->vsub) - 1))) {
         av_log(ctx, AV_LOG_ERROR, "frame %"PRId64": the core returned window %dx%d+%d+%d, "
                "which is not a %dx%d window inside %dx%d on the chroma grid\n",
-               d->frame, d->w, d->h, d->x, d->y, s->out_w, s->out_h, s->in_w, s->in_h);
+               d->frame, d->w, d->h, d->x, d->y, s->out_w[idx], s->out_h[idx], s->in_w, s->in_h);
         return AVERROR_BUG;
     }
 
@@ -361,21 +378,19 @@ static int crop_in_place(AVFilterContext *ctx, AVFrame *frame, const SalcropDeci
     return 0;
 }
 
-/* Turns the oldest buffered frame into an output frame according to d. */
-static int emit_frame(AVFilterContext *ctx, const SalcropDecision *d)
+/* Turns frame into output idx's frame according to d; takes ownership of frame. */
+static int emit_frame(AVFilterContext *ctx, int idx, AVFrame *frame, const SalcropDecision *d)
 {
     SalcropContext *s = ctx->priv;
-    AVFilterLink *outlink = ctx->outputs[0];
-    AVFrame *frame, *out;
+    AVFilterLink *outlink = ctx->outputs[idx];
+    AVFrame *out;
     SalcropImage img;
     int ret;
 
-    if (av_fifo_read(s->frames, &frame, 1) < 0 || d->frame != s->nb_emitted) {
-        av_log(ctx, AV_LOG_ERROR, "decision for frame %"PRId64" does not match the next buffered "
-               "frame %"PRId64"\n", d->frame, s->nb_emitted);
-        return AVERROR_BUG;
+    if (ff_outlink_get_status(outlink)) {  /* that output is closed; the others go on */
+        av_frame_free(&frame);
+        return 0;
     }
-    s->nb_emitted++;
 
     if (s->debug) {
         ret = av_frame_make_writable(frame);
@@ -392,14 +407,14 @@ static int emit_frame(AVFilterContext *ctx, const SalcropDecision *d)
     }
 
     if (d->padded) {
-        out = ff_get_video_buffer(outlink, s->out_w, s->out_h);
+        out = ff_get_video_buffer(outlink, s->out_w[idx], s->out_h[idx]);
         if (!out) {
             av_frame_free(&frame);
             return AVERROR(ENOMEM);
         }
         av_frame_copy_props(out, frame);
         frame_to_image(s, frame, &img);
-        ret = salcrop_render_padded(s->engine, d, &img, out->data, out->linesize);
+        ret = salcrop_render_padded_at(s->engine, idx, d, &img, out->data, out->linesize);
         av_frame_free(&frame);
         if (ret < 0) {
             av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
@@ -409,7 +424,7 @@ static int emit_frame(AVFilterContext *ctx, const SalcropDecision *d)
         return ff_filter_frame(outlink, out);
     }
 
-    ret = crop_in_place(ctx, frame, d);
+    ret = crop_in_place(ctx, idx, frame, d);
     if (ret < 0) {
         av_frame_free(&frame);
         return ret;
@@ -417,15 +432,40 @@ static int emit_frame(AVFilterContext *ctx, const SalcropDecision *d)
     return ff_filter_frame(outlink, frame);
 }
 
-/* Emits every frame whose decision is ready; returns how many or an error. */
+/* Emits every frame whose decisions are ready, to every output; returns how
+ * many frames or an error. */
 static int emit_ready(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
     SalcropDecision d;
-    int ret, nb = 0;
+    AVFrame *frame, *copy;
+    int i, ret, nb = 0;
 
-    while ((ret = salcrop_pop(s->engine, &d)) == 1) {
-        ret = emit_frame(ctx, &d);
+    while ((ret = salcrop_pop_at(s->engine, 0, &d)) == 1) {
+        if (av_fifo_read(s->frames, &frame, 1) < 0 || d.frame != s->nb_emitted) {
+            av_log(ctx, AV_LOG_ERROR, "decision for frame %"PRId64" does not match the next buffered "
+                   "frame %"PRId64"\n", d.frame, s->nb_emitted);
+            return AVERROR_BUG;
+        }
+        s->nb_emitted++;
+        for (i = 0; i < s->nb_ratios && ret >= 0; i++) {
+            if (i > 0 && salcrop_pop_at(s->engine, i, &d) != 1) {
+                av_log(ctx, AV_LOG_ERROR, "output %d has no decision for frame %"PRId64"\n",
+                       i, s->nb_emitted - 1);
+                ret = AVERROR_BUG;
+                break;
+            }
+            /* The last output takes the frame, the others a new reference. */
+            copy = i + 1 < s->nb_ratios ? av_frame_clone(frame) : frame;
+            if (!copy) {
+                ret = AVERROR(ENOMEM);
+                break;
+            }
+            ret = emit_frame(ctx, i, copy, &d);
+            if (copy == frame)
+                frame = NULL;
+        }
+        av_frame_free(&frame);
         if (ret < 0)
             return ret;
         nb++;
@@ -437,44 +477,84 @@ static int emit_ready(AVFilterContext *ctx)
     return nb;
 }
 
+/* With several ratios, output idx's file is the path option with the ratio
+ * before its extension: path=p.json gives p.9x16.json, p.1x1.json, ... */
+static char *path_name(SalcropContext *s, int idx)
+{
+    const char *base, *dot;
+    int num, den;
+
+    if (s->nb_ratios == 1)
+        return av_strdup(s->path);
+    salcrop_output_ratio_at(s->engine, idx, &num, &den);
+    base = strrchr(s->path, '/');
+    dot  = strrchr(base ? base : s->path, '.');
+    if (!dot || dot == (base ? base + 1 : s->path))
+        return av_asprintf("%s.%dx%d", s->path, num, den);
+    return av_asprintf("%.*s.%dx%d%s", (int)(dot - s->path), s->path, num, den, dot);
+}
+
 static int write_path(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
     const char *json;
+    char *name;
     FILE *f;
-    int ok;
+    int i, ok, ret = 0;
 
     if (!s->path || !*s->path || !s->engine || s->path_written)
         return 0;
     s->path_written = 1;
-    json = salcrop_path_json(s->engine);
-    f = avpriv_fopen_utf8(s->path, "w");
-    if (!f) {
-        int err = AVERROR(errno);
-        av_log(ctx, AV_LOG_ERROR, "cannot write the crop path to '%s': %s\n", s->path, av_err2str(err));
-        return err;
+    for (i = 0; i < s->nb_ratios && ret >= 0; i++) {
+        json = salcrop_path_json_at(s->engine, i);
+        name = path_name(s, i);
+        if (!json || !name) {
+            av_free(name);
+            return json ? AVERROR(ENOMEM) : AVERROR_EXTERNAL;
+        }
+        f = avpriv_fopen_utf8(name, "w");
+        if (!f) {
+            ret = AVERROR(errno);
+            av_log(ctx, AV_LOG_ERROR, "cannot write the crop path to '%s': %s\n", name, av_err2str(ret));
+        } else {
+            ok = fputs(json, f) >= 0 && fputc('\n', f) != EOF;
+            ok = !fclose(f) && ok;
+            if (!ok) {
+                av_log(ctx, AV_LOG_ERROR, "error writing the crop path to '%s'\n", name);
+                ret = AVERROR(EIO);
+            } else {
+                av_log(ctx, AV_LOG_VERBOSE, "crop path of %"PRId64" frames written to '%s'\n",
+                       s->nb_emitted, name);
+            }
+        }
+        av_free(name);
     }
-    ok = fputs(json, f) >= 0 && fputc('\n', f) != EOF;
-    ok = !fclose(f) && ok;
-    if (!ok) {
-        av_log(ctx, AV_LOG_ERROR, "error writing the crop path to '%s'\n", s->path);
-        return AVERROR(EIO);
-    }
-    av_log(ctx, AV_LOG_VERBOSE, "crop path of %"PRId64" frames written to '%s'\n",
-           s->nb_emitted, s->path);
-    return 0;
+    return ret;
+}
+
+/* All outputs closed (e.g. -frames:v on each): no more input is needed. */
+static int all_outputs_closed(AVFilterContext *ctx)
+{
+    int i;
+
+    for (i = 0; i < ctx->nb_outputs; i++)
+        if (!ff_outlink_get_status(ctx->outputs[i]))
+            return 0;
+    return 1;
 }
 
 static int activate(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
     AVFilterLink *inlink = ctx->inputs[0];
-    AVFilterLink *outlink = ctx->outputs[0];
     AVFrame *frame;
     int64_t pts;
-    int ret, status;
+    int i, ret, status;
 
-    FF_FILTER_FORWARD_STATUS_BACK(outlink, inlink);
+    if (all_outputs_closed(ctx)) {
+        ff_inlink_set_status(inlink, AVERROR_EOF);
+        return 0;
+    }
 
     ret = ff_inlink_consume_frame(inlink, &frame);
     if (ret < 0)
@@ -510,17 +590,46 @@ static int activate(AVFilterContext *ctx)
             if (ret < 0)
                 return ret;
         }
-        ff_outlink_set_status(outlink, status, pts);
+        for (i = 0; i < ctx->nb_outputs; i++)
+            ff_outlink_set_status(ctx->outputs[i], status, pts);
         return 0;
     }
 
-    FF_FILTER_FORWARD_WANTED(outlink, inlink);
+    for (i = 0; i < ctx->nb_outputs; i++) {
+        if (!ff_outlink_get_status(ctx->outputs[i]) && ff_outlink_frame_wanted(ctx->outputs[i])) {
+            ff_inlink_request_frame(inlink);
+            return 0;
+        }
+    }
     return FFERROR_NOT_READY;
 }
 
 static av_cold int init(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
+    const char *c;
+    int i, ret;
+
+    /* One pad per item of ratios (the core checks the items themselves). */
+    s->nb_ratios = 1;
+    for (c = s->ratios; c && *c; c++)
+        s->nb_ratios += *c == '|';
+    s->out_w = av_calloc(s->nb_ratios, sizeof(*s->out_w));
+    s->out_h = av_calloc(s->nb_ratios, sizeof(*s->out_h));
+    if (!s->out_w || !s->out_h)
+        return AVERROR(ENOMEM);
+    for (i = 0; i < s->nb_ratios; i++) {
+        AVFilterPad pad = {
+            .type         = AVMEDIA_TYPE_VIDEO,
+            .name         = s->ratios ? av_asprintf("output%d", i) : av_strdup("default"),
+            .config_props = config_output,
+        };
+
+        if (!pad.name)
+            return AVERROR(ENOMEM);
+        if ((ret = ff_append_outpad_free_name(ctx, &pad)) < 0)
+            return ret;
+    }
 
     s->frames = av_fifo_alloc2(64, sizeof(AVFrame *), AV_FIFO_FLAG_AUTO_GROW);
     return s->frames ? 0 : AVERROR(ENOMEM);
@@ -549,6 +658,8 @@ static av_cold void uninit(AVFilterContext *ctx)
     salcrop_destroy(s->engine);
     s->engine = NULL;
     av_frame_free(&s->reduced);
+    av_freep(&s->out_w);
+    av_freep(&s->out_h);
 }
 
 #define OFFSET(x) offsetof(SalcropContext, x)
@@ -559,6 +670,8 @@ static av_cold void uninit(AVFilterContext *ctx)
 static const AVOption salcrop_options[] = {
     { "ratio",           "target aspect ratio: W/H, W:H or a decimal, e.g. 9/16, 4/5, 1, 0.5625",
       OFFSET(ratio),           AV_OPT_TYPE_STRING, { .str = "9/16" },  0, 0, FLAGS },
+    { "ratios",          "several target ratios from one pass, e.g. 9/16|1|4/5: one output each, in order (replaces ratio)",
+      OFFSET(ratios),          AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
     { "model",           "saliency model (.onnx); empty for the bundled model",
       OFFSET(model),           AV_OPT_TYPE_STRING, { .str = "" },      0, 0, FLAGS },
     { "device",          "inference device: auto, cpu or cuda",
@@ -579,7 +692,7 @@ static const AVOption salcrop_options[] = {
       OFFSET(threads),         AV_OPT_TYPE_INT,    { .i64 = 0 },       0, INT_MAX, FLAGS },
     { "keyframes",       "JSON file of keyframes [{\"t\": s or \"frame\": n, \"x\": px, \"y\": px}]: the window's centre is pinned there",
       OFFSET(keyframes),       AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
-    { "path",            "write the crop path as JSON to this file",
+    { "path",            "write the crop path as JSON to this file (with ratios: one per ratio, p.json -> p.9x16.json, ...)",
       OFFSET(path),            AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
     { "debug",           "output full frames with the saliency map and the window drawn",
       OFFSET(debug),           AV_OPT_TYPE_BOOL,   { .i64 = 0 },       0, 1, FLAGS },
@@ -596,14 +709,6 @@ static const AVFilterPad salcrop_inputs[] = {
     },
 };
 
-static const AVFilterPad salcrop_outputs[] = {
-    {
-        .name         = "default",
-        .type         = AVMEDIA_TYPE_VIDEO,
-        .config_props = config_output,
-    },
-};
-
 const AVFilter ff_vf_salcrop = {
     .name          = "salcrop",
     .description   = NULL_IF_CONFIG_SMALL("Reframe video to an aspect ratio, following predicted saliency."),
@@ -612,7 +717,8 @@ const AVFilter ff_vf_salcrop = {
     .init          = init,
     .uninit        = uninit,
     .activate      = activate,
+    .flags         = AVFILTER_FLAG_DYNAMIC_OUTPUTS,
     FILTER_INPUTS(salcrop_inputs),
-    FILTER_OUTPUTS(salcrop_outputs),
+    .outputs       = NULL,  /* one per ratio, made in init() */
     FILTER_QUERY_FUNC(query_formats),
 };

@@ -14,8 +14,8 @@
 # tsan:     builds the core with -fsanitize=thread into build/tsan and pushes real frames (two pieces of the clip,
 #           one across its cut) through the C ABI with run_clip: the engine runs its model on a worker thread
 #           (csrc/src/saliency_worker.cpp), and any data race between it and the caller's thread fails the run.
-# valgrind: runs build/bin/ffmpeg with three salcrop instances (crop + path JSON, debug view, padded
-#           rendering) on 12 frames of 160x90 across the clip's cut, under memcheck: no invalid read/write, no use of uninitialised values, no definite leak.
+# valgrind: runs build/bin/ffmpeg with four salcrop instances (crop + path JSON, debug view, padded, two ratios
+#           from one engine) on 12 frames of 160x90 across the clip's cut, under memcheck: no invalid read/write, no use of uninitialised values, no definite leak.
 #           Suppressions (csrc/fuzz/valgrind.supp): two, both outside salcrop (ld.so, ONNX Runtime), justified there.
 # Log: build/sanitize/valgrind.log. Needs scripts/setup.sh to have run (build/bin/ffmpeg, .venv's onnxruntime); installs valgrind if missing.
 set -euo pipefail
@@ -131,23 +131,26 @@ run_valgrind() {
     local common=(--error-exitcode=99 --errors-for-leak-kinds=definite --leak-check=full
                   --show-leak-kinds=definite --track-origins=yes --num-callers=30
                   --suppressions="$repo/csrc/fuzz/valgrind.supp" --gen-suppressions=no)
-    # One process (ONNX Runtime's start-up dominates under memcheck), three instances: crop + path JSON,
-    # the debug view, and padded rendering.
-    local graph="[0:v]split=3[a][b][c];[a]salcrop=ratio=9/16:stride=6:threads=1:path=$work/path.json[crop];"
-    graph+="[b]salcrop=ratio=9/16:stride=6:threads=1:debug=1[debug];[c]salcrop=ratio=1/2:stride=6:pad=blur:mode=stationary:threads=1[padded]"
+    # One process (ONNX Runtime's start-up dominates under memcheck), four instances: crop + path JSON,
+    # the debug view, padded rendering, and two ratios from one engine (two pads, a path file each).
+    local graph="[0:v]split=4[a][b][c][d];[a]salcrop=ratio=9/16:stride=6:threads=1:path=$work/path.json[crop];"
+    graph+="[b]salcrop=ratio=9/16:stride=6:threads=1:debug=1[debug];[c]salcrop=ratio=1/2:stride=6:pad=blur:mode=stationary:threads=1[padded];"
+    graph+="[d]salcrop=ratios=9/16|1/2:stride=6:pad=blur:threads=1:path=$work/multi.json[m0][m1]"
     mkdir -p "$san"
     echo "==> valgrind memcheck: ffmpeg -filter_complex '$graph'"
     valgrind "${common[@]}" --log-file="$san/valgrind.log" \
         "$ffmpeg" -v error -nostdin -f rawvideo -pix_fmt yuv420p -s 160x90 -r 25 -i "$work/in.yuv" \
         -filter_complex "$graph" -map '[crop]' -f rawvideo -y "$work/crop.raw" -map '[debug]' -f rawvideo \
         -y "$work/debug.raw" -map '[padded]' -f rawvideo -y "$work/padded.raw" \
+        -map '[m0]' -f rawvideo -y "$work/m0.raw" -map '[m1]' -f rawvideo -y "$work/m1.raw" \
         || { cat "$san/valgrind.log"; die "valgrind found errors (log above, kept in $san/valgrind.log)"; }
     grep -E "ERROR SUMMARY|definitely lost|indirectly lost|possibly lost" "$san/valgrind.log" | sed 's/^==[0-9]*== /    /'
     local name
-    for name in crop debug padded; do
+    for name in crop debug padded m0 m1; do
         [[ -s $work/$name.raw ]] || die "the $name output is empty"
     done
     grep -q '"version":2' "$work/path.json" || die "no crop path from the valgrind run"
+    grep -q '"ratio":"1:2"' "$work/multi.1x2.json" || die "no crop path of the second ratio from the valgrind run"
     echo "==> valgrind: all clean"
 }
 

@@ -162,7 +162,7 @@ def test_corrupt_input_fails_alone(ray_runtime, videos, tmp_path, capsys):
 def test_resume_skips_complete_outputs_overwrite_redoes(ray_runtime, videos, tmp_path, capsys):
     src = str(videos / "carphone_pristine.mp4")
     out = tmp_path / "out"
-    args = ["--ray", "--task-cpus", "1", src, "-o", str(out)]
+    args = ["--ray", "--task-cpus", "1", src, "-o", f"{out}/"]  # one input: a folder only when it says so
     assert cli_main(args) == 0
     dst = out / "carphone_pristine.mp4"
     record = json.loads((out / ".carphone_pristine.mp4.salcrop.json").read_text())
@@ -212,3 +212,48 @@ def test_split_run_refuses_keyframes(videos, tmp_path):
         reframe_split(videos / "testvideo.mp4", tmp_path / "out.mp4", "9:16", segment_seconds=1,
                       keyframes=[{"frame": 10, "x": 300, "y": 360}])
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["whole", "split_shots"])
+def test_one_input_o_and_path_name_files(ray_runtime, videos, local_paths, ffprobe, tmp_path, split):
+    # as without --ray: with one input, -o and --path are the files written, not folders to write into
+    src = videos / "testvideo.mp4"
+    dst, path = tmp_path / "one.mp4", tmp_path / "p.json"
+    extra = ["--split-shots", "--segment-seconds", "1"] if split else []
+    rc = cli_main(["--ray", "--task-cpus", "1", str(src), "-o", str(dst), "--path", str(path), "-q"] + extra)
+    assert rc == 0
+    assert dst.is_file() and path.is_file()
+    assert CropPath.load(path).to_dict() == local_paths["testvideo.mp4"].to_dict()
+    assert _probe_frames(ffprobe, dst) == _probe_frames(ffprobe, src)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".one.mp4.salcrop.json", "one.mp4", "p.json"]
+
+
+def test_one_input_o_folder_still_a_folder(ray_runtime, videos, tmp_path):
+    # a trailing separator (or an existing folder) keeps meaning a folder, named after the input
+    src = videos / "carphone_pristine.mp4"
+    assert cli_main(["--ray", "--task-cpus", "1", str(src), "-o", str(tmp_path / "out") + "/", "-q"]) == 0
+    assert (tmp_path / "out" / "carphone_pristine.mp4").is_file()
+
+
+def test_ratio_list_one_pass_per_input(ray_runtime, videos, local_paths, tmp_path, capsys):
+    from salcrop_filter import reframe
+
+    src = videos / "carphone_pristine.mp4"
+    square = reframe(src, tmp_path / "square.mp4", "1:1")
+    out, paths = tmp_path / "out", tmp_path / "paths"
+    rc = cli_main(["--ray", "--task-cpus", "1", str(src), "--ratio", "9:16,1:1", "-o", str(out), "--path", str(paths),
+                   "-q"])
+    assert rc == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
+        ["carphone_pristine.1x1.mp4", "carphone_pristine.9x16.mp4"]
+    assert CropPath.load(paths / "carphone_pristine.9x16.json").to_dict() == \
+        local_paths["carphone_pristine.mp4"].to_dict()
+    assert CropPath.load(paths / "carphone_pristine.1x1.json").to_dict() == square.to_dict()
+    assert _leftovers(out) == []
+    # complete: a rerun skips the input (both outputs have their record)
+    assert cli_main(["--ray", "--task-cpus", "1", str(src), "--ratio", "9:16,1:1", "-o", str(out)]) == 0
+    assert re.search(r"carphone_pristine\.mp4\s+120\s+0\.0\s+-\s+skipped", capsys.readouterr().err)
+    # one pass per input cannot be cut into segments planned apart
+    assert cli_main(["--ray", str(src), "--ratio", "9:16,1:1", "--split-shots", "-o", str(tmp_path / "x")]) == 2
+    assert "split_shots" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

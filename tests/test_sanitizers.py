@@ -7,8 +7,9 @@
   driver), random options and frames of random sizes, formats, linesizes and contents;
 - scripts/sanitize.sh tsan: the core built with -fsanitize=thread runs real frames through the C ABI, so that
   the caller's thread and the engine's model worker thread are checked for data races;
-- scripts/sanitize.sh valgrind: a full build/bin/ffmpeg run with three salcrop instances (crop + path JSON,
-  debug view, padded rendering) under memcheck (a few minutes: ONNX Runtime under memcheck).
+- scripts/sanitize.sh valgrind: a full build/bin/ffmpeg run with four salcrop instances (crop + path JSON,
+  debug view, padded rendering, two ratios from one engine) under memcheck (a few minutes: ONNX Runtime under
+  memcheck).
 Each script exits non-zero on any report; these tests run them and show the end of their output.
 """
 

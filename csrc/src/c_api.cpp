@@ -80,6 +80,13 @@ Decision from_c(const SalcropDecision *in)
     return d;
 }
 
+size_t output_index(int output)
+{
+    if (output < 0)
+        throw std::invalid_argument("output " + std::to_string(output) + " does not exist (outputs count from 0)");
+    return size_t(output);
+}
+
 int need(const void *p, const char *what)
 {
     if (!p)
@@ -157,13 +164,34 @@ SALCROP_API void salcrop_destroy(SalcropEngine *engine)
 
 SALCROP_API void salcrop_output_size(const SalcropEngine *engine, int *width, int *height)
 {
+    salcrop_output_size_at(engine, 0, width, height);
+}
+
+SALCROP_API int salcrop_output_count(const SalcropEngine *engine)
+{
+    return engine && engine->engine ? int(engine->engine->outputs()) : 0;
+}
+
+SALCROP_API void salcrop_output_size_at(const SalcropEngine *engine, int output, int *width, int *height)
+{
     int w = 0, h = 0;
-    if (engine && engine->engine)
-        engine->engine->output_size(&w, &h);
+    if (engine && engine->engine && output >= 0 && size_t(output) < engine->engine->outputs())
+        engine->engine->output_size(&w, &h, size_t(output));
     if (width)
         *width = w;
     if (height)
         *height = h;
+}
+
+SALCROP_API void salcrop_output_ratio_at(const SalcropEngine *engine, int output, int *num, int *den)
+{
+    Ratio r{0, 0};
+    if (engine && engine->engine && output >= 0 && size_t(output) < engine->engine->outputs())
+        r = engine->engine->ratio(size_t(output));
+    if (num)
+        *num = r.num;
+    if (den)
+        *den = r.den;
 }
 
 SALCROP_API const char *salcrop_describe(const SalcropEngine *engine)
@@ -197,11 +225,16 @@ SALCROP_API int salcrop_push(SalcropEngine *engine, const SalcropImage *image, d
 
 SALCROP_API int salcrop_pop(SalcropEngine *engine, SalcropDecision *out)
 {
+    return salcrop_pop_at(engine, 0, out);
+}
+
+SALCROP_API int salcrop_pop_at(SalcropEngine *engine, int output, SalcropDecision *out)
+{
     return guarded([&] {
         need(engine, "engine");
         need(out, "decision");
         Decision d;
-        if (!engine->engine->pop(&d))
+        if (!engine->engine->pop(&d, output_index(output)))
             return 0;
         to_c(d, out);
         return 1;
@@ -219,10 +252,15 @@ SALCROP_API int salcrop_flush(SalcropEngine *engine)
 
 SALCROP_API const char *salcrop_path_json(SalcropEngine *engine)
 {
+    return salcrop_path_json_at(engine, 0);
+}
+
+SALCROP_API const char *salcrop_path_json_at(SalcropEngine *engine, int output)
+{
     const char *r = nullptr;
     guarded([&] {
         need(engine, "engine");
-        r = engine->engine->path_json().c_str();
+        r = engine->engine->path_json(output_index(output)).c_str();
         return 0;
     });
     return r;
@@ -245,13 +283,20 @@ SALCROP_API int salcrop_render_padded(SalcropEngine *engine, const SalcropDecisi
                                       const SalcropImage *src, uint8_t *const dst_data[4],
                                       const int dst_linesize[4])
 {
+    return salcrop_render_padded_at(engine, 0, decision, src, dst_data, dst_linesize);
+}
+
+SALCROP_API int salcrop_render_padded_at(SalcropEngine *engine, int output, const SalcropDecision *decision,
+                                         const SalcropImage *src, uint8_t *const dst_data[4],
+                                         const int dst_linesize[4])
+{
     return guarded([&] {
         need(engine, "engine");
         need(decision, "decision");
         need(src, "src");
         need(dst_data, "dst_data");
         need(dst_linesize, "dst_linesize");
-        engine->engine->render_padded(from_c(decision), *src, dst_data, dst_linesize);
+        engine->engine->render_padded(from_c(decision), *src, dst_data, dst_linesize, output_index(output));
         return 0;
     });
 }

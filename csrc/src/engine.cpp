@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "debug_draw.h"
 #include "memory_limit.h"
@@ -29,9 +30,17 @@ void check_window(const Window &w, int width, int height, const char *what)
 }  // namespace
 
 Engine::Engine(const EngineOptions &o)
-    : opt_(o), chk_(validate(o)), geo_(make_geometry(o.width, o.height, chk_.ratio, o.even)),
-      detector_(o.scene_threshold, o.fps), clock_(o.stride, o.fps)
+    : opt_(o), chk_(validate(o)), detector_(o.scene_threshold, o.fps), clock_(o.stride, o.fps)
 {
+    if (o.keep_maps && chk_.ratios.size() > 1)
+        throw std::invalid_argument("the debug view (keep_maps) shows one ratio's window: give one ratio, not " +
+                                    std::to_string(chk_.ratios.size()));
+    for (const Ratio &r : chk_.ratios) {
+        Track t;
+        t.ratio = r;
+        t.geo = make_geometry(o.width, o.height, r, o.even);
+        tracks_.push_back(std::move(t));
+    }
     if (replaying() && !opt_.replay.front().cut)
         throw std::invalid_argument("replay: a segment must start with a shot");
     if (replaying() && opt_.replay_end < int64_t(opt_.replay.size()))
@@ -44,13 +53,15 @@ Engine::Engine(const EngineOptions &o)
     params_.even = o.even;
     if (!o.keyframes.empty())
         for (const Keyframe &k : parse_keyframes(o.keyframes, o.fps))
-            if (!pins_.emplace(k.frame, keyframe_position(geo_, k)).second)
-                throw std::invalid_argument("keyframes: two keyframes on frame " + std::to_string(k.frame));
+            for (Track &tr : tracks_)
+                if (!tr.pins.emplace(k.frame, keyframe_position(tr.geo, k)).second)
+                    throw std::invalid_argument("keyframes: two keyframes on frame " + std::to_string(k.frame));
 
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
     thumbs_ = std::make_unique<Thumbnailer>(o.width, o.height);
     input_rs_ = std::make_unique<Resampler>(model_->input_width(), model_->input_height());
-    bins_ = profile_bins(geo_, model_->map_height(), model_->map_width());
+    for (Track &tr : tracks_)
+        tr.bins = profile_bins(tr.geo, model_->map_height(), model_->map_width());
     lookahead_frames_ = std::max(2, int(std::lround(o.lookahead * o.fps)));
     // Undecided frames: up to a lookahead of known frames, plus the frames after the last sample (< max_idle)
     // and up to kWorkerSlack samples the model's worker may run behind before push() waits for it, plus the
@@ -60,19 +71,23 @@ Engine::Engine(const EngineOptions &o)
     std::ostringstream d;
     d << "salcrop: model " << model_->path() << " (input " << model_->input_width() << "x" << model_->input_height()
       << ", map " << model_->map_width() << "x" << model_->map_height() << ") on " << model_->provider()
-      << " (" << model_->provider_reason() << "; " << model_->batching_note() << ") via " << ort_library_path() << "; source " << o.width << "x" << o.height << " -> window " << geo_.win_w
-      << "x" << geo_.win_h << " (ratio " << chk_.ratio.num << ":" << chk_.ratio.den << ")";
-    if (geo_.range() <= 0)
-        d << ", the window is the whole frame: no camera movement";
-    else if (geo_.vertical)
-        d << ", input narrower than the target: the window spans the full width and moves vertically";
-    else
-        d << ", the window spans the full height and moves horizontally";
+      << " (" << model_->provider_reason() << "; " << model_->batching_note() << ") via " << ort_library_path() << "; source " << o.width << "x" << o.height;
+    for (size_t k = 0; k < tracks_.size(); k++) {
+        const Geometry &g = tracks_[k].geo;
+        d << (k ? "; " : " -> ") << (tracks_.size() > 1 ? "output " + std::to_string(k) + ": " : "") << "window "
+          << g.win_w << "x" << g.win_h << " (ratio " << tracks_[k].ratio.num << ":" << tracks_[k].ratio.den << ")";
+        if (g.range() <= 0)
+            d << ", the window is the whole frame: no camera movement";
+        else if (g.vertical)
+            d << ", input narrower than the target: the window spans the full width and moves vertically";
+        else
+            d << ", the window spans the full height and moves horizontally";
+    }
     d << "; stride " << o.stride << ", lookahead " << o.lookahead << " s (" << lookahead_frames_
       << " frames), scene_threshold " << o.scene_threshold << (o.scene_threshold > 0 ? "" : " (no shot detection)")
       << ", smoothing " << o.smoothing << ", mode " << o.mode << ", pad " << o.pad;
-    if (!pins_.empty())
-        d << ", " << pins_.size() << " keyframes";
+    if (!tracks_.front().pins.empty())
+        d << ", " << tracks_.front().pins.size() << " keyframes";
     describe_ = d.str();
 
     map_buf_.assign(model_->map_floats(), 0.0f);
@@ -112,10 +127,24 @@ void Engine::check_buffer(int64_t bytes_per_frame) const
     throw std::invalid_argument(m.str());
 }
 
-void Engine::output_size(int *w, int *h) const
+const Engine::Track &Engine::track(size_t output) const
 {
-    *w = geo_.win_w;
-    *h = geo_.win_h;
+    if (output >= tracks_.size())
+        throw std::invalid_argument("output " + std::to_string(output) + " does not exist: the engine has " +
+                                    std::to_string(tracks_.size()) + " (one per ratio)");
+    return tracks_[output];
+}
+
+Engine::Track &Engine::track(size_t output)
+{
+    return const_cast<Track &>(std::as_const(*this).track(output));
+}
+
+void Engine::output_size(int *w, int *h, size_t output) const
+{
+    const Geometry &g = track(output).geo;
+    *w = g.win_w;
+    *h = g.win_h;
 }
 
 void Engine::push(const SalcropImage &img, double t)
@@ -229,20 +258,29 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
 
 void Engine::apply_sample(int64_t index, bool interp)
 {
-    std::vector<float> profile(bins_);
-    map_to_profile(geo_, map_buf_.data(), model_->map_height(), model_->map_width(), profile.data());
+    std::vector<std::vector<float>> profiles(tracks_.size());
+    for (size_t n = 0; n < tracks_.size(); n++) {
+        profiles[n].resize(size_t(tracks_[n].bins));
+        map_to_profile(tracks_[n].geo, map_buf_.data(), model_->map_height(), model_->map_width(),
+                       profiles[n].data());
+    }
     for (Frame &f : frames_) {
         if (f.known || f.index > index)
             continue;
         if (f.index == index || !interp) {
-            f.profile = profile;
+            f.profiles = profiles;
             if (opt_.keep_maps)
                 f.map = map_buf_;
         } else {
             const float a = float(f.index - last_sample_) / float(index - last_sample_);
-            f.profile.resize(bins_);
-            for (int k = 0; k < bins_; k++)
-                f.profile[k] = (1 - a) * last_profile_[k] + a * profile[k];
+            f.profiles.resize(tracks_.size());
+            for (size_t n = 0; n < tracks_.size(); n++) {
+                const std::vector<float> &last = tracks_[n].last_profile;
+                std::vector<float> &p = f.profiles[n];
+                p.resize(profiles[n].size());
+                for (size_t k = 0; k < p.size(); k++)
+                    p[k] = (1 - a) * last[k] + a * profiles[n][k];
+            }
             if (opt_.keep_maps) {
                 f.map.resize(map_buf_.size());
                 for (size_t k = 0; k < map_buf_.size(); k++)
@@ -252,7 +290,8 @@ void Engine::apply_sample(int64_t index, bool interp)
         f.known = true;
     }
     last_sample_ = index;
-    last_profile_ = std::move(profile);
+    for (size_t n = 0; n < tracks_.size(); n++)
+        tracks_[n].last_profile = std::move(profiles[n]);
     if (opt_.keep_maps)
         last_map_ = map_buf_;
 }
@@ -271,7 +310,8 @@ void Engine::run_steps(bool wait, size_t max_samples)
             break;
         case Step::NewShot:
             shot_++;
-            carry_ = Carry{};
+            for (Track &tr : tracks_)
+                tr.carry = Carry{};
             break;
         case Step::AddFrame: {
             Frame f;
@@ -307,7 +347,9 @@ void Engine::hold_tail()
     for (Frame &f : frames_) {
         if (f.known)
             continue;
-        f.profile = last_profile_;
+        f.profiles.resize(tracks_.size());
+        for (size_t n = 0; n < tracks_.size(); n++)
+            f.profiles[n] = tracks_[n].last_profile;
         if (opt_.keep_maps)
             f.map = last_map_;
         f.known = true;
@@ -324,29 +366,33 @@ void Engine::plan_known(bool whole_shot)
             return;
         if (!whole_shot && known < size_t(lookahead_frames_))
             return;
-        std::vector<const float *> prof;
-        std::vector<double> pins;
-        for (size_t k = 0; k < known; k++) {
-            prof.push_back(frames_[k].profile.data());
-            auto pin = pins_.find(frames_[k].index);
-            if (pin != pins_.end()) {
-                pins.resize(known, std::nan(""));
-                pins[k] = pin->second;
-            }
-        }
         const size_t count = whole_shot ? known : std::max<size_t>(1, size_t(lookahead_frames_) / 2);
-        ChunkPlan plan = plan_chunk(geo_, params_, prof, bins_, carry_, count, pins);
-        carry_ = plan.carry;
-        commit(plan, count);
+        for (size_t n = 0; n < tracks_.size(); n++) {
+            Track &tr = tracks_[n];
+            std::vector<const float *> prof;
+            std::vector<double> pins;
+            for (size_t k = 0; k < known; k++) {
+                prof.push_back(frames_[k].profiles[n].data());
+                auto pin = tr.pins.find(frames_[k].index);
+                if (pin != tr.pins.end()) {
+                    pins.resize(known, std::nan(""));
+                    pins[k] = pin->second;
+                }
+            }
+            ChunkPlan plan = plan_chunk(tr.geo, params_, prof, tr.bins, tr.carry, count, pins);
+            tr.carry = plan.carry;
+            commit(tr, plan, count);
+        }
+        release(count);
         if (whole_shot)
             return;
     }
 }
 
-void Engine::commit(const ChunkPlan &plan, size_t count)
+void Engine::commit(Track &track, const ChunkPlan &plan, size_t count)
 {
     for (size_t k = 0; k < count; k++) {
-        Frame &f = frames_.front();
+        const Frame &f = frames_[k];
         Decision d;
         d.frame = f.index;
         d.t = f.t;
@@ -357,33 +403,43 @@ void Engine::commit(const ChunkPlan &plan, size_t count)
         d.reason = plan.reason;
         if (k == 0 && plan.reason != PlanReason::Planned)
             d.note = plan.note;
-        ready_.push_back(d);
+        track.ready.push_back(d);
+    }
+}
+
+void Engine::release(size_t count)
+{
+    for (size_t k = 0; k < count; k++) {
         decided_++;
         if (opt_.keep_maps)
-            ready_maps_.push_back(std::move(f.map));
+            ready_maps_.push_back(std::move(frames_.front().map));
         frames_.pop_front();
     }
 }
 
-bool Engine::pop(Decision *out)
+bool Engine::pop(Decision *out, size_t output)
 {
-    if (ready_.empty())
+    Track &tr = track(output);
+    if (tr.ready.empty())
         return false;
-    *out = ready_.front();
-    ready_.pop_front();
-    if (opt_.keep_maps) {
-        popped_map_ = std::move(ready_maps_.front());
-        ready_maps_.pop_front();
+    *out = tr.ready.front();
+    tr.ready.pop_front();
+    if (output == 0) {
+        if (opt_.keep_maps) {
+            popped_map_ = std::move(ready_maps_.front());
+            ready_maps_.pop_front();
+        }
+        popped_frame_ = out->frame;
     }
-    popped_frame_ = out->frame;
-    log_.push_back(*out);
+    tr.log.push_back(*out);
     return true;
 }
 
-const std::string &Engine::path_json()
+const std::string &Engine::path_json(size_t output)
 {
-    json_ = make_path_json(opt_.width, opt_.height, opt_.fps, chk_.ratio, log_);
-    return json_;
+    Track &tr = track(output);
+    tr.json = make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log);
+    return tr.json;
 }
 
 void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int linesize[4],
@@ -396,17 +452,18 @@ void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int lin
                                     " is not the most recently popped one");
     check_window(d.win, opt_.width, opt_.height, "draw_debug");
     Decision shown = d;
-    shown.segment = log_.back().segment;  // the C ABI's decision does not carry it; the log does
+    shown.segment = tracks_.front().log.back().segment;  // the C ABI's decision does not carry it; the log does
     draw_debug_view(format, opt_.width, opt_.height, data, linesize, popped_map_.data(), model_->map_height(),
                     model_->map_width(), shown);
 }
 
 void Engine::render_padded(const Decision &d, const SalcropImage &src, uint8_t *const dst[4],
-                           const int dst_ls[4]) const
+                           const int dst_ls[4], size_t output) const
 {
+    const Geometry &g = track(output).geo;
     check_image(src, opt_.width, opt_.height);
     check_window(d.win, opt_.width, opt_.height, "render_padded");
-    render_padded_view(src, d.win, geo_.win_w, geo_.win_h, chk_.pad == PadMode::Black, dst, dst_ls);
+    render_padded_view(src, d.win, g.win_w, g.win_h, chk_.pad == PadMode::Black, dst, dst_ls);
 }
 
 SampleClock::SampleClock(int stride, double fps)

@@ -19,6 +19,9 @@
 // Frames of a shot are planned when the shot ends (whole shots that fit the lookahead) or, for a longer shot,
 // in chunks: once `lookahead` seconds of it are known, plan them and commit the first half, carrying the
 // camera's position, velocity and acceleration into the next chunk so the path has no jump and no kink.
+// Several ratios (options.ratio "9:16|1|4:5"): one output each. Shots, sampling and the network are shared; each
+// output has its own profiles, planner state and decisions, so each path equals its single-ratio run's. The
+// outputs decide the same frames at the same pushes (their decisions can be popped side by side).
 #pragma once
 
 #include <cstdint>
@@ -95,32 +98,47 @@ public:
     explicit Engine(const EngineOptions &o);
 
     void push(const SalcropImage &img, double t);
-    bool pop(Decision *out);  // the next decision if one is ready
+    bool pop(Decision *out, size_t output = 0);  // the output's next decision if one is ready
     void flush();
 
-    void output_size(int *w, int *h) const;
+    size_t outputs() const { return tracks_.size(); }  // one per ratio
+    void output_size(int *w, int *h, size_t output = 0) const;
+    const Ratio &ratio(size_t output = 0) const { return track(output).ratio; }
     const std::string &describe() const { return describe_; }
     int max_delay() const { return max_delay_; }
     // Throws std::invalid_argument, naming a lookahead that would fit, when max_delay() frames of
     // bytes_per_frame (what the caller keeps per frame awaiting its decision) exceed memory_limit().
     void check_buffer(int64_t bytes_per_frame) const;
-    const std::string &path_json();  // everything popped so far
+    const std::string &path_json(size_t output = 0);  // everything popped so far from that output
 
     // Debug view of the most recently popped decision (needs keep_maps).
     void draw_debug(const Decision &d, uint8_t *const data[4], const int linesize[4], SalcropPixelFormat format) const;
     // A padded decision rendered into an output-sized picture of the source's format.
-    void render_padded(const Decision &d, const SalcropImage &src, uint8_t *const dst[4], const int dst_ls[4]) const;
+    void render_padded(const Decision &d, const SalcropImage &src, uint8_t *const dst[4], const int dst_ls[4],
+                       size_t output = 0) const;
 
     const EngineOptions &options() const { return opt_; }
-    const Geometry &geometry() const { return geo_; }
+    const Geometry &geometry(size_t output = 0) const { return track(output).geo; }
 
 private:
     struct Frame {
         int64_t index = 0;
         double t = 0;
-        bool known = false;         // profile (and map) filled: sampled or interpolated
-        std::vector<float> profile;
+        bool known = false;         // profiles (and map) filled: sampled or interpolated
+        std::vector<std::vector<float>> profiles;  // one per output
         std::vector<float> map;     // keep_maps only
+    };
+    // One output: its ratio's window, what it plans from and what it decided.
+    struct Track {
+        Ratio ratio;
+        Geometry geo;
+        int bins = 0;
+        std::map<int64_t, double> pins;  // the user's keyframes: frame -> window position along the axis
+        Carry carry;
+        std::vector<float> last_profile;
+        std::deque<Decision> ready;
+        std::vector<Decision> log;  // popped decisions, for path_json
+        std::string json;
     };
     struct Pending {
         int64_t index;
@@ -149,11 +167,14 @@ private:
     void finish_shot();
     void hold_tail();
     void plan_known(bool whole_shot);
-    void commit(const ChunkPlan &plan, size_t count);
+    void commit(Track &track, const ChunkPlan &plan, size_t count);
+    void release(size_t count);  // the first count frames are decided by every output
+    const Track &track(size_t output) const;  // throws std::invalid_argument for an output it does not have
+    Track &track(size_t output);
 
     EngineOptions opt_;
     CheckedOptions chk_;
-    Geometry geo_;
+    std::vector<Track> tracks_;
     PlanParams params_;
     std::unique_ptr<SaliencyModel> model_;
     std::unique_ptr<Thumbnailer> thumbs_;  // every frame
@@ -161,8 +182,8 @@ private:
     std::unique_ptr<SaliencyWorker> worker_;  // after model_: stopped before the model goes
     ShotDetector detector_;
     SampleClock clock_;
-    int bins_ = 0, lookahead_frames_ = 0, max_delay_ = 0;
-    std::string describe_, json_;
+    int lookahead_frames_ = 0, max_delay_ = 0;
+    std::string describe_;
 
     int64_t pushed_ = 0, decided_ = 0;
     bool flushed_ = false;
@@ -175,17 +196,12 @@ private:
     std::vector<float> scratch_;
     // Updated as steps run (what the maps say).
     int shot_ = -1;
-    Carry carry_;
     int64_t last_sample_ = -1;
-    std::vector<float> map_buf_, last_profile_, last_map_;
+    std::vector<float> map_buf_, last_map_;
 
-    std::map<int64_t, double> pins_;  // the user's keyframes: frame -> window position along the axis
-
-    std::deque<Decision> ready_;
-    std::deque<std::vector<float>> ready_maps_;  // keep_maps: the map of each ready decision
+    std::deque<std::vector<float>> ready_maps_;  // keep_maps (one output): the map of each ready decision
     std::vector<float> popped_map_;              // map of the most recently popped decision
     int64_t popped_frame_ = -1;
-    std::vector<Decision> log_;                  // popped decisions, for path_json
 };
 
 }  // namespace salcrop

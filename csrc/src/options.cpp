@@ -79,6 +79,32 @@ Ratio parse_ratio(const std::string &text)
     return r;
 }
 
+std::vector<Ratio> parse_ratios(const std::string &text)
+{
+    std::vector<Ratio> out;
+    std::vector<std::string> items;
+    size_t start = 0;
+    for (;;) {
+        const size_t sep = text.find_first_of("|,", start);
+        items.push_back(text.substr(start, sep == std::string::npos ? std::string::npos : sep - start));
+        if (sep == std::string::npos)
+            break;
+        start = sep + 1;
+    }
+    for (const std::string &item : items) {
+        if (item.empty() && items.size() > 1)
+            throw OptionError("ratio='" + text + "' is not valid: an empty item in the list (give e.g. 9:16|1|4:5)");
+        const Ratio r = parse_ratio(item);
+        for (size_t k = 0; k < out.size(); k++)
+            if (out[k].num == r.num && out[k].den == r.den)
+                throw OptionError("ratio='" + text + "' is not valid: '" + items[k] + "' and '" + item +
+                                  "' are the same ratio (" + std::to_string(r.num) + ":" + std::to_string(r.den) +
+                                  "); give each once");
+        out.push_back(r);
+    }
+    return out;
+}
+
 const char *mode_name(ShotMode m)
 {
     switch (m) {
@@ -115,7 +141,8 @@ CheckedOptions validate(const EngineOptions &o)
                           " is not valid: both must be 2..16384");
     if (!(o.fps > 0 && o.fps <= 1000))
         throw OptionError("fps=" + num(o.fps) + " is not valid: must be > 0 and <= 1000");
-    c.ratio = parse_ratio(o.ratio);
+    c.ratios = parse_ratios(o.ratio);
+    c.ratio = c.ratios.front();
     validate_device(o.device);
     c.mode = parse_mode(o.mode, &c.forced);
     if (o.stride < 1 || o.stride > 30)

@@ -22,6 +22,10 @@ struct Ratio {
 // "W:H", "W/H" or a decimal; refuses zero, negative, non-numeric and absurd (outside 1:10 .. 10:1) ratios.
 Ratio parse_ratio(const std::string &text);
 
+// One ratio, or several separated by '|' (the filter's list syntax) or ',' (the CLI's): one output each, planned
+// from the same saliency pass. Refuses an empty item and a ratio given twice (9:16 and 18:32 are one ratio).
+std::vector<Ratio> parse_ratios(const std::string &text);
+
 enum class ShotMode { Stationary = 0, Pan = 1, Track = 2 };
 const char *mode_name(ShotMode m);
 
@@ -62,7 +66,8 @@ struct EngineOptions {
 
 // Parsed and checked values derived from EngineOptions.
 struct CheckedOptions {
-    Ratio ratio;
+    Ratio ratio;                // the first of ratios
+    std::vector<Ratio> ratios;  // one output each
     bool forced = false;   // mode != auto
     ShotMode mode = ShotMode::Track;
     PadMode pad = PadMode::None;

@@ -154,22 +154,33 @@ public:
 
     // max_count < 0: every ready decision. draw_debug works on the most recently popped one, so a caller
     // that draws pops one at a time (pop(1)).
-    std::vector<PyDecision> pop(int max_count)
+    std::vector<PyDecision> pop(int max_count, size_t output)
     {
         std::vector<PyDecision> out;
         Decision d;
-        while ((max_count < 0 || int(out.size()) < max_count) && engine_->pop(&d))
+        while ((max_count < 0 || int(out.size()) < max_count) && engine_->pop(&d, output))
             out.push_back(to_py(d));
         return out;
     }
 
-    std::vector<PyDecision> flush(int max_count)
+    std::vector<PyDecision> flush(int max_count, size_t output)
     {
         nogil([&] {
             engine_->flush();  // idempotent: later calls only pop
             return 0;
         });
-        return pop(max_count);
+        return pop(max_count, output);
+    }
+
+    std::vector<py::tuple> output_sizes() const
+    {
+        std::vector<py::tuple> out;
+        for (size_t k = 0; k < engine_->outputs(); k++) {
+            int w, h;
+            engine_->output_size(&w, &h, k);
+            out.push_back(py::make_tuple(w, h));
+        }
+        return out;
     }
 
     void draw_debug(const PyDecision &d, py::array_t<uint8_t> frame)
@@ -184,16 +195,16 @@ public:
         engine_->draw_debug(d.d, data, ls, SALCROP_PIX_RGB24);
     }
 
-    py::array_t<uint8_t> render_padded(const PyDecision &d, const U8Array &frame)
+    py::array_t<uint8_t> render_padded(const PyDecision &d, const U8Array &frame, size_t output)
     {
         SalcropImage img = rgb_image(frame, engine_->options().width, engine_->options().height);
         int w, h;
-        engine_->output_size(&w, &h);
+        engine_->output_size(&w, &h, output);
         py::array_t<uint8_t> out({h, w, 3});
         uint8_t *data[4] = {out.mutable_data(), nullptr, nullptr, nullptr};
         int ls[4] = {w * 3, 0, 0, 0};
         nogil([&] {
-            engine_->render_padded(d.d, img, data, ls);
+            engine_->render_padded(d.d, img, data, ls, output);
             return 0;
         });
         return out;
@@ -366,6 +377,8 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     o.even = even;
     o.pad = pad;
     CheckedOptions c = validate(o);
+    if (c.ratios.size() > 1)
+        throw std::invalid_argument("plan_path plans one ratio: call it once per ratio of '" + ratio + "'");
     if (maps.ndim() != 3)
         throw std::invalid_argument("maps must be a T x h x w float32 array");
     const size_t T = size_t(maps.shape(0));
@@ -456,6 +469,13 @@ PYBIND11_MODULE(_core, m)
         Ratio r = parse_ratio(s);
         return py::make_tuple(r.num, r.den);
     }, py::arg("ratio"));
+    m.def("parse_ratios", [](const std::string &s) {
+        std::vector<std::tuple<int, int>> out;
+        for (const Ratio &r : parse_ratios(s))
+            out.emplace_back(r.num, r.den);
+        return out;
+    }, py::arg("ratios"), "[(num, den)] of a ratio list ('9:16|1|4:5' or '9:16,1:1'); ValueError for a bad or "
+       "repeated one");
     m.def("default_model_path", &default_model_path, py::arg("gpu") = false,
           "The model the core loads when none is given: the 8-bit one (salcrop-int8.onnx) for the CPU; for CUDA\n"
           "the large float model (salcrop-large.onnx, 224x400) when installed, else the float salcrop.onnx.");
@@ -489,6 +509,8 @@ PYBIND11_MODULE(_core, m)
              py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "",
              py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0)
         .def_property_readonly("output_size", &PyEngine::output_size)
+        .def_property_readonly("output_sizes", &PyEngine::output_sizes,
+                               "(width, height) of every output, one per ratio of the list, in its order")
         .def_property_readonly("max_delay", [](PyEngine &e) { return e.engine().max_delay(); })
         .def("check_buffer", [](PyEngine &e, int64_t bytes_per_frame) { e.engine().check_buffer(bytes_per_frame); },
              py::arg("bytes_per_frame"),
@@ -498,11 +520,13 @@ PYBIND11_MODULE(_core, m)
         .def("push_rgb", &PyEngine::push_rgb, py::arg("frame"), py::arg("t"))
         .def("push_yuv420p", &PyEngine::push_yuv420p, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("t"),
              py::arg("full_range") = false, py::arg("colorspace") = -1)
-        .def("pop", &PyEngine::pop, py::arg("max_count") = -1)
-        .def("flush", &PyEngine::flush, py::arg("max_count") = -1)
-        .def("path_json", [](PyEngine &e) { return e.engine().path_json(); })
+        .def("pop", &PyEngine::pop, py::arg("max_count") = -1, py::arg("output") = 0)
+        .def("flush", &PyEngine::flush, py::arg("max_count") = -1, py::arg("output") = 0)
+        .def("path_json", [](PyEngine &e, size_t output) { return e.engine().path_json(output); },
+             py::arg("output") = 0)
         .def("draw_debug", &PyEngine::draw_debug, py::arg("decision"), py::arg("frame"))
-        .def("render_padded", &PyEngine::render_padded, py::arg("decision"), py::arg("frame"));
+        .def("render_padded", &PyEngine::render_padded, py::arg("decision"), py::arg("frame"),
+             py::arg("output") = 0);
 
     py::class_<PyRunner>(m, "SaliencyRunner")
         .def(py::init<const std::string &, const std::string &, int, const std::string &>(), py::arg("model") = "",

@@ -1,7 +1,8 @@
 /*
  * The C ABI from C: option errors name the option, a synthetic clip (a bright square moving right over a
  * dark background, a hard cut half-way) gives one decision per frame, in order, inside the frame, with a
- * new shot at the cut, and a crop path JSON. Exit 77 (skipped) when no model is installed yet.
+ * new shot at the cut, and a crop path JSON; several ratios from one engine, each output's decisions those
+ * of a one-ratio engine. Exit 77 (skipped) when no model is installed yet.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ int main(void)
     SalcropEngine *e;
     SalcropDecision d;
     int i, popped = 0, r, ow, oh, last_shot = 0;
+    SalcropDecision single[N];
 
     salcrop_options_init(&o);
     o.width = W;
@@ -55,6 +57,9 @@ int main(void)
 
     { SalcropOptions b = o; b.ratio = "0"; expect_refused("ratio", b); }
     { SalcropOptions b = o; b.ratio = "1/1000"; expect_refused("ratio", b); }
+    { SalcropOptions b = o; b.ratio = "9:16|18/32"; expect_refused("same ratio", b); }
+    { SalcropOptions b = o; b.ratio = "9:16||1"; expect_refused("empty item", b); }
+    { SalcropOptions b = o; b.ratio = "9:16|1"; b.keep_maps = 1; expect_refused("one ratio", b); }
     { SalcropOptions b = o; b.stride = 31; expect_refused("stride", b); }
     { SalcropOptions b = o; b.lookahead = 0; expect_refused("lookahead", b); }
     { SalcropOptions b = o; b.device = "tpu"; expect_refused("device", b); }
@@ -100,6 +105,8 @@ int main(void)
             else if (d.frame > 0)
                 CHECK(d.shot == last_shot);
             last_shot = d.shot;
+            if (popped < N)
+                single[popped] = d;
             popped++;
         }
         CHECK(r == 0);
@@ -115,6 +122,50 @@ int main(void)
         CHECK(json && strstr(json, "\"ratio\":\"9:16\""));
     }
     salcrop_destroy(e);
+
+    /* Three ratios from one engine: output 0 decides exactly as the 9:16 engine above, every output decides
+     * the same frame at the same push, each has its ratio's size and its own path. */
+    {
+        SalcropOptions b = o;
+        int k, sizes[3][2], num, den, n = 0;
+        b.ratio = "9:16|1|16:9";
+        e = salcrop_create(&b);
+        CHECK(e != NULL);
+        if (e) {
+            CHECK(salcrop_output_count(e) == 3);
+            for (k = 0; k < 3; k++)
+                salcrop_output_size_at(e, k, &sizes[k][0], &sizes[k][1]);
+            CHECK(sizes[0][0] == ow && sizes[0][1] == oh);
+            CHECK(sizes[1][0] == H && sizes[1][1] == H && sizes[2][0] == W && sizes[2][1] == H);
+            salcrop_output_ratio_at(e, 2, &num, &den);
+            CHECK(num == 16 && den == 9);
+            salcrop_output_size_at(e, 3, &sizes[0][0], &sizes[0][1]);
+            CHECK(sizes[0][0] == 0 && sizes[0][1] == 0);
+            for (i = 0; i <= N; i++) {
+                if (i < N) {
+                    SalcropImage img = {SALCROP_PIX_YUV420P, W, H, {y, u, v, NULL}, {W, W / 2, W / 2, 0}, 0, 0};
+                    make_frame(y, u, v, i);
+                    CHECK(salcrop_push(e, &img, i / 25.0) == 0);
+                } else {
+                    CHECK(salcrop_flush(e) == 0);
+                }
+                while (salcrop_pop_at(e, 0, &d) == 1) {
+                    CHECK(n < N && d.frame == n && d.x == single[n].x && d.y == single[n].y && d.shot == single[n].shot);
+                    for (k = 1; k < 3; k++) {
+                        SalcropDecision dk;
+                        CHECK(salcrop_pop_at(e, k, &dk) == 1 && dk.frame == d.frame && dk.shot == d.shot);
+                        CHECK(dk.w == sizes[k][0] && dk.h == sizes[k][1]);
+                    }
+                    n++;
+                }
+            }
+            CHECK(n == N);
+            CHECK(salcrop_pop_at(e, 1, &d) == 0 && salcrop_pop_at(e, 3, &d) < 0);
+            CHECK(strstr(salcrop_path_json_at(e, 1), "\"ratio\":\"1:1\""));
+            CHECK(salcrop_path_json_at(e, 3) == NULL && strstr(salcrop_last_error(), "output 3"));
+            salcrop_destroy(e);
+        }
+    }
 
     /* Odd frame size, every picture drawn by the core: the debug view and padded rendering, in place on
      * the planes the filter would hand over (here under the sanitizers in the SALCROP_SANITIZE build). */

@@ -1,6 +1,7 @@
 """The ``salcrop`` command: reframe video files from a shell.
 
     salcrop in.mp4 -o out.mp4 --ratio 9:16
+    salcrop in.mp4 -o outdir/ --ratio 9:16,1:1,4:5   # one pass: outdir/in.9x16.mp4, in.1x1.mp4, in.4x5.mp4
     salcrop a.mp4 b.mov -o vertical/            # several inputs into a folder
     salcrop in.mp4 -o out.mp4 --path p.json --preview debug.mp4 --plot path.png
     salcrop in.mp4 -o out.mp4 --path-in edited.json
@@ -13,7 +14,6 @@ User errors print one line (``salcrop: error: ...``), never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import warnings
@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .croppath import CropPath, CropPathError
+from .outputs import is_dir_arg, output_name, ratio_tag
 
 __all__ = ["main", "ProgressBar", "output_name"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-_KEEP_SUFFIXES = {".mp4", ".mov", ".mkv", ".m4v"}
 
 
 class ProgressBar:
@@ -92,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video file(s) to reframe")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file; with several inputs (or a path ending in /) a folder, files named after the inputs")
-    p.add_argument("--ratio", default="9:16", help="target aspect W:H, W/H or a number (default 9:16)")
+    p.add_argument("--ratio", default="9:16",
+                   help="target aspect W:H, W/H or a number (default 9:16); several, comma-separated (9:16,1:1,4:5): "
+                   "one pass, one output per ratio into the folder -o (IN.9x16.mp4, ...)")
     g = p.add_argument_group("planner options (the FFmpeg filter's)")
     g.add_argument("--model", help="ONNX saliency model (default: the bundled one)")
     g.add_argument("--device", choices=("auto", "cpu", "cuda"), help="inference device")
@@ -133,12 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def output_name(src: Path) -> str:
-    """The output's file name for an input written into a folder: its name, .mp4 unless a container we keep."""
-    suffix = src.suffix.lower() if src.suffix.lower() in _KEEP_SUFFIXES else ".mp4"
-    return src.stem + suffix
-
-
 def _is_ray_address(arg: str) -> bool:
     return arg == "auto" or ":" in arg  # auto, host:port, ray://host:port
 
@@ -155,51 +151,88 @@ def _ray_address_or_input(argv: list[str]) -> list[str]:
     return out
 
 
-def _is_dir_arg(arg: str) -> bool:
-    return arg.endswith(("/", os.sep)) or Path(arg).is_dir()
+def _ratios(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[str]:
+    """--ratio as a list: one ratio as given (the core checks it with the other options), several as the core
+    reads them ("W:H" each), refused here when one is bad or repeated, before anything is written."""
+    if "," not in args.ratio and "|" not in args.ratio:
+        return [args.ratio]
+    try:
+        from .pipeline import OptionError, parse_ratios
+    except ImportError as e:
+        parser.error(f"several ratios need the salcrop core, which is not importable ({e})")
+    try:
+        return parse_ratios(args.ratio)
+    except OptionError as e:
+        parser.error(str(e))
 
 
 def _plan_jobs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[dict[str, Any]]:
-    """Every (input -> outputs) job, or a usage error before anything is written."""
+    """Every (input -> outputs) job, or a usage error before anything is written.
+
+    A job's "dst", "path" and "plot" map each ratio to its file. One input and one ratio: -o, --path, --preview
+    and --plot name files (or folders, when they end with a separator or are one). Several inputs or several
+    ratios: they are folders, the files named after the input (and the ratio: in.9x16.mp4, in.9x16.json).
+    """
     inputs = [Path(i) for i in args.inputs]
     for i in inputs:
         if not i.is_file():
             parser.error(f"{i}: no such file")
-    several = len(inputs) > 1
-    out_dir = several or _is_dir_arg(args.output)
-    if several and Path(args.output).exists() and not Path(args.output).is_dir():
-        parser.error(f"-o {args.output}: with several inputs the output must be a folder")
+    ratios = _ratios(args, parser)
+    several = len(inputs) > 1 or len(ratios) > 1
+    what = "several inputs" if len(inputs) > 1 else "several ratios"
+    out_dir = several or is_dir_arg(args.output)
+    for arg in (args.output, args.path, args.plot):
+        if several and arg is not None and Path(arg).exists() and not Path(arg).is_dir():
+            parser.error(f"{arg}: with {what} this must be a folder")
     stems = [i.stem for i in inputs]
     dupes = sorted({s for s in stems if stems.count(s) > 1})
     if out_dir and dupes:
         parser.error(f"several inputs are named {', '.join(dupes)}: their outputs would collide")
     if args.path_in and several:
-        parser.error("--path-in renders one path: give one input")
+        parser.error("--path-in renders one path: give one input and one ratio")
     if args.path_in and args.preview:
         parser.error("--preview shows the planner's view; it cannot be combined with --path-in")
+    if args.preview and len(ratios) > 1:
+        parser.error("--preview shows one ratio's planner view: give one --ratio")
+    tags = {r: ("" if len(ratios) == 1 else "." + ratio_tag(r)) for r in ratios}
 
-    def extra(arg: str | None, name: str, suffix: str) -> Path | None:
+    def extra(arg: str | None, name: str, suffix: str) -> dict[str, Path] | None:
         if arg is None:
             return None
-        if several or _is_dir_arg(arg):
-            return Path(arg) / (name + suffix)
-        return Path(arg)
+        if several or is_dir_arg(arg):
+            return {r: Path(arg) / (name + tags[r] + suffix) for r in ratios}
+        return {r: Path(arg) for r in ratios}
 
     jobs = []
     for src in inputs:
         if out_dir:
-            dst = Path(args.output) / output_name(src)
+            dst = {r: Path(args.output) / output_name(src, None if len(ratios) == 1 else r) for r in ratios}
         else:
-            dst = Path(args.output)
-        if dst.resolve() == src.resolve():
-            parser.error(f"{dst}: output would overwrite the input")
+            dst = {r: Path(args.output) for r in ratios}
+        for d in dst.values():
+            if d.resolve() == src.resolve():
+                parser.error(f"{d}: output would overwrite the input")
+        preview = extra(args.preview, src.stem + ".preview", ".mp4")
         jobs.append({
-            "src": src, "dst": dst,
+            "src": src, "dst": dst, "ratios": ratios,
             "path": extra(args.path, src.stem, ".json"),
-            "preview": extra(args.preview, src.stem + ".preview", ".mp4"),
+            "preview": None if preview is None else preview[ratios[0]],
             "plot": extra(args.plot, src.stem, ".png"),
         })
     return jobs
+
+
+def _save_extras(job: dict[str, Any], paths: dict[str, CropPath]) -> None:
+    """--path and --plot of a finished job, one file per ratio."""
+    for ratio, path in paths.items():
+        if job["path"] is not None:
+            job["path"][ratio].parent.mkdir(parents=True, exist_ok=True)
+            path.save(job["path"][ratio])
+        if job["plot"] is not None:
+            from .plot import plot_path
+
+            job["plot"][ratio].parent.mkdir(parents=True, exist_ok=True)
+            plot_path(path, job["plot"][ratio], title=f"{job['src'].name} -> {ratio}")
 
 
 def _warn_one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -236,19 +269,17 @@ def main(argv: list[str] | None = None) -> int:
 
     failed = 0
     for job in jobs:
-        for key in ("dst", "path", "preview", "plot"):
-            if job[key] is not None and job[key].parent and not job[key].parent.exists():
-                job[key].parent.mkdir(parents=True, exist_ok=True)
+        for d in list(job["dst"].values()) + ([job["preview"]] if job["preview"] is not None else []):
+            d.parent.mkdir(parents=True, exist_ok=True)
         bar = None if args.quiet else ProgressBar(job["src"].name)
         try:
-            path = reframe(job["src"], job["dst"], args.ratio, path_in=path_in, preview=job["preview"],
-                           audio=not args.no_audio, progress=bar, **options)
-            if job["path"] is not None:
-                path.save(job["path"])
-            if job["plot"] is not None:
-                from .plot import plot_path
-
-                plot_path(path, job["plot"], title=f"{job['src'].name} -> {args.ratio}")
+            if len(job["ratios"]) == 1:
+                [ratio] = job["ratios"]
+                paths = {ratio: reframe(job["src"], job["dst"][ratio], ratio, path_in=path_in,
+                                        preview=job["preview"], audio=not args.no_audio, progress=bar, **options)}
+            else:  # one pass: shots and the network once, a path and a file per ratio
+                paths = reframe(job["src"], job["dst"], audio=not args.no_audio, progress=bar, **options)
+            _save_extras(job, paths)
         except OptionError as e:
             if bar:
                 bar.finish(ok=False)
@@ -266,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         if bar:
             bar.finish()
         if not args.quiet:
-            print(f"{job['src']} -> {job['dst']}", file=sys.stderr)
+            print(f"{job['src']} -> {', '.join(map(str, job['dst'].values()))}", file=sys.stderr)
     if failed:
         print(f"salcrop: {failed} of {len(jobs)} input(s) failed", file=sys.stderr)
         return EXIT_FAILED
@@ -274,16 +305,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main_ray(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """salcrop --ray: the inputs as one batch of Ray tasks (cluster.reframe_many), a summary table at the end."""
+    """salcrop --ray: the inputs as one batch of Ray tasks (cluster.reframe_many), a summary table at the end.
+
+    Outputs are named as without --ray (_plan_jobs): with one input, -o, --path, --preview and --plot name files.
+    """
     if args.path_in:
         parser.error("--path-in renders one path; it cannot be combined with --ray")
     if args.split_shots and args.preview:
         parser.error("--preview cannot be combined with --split-shots")
-    if Path(args.output).exists() and not Path(args.output).is_dir():
-        parser.error(f"-o {args.output}: with --ray the output must be a folder")
-    for i in args.inputs:
-        if not Path(i).is_file():
-            parser.error(f"{i}: no such file")
+    jobs = _plan_jobs(args, parser)
     try:
         from .cluster import ClusterError, reframe_many, summary_table
         from .pipeline import ENGINE_OPTIONS, OptionError
@@ -297,11 +327,16 @@ def _main_ray(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_FAILED
     options = {k: getattr(args, k) for k in ENGINE_OPTIONS}
     try:
-        results = reframe_many(args.inputs, args.output, args.ratio, ray_address=args.ray or None,
+        ratios = jobs[0]["ratios"]
+        # Several ratios: -o is a folder (names say the ratio); one: the files _plan_jobs named.
+        out = args.output if len(ratios) > 1 else [j["dst"][ratios[0]] for j in jobs]
+        results = reframe_many([j["src"] for j in jobs], out, ratios if len(ratios) > 1 else ratios[0],
+                               ray_address=args.ray or None,
                                overwrite=args.overwrite, split_shots=args.split_shots,
                                segment_seconds=args.segment_seconds, audio=not args.no_audio,
                                encoder_threads=args.encoder_threads, task_cpus=args.task_cpus,
-                               gpu_fraction=args.gpu_fraction, preview_dir=args.preview,
+                               gpu_fraction=args.gpu_fraction,
+                               preview_dir=None if args.preview is None else [j["preview"] for j in jobs],
                                progress=not args.quiet, **options)
     except (OptionError, ValueError) as e:
         print(f"salcrop: error: {e}", file=sys.stderr)
@@ -312,17 +347,9 @@ def _main_ray(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except KeyboardInterrupt:
         print("\nsalcrop: interrupted", file=sys.stderr)
         return 130
-    for r in results:
-        if r.path is None:
-            continue
-        if args.path:
-            Path(args.path).mkdir(parents=True, exist_ok=True)
-            r.path.save(Path(args.path) / (r.input.stem + ".json"))
-        if args.plot:
-            from .plot import plot_path
-
-            Path(args.plot).mkdir(parents=True, exist_ok=True)
-            plot_path(r.path, Path(args.plot) / (r.input.stem + ".png"), title=f"{r.input.name} -> {args.ratio}")
+    for r, job in zip(results, jobs):
+        if r.paths:
+            _save_extras(job, r.paths)
     if not args.quiet:
         print(summary_table(results), file=sys.stderr)
     failed = [r for r in results if not r.ok]

@@ -26,10 +26,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Sequence, TextIO
 
 from .checksums import file_sha256
 from .croppath import CropPath
+from .errors import OptionError
+from .outputs import output_name
 
 __all__ = ["reframe_many", "BatchResult", "ClusterError", "task_resources", "DEFAULT_GPU_FRACTION"]
 
@@ -46,15 +48,17 @@ class BatchResult:
     """What became of one input."""
 
     input: Path
-    output: Path
+    output: Path                  # the (first ratio's) output file
     status: str                   # "done", "skipped" (complete from an earlier run) or "failed"
-    path: CropPath | None = None  # the crop path (None when skipped or failed)
+    path: CropPath | None = None  # the (first ratio's) crop path (None when skipped or failed)
     frames: int = 0
     seconds: float = 0.0          # wall time of its task(s)
     node: str = ""                # the worker node (host name) that ran it
     error: str = ""               # why it failed
     option_error: bool = False    # it failed on an option value (the same for every input: a usage error)
     segments: int = 0             # --split-shots: how many segments
+    outputs: dict[str, Path] = field(default_factory=dict)    # ratio -> output file (one entry for one ratio)
+    paths: dict[str, CropPath] = field(default_factory=dict)  # ratio -> crop path, as ``path``
 
     @property
     def ok(self) -> bool:
@@ -217,15 +221,20 @@ def _node() -> str:
     return socket.gethostname()
 
 
-def _run_reframe(src: str, dst: str, ratio: str, kwargs: dict[str, Any], board: Any, key: str) -> dict[str, Any]:
-    """One video (or one segment of one): pipeline.reframe, as the local CLI runs it."""
+def _run_reframe(src: str, outputs: dict[str, str], kwargs: dict[str, Any], board: Any, key: str) -> dict[str, Any]:
+    """One video (or one segment of one) into one file per ratio: pipeline.reframe, as the local CLI runs it."""
     from . import shot_segments
     from .pipeline import reframe
 
     start = time.monotonic()
-    shot_segments.remove_stale(Path(dst))  # what an earlier attempt, killed mid-write, left
-    path = reframe(src, dst, ratio, progress=_Reporter(board, key), **kwargs)
-    return {"path": path, "frames": len(path.frames), "seconds": time.monotonic() - start, "node": _node()}
+    for dst in outputs.values():
+        shot_segments.remove_stale(Path(dst))  # what an earlier attempt, killed mid-write, left
+    if len(outputs) == 1:
+        [(ratio, dst)] = outputs.items()
+        paths = {ratio: reframe(src, dst, ratio, progress=_Reporter(board, key), **kwargs)}
+    else:
+        paths = reframe(src, outputs, progress=_Reporter(board, key), **kwargs)
+    return {"paths": paths, "seconds": time.monotonic() - start, "node": _node()}
 
 
 def _run_first_pass(src: str, stride: int | None, scene_threshold: float | None) -> dict[str, Any]:
@@ -266,7 +275,7 @@ def _connect(ray: Any, ray_address: str | None) -> None:
 @dataclass
 class _Job:
     result: BatchResult
-    record: dict[str, Any]
+    records: dict[str, dict[str, Any]]  # ratio -> the record its output gets when complete
     kwargs: dict[str, Any]
     key: str = ""
     started: float = 0.0
@@ -274,13 +283,32 @@ class _Job:
     part_paths: dict[int, CropPath] = field(default_factory=dict)
 
 
-def reframe_many(inputs: list[str | os.PathLike[str]], out_dir: str | os.PathLike[str], ratio: str = "9:16", *,
+def _per_input(srcs: list[Path], where: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+               name: Callable[[Path], str], what: str) -> list[Path]:
+    """One path per input: a folder's files named by ``name``, or the list given (as long as the inputs)."""
+    if isinstance(where, (str, os.PathLike)):
+        return [Path(where) / name(s) for s in srcs]
+    files = [Path(w) for w in where]
+    if len(files) != len(srcs):
+        raise OptionError(f"{what}: {len(files)} file(s) for {len(srcs)} input(s); give one per input or a folder")
+    return files
+
+
+def reframe_many(inputs: list[str | os.PathLike[str]], out: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+                 ratio: str | Sequence[str] = "9:16", *,
                  ray_address: str | None = None, overwrite: bool = False, split_shots: bool = False,
                  segment_seconds: float | None = None, audio: bool = True, encoder_threads: int = 1,
                  task_cpus: float | None = None, gpu_fraction: float = DEFAULT_GPU_FRACTION, max_retries: int = 3,
-                 preview_dir: str | os.PathLike[str] | None = None, progress: bool | TextIO = False,
+                 preview_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+                 progress: bool | TextIO = False,
                  **options: Any) -> list[BatchResult]:
-    """Reframe every input into ``out_dir`` (same name, .mp4 unless .mov/.mkv/.m4v) on a Ray cluster.
+    """Reframe every input on a Ray cluster into ``out``: a folder (each output named after its input, .mp4
+    unless .mov/.mkv/.m4v), or a list of output files, one per input (what the CLI passes for ``-o one.mp4``).
+    ``preview_dir`` likewise: a folder (``NAME.preview.mp4``) or a list of files.
+
+    ``ratio``: one, or a list (``["9:16", "1:1", "4:5"]``): each input in one pass, one file per ratio named
+    ``NAME.9x16.mp4`` ... in the folder ``out`` (``BatchResult.outputs``/``paths`` map each ratio to its file and
+    path); not with ``split_shots`` or a preview.
 
     ``options`` are :func:`~salcrop_filter.reframe`'s (model, device, mode, stride, ...). ``ray_address``:
     None starts a local Ray runtime on this machine (or uses the one this process already started); "auto",
@@ -295,48 +323,65 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out_dir: str | os.PathLik
     """
     import ray
 
-    from .cli import output_name
-    from .pipeline import OptionError, _engine_kwargs
+    from .pipeline import _engine_kwargs
     from .shot_segments import DEFAULT_SEGMENT_SECONDS, join_paths, plan_segments, remove_stale, segment_output
 
     _engine_kwargs(options)
     from . import _core
 
+    # A list, or one string of several ("9:16,1:1"): each input in one pass, one file per ratio.
+    given = ratio.replace("|", ",").split(",") if isinstance(ratio, str) else list(ratio)
+    several = len(given) > 1
     try:
-        _core.parse_ratio(ratio)
+        if several:
+            ratios = [f"{n}:{d}" for n, d in _core.parse_ratios(",".join(given))]
+        else:
+            _core.parse_ratios(",".join(given))  # also refuses an empty list
+            ratios = given
     except ValueError as e:
         raise OptionError(str(e)) from None
+    if several and (split_shots or preview_dir is not None):
+        raise OptionError("several ratios in one pass cannot be combined with split_shots or a preview; "
+                          "give one ratio")
+    if several and not isinstance(out, (str, os.PathLike)):
+        raise OptionError("several ratios are written into a folder (NAME.9x16.mp4, ...): give out as a folder")
     if split_shots and preview_dir is not None:
         raise OptionError("split_shots cannot be combined with a preview (it needs one planner over the whole input)")
     segment_seconds = DEFAULT_SEGMENT_SECONDS if segment_seconds is None else float(segment_seconds)
     if not segment_seconds > 0:
         raise OptionError(f"segment_seconds={segment_seconds} is not valid: must be > 0")
-    out = Path(out_dir)
     srcs = [Path(i) for i in inputs]
-    dsts = [out / output_name(s) for s in srcs]
-    names = [d.name for d in dsts]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    if several:
+        outputs = [{r: Path(out) / output_name(s, r) for r in ratios} for s in srcs]  # type: ignore[arg-type]
+    else:
+        outputs = [{ratios[0]: d} for d in _per_input(srcs, out, lambda s: output_name(s), "out")]
+    previews = None if preview_dir is None else \
+        _per_input(srcs, preview_dir, lambda s: f"{s.stem}.preview.mp4", "preview_dir")
+    dsts = [d for o in outputs for d in o.values()]
+    names = [str(d.resolve()) for d in dsts]
+    dupes = sorted({str(d) for d, n in zip(dsts, names) if names.count(n) > 1})
     if dupes:
         raise OptionError(f"several inputs would be written to {', '.join(dupes)}")
     resources = task_resources(options, encoder_threads, task_cpus, gpu_fraction)
     codec_options = {"threads": str(max(1, encoder_threads))}
-    out.mkdir(parents=True, exist_ok=True)
+    for d in dsts + (previews or []):
+        d.parent.mkdir(parents=True, exist_ok=True)
 
     jobs: list[_Job] = []
-    for src, dst in zip(srcs, dsts):
-        result = BatchResult(src, dst, "pending")
+    for k, (src, outs) in enumerate(zip(srcs, outputs)):
+        result = BatchResult(src, next(iter(outs.values())), "pending", outputs=outs)
         jobs.append(_Job(result, {}, {}))
         if not src.is_file():
             result.status, result.error = "failed", f"{src}: no such file"
             continue
-        jobs[-1].record = _expected_record(src, ratio, options, audio)
-        done = None if overwrite else _complete(dst, jobs[-1].record)
-        if done is not None:
-            result.status, result.frames = "skipped", int(done.get("frames", 0))
+        jobs[-1].records = {r: _expected_record(src, r, options, audio) for r in outs}
+        done = None if overwrite else [_complete(outs[r], rec) for r, rec in jobs[-1].records.items()]
+        if done is not None and all(d is not None for d in done):
+            result.status, result.frames = "skipped", int(done[0].get("frames", 0))  # type: ignore[union-attr]
             continue
         kwargs: dict[str, Any] = dict(options, audio=audio, codec_options=codec_options)
-        if preview_dir is not None:
-            kwargs["preview"] = str(Path(preview_dir) / f"{src.stem}.preview.mp4")
+        if previews is not None:
+            kwargs["preview"] = str(previews[k])
         jobs[-1].kwargs = kwargs
     todo = [j for j in jobs if j.result.status == "pending"]
     if not todo:
@@ -355,7 +400,8 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out_dir: str | os.PathLik
             ref = pass_task.remote(str(job.result.input), options.get("stride"), options.get("scene_threshold"))
             running[ref] = (job, "pass", 0)
         else:
-            ref = video_task.remote(str(job.result.input), str(job.result.output), ratio, job.kwargs, board, job.key)
+            outs = {r: str(d) for r, d in job.result.outputs.items()}
+            ref = video_task.remote(str(job.result.input), outs, job.kwargs, board, job.key)
             running[ref] = (job, "video", 0)
 
     bar = None
@@ -372,23 +418,25 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out_dir: str | os.PathLik
             job.parts = [segment_output(res.output, s) for s in range(len(segments))]
             for s, (seg, part) in enumerate(zip(segments, job.parts)):
                 kw = dict(job.kwargs, audio=False, segment=seg)
-                running[video_task.remote(str(res.input), str(part), ratio, kw, board, f"{job.key}.{s}")] = \
+                running[video_task.remote(str(res.input), {ratios[0]: str(part)}, kw, board, f"{job.key}.{s}")] = \
                     (job, "segment", s)
             return False
         if stage == "segment":
-            job.part_paths[index] = value["path"]
+            [job.part_paths[index]] = value["paths"].values()
             res.node = ",".join(sorted(set(filter(None, res.node.split(",") + [value["node"]]))))
             if len(job.part_paths) == len(job.parts):
                 parts = [str(p) for p in job.parts]
                 running[join_task.remote(parts, str(res.input), str(res.output), audio)] = (job, "join", 0)
             return False
         if stage == "join":
-            res.path = join_paths([job.part_paths[s] for s in range(len(job.parts))])
+            res.paths = {ratios[0]: join_paths([job.part_paths[s] for s in range(len(job.parts))])}
             res.seconds = time.monotonic() - job.started
         else:  # "video"
-            res.path, res.seconds, res.node = value["path"], value["seconds"], value["node"]
+            res.paths, res.seconds, res.node = value["paths"], value["seconds"], value["node"]
+        res.path = next(iter(res.paths.values()))
         res.status, res.frames = "done", len(res.path.frames)
-        _write_record(res.output, job.record, res.frames)
+        for r, dst in res.outputs.items():
+            _write_record(dst, job.records[r], res.frames)
         return True
 
     while running:
@@ -413,6 +461,7 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out_dir: str | os.PathLik
     if bar is not None:
         bar.finish()
     for job in todo:  # every task has ended: what is left is from killed or failed attempts
-        remove_stale(job.result.output)
+        for dst in job.result.outputs.values():
+            remove_stale(dst)
     ray.kill(board)
     return [j.result for j in jobs]

@@ -14,31 +14,24 @@ from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import av
 import numpy as np
 
 from .croppath import CropPath, CropPathError
+from .errors import OptionError, ReframeError
+from .picture import Picture, fit
+from .writer import VideoWriter, temp_beside
 
-__all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS", "VideoWriter", "Segment"]
+__all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS", "VideoWriter", "Segment",
+           "parse_ratios"]
 
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
 ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads",
                   "keyframes")
 
-# Containers where libx264 is the natural default; elsewhere the container's own default codec.
-_X264_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
-
 Progress = Callable[[int, "int | None"], None]
-
-
-class ReframeError(RuntimeError):
-    """Processing failed (unreadable input, model problem, encoder error); the message says what and where."""
-
-
-class OptionError(ValueError):
-    """An option value the core refuses; the message names the option and what is allowed."""
 
 
 # --- engine -------------------------------------------------------------------------------------
@@ -74,6 +67,15 @@ def _keyframes_json(keyframes: Any) -> str:
         except TypeError as e:
             raise OptionError(f"keyframes: {e}") from None
     raise OptionError(f"keyframes: a JSON file or a list of {{'t' or 'frame', 'x', 'y'}}, got {type(keyframes).__name__}")
+
+
+def parse_ratios(text: str) -> list[str]:
+    """A list of ratios (``"9:16,1:1,4:5"`` or ``"9/16|1|4/5"``) as the core reads it, each as ``"W:H"``;
+    :class:`OptionError` for one it does not understand or one given twice (``9:16`` and ``18:32``)."""
+    try:
+        return [f"{n}:{d}" for n, d in _core().parse_ratios(text)]
+    except ValueError as e:
+        raise OptionError(str(e)) from None
 
 
 @dataclass(frozen=True)
@@ -119,95 +121,14 @@ def make_engine(width: int, height: int, fps: float, ratio: str, keep_maps: bool
     return engine
 
 
-# --- pictures in display orientation ------------------------------------------------------------
+# --- pictures -----------------------------------------------------------------------------------
 
 
-class Picture:
-    """A decoded frame turned upright (rotation metadata applied, as ffmpeg's autorotate does).
-
-    yuv420p/yuvj420p frames stay planar (cropping is slicing, no colour conversion, and the core reads
-    the same bytes the FFmpeg filter reads); other formats are converted to RGB once.
-    """
-
-    def __init__(self, frame: av.VideoFrame, apply_rotation: bool = True) -> None:
-        self.frame = frame
-        # frame.rotation is the counter-clockwise angle that makes the picture upright; np.rot90 turns
-        # counter-clockwise for positive k, so k = rotation / 90.
-        self.turns = (round(frame.rotation / 90) % 4) if apply_rotation else 0
-        self.planar = frame.format.name in ("yuv420p", "yuvj420p")
-        # The filter's rule: yuvj420p, or a frame tagged full range (AVCOL_RANGE_JPEG == 2).
-        self.full_range = frame.format.name == "yuvj420p" or int(frame.color_range) == 2
-        self._planes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._rgb: np.ndarray | None = None
-        w, h = frame.width, frame.height
-        self.width, self.height = (h, w) if self.turns % 2 else (w, h)
-
-    def nbytes(self) -> int:
-        """Bytes this picture holds while it waits for its decision: the decoded frame, plus the RGB copy
-        made of formats other than yuv420p."""
-        decoded = sum(p.buffer_size for p in self.frame.planes)
-        return decoded + (0 if self.planar else self.width * self.height * 3)
-
-    def _upright(self, a: np.ndarray) -> np.ndarray:
-        return np.rot90(a, self.turns) if self.turns else a
-
-    @property
-    def planes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._planes is None:
-            out = []
-            for p in self.frame.planes:
-                a = np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
-                out.append(self._upright(a))
-            self._planes = (out[0], out[1], out[2])
-        return self._planes
-
-    @property
-    def rgb(self) -> np.ndarray:
-        if self._rgb is None:
-            self._rgb = np.ascontiguousarray(self._upright(self.frame.to_ndarray(format="rgb24")))
-        return self._rgb
-
-    def push_to(self, engine: Any, *t: float) -> None:
-        """Push to a core object: an ``Engine`` (with the time ``t``) or a ``ScheduleRecorder`` (without)."""
-        if self.planar:
-            y, u, v = (np.ascontiguousarray(p) for p in self.planes)
-            # The filter's rule: BT.709 only when the frame says so (AVCOL_SPC_BT709 == 1), else BT.601.
-            engine.push_yuv420p(y, u, v, *t, full_range=self.full_range,
-                                colorspace=int(int(self.frame.colorspace) == 1))
-        else:
-            engine.push_rgb(self.rgb, *t)
-
-    def crop(self, x: int, y: int, w: int, h: int) -> av.VideoFrame:
-        """The region as a new frame (same pixel format when planar and the region is chroma-aligned)."""
-        if self.planar and x % 2 == 0 and y % 2 == 0 and w % 2 == 0 and h % 2 == 0:
-            out = av.VideoFrame(w, h, self.frame.format.name)
-            pl = self.planes
-            regions = (pl[0][y : y + h, x : x + w], pl[1][y // 2 : (y + h) // 2, x // 2 : (x + w) // 2],
-                       pl[2][y // 2 : (y + h) // 2, x // 2 : (x + w) // 2])
-            for dst, src in zip(out.planes, regions):
-                np.frombuffer(dst, np.uint8).reshape(dst.height, dst.line_size)[:, : dst.width] = src
-            return out
-        return av.VideoFrame.from_ndarray(np.ascontiguousarray(self.rgb[y : y + h, x : x + w]), format="rgb24")
-
-
-def _fit(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
-    """Scale a frame to fit width x height keeping its shape, black bars around (hand-edited odd sizes)."""
-    if frame.width == width and frame.height == height:
-        return frame
-    s = min(width / frame.width, height / frame.height)
-    fw, fh = max(2, round(frame.width * s) // 2 * 2), max(2, round(frame.height * s) // 2 * 2)
-    fw, fh = min(fw, width), min(fh, height)
-    small = frame.reformat(width=fw, height=fh, format="rgb24").to_ndarray()
-    canvas = np.zeros((height, width, 3), np.uint8)
-    oy, ox = (height - fh) // 2, (width - fw) // 2
-    canvas[oy : oy + fh, ox : ox + fw] = small
-    return av.VideoFrame.from_ndarray(canvas, format="rgb24")
-
-
-def _render(engine: Any, pic: Picture, d: Any, out_size: tuple[int, int]) -> av.VideoFrame:
+def _render(engine: Any, pic: Picture, d: Any, out_size: tuple[int, int], output: int = 0) -> av.VideoFrame:
     if d.padded:
-        return av.VideoFrame.from_ndarray(np.ascontiguousarray(engine.render_padded(d, pic.rgb)), format="rgb24")
-    return _fit(pic.crop(d.x, d.y, d.w, d.h), *out_size)
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(engine.render_padded(d, pic.rgb, output=output)),
+                                          format="rgb24")
+    return fit(pic.crop(d.x, d.y, d.w, d.h), *out_size)
 
 
 class _Timestamps:
@@ -243,102 +164,6 @@ class _Timestamps:
         if ts is not None:
             self.last_out = ts
         return ts
-
-
-# --- writing ------------------------------------------------------------------------------------
-
-
-def temp_beside(dst: Path) -> Path:
-    """A temporary name in dst's folder (same suffix, so the container is guessed the same way)."""
-    return dst.with_name(f".{dst.stem}.salcrop-{os.getpid()}{dst.suffix}")
-
-
-class VideoWriter:
-    """An output file written under a temporary name and renamed into place only when complete."""
-
-    def __init__(self, dst: str | os.PathLike[str], width: int, height: int, time_base: Fraction,
-                 rate: Fraction, pix_fmt: str = "yuv420p", codec: str | None = None,
-                 codec_options: dict[str, str] | None = None,
-                 container_options: dict[str, str] | None = None) -> None:
-        self.dst = Path(dst)
-        self.tmp = temp_beside(self.dst)
-        try:
-            self.container = av.open(str(self.tmp), "w", options=dict(container_options or {}))
-        except (av.error.FFmpegError, ValueError) as e:
-            raise ReframeError(f"{self.dst}: cannot write this file: {e}") from None
-        try:
-            if codec is None:
-                codec = ("libx264" if self.dst.suffix.lower() in _X264_SUFFIXES and "libx264" in av.codecs_available
-                         else self.container.default_video_codec)
-            self.video = self.container.add_stream(codec, rate=rate, options=dict(codec_options or {}))
-            self.video.width, self.video.height = width, height
-            self.video.pix_fmt = pix_fmt if pix_fmt in ("yuv420p", "yuvj420p") else "yuv420p"
-            # The input's time base, so every output frame keeps its input timestamp exactly.
-            self.video.time_base = time_base
-            self.video.codec_context.time_base = time_base
-        except Exception as e:
-            self.abort()
-            raise ReframeError(f"{self.dst}: cannot set up the {codec} encoder: {e}") from None
-        self.audio_in: Any = None
-        self.audio_out: Any = None
-        self.audio_copy = False
-
-    def add_audio(self, stream: Any) -> bool:
-        """Carry an input audio stream: copied when the container takes its codec, else AAC.
-
-        False when it cannot be carried at all: PyAV gives no codec context (so neither copy nor decode)
-        for a codec this FFmpeg build has no decoder for.
-        """
-        ctx = stream.codec_context
-        if ctx is None:
-            return False
-        self.audio_in = stream
-        if ctx.codec.canonical_name in self.container.supported_codecs:
-            self.audio_out = self.container.add_stream_from_template(stream)
-            self.audio_copy = True
-        else:
-            self.audio_out = self.container.add_stream("aac", rate=stream.rate, layout=stream.layout)
-        return True
-
-    def write_audio(self, packet: av.Packet) -> None:
-        if self.audio_copy:
-            if packet.dts is None:  # the demuxer's end-of-stream marker
-                return
-            packet.stream = self.audio_out
-            self.container.mux(packet)
-        else:
-            for frame in packet.decode():
-                frame.pts = None  # let the encoder count samples; the AAC priming is its business
-                self.container.mux(self.audio_out.encode(frame))
-
-    def write(self, frame: av.VideoFrame, pts: int | None) -> None:
-        frame.pts = pts
-        frame.time_base = self.video.codec_context.time_base
-        self.container.mux(self.video.encode(frame))
-
-    def close(self) -> Path:
-        """Flush encoders, close and rename into place."""
-        try:
-            self.container.mux(self.video.encode(None))
-            if self.audio_out is not None and not self.audio_copy:
-                self.container.mux(self.audio_out.encode(None))
-            self.container.close()
-        except Exception:
-            self.abort()
-            raise
-        os.replace(self.tmp, self.dst)
-        return self.dst
-
-    def abort(self) -> None:
-        """Close and delete the partial file; never raises."""
-        try:
-            self.container.close()
-        except Exception:
-            pass
-        try:
-            self.tmp.unlink()
-        except FileNotFoundError:
-            pass
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -395,14 +220,23 @@ def _probe(src: Path) -> _Probe:
         return _Probe(pic.width, pic.height, fps, total, pic.nbytes())
 
 
-def _decode(container: Any, video: Any, out: "VideoWriter") -> Iterator[av.VideoFrame]:
-    """Video frames in display order; audio packets go straight to ``out`` as they are demuxed."""
-    streams = [video] + ([out.audio_in] if out.audio_out is not None else [])
+def _decode(container: Any, video: Any, outs: list[VideoWriter]) -> Iterator[av.VideoFrame]:
+    """Video frames in display order; audio packets go straight to ``outs`` as they are demuxed (decoded once
+    for all that re-encode it)."""
+    carrying = [o for o in outs if o.audio_out is not None]
+    streams = [video] + ([carrying[0].audio_in] if carrying else [])
     for packet in container.demux(*streams):
         if packet.stream is video:
             yield from packet.decode()
-        else:
-            out.write_audio(packet)
+            continue
+        decoded = None
+        for out in carrying:
+            if out.audio_copy:
+                out.write_audio(packet)
+            else:
+                if decoded is None:
+                    decoded = list(packet.decode())
+                out.encode_audio(decoded)
 
 
 def _segment_frames(src: Path, container: Any, video: Any, frames: Iterator[av.VideoFrame],
@@ -440,12 +274,20 @@ def _segment_frames(src: Path, container: Any, video: Any, frames: Iterator[av.V
 # --- reframe ------------------------------------------------------------------------------------
 
 
-def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str = "9:16", *,
+def reframe(src: str | os.PathLike[str],
+            dst: str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]], ratio: str | None = None, *,
             path_in: CropPath | str | os.PathLike[str] | None = None,
             preview: str | os.PathLike[str] | None = None, audio: bool = True,
             codec: str | None = None, codec_options: dict[str, str] | None = None,
-            progress: Progress | None = None, segment: Segment | None = None, **options: Any) -> CropPath:
-    """Reframe the video ``src`` to the aspect ``ratio`` and write it to ``dst``; returns the crop path.
+            progress: Progress | None = None, segment: Segment | None = None,
+            **options: Any) -> CropPath | dict[str, CropPath]:
+    """Reframe the video ``src`` to the aspect ``ratio`` (default 9:16) and write it to ``dst``; returns the crop path.
+
+    Several ratios from one pass: ``dst`` a mapping from ratio to output file, e.g.
+    ``reframe(src, {"9:16": "a.mp4", "1:1": "b.mp4"})`` (no ``ratio``); shots and the network run once,
+    each ratio's path equals the path of a run with that ratio alone, and the result is a dict of paths keyed
+    like ``dst``. A ratio given twice (``9:16`` and ``18:32``) or not understood raises :class:`OptionError`
+    before anything is written; if any output fails, none is left.
 
     ``options`` are the FFmpeg filter's: model, device, mode, stride, lookahead, scene_threshold,
     smoothing, pad, threads, keyframes (None or absent = the core's default). ``keyframes``: a JSON file or a
@@ -460,9 +302,35 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
     ``segment`` (shot_segments.py): only that segment's frames, planned as the run over the whole input plans them,
     written without audio; the returned path's frame and shot indices are the segment's own.
     """
-    src, dst = Path(src), Path(dst)
-    if src.resolve() == dst.resolve():
-        raise ReframeError(f"{dst}: output would overwrite the input")
+    if isinstance(dst, Mapping):
+        if ratio is not None:
+            raise OptionError("several ratios are given as dst's keys ({ratio: output}); leave ratio out")
+        if not dst:
+            raise OptionError("dst: an empty mapping; give {ratio: output file}")
+        if path_in is not None or preview is not None:
+            raise OptionError("path_in and preview take one ratio; give dst as one output file")
+        ratios = [str(r) for r in dst]
+        paths = _reframe(Path(src), [Path(d) for d in dst.values()], ratios, None, None, audio, codec,
+                         codec_options, progress, segment, options)
+        return dict(zip(dst.keys(), paths))
+    if ratio is not None and ("," in ratio or "|" in ratio):
+        raise OptionError(f"ratio={ratio!r}: several ratios are given as dst's keys ({{ratio: output}})")
+    [path] = _reframe(Path(src), [Path(dst)], ["9:16" if ratio is None else ratio], path_in, preview, audio, codec,
+                      codec_options, progress, segment, options)
+    return path
+
+
+def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath | str | os.PathLike[str] | None,
+             preview: str | os.PathLike[str] | None, audio: bool, codec: str | None,
+             codec_options: dict[str, str] | None, progress: Progress | None, segment: Segment | None,
+             options: dict[str, Any]) -> list[CropPath]:
+    """:func:`reframe` with one output per ratio (one engine, one decode, one encoder per output)."""
+    for dst in dsts:
+        if src.resolve() == dst.resolve():
+            raise ReframeError(f"{dst}: output would overwrite the input")
+    named = [str(d.resolve()) for d in dsts]
+    if len(set(named)) != len(named):
+        raise OptionError(f"two ratios would be written to the same file ({', '.join(map(str, dsts))})")
     if isinstance(path_in, (str, os.PathLike)):
         path_in = CropPath.load(path_in)
     if path_in is not None:
@@ -480,16 +348,17 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
 
     engine = None
     if path_in is None:
-        engine = make_engine(probe.width, probe.height, float(probe.fps), ratio, keep_maps=preview is not None,
-                             frame_bytes=probe.frame_bytes, segment=segment, **options)
-        out_size = tuple(engine.output_size)
+        # The core takes a list of ratios as one option: it refuses a bad or repeated one before any output exists.
+        engine = make_engine(probe.width, probe.height, float(probe.fps), "|".join(ratios),
+                             keep_maps=preview is not None, frame_bytes=probe.frame_bytes, segment=segment, **options)
+        out_sizes = [tuple(s) for s in engine.output_sizes]
     else:
         _engine_kwargs(options)  # still refuse misspelt options
         if (path_in.source.width, path_in.source.height) != (probe.width, probe.height):
             raise CropPathError(f"the path is for a {path_in.source.width}x{path_in.source.height} source, "
                                 f"{src} is {probe.width}x{probe.height}")
         w, h = path_in.output_size()
-        out_size = (w // 2 * 2, h // 2 * 2)
+        out_sizes = [(w // 2 * 2, h // 2 * 2)]
 
     writers: list[VideoWriter] = []
     try:
@@ -503,56 +372,61 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                 # which would move every timestamp of the segment by up to half a millisecond. In the stream's
                 # own time scale the segment keeps the input's timestamps exactly (split.join_segments).
                 container_options["movie_timescale"] = str(vin.time_base.denominator)
-            out = VideoWriter(dst, out_size[0], out_size[1], vin.time_base, probe.fps, first_fmt, codec, codec_options,
-                              container_options)
-            writers.append(out)
-            if audio and inp.streams.audio:
-                try:
-                    carried = out.add_audio(inp.streams.audio[0])
-                except Exception as e:
-                    raise ReframeError(f"{dst}: cannot carry the audio stream: {e}") from None
-                if not carried:
-                    warnings.warn(f"{src}: audio dropped: this FFmpeg build cannot read its codec", stacklevel=2)
+            outs = []
+            for dst, size in zip(dsts, out_sizes):
+                outs.append(VideoWriter(dst, size[0], size[1], vin.time_base, probe.fps, first_fmt, codec,
+                                        codec_options, container_options))
+                writers.append(outs[-1])
+                if audio and inp.streams.audio:
+                    try:
+                        carried = outs[-1].add_audio(inp.streams.audio[0])
+                    except Exception as e:
+                        raise ReframeError(f"{dst}: cannot carry the audio stream: {e}") from None
+                    if not carried:
+                        warnings.warn(f"{src}: audio dropped: this FFmpeg build cannot read its codec", stacklevel=3)
+                        audio = False
             prev = None
             if preview is not None:
                 from .preview import PreviewWriter
 
-                prev = PreviewWriter(preview, probe.width, probe.height, out_size, vin.time_base, probe.fps)
+                prev = PreviewWriter(preview, probe.width, probe.height, out_sizes[0], vin.time_base, probe.fps)
                 writers.append(prev.writer)
             stamps = _Timestamps(max(1, round(1 / (_rate(vin) * vin.time_base)))) if vin.time_base else _Timestamps()
             pending: deque[tuple[Picture, int | None]] = deque()
             done = 0
             total = probe.total if segment is None else segment.count
-            frames: Iterator[av.VideoFrame] = _decode(inp, vin, out)
+            frames: Iterator[av.VideoFrame] = _decode(inp, vin, outs)
             if segment is not None:
                 frames = _segment_frames(src, inp, vin, frames, segment)
 
-            def emit(pts: int | None, frame: av.VideoFrame) -> None:
+            def emit(pts: int | None, results: list[av.VideoFrame]) -> None:
                 nonlocal done
-                out.write(frame, pts)
+                for out, frame in zip(outs, results):
+                    out.write(frame, pts)
                 done += 1
                 if progress is not None:
                     progress(done, total)
 
-            def emit_decisions(decisions: list[Any]) -> None:
-                for d in decisions:
+            def emit_decisions(decisions: list[list[Any]]) -> None:
+                # decisions[k]: output k's; every output decides the same frames at the same push (engine.h)
+                for ds in zip(*decisions):
                     pic, pts = pending.popleft()
-                    if d.frame != done:
-                        raise ReframeError(f"internal: decision for frame {d.frame} arrived for frame {done}")
-                    result = _render(engine, pic, d, out_size)
+                    if any(d.frame != done for d in ds):
+                        raise ReframeError(f"internal: decision for frame {ds[0].frame} arrived for frame {done}")
+                    results = [_render(engine, pic, d, size, k) for k, (d, size) in enumerate(zip(ds, out_sizes))]
                     if prev is not None:
-                        prev.write(engine, d, pic, result, pts)
-                    emit(pts, result)
+                        prev.write(engine, ds[0], pic, results[0], pts)
+                    emit(pts, results)
 
-            # draw_debug draws the most recently popped decision: with a preview, take them one at a time.
+            # draw_debug draws the most recently popped decision: with a preview (one ratio), one at a time.
             one_by_one = prev is not None
 
             def drain(take: Callable[..., list[Any]]) -> None:
                 if not one_by_one:
-                    emit_decisions(take())
+                    emit_decisions([take(output=k) for k in range(len(outs))])
                     return
                 while batch := take(1):
-                    emit_decisions(batch)
+                    emit_decisions([batch])
                     take = engine.pop
 
             for frame in frames:
@@ -566,7 +440,7 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                     if done >= len(path_in.frames):
                         raise CropPathError(f"the path has {len(path_in.frames)} frames, {src} has more")
                     f = path_in.frames[done]
-                    emit(pts, _fit(pic.crop(f.x, f.y, f.w, f.h), *out_size))
+                    emit(pts, [fit(pic.crop(f.x, f.y, f.w, f.h), *out_sizes[0])])
                     continue
                 t = float(pts * vin.time_base) if pts is not None else (done + len(pending)) / float(probe.fps)
                 pic.push_to(engine, t)
@@ -574,25 +448,28 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                 drain(engine.pop)
             if engine is not None:
                 drain(engine.flush)
-                result_path = CropPath.from_json(engine.path_json())
+                result_paths = [CropPath.from_json(engine.path_json(output=k)) for k in range(len(outs))]
             else:
                 assert path_in is not None
                 if done != len(path_in.frames):
                     raise CropPathError(f"the path has {len(path_in.frames)} frames, {src} has {done}")
-                result_path = path_in
+                result_paths = [path_in]
             if done == 0:
                 raise ReframeError(f"{src}: no frame could be decoded")
             if segment is not None and done != segment.count:
                 raise ReframeError(f"{src}: the segment at frame {segment.start} has {segment.count} frames, "
                                    f"{done} were decoded")
+            # Every file complete before any is renamed into place: one failing leaves none behind.
             for w in writers:
-                w.close()
+                w.finish()
+            for w in writers:
+                w.commit()
             writers.clear()
-            return result_path
+            return result_paths
     except (ReframeError, OptionError, CropPathError):
         raise
     except av.error.FFmpegError as e:
-        raise ReframeError(f"{src} -> {dst}: {e}") from None
+        raise ReframeError(f"{src} -> {', '.join(map(str, dsts))}: {e}") from None
     except (RuntimeError, ValueError) as e:  # the core's errors while running
         raise ReframeError(f"{src}: {e}") from None
     finally:

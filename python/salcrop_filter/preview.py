@@ -14,7 +14,8 @@ from typing import Any
 import av
 import numpy as np
 
-from .pipeline import Picture, VideoWriter
+from .picture import Picture
+from .writer import VideoWriter
 
 __all__ = ["PreviewWriter", "side_by_side"]
 

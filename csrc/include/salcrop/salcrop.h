@@ -14,6 +14,12 @@
  *   salcrop_flush(e);  while (salcrop_pop(e, &d) == 1) ...   // end of stream
  *   salcrop_destroy(e);
  *
+ * Several ratios (options.ratio = "9/16|1|4/5"): one engine, one output per ratio. Shots and the network
+ * run once; each output plans its own path, equal to a one-ratio engine's with the same options. The
+ * functions ending in _at take the output's index (0 .. salcrop_output_count()-1, in the order of the
+ * list); the others act on output 0. Every output decides the same frames at the same push: after
+ * salcrop_pop_at(e, 0, ...) returns 1, salcrop_pop_at(e, k, ...) returns 1 for the same frame, for every k.
+ *
  * Decisions come out strictly in push order, one per pushed frame, after a bounded lookahead
  * (at most salcrop_max_delay(e) frames behind the newest push). The caller keeps the pixels
  * of frames not yet decided; the core keeps only small per-frame summaries.
@@ -77,7 +83,8 @@ typedef struct SalcropOptions {
     int abi_version;          /* set by salcrop_options_init(); leave it */
     int width, height;        /* source frame size in pixels (display orientation) */
     double fps;               /* nominal frame rate, > 0; used for lookahead seconds and speed limits */
-    const char *ratio;        /* target aspect "W:H" or "W/H" or a decimal, e.g. "9:16", "4/5", "1" */
+    const char *ratio;        /* target aspect "W:H" or "W/H" or a decimal, e.g. "9:16", "4/5", "1"; several
+                                 separated by '|' or ',' ("9/16|1|4/5"): one output each, none given twice */
     const char *model;        /* ONNX model path; NULL or "" = the bundled default model */
     const char *device;       /* "auto" | "cpu" | "cuda" */
     const char *mode;         /* "auto" | "stationary" | "pan" | "track" */
@@ -115,6 +122,16 @@ SALCROP_API void salcrop_destroy(SalcropEngine *engine);
 /* Output picture size (the window size for the target ratio, even when options.even). */
 SALCROP_API void salcrop_output_size(const SalcropEngine *engine, int *width, int *height);
 
+/* How many outputs (ratios) the engine has; 1 for a single ratio. */
+SALCROP_API int salcrop_output_count(const SalcropEngine *engine);
+
+/* Output picture size of output k (0 <= k < salcrop_output_count()); 0x0 for an output it does not have. */
+SALCROP_API void salcrop_output_size_at(const SalcropEngine *engine, int output, int *width, int *height);
+
+/* Output k's ratio as the core read it, in lowest terms (e.g. 9 and 16 for "9/16" or "0.5625"); 0 and 0 for
+ * an output it does not have. */
+SALCROP_API void salcrop_output_ratio_at(const SalcropEngine *engine, int output, int *num, int *den);
+
 /* One line for the log: provider actually used, model, input size, window size, choices made
  * (e.g. that the input is already narrower than the target). */
 SALCROP_API const char *salcrop_describe(const SalcropEngine *engine);
@@ -135,6 +152,9 @@ SALCROP_API int salcrop_push(SalcropEngine *engine, const SalcropImage *image, d
 /* Pop the next decision: 1 = *out filled, 0 = none ready yet, < 0 = error. */
 SALCROP_API int salcrop_pop(SalcropEngine *engine, SalcropDecision *out);
 
+/* salcrop_pop() for output k. */
+SALCROP_API int salcrop_pop_at(SalcropEngine *engine, int output, SalcropDecision *out);
+
 /* End of stream: plan everything still buffered; afterwards salcrop_pop() drains it. */
 SALCROP_API int salcrop_flush(SalcropEngine *engine);
 
@@ -143,8 +163,11 @@ SALCROP_API int salcrop_flush(SalcropEngine *engine);
  * The string stays valid until the next call on the engine. */
 SALCROP_API const char *salcrop_path_json(SalcropEngine *engine);
 
+/* salcrop_path_json() for output k; NULL (salcrop_last_error() says why) for an output it does not have. */
+SALCROP_API const char *salcrop_path_json_at(SalcropEngine *engine, int output);
+
 /* Draws the debug view for the most recently popped decision onto a writable full frame of the
- * source size: saliency heatmap, the window, the shot mode. Needs options.keep_maps = 1. */
+ * source size: saliency heatmap, the window, the shot mode. Needs options.keep_maps = 1 (one ratio only). */
 SALCROP_API int salcrop_draw_debug(SalcropEngine *engine, const SalcropDecision *decision,
                                    uint8_t *const data[4], const int linesize[4],
                                    SalcropPixelFormat format);
@@ -155,6 +178,11 @@ SALCROP_API int salcrop_draw_debug(SalcropEngine *engine, const SalcropDecision 
 SALCROP_API int salcrop_render_padded(SalcropEngine *engine, const SalcropDecision *decision,
                                       const SalcropImage *src, uint8_t *const dst_data[4],
                                       const int dst_linesize[4]);
+
+/* salcrop_render_padded() for output k (dst is that output's size). */
+SALCROP_API int salcrop_render_padded_at(SalcropEngine *engine, int output, const SalcropDecision *decision,
+                                         const SalcropImage *src, uint8_t *const dst_data[4],
+                                         const int dst_linesize[4]);
 
 /* Why the last failing call on this thread failed; "" if none. */
 SALCROP_API const char *salcrop_last_error(void);
