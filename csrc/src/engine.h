@@ -32,6 +32,7 @@
 #include "model.h"
 #include "options.h"
 #include "planner.h"
+#include "planner_sphere.h"
 #include "preprocess.h"
 #include "saliency_worker.h"
 #include "salcrop/salcrop.h"
@@ -86,6 +87,7 @@ struct Decision {
     int shot = 0;
     ShotMode mode = ShotMode::Stationary;
     SegmentKind segment = SegmentKind::Stationary;  // what the camera does on this frame
+    double yaw = 0, pitch = 0, fov = 0;  // projection=equirect: the view's direction and fov, degrees
 };
 
 class Engine {
@@ -108,6 +110,12 @@ public:
     void draw_debug(const Decision &d, uint8_t *const data[4], const int linesize[4], SalcropPixelFormat format) const;
     // A padded decision rendered into an output-sized picture of the source's format.
     void render_padded(const Decision &d, const SalcropImage &src, uint8_t *const dst[4], const int dst_ls[4]) const;
+
+    // projection=equirect: renders the decision's view of the (eye of the) equirect frame into an output-sized
+    // picture of the source's format.
+    void render_view(const Decision &d, const SalcropImage &src, uint8_t *const dst[4], const int dst_ls[4]);
+    bool sphere() const { return projection_ == Projection::Equirect; }
+    const ViewGeometry &view_geometry() const { return view_; }
 
     const EngineOptions &options() const { return opt_; }
     const Geometry &geometry() const { return geo_; }
@@ -178,6 +186,19 @@ private:
     std::vector<float> map_buf_, last_profile_, last_map_;
 
     std::map<int64_t, double> pins_;  // the user's keyframes: frame -> window position along the axis
+
+    // projection=equirect (sphere.h, planner_sphere.h): frames' profiles hold their sphere maps.
+    SalcropImage eye(const SalcropImage &img) const;  // the eye used, of a stereo layout
+    void plan_sphere(size_t known, size_t count);
+    Projection projection_ = Projection::Flat;
+    Stereo stereo_ = Stereo::Mono;
+    ViewGeometry view_;
+    SeamPadding seam_;
+    SphereSaliency sphere_saliency_;
+    SphereCarry sphere_carry_;
+    std::map<int64_t, std::pair<double, double>> sphere_pins_;  // frame -> yaw, pitch
+    std::vector<ViewRenderer> renderers_;
+    std::vector<float> core_input_;
 
     std::deque<Decision> ready_;
     std::deque<std::vector<float>> ready_maps_;  // keep_maps: the map of each ready decision

@@ -58,6 +58,11 @@ struct EngineOptions {
     std::vector<FrameSchedule> replay;
     int64_t replay_end = 0;
     std::string keyframes;    // JSON text of the user's keyframes (keyframes.h); empty = none
+    // 360° input (sphere.h): "equirect" renders a perspective view of the sphere instead of cropping.
+    std::string projection = "flat";
+    double fov = 90.0;        // the view's horizontal field of view, degrees
+    int view_w = 0, view_h = 0;  // output size; 0 = keep the source's angular resolution at the view's centre
+    std::string stereo = "mono";  // "tb" / "sbs": the top / left eye is used
 };
 
 // Parsed and checked values derived from EngineOptions.

@@ -25,7 +25,7 @@ __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS
 
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
 ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads",
-                  "keyframes")
+                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo")
 
 # Containers where libx264 is the natural default; elsewhere the container's own default codec.
 _X264_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
@@ -205,6 +205,8 @@ def _fit(frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
 
 
 def _render(engine: Any, pic: Picture, d: Any, out_size: tuple[int, int]) -> av.VideoFrame:
+    if d.fov > 0:  # projection=equirect: the core renders the view
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(engine.render_view(d, pic.rgb)), format="rgb24")
     if d.padded:
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(engine.render_padded(d, pic.rgb)), format="rgb24")
     return _fit(pic.crop(d.x, d.y, d.w, d.h), *out_size)
@@ -464,7 +466,15 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
     if src.resolve() == dst.resolve():
         raise ReframeError(f"{dst}: output would overwrite the input")
     if isinstance(path_in, (str, os.PathLike)):
-        path_in = CropPath.load(path_in)
+        from .spherepath import load_path
+
+        path_in = load_path(path_in)
+    view_path = None
+    if path_in is not None and not isinstance(path_in, CropPath):
+        view_path, path_in = path_in, None  # a 360° view path: rendered below, nothing planned
+        if options.get("projection") not in (None, "equirect"):
+            raise OptionError("a version 3 (360°) view path needs projection=equirect")
+        options = {**options, "projection": "equirect"}
     if path_in is not None:
         path_in.validate()  # a path built or edited in code gets the same checks as a loaded one
     if path_in is not None and preview is not None:
@@ -479,7 +489,13 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
         audio = False  # the joined file takes the source's audio once
 
     engine = None
-    if path_in is None:
+    if view_path is not None:
+        _engine_kwargs(options)
+        if (int(view_path.source["width"]), int(view_path.source["height"])) != (probe.width, probe.height):
+            raise CropPathError(f"the path is for a {view_path.source['width']}x{view_path.source['height']} "
+                                f"source, {src} is {probe.width}x{probe.height}")
+        out_size = view_path.output_size()
+    elif path_in is None:
         engine = make_engine(probe.width, probe.height, float(probe.fps), ratio, keep_maps=preview is not None,
                              frame_bytes=probe.frame_bytes, segment=segment, **options)
         out_size = tuple(engine.output_size)
@@ -561,6 +577,14 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                     raise ReframeError(f"{src}: frame {done + len(pending)} is {pic.width}x{pic.height}, "
                                        f"the stream started at {probe.width}x{probe.height}; size changes are not supported")
                 pts = stamps(frame)
+                if view_path is not None:
+                    if done >= len(view_path.frames):
+                        raise CropPathError(f"the path has {len(view_path.frames)} frames, {src} has more")
+                    v = view_path.frames[done]
+                    rgb = _core().render_equirect_view(_eye(pic.rgb, view_path.source.get("stereo", "mono")),
+                                                       v.yaw, v.pitch, v.fov, *out_size)
+                    emit(pts, av.VideoFrame.from_ndarray(rgb, format="rgb24"))
+                    continue
                 if engine is None:
                     assert path_in is not None
                     if done >= len(path_in.frames):
@@ -574,7 +598,16 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
                 drain(engine.pop)
             if engine is not None:
                 drain(engine.flush)
-                result_path = CropPath.from_json(engine.path_json())
+                if options.get("projection") == "equirect":
+                    from .spherepath import SpherePath
+
+                    result_path = SpherePath.from_json(engine.path_json())
+                else:
+                    result_path = CropPath.from_json(engine.path_json())
+            elif view_path is not None:
+                if done != len(view_path.frames):
+                    raise CropPathError(f"the path has {len(view_path.frames)} frames, {src} has {done}")
+                result_path = view_path
             else:
                 assert path_in is not None
                 if done != len(path_in.frames):
@@ -598,6 +631,16 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
     finally:
         for w in writers:
             w.abort()
+
+
+def _eye(rgb: np.ndarray, stereo: str) -> np.ndarray:
+    """The eye a 360° view is rendered from (the top / left one of a stereo layout), as the core takes it."""
+    h, w = rgb.shape[:2]
+    if stereo == "tb":
+        return np.ascontiguousarray(rgb[: h // 2])
+    if stereo == "sbs":
+        return np.ascontiguousarray(rgb[:, : w // 2])
+    return rgb
 
 
 # --- Reframer -----------------------------------------------------------------------------------
