@@ -122,6 +122,7 @@ SALCROP_API void salcrop_options_init(SalcropOptions *o)
     o->view_width = 0;
     o->view_height = 0;
     o->stereo = "mono";
+    o->front = -1;
 }
 
 SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *o)
@@ -155,6 +156,7 @@ SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *o)
         e.view_w = o->view_width;
         e.view_h = o->view_height;
         e.stereo = str(o->stereo, "mono");
+        e.front = o->front;
         const std::string keyframes = str(o->keyframes, "");
         if (!keyframes.empty())
             e.keyframes = read_text_file(keyframes);

@@ -50,6 +50,11 @@ Engine::Engine(const EngineOptions &o)
         if (chk_.pad != PadMode::None)
             throw std::invalid_argument("pad: not available with projection=equirect (the view's fov is fixed)");
         eye_size(stereo_, o.width, o.height, &eye_w, &eye_h);
+        if (o.front > 1)
+            throw std::invalid_argument("front: " + std::to_string(o.front) + " is out of range: the front prior's "
+                                        "weight is 0 (saliency alone) to 1 (always the front); negative: default");
+        if (o.front >= 0)
+            sphere_saliency_.front_weight = o.front;
         view_ = make_view_geometry(eye_w, eye_h, chk_.ratio, o.fov, o.view_w, o.view_h, o.even);
         if (!o.keyframes.empty())
             for (const SphereKeyframe &k : parse_sphere_keyframes(o.keyframes, o.fps, view_))

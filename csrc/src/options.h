@@ -63,6 +63,7 @@ struct EngineOptions {
     double fov = 90.0;        // the view's horizontal field of view, degrees
     int view_w = 0, view_h = 0;  // output size; 0 = keep the source's angular resolution at the view's centre
     std::string stereo = "mono";  // "tb" / "sbs": the top / left eye is used
+    double front = -1;        // weight of the front prior, 0..1; < 0 = the default (sphere.h, SphereSaliency)
 };
 
 // Parsed and checked values derived from EngineOptions.

@@ -100,7 +100,7 @@ public:
              double smoothing, const std::string &pad, int threads, bool even, bool keep_maps,
              const std::string &ort_library, const std::string &keyframes, const ScheduleTuples &replay,
              int64_t replay_end, const std::string &projection, double fov, int view_width, int view_height,
-             const std::string &stereo)
+             const std::string &stereo, double front)
     {
         EngineOptions o;
         o.width = width;
@@ -128,6 +128,7 @@ public:
         o.view_w = view_width;
         o.view_h = view_height;
         o.stereo = stereo;
+        o.front = front;
         validate(o);  // option errors first, with the GIL held (ValueError)
         engine_ = nogil([&] { return std::make_unique<Engine>(o); });
     }
@@ -494,7 +495,7 @@ PYBIND11_MODULE(_core, m)
         .def(py::init<int, int, double, const std::string &, const std::string &, const std::string &,
                       const std::string &, int, double, double, double, const std::string &, int, bool, bool,
                       const std::string &, const std::string &, const ScheduleTuples &, int64_t,
-                      const std::string &, double, int, int, const std::string &>(),
+                      const std::string &, double, int, int, const std::string &, double>(),
              py::arg("width"), py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("model") = "",
              py::arg("device") = "auto", py::arg("mode") = "auto", py::arg("stride") = kDefaultStride,
              py::arg("lookahead") = kDefaultLookahead, py::arg("scene_threshold") = kDefaultSceneThreshold,
@@ -502,7 +503,7 @@ PYBIND11_MODULE(_core, m)
              py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "",
              py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0,
              py::arg("projection") = "flat", py::arg("fov") = kDefaultFov, py::arg("view_width") = 0,
-             py::arg("view_height") = 0, py::arg("stereo") = "mono")
+             py::arg("view_height") = 0, py::arg("stereo") = "mono", py::arg("front") = -1.0)
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("max_delay", [](PyEngine &e) { return e.engine().max_delay(); })
         .def("check_buffer", [](PyEngine &e, int64_t bytes_per_frame) { e.engine().check_buffer(bytes_per_frame); },

@@ -107,7 +107,7 @@ void wrap_pad_planes(float *planes, int input_w, int h, int pad);
 // prior is a Gaussian in yaw and pitch of kFrontSigma degrees, also summing to 1.
 struct SphereSaliency {
     double front_weight = 0.5;
-    double front_sigma = 45.0;  // degrees
+    double front_sigma = 30.0;  // degrees
 };
 void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
                 float *out);

@@ -25,7 +25,7 @@ __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS
 
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
 ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads",
-                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo")
+                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo", "front")
 
 # Containers where libx264 is the natural default; elsewhere the container's own default codec.
 _X264_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}

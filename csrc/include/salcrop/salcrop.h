@@ -100,6 +100,7 @@ typedef struct SalcropOptions {
     int view_width, view_height; /* equirect: output size; 0 = the source's angular resolution at the view's
                                     centre */
     const char *stereo;       /* equirect: "mono" | "tb" (top-bottom: top eye) | "sbs" (side by side: left eye) */
+    double front;             /* equirect: weight of the front prior 0..1 (viewers mostly face yaw 0); < 0 = default */
 } SalcropOptions;
 
 typedef struct SalcropDecision {
