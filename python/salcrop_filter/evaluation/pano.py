@@ -201,12 +201,44 @@ def report(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def clip_steadiness(videos: Path, out_dir: Path) -> list[dict[str, Any]]:
+    """Each real equirect clip through reframe (16:9, fov 90, defaults): frame counts in and out, and the view's
+    jitter: mean and 95th percentile of |change| per frame, and the share of frames that move at all."""
+    import av
+
+    from ..pipeline import reframe
+
+    rows = []
+    for clip in sorted(videos.glob("*.mp4")):
+        out = out_dir / f"{clip.stem}.view.mp4"
+        path = reframe(clip, out, "16:9", projection="equirect", fov=FOV)
+        yaw = np.degrees(np.unwrap(np.radians([f.yaw for f in path.frames])))
+        pitch = np.array([f.pitch for f in path.frames])
+        dy, dp = np.abs(np.diff(yaw)), np.abs(np.diff(pitch))
+        with av.open(str(clip)) as a, av.open(str(out)) as b:
+            n_in = sum(1 for _ in a.decode(video=0))
+            n_out = sum(1 for _ in b.decode(video=0))
+        rows.append({"clip": clip.name, "frames_in": n_in, "frames_out": n_out,
+                     "yaw_jitter_mean": float(dy.mean()), "yaw_jitter_p95": float(np.percentile(dy, 95)),
+                     "pitch_jitter_mean": float(dp.mean()), "pitch_jitter_p95": float(np.percentile(dp, 95)),
+                     "moving_share": float(np.mean((dy > 1e-6) | (dp > 1e-6))),
+                     "yaw_range": (float(yaw.min()), float(yaw.max()))})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clips", type=Path, help="also run the real equirect clips in this folder (steadiness)")
     ap.add_argument("--data", type=Path, default=Path("../shared/data/pano360/avtrack360"),
                     help="the AVTrack360 folder (default: from the repository root)")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
+    if a.clips:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            for row in clip_steadiness(a.clips, Path(d)):
+                print(json.dumps(row))
     res = evaluate(a.data)
     print(json.dumps(res["chosen"], indent=1), "best method:", res["best_method"])
     print(report(res))
