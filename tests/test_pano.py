@@ -98,7 +98,7 @@ def test_view_path_is_version_3_with_steady_directions(equirect_run: dict) -> No
     assert np.max(np.abs(np.diff(pitch))) < 2.0
 
 
-@pytest.mark.parametrize("ratio,size,expect", [("9/16", "", (76, 136)), ("1", "", (136, 136)),
+@pytest.mark.parametrize("ratio,size,expect", [("9/16", "", (136, 242)), ("1", "", (136, 136)),
                                                ("16/9", "320x180", (320, 180))])
 def test_ratios_and_size(ffmpeg: Path, ffprobe: Path, clip3s: Path, tmp_path: Path, ratio: str, size: str,
                          expect: tuple[int, int]) -> None:

@@ -57,8 +57,33 @@ SpherePlan plan_sphere_chunk(const ViewGeometry &vg, const PlanParams &p, const 
     pp.even = false;
     pp.pad = PadMode::None;  // the view's fov is fixed (no widening for spread content)
 
-    // Yaw: the axis runs from centre - 180 to centre + 180; the window is the view's horizontal fov.
-    const double centre = carry.valid ? carry.yaw : 0.0;
+    // Yaw: the axis runs from centre - 180 to centre + 180; the window is the view's horizontal fov. The centre
+    // is where the camera is (the front for a shot's first chunk), moved as little as it takes to bring the
+    // chunk's yaw keyframes within reach (the view's centre reaches 180 - fov/2 either side).
+    double centre = carry.valid ? carry.yaw : 0.0;
+    {
+        const double reach = 180.0 - vg.hfov / 2 - 0.5;
+        double ref = centre;  // angles relative to the camera, or to the first keyframe for a first chunk
+        bool any = carry.valid;
+        double lo = 0, hi = 0;
+        for (size_t t = 0; t < n && t < yaw_pins.size(); t++) {
+            if (!std::isfinite(yaw_pins[t]))
+                continue;
+            if (!any) {
+                ref = yaw_pins[t];
+                any = true;
+            }
+            const double rel = wrap_yaw(yaw_pins[t] - ref);
+            lo = std::min(lo, rel);
+            hi = std::max(hi, rel);
+        }
+        if (any && hi - lo <= 2 * reach) {
+            // Shift s with hi - s <= reach and lo - s >= -reach, nearest to the camera (or the front).
+            const double want = carry.valid ? 0.0 : wrap_yaw(0.0 - ref);
+            const double s = std::clamp(want, hi - reach, lo + reach);
+            centre = wrap_yaw(ref + s);
+        }
+    }
     Geometry gy;
     gy.frame_w = 360 * kUnitsPerDegree;
     gy.frame_h = 1;
@@ -93,7 +118,7 @@ SpherePlan plan_sphere_chunk(const ViewGeometry &vg, const PlanParams &p, const 
             if (std::isfinite(yaw_pins[t]))
                 ypins[t] = yaw_to_x(yaw_pins[t]);
     }
-    const Carry ycarry = carry.valid ? carry.yaw_carry : Carry{};
+    const Carry ycarry = carry.valid ? shifted(carry.yaw_carry, wrap_yaw(centre - carry.yaw) * kU) : Carry{};
     const ChunkPlan yplan = plan_chunk(gy, pp, yptr, ybins, ycarry, commit, ypins);
     plan.mode = yplan.mode;
     plan.yaw.resize(n);
