@@ -201,58 +201,75 @@ void ViewRenderer::source_coords(double yaw, double pitch, std::vector<float> &m
     }
 }
 
+namespace {
+
+// One output row of one cell span after another: source positions in 1/256 pixel (already minus the half
+// pixel of the pixel centres), stepped linearly across each cell. Step is the sample step of packed formats
+// (1 for planar ones: a constant, so the compiler drops the multiplications).
+template <int kStep>
+void render_row(const int32_t *nu0, const int32_t *nu1, const int32_t *nv0, const int32_t *nv1, int fy, int grid,
+                int out_w, const uint8_t *sd, int sl, int ss_rt, int W, int H, uint8_t *drow, int ds_rt)
+{
+    const int ss = kStep ? kStep : ss_rt, ds = kStep ? kStep : ds_rt;
+    const int32_t wrap = W * 256, vmax = (H - 1) * 256;
+    for (int a = 0, i = 0; i < out_w; a++) {
+        // The cell's left and right edges on this row (grid rows are `grid` output rows apart).
+        const int32_t ul = nu0[a] + (nu1[a] - nu0[a]) * fy / grid, ur = nu0[a + 1] + (nu1[a + 1] - nu0[a + 1]) * fy / grid;
+        const int32_t vl = nv0[a] + (nv1[a] - nv0[a]) * fy / grid, vr = nv0[a + 1] + (nv1[a + 1] - nv0[a + 1]) * fy / grid;
+        const int32_t dus = (ur - ul) / grid, dvs = (vr - vl) / grid;
+        // Wrapped into [0, W) once per cell; along the cell one compare a pixel keeps it there (a cell's step
+        // is far below a whole turn).
+        int32_t us = ul % wrap;
+        if (us < 0)
+            us += wrap;
+        int32_t vs = vl;
+        const int end = std::min(out_w, i + grid);
+        for (; i < end; i++) {
+            const int x0 = us >> 8, fx = us & 255;
+            const int x1 = x0 + 1 == W ? 0 : x0 + 1;
+            const int vc = vs < 0 ? 0 : vs > vmax ? vmax : vs;
+            const int y0 = vc >> 8, fyy = vc & 255;
+            const int y1 = y0 + 1 < H ? y0 + 1 : y0;
+            const uint8_t *r0 = sd + size_t(y0) * sl, *r1 = sd + size_t(y1) * sl;
+            const int top = r0[x0 * ss] * (256 - fx) + r0[x1 * ss] * fx;
+            const int bot = r1[x0 * ss] * (256 - fx) + r1[x1 * ss] * fx;
+            drow[i * ds] = uint8_t((top * (256 - fyy) + bot * fyy + (1 << 15)) >> 16);
+            us += dus;
+            vs += dvs;
+            if (us >= wrap)
+                us -= wrap;
+            else if (us < 0)
+                us += wrap;
+        }
+    }
+}
+
+}  // namespace
+
 void ViewRenderer::render(const Component &src, double yaw, double pitch, const Component &dst)
 {
     if (src.width != src_w_ || src.height != src_h_ || dst.width != out_w_ || dst.height != out_h_)
         throw std::logic_error("ViewRenderer: component sizes differ from the renderer's");
     node_coords(yaw, pitch);
-    const int W = src_w_, H = src_h_;
-    const int ss = src.step, ds = dst.step, sl = src.linesize;
-    const uint8_t *sd = src.data;
-    // Fixed point: source positions in 1/256 pixel, weights in 1/256.
-    const int32_t wrap = W * 256;
+    // Nodes in fixed point, 1/256 pixel, as sample positions (coordinate - 0.5): rounded once per node.
+    const size_t n = nu_.size();
+    iu_.resize(n);
+    iv_.resize(n);
+    for (size_t k = 0; k < n; k++) {
+        iu_[k] = int32_t(std::lround((nu_[k] - 0.5f) * 256.0f));
+        iv_[k] = int32_t(std::lround((nv_[k] - 0.5f) * 256.0f));
+    }
+    const bool unit = src.step == 1 && dst.step == 1;
     for (int j = 0; j < out_h_; j++) {
-        const int b = j / kGrid;
-        const float fy = float(j - b * kGrid) / kGrid;
+        const int b = j / kGrid, fy = j - b * kGrid;
+        const int32_t *u0 = &iu_[size_t(b) * gw_], *v0 = &iv_[size_t(b) * gw_];
         uint8_t *drow = dst.data + size_t(j) * dst.linesize;
-        const float *u0 = &nu_[size_t(b) * gw_], *u1 = u0 + gw_;
-        const float *v0 = &nv_[size_t(b) * gw_], *v1 = v0 + gw_;
-        for (int a = 0; a * kGrid < out_w_; a++) {
-            // The cell's left and right edges on this row, then a linear step across it.
-            const float ul = u0[a] + fy * (u1[a] - u0[a]), ur = u0[a + 1] + fy * (u1[a + 1] - u0[a + 1]);
-            const float vl = v0[a] + fy * (v1[a] - v0[a]), vr = v0[a + 1] + fy * (v1[a + 1] - v0[a + 1]);
-            // Pixel centres: sample position = coordinate - 0.5; +W keeps it positive before the wrap.
-            int32_t us = int32_t(std::lround((ul - 0.5f + float(W)) * 256.0f));
-            int32_t vs = int32_t(std::lround((vl - 0.5f) * 256.0f));
-            const int32_t dus = int32_t(std::lround((ur - ul) * 256.0f / kGrid));
-            const int32_t dvs = int32_t(std::lround((vr - vl) * 256.0f / kGrid));
-            const int end = std::min(out_w_, (a + 1) * kGrid);
-            for (int i = a * kGrid; i < end; i++, us += dus, vs += dvs) {
-                int32_t uu = us % wrap;
-                if (uu < 0)
-                    uu += wrap;
-                const int x0 = uu >> 8, fx = uu & 255;
-                const int x1 = x0 + 1 == W ? 0 : x0 + 1;
-                int y0, y1, fyy;
-                if (vs <= 0) {
-                    y0 = y1 = 0;
-                    fyy = 0;
-                } else {
-                    y0 = vs >> 8;
-                    fyy = vs & 255;
-                    if (y0 >= H - 1) {
-                        y0 = y1 = H - 1;
-                        fyy = 0;
-                    } else {
-                        y1 = y0 + 1;
-                    }
-                }
-                const uint8_t *r0 = sd + size_t(y0) * sl, *r1 = sd + size_t(y1) * sl;
-                const int top = r0[x0 * ss] * (256 - fx) + r0[x1 * ss] * fx;
-                const int bot = r1[x0 * ss] * (256 - fx) + r1[x1 * ss] * fx;
-                drow[i * ds] = uint8_t((top * (256 - fyy) + bot * fyy + (1 << 15)) >> 16);
-            }
-        }
+        if (unit)
+            render_row<1>(u0, u0 + gw_, v0, v0 + gw_, fy, kGrid, out_w_, src.data, src.linesize, 1, src_w_, src_h_,
+                          drow, 1);
+        else
+            render_row<0>(u0, u0 + gw_, v0, v0 + gw_, fy, kGrid, out_w_, src.data, src.linesize, src.step, src_w_,
+                          src_h_, drow, dst.step);
     }
 }
 

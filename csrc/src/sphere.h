@@ -78,7 +78,7 @@ private:
     int gw_, gh_;                    // grid nodes per row / column
     std::vector<float> rays_;        // camera-space unit rays of the grid nodes, xyz
     std::vector<float> nu_, nv_;     // per frame: source coords of the nodes
-    std::vector<int32_t> row_off_;   // per output pixel of one row: scratch
+    std::vector<int32_t> iu_, iv_;   // the same as sample positions in 1/256 pixel
 };
 
 // Renders every component of an equirect picture into an output picture of the same format.
