@@ -245,3 +245,25 @@ def test_view_follows_a_subject_moving_across_the_seam(tmp_path: Path, shared_vi
     assert np.median(err) < 12.0, f"median angular error {np.median(err):.1f} deg"
     assert np.median(err[len(err) // 4:]) < 10.0  # once the camera has turned to the subject
     assert not wrong_way(frames, truth)
+
+
+def test_ray_batch_renders_views(clip3s: Path, tmp_path: Path) -> None:
+    """The Ray batch path: the same reframe on a worker, the view path coming back; split runs are refused."""
+    import ray
+
+    from salcrop_filter.cluster import reframe_many
+    from salcrop_filter.pipeline import OptionError
+    from salcrop_filter.spherepath import SpherePath
+
+    with pytest.raises(OptionError, match="runs whole"):
+        reframe_many([clip3s], tmp_path / "split", "16:9", split_shots=True, projection="equirect")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        res = reframe_many([clip3s], tmp_path / "out", "16:9", projection="equirect", fov=100)
+    finally:
+        ray.shutdown()
+    assert len(res) == 1 and isinstance(res[0].path, SpherePath), res
+    assert len(res[0].path.frames) == 90 and res[0].path.frames[0].fov == 100
+    with av.open(str(tmp_path / "out" / clip3s.name)) as c:
+        assert c.streams.video[0].frames == 90

@@ -306,6 +306,8 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out_dir: str | os.PathLik
         _core.parse_ratio(ratio)
     except ValueError as e:
         raise OptionError(str(e)) from None
+    if split_shots and options.get("projection") == "equirect":
+        raise OptionError("split_shots joins flat crop paths; a 360° input (projection=equirect) runs whole")
     if split_shots and preview_dir is not None:
         raise OptionError("split_shots cannot be combined with a preview (it needs one planner over the whole input)")
     segment_seconds = DEFAULT_SEGMENT_SECONDS if segment_seconds is None else float(segment_seconds)

@@ -481,6 +481,8 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
         raise OptionError("preview needs the planner's saliency maps; it cannot be combined with path_in")
     if segment is not None and (path_in is not None or preview is not None):
         raise OptionError("a segment is planned from its schedule; it cannot be combined with path_in or preview")
+    if segment is not None and options.get("projection") == "equirect":
+        raise OptionError("a 360° input (projection=equirect) cannot be split into segments yet; run it whole")
     if segment is not None and options.get("keyframes") is not None:
         # A segment's frames and times count from its own start; the user's keyframes count from the input's.
         raise OptionError("keyframes cannot be combined with split runs (--split-shots) yet; run the file whole")
