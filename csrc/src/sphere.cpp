@@ -224,6 +224,23 @@ void render_row(const int32_t *nu0, const int32_t *nu1, const int32_t *nv0, cons
             us += wrap;
         int32_t vs = vl;
         const int end = std::min(out_w, i + grid);
+        const int cnt = end - i;
+        // Common case: the whole span reads the same two source rows and does not reach the seam column, so the
+        // rows are fixed and no clamp or wrap is needed per pixel.
+        const int32_t ve = vs + dvs * (cnt - 1), ue = us + dus * (cnt - 1);
+        if (vs >= 0 && ve >= 0 && vs <= vmax && ve <= vmax && (vs >> 8) == (ve >> 8) && (vs >> 8) + 1 < H &&
+            ue >= 0 && ue < wrap - 256 && us < wrap - 256) {
+            const uint8_t *r0 = sd + size_t(vs >> 8) * sl, *r1 = r0 + sl;
+            for (; i < end; i++) {
+                const int x0 = us >> 8, fx = us & 255, fyy = vs & 255;
+                const int top = r0[x0 * ss] * (256 - fx) + r0[(x0 + 1) * ss] * fx;
+                const int bot = r1[x0 * ss] * (256 - fx) + r1[(x0 + 1) * ss] * fx;
+                drow[i * ds] = uint8_t((top * (256 - fyy) + bot * fyy + (1 << 15)) >> 16);
+                us += dus;
+                vs += dvs;
+            }
+            continue;
+        }
         for (; i < end; i++) {
             const int x0 = us >> 8, fx = us & 255;
             const int x1 = x0 + 1 == W ? 0 : x0 + 1;
