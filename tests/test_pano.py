@@ -267,3 +267,15 @@ def test_ray_batch_renders_views(clip3s: Path, tmp_path: Path) -> None:
     assert len(res[0].path.frames) == 90 and res[0].path.frames[0].fov == 100
     with av.open(str(tmp_path / "out" / clip3s.name)) as c:
         assert c.streams.video[0].frames == 90
+
+
+def test_frames_without_spherical_side_data_stay_flat(clip3s: Path, tmp_path: Path) -> None:
+    """The clips carry no spherical metadata (SOURCES.md): reframe without projection crops them as flat video
+    (the side data path itself is untested: neither FFmpeg 7.1's CLI nor PyAV can attach it to a new file)."""
+    from salcrop_filter import reframe
+    from salcrop_filter.croppath import CropPath
+    from salcrop_filter.spherepath import spherical_layout
+
+    with av.open(str(SMALL)) as c:
+        assert spherical_layout(next(c.decode(video=0))) is None
+    assert isinstance(reframe(clip3s, tmp_path / "flat.mp4", "9:16", audio=False), CropPath)

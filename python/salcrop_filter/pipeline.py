@@ -487,6 +487,15 @@ def reframe(src: str | os.PathLike[str], dst: str | os.PathLike[str], ratio: str
         # A segment's frames and times count from its own start; the user's keyframes count from the input's.
         raise OptionError("keyframes cannot be combined with split runs (--split-shots) yet; run the file whole")
     probe = _probe(src)
+    if options.get("projection") is None and path_in is None and view_path is None:
+        # FFmpeg's spherical side data (equirectangular) chooses the 360° view when projection is not given.
+        from .spherepath import spherical_layout
+
+        with _open_input(src) as peek:
+            first = next(peek.decode(video=0), None)
+            layout = spherical_layout(first) if first is not None else None
+        if layout is not None:
+            options = {**options, "projection": layout[0], "stereo": options.get("stereo") or layout[1]}
     if segment is not None:
         audio = False  # the joined file takes the source's audio once
 

@@ -94,6 +94,28 @@ class SpherePath:
         return len(self.frames)
 
 
+# FFmpeg's enum values (libavutil/spherical.h, stereo3d.h): the first int32 of each side data's struct.
+_AV_SPHERICAL_EQUIRECTANGULAR = 0
+_AV_STEREO3D = {1: "sbs", 2: "tb"}  # AV_STEREO3D_SIDEBYSIDE, AV_STEREO3D_TOPBOTTOM (0 = 2D)
+
+
+def spherical_layout(frame: Any) -> tuple[str, str] | None:
+    """("equirect", stereo) when a decoded PyAV frame carries FFmpeg's spherical side data marking it
+    equirectangular (stereo "mono", "tb" or "sbs" from its stereo 3D side data); None otherwise (no side data,
+    or a projection the view does not render: cubemap, tiled, fisheye)."""
+    found = None
+    stereo = "mono"
+    for sd in frame.side_data:
+        kind = str(sd.type).rsplit(".", 1)[-1]
+        if kind in ("SPHERICAL", "STEREO3D") and len(memoryview(sd)) >= 4:
+            value = int.from_bytes(bytes(memoryview(sd)[:4]), "little", signed=True)
+            if kind == "SPHERICAL":
+                found = value == _AV_SPHERICAL_EQUIRECTANGULAR
+            else:
+                stereo = _AV_STEREO3D.get(value, stereo)
+    return ("equirect", stereo) if found else None
+
+
 def load_path(path: str | os.PathLike[str]) -> CropPath | SpherePath:
     """A crop path (version 1/2) or a 360° view path (version 3), by its version."""
     try:
