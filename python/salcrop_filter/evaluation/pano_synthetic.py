@@ -106,14 +106,51 @@ def wrong_way(path_frames: list[dict], truth: dict) -> bool:
     return bool(np.sign(vy[-1] - vy[0]) != np.sign(ty[-1] - ty[0]) and abs(np.degrees(vy[-1] - vy[0])) > 20)
 
 
+def subject_mass(clip: Path, truth: dict, radius: float = 30.0) -> dict[str, tuple[float, float]]:
+    """Seam padding against the bare frame on this clip: per method (no prior), the median share of the sphere
+    map's mass within `radius` degrees of the subject, on frames with the subject within 30° of the seam and
+    on the others. The network runs over the clip in order (its temporal input), once per method."""
+    from .. import _core
+
+    frames = [f.to_ndarray(format="rgb24") for f in av.open(str(clip)).decode(video=0)]
+    h, w = frames[0].shape[:2]
+    out = {}
+    for method in ("seam", "plain"):
+        runner = _core.SaliencyRunner()
+        map_pad, in_pad, _, core_in = _core.seam_padding(runner.input_size[1], runner.map_size[1])
+        pad = round(w * in_pad / core_in) if method == "seam" else 0
+        near, far = [], []
+        for k, f in enumerate(frames):
+            pic = np.concatenate([f[:, -pad:], f, f[:, :pad]], axis=1) if pad else f
+            m = runner.predict(np.ascontiguousarray(pic[None]), reset=k == 0)[0]
+            sm = _core.sphere_map(m, map_pad if pad else 0, 0.0, 30.0)
+            mh, mw = sm.shape
+            lat = np.radians(90 - (np.arange(mh) + 0.5) * 180 / mh)
+            lon = np.radians((np.arange(mw) + 0.5) * 360 / mw - 180)
+            LON, LAT = np.meshgrid(lon, lat)
+            y, p = math.radians(truth["yaw"][k]), math.radians(truth["pitch"][k])
+            d = np.degrees(np.arccos(np.clip(np.sin(LAT) * math.sin(p) + np.cos(LAT) * math.cos(p) * np.cos(LON - y),
+                                             -1, 1)))
+            share = float(sm[d < radius].sum() / sm.sum())
+            (near if abs(abs(truth["yaw"][k]) - 180) < 30 else far).append(share)
+        out[method] = (float(np.median(near)), float(np.median(far)))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--flat", type=Path, default=Path("../shared/videos/bikes.mp4"))
     ap.add_argument("--background", type=Path, default=Path("../shared/data/pano360/videos/battle1941_640x320.mp4"))
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--path", type=Path, help="a view path of the clip to score against the truth")
+    ap.add_argument("--compare-methods", action="store_true",
+                    help="the subject's share of the map with seam padding and without, near the seam and away")
     a = ap.parse_args()
-    if a.path:
+    if a.compare_methods:
+        truth = json.loads(a.out.with_suffix(".truth.json").read_text())
+        for m, (near, far) in subject_mass(a.out, truth).items():
+            print(f"{m}: subject's share of the map, near the seam {near:.3f}, away {far:.3f}")
+    elif a.path:
         truth = json.loads(a.out.with_suffix(".truth.json").read_text())
         frames = json.loads(a.path.read_text())["frames"]
         e = angular_errors(frames, truth)
