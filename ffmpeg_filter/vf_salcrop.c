@@ -53,6 +53,7 @@
 #include "libavutil/mem.h"
 #include "libavutil/opt.h"
 #include "libavutil/pixdesc.h"
+#include "libavutil/spherical.h"
 
 #include "avfilter.h"
 #include "filters.h"
@@ -79,6 +80,12 @@ typedef struct SalcropContext {
     double smoothing;
     int    threads;
     int    debug;
+    char  *projection;          ///< "" (auto: flat, refusing frames marked spherical), flat, equirect
+    double fov;
+    int    view_w, view_h;
+    char  *stereo;
+    double front;
+    int    sphere;              ///< projection=equirect: frames are rendered views
 
     SalcropEngine *engine;
     SalcropPixelFormat core_format;
@@ -124,12 +131,14 @@ static const struct {
 static int query_formats(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
-    int crop_only = !s->debug && (!s->pad || !strcmp(s->pad, "none"));
+    int crop_only = !s->debug && (!s->pad || !strcmp(s->pad, "none")) &&
+                    !(s->projection && !strcmp(s->projection, "equirect"));
     int fmts[FF_ARRAY_ELEMS(format_map) + 1];
     int i, n = 0;
 
     for (i = 0; i < FF_ARRAY_ELEMS(format_map); i++)
-        if (crop_only || av_pix_fmt_desc_get(format_map[i].av)->comp[0].depth == 8)
+        if (crop_only || (av_pix_fmt_desc_get(format_map[i].av)->comp[0].depth == 8 &&
+                          !(av_pix_fmt_desc_get(format_map[i].av)->flags & AV_PIX_FMT_FLAG_ALPHA)))
             fmts[n++] = format_map[i].av;
     fmts[n] = AV_PIX_FMT_NONE;
     return ff_set_common_formats_from_list(ctx, fmts);
@@ -212,6 +221,13 @@ static int config_input(AVFilterLink *inlink)
     /* Chroma planes can only be offset by whole chroma samples. */
     o.even      = s->hsub || s->vsub;
     o.keep_maps = s->debug;
+    s->sphere = s->projection && !strcmp(s->projection, "equirect");
+    o.projection = s->projection && *s->projection ? s->projection : "flat";
+    o.fov = s->fov;
+    o.view_width = s->view_w;
+    o.view_height = s->view_h;
+    o.stereo = s->stereo;
+    o.front = s->front;
 
     salcrop_destroy(s->engine);
     s->engine = salcrop_create(&o);
@@ -313,6 +329,21 @@ static int push_frame(AVFilterContext *ctx, AVFrame *frame)
         return AVERROR(EINVAL);
     }
 
+    /* FFmpeg 7.1 hands spherical side data over only with frames, after
+     * the output size is fixed: a marked frame without projection= cannot
+     * switch to a view any more, so say how to ask for one. */
+    if (s->nb_pushed == 0 && (!s->projection || !*s->projection)) {
+        const AVFrameSideData *sd = av_frame_get_side_data(frame, AV_FRAME_DATA_SPHERICAL);
+
+        if (sd && ((const AVSphericalMapping *)sd->data)->projection == AV_SPHERICAL_EQUIRECTANGULAR) {
+            av_log(ctx, AV_LOG_ERROR, "the input is marked as 360-degree equirectangular video: "
+                   "pass projection=equirect (with fov=, default 90) for a perspective view that follows "
+                   "the saliency, or projection=flat to crop the equirect frame as a flat video\n");
+            av_frame_free(&frame);
+            return AVERROR(EINVAL);
+        }
+    }
+
     /* The core reads rows top-down; a bottom-up picture (negative
      * linesizes, e.g. from vflip) gets a top-down copy. */
     if (frame->linesize[0] < 0 || frame->linesize[1] < 0 ||
@@ -406,7 +437,7 @@ static int emit_frame(AVFilterContext *ctx, int idx, AVFrame *frame, const Salcr
         return ff_filter_frame(outlink, frame);
     }
 
-    if (d->padded) {
+    if (s->sphere || d->padded) {
         out = ff_get_video_buffer(outlink, s->out_w[idx], s->out_h[idx]);
         if (!out) {
             av_frame_free(&frame);
@@ -414,7 +445,8 @@ static int emit_frame(AVFilterContext *ctx, int idx, AVFrame *frame, const Salcr
         }
         av_frame_copy_props(out, frame);
         frame_to_image(s, frame, &img);
-        ret = salcrop_render_padded_at(s->engine, idx, d, &img, out->data, out->linesize);
+        ret = s->sphere ? salcrop_render_view(s->engine, d, &img, out->data, out->linesize)
+                        : salcrop_render_padded_at(s->engine, idx, d, &img, out->data, out->linesize);
         av_frame_free(&frame);
         if (ret < 0) {
             av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
@@ -696,6 +728,16 @@ static const AVOption salcrop_options[] = {
       OFFSET(path),            AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
     { "debug",           "output full frames with the saliency map and the window drawn",
       OFFSET(debug),           AV_OPT_TYPE_BOOL,   { .i64 = 0 },       0, 1, FLAGS },
+    { "projection",      "input projection: flat (crop) or equirect (360-degree: render a perspective view); unset: flat, refusing frames marked as equirectangular",
+      OFFSET(projection),      AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
+    { "fov",             "equirect: the view's horizontal field of view in degrees, 30 to 120",
+      OFFSET(fov),             AV_OPT_TYPE_DOUBLE, { .dbl = 90 },      -DBL_MAX, DBL_MAX, FLAGS },
+    { "size",            "equirect: output size WxH (default: the source's angular resolution at the view's centre)",
+      OFFSET(view_w),          AV_OPT_TYPE_IMAGE_SIZE, { .str = NULL }, 0, 0, FLAGS },
+    { "stereo",          "equirect: mono, tb (top-bottom: the top eye is used) or sbs (side by side: the left eye)",
+      OFFSET(stereo),          AV_OPT_TYPE_STRING, { .str = "mono" },  0, 0, FLAGS },
+    { "front",           "equirect: weight of the front prior from 0 (saliency alone) to 1 (viewers mostly face the front; -1 = core default)",
+      OFFSET(front),           AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -DBL_MAX, DBL_MAX, FLAGS },
     { NULL }
 };
 

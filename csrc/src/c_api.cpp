@@ -67,6 +67,9 @@ void to_c(const Decision &d, SalcropDecision *out)
     out->shot = d.shot;
     out->mode = SalcropShotMode(int(d.mode));
     out->padded = d.win.padded ? 1 : 0;
+    out->yaw = d.yaw;
+    out->pitch = d.pitch;
+    out->fov = d.fov;
 }
 
 Decision from_c(const SalcropDecision *in)
@@ -77,6 +80,9 @@ Decision from_c(const SalcropDecision *in)
     d.win = {in->x, in->y, in->w, in->h, in->padded != 0};
     d.shot = in->shot;
     d.mode = ShotMode(int(in->mode));
+    d.yaw = in->yaw;
+    d.pitch = in->pitch;
+    d.fov = in->fov;
     return d;
 }
 
@@ -118,6 +124,12 @@ SALCROP_API void salcrop_options_init(SalcropOptions *o)
     o->even = 0;
     o->keep_maps = 0;
     o->keyframes = "";
+    o->projection = "flat";
+    o->fov = 90.0;
+    o->view_width = 0;
+    o->view_height = 0;
+    o->stereo = "mono";
+    o->front = -1;
 }
 
 SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *o)
@@ -146,6 +158,12 @@ SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *o)
         e.threads = o->threads;
         e.even = o->even != 0;
         e.keep_maps = o->keep_maps != 0;
+        e.projection = str(o->projection, "flat");
+        e.fov = o->fov;
+        e.view_w = o->view_width;
+        e.view_h = o->view_height;
+        e.stereo = str(o->stereo, "mono");
+        e.front = o->front;
         const std::string keyframes = str(o->keyframes, "");
         if (!keyframes.empty())
             e.keyframes = read_text_file(keyframes);
@@ -297,6 +315,20 @@ SALCROP_API int salcrop_render_padded_at(SalcropEngine *engine, int output, cons
         need(dst_data, "dst_data");
         need(dst_linesize, "dst_linesize");
         engine->engine->render_padded(from_c(decision), *src, dst_data, dst_linesize, output_index(output));
+        return 0;
+    });
+}
+
+SALCROP_API int salcrop_render_view(SalcropEngine *engine, const SalcropDecision *decision,
+                                    const SalcropImage *src, uint8_t *const dst_data[4], const int dst_linesize[4])
+{
+    return guarded([&] {
+        need(engine, "engine");
+        need(decision, "decision");
+        need(src, "src");
+        need(dst_data, "dst_data");
+        need(dst_linesize, "dst_linesize");
+        engine->engine->render_view(from_c(decision), *src, dst_data, dst_linesize);
         return 0;
     });
 }

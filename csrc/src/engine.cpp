@@ -11,6 +11,7 @@
 #include "memory_limit.h"
 #include "keyframes.h"
 #include "path_json.h"
+#include "sphere_output.h"
 
 namespace salcrop {
 
@@ -51,17 +52,50 @@ Engine::Engine(const EngineOptions &o)
     params_.mode = chk_.mode;
     params_.pad = chk_.pad;
     params_.even = o.even;
-    if (!o.keyframes.empty())
+    projection_ = parse_projection(o.projection);
+    stereo_ = parse_stereo(o.stereo);
+    int eye_w = o.width, eye_h = o.height;
+    if (sphere()) {
+        if (tracks_.size() > 1)
+            throw std::invalid_argument("projection=equirect renders one view: give one ratio, not " +
+                                        std::to_string(tracks_.size()));
+        if (chk_.pad != PadMode::None)
+            throw std::invalid_argument("pad: not available with projection=equirect (the view's fov is fixed)");
+        eye_size(stereo_, o.width, o.height, &eye_w, &eye_h);
+        if (o.front > 1)
+            throw std::invalid_argument("front: " + std::to_string(o.front) + " is out of range: the front prior's "
+                                        "weight is 0 (saliency alone) to 1 (always the front); negative: default");
+        if (o.front >= 0)
+            sphere_saliency_.front_weight = o.front;
+        view_ = make_view_geometry(eye_w, eye_h, tracks_.front().ratio, o.fov, o.view_w, o.view_h, o.even);
+        if (!o.keyframes.empty())
+            for (const SphereKeyframe &k : parse_sphere_keyframes(o.keyframes, o.fps, view_))
+                if (!sphere_pins_.emplace(k.frame, std::make_pair(k.yaw, k.pitch)).second)
+                    throw std::invalid_argument("keyframes: two keyframes on frame " + std::to_string(k.frame));
+    } else if (stereo_ != Stereo::Mono) {
+        throw std::invalid_argument("stereo: " + o.stereo + " needs projection=equirect (a flat stereo video is "
+                                    "not supported)");
+    } else if (o.view_w || o.view_h) {
+        throw std::invalid_argument("size: only with projection=equirect (a flat crop's size is the window's)");
+    }
+    if (!o.keyframes.empty() && !sphere())
         for (const Keyframe &k : parse_keyframes(o.keyframes, o.fps))
             for (Track &tr : tracks_)
                 if (!tr.pins.emplace(k.frame, keyframe_position(tr.geo, k)).second)
                     throw std::invalid_argument("keyframes: two keyframes on frame " + std::to_string(k.frame));
 
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
-    thumbs_ = std::make_unique<Thumbnailer>(o.width, o.height);
-    input_rs_ = std::make_unique<Resampler>(model_->input_width(), model_->input_height());
-    for (Track &tr : tracks_)
-        tr.bins = profile_bins(tr.geo, model_->map_height(), model_->map_width());
+    thumbs_ = std::make_unique<Thumbnailer>(eye_w, eye_h);
+    if (sphere()) {
+        // The network sees the frame with the seam wrapped around on both sides; the planner, the sphere map.
+        seam_ = seam_padding(model_->input_width(), model_->map_width());
+        input_rs_ = std::make_unique<Resampler>(seam_.core_input, model_->input_height());
+        tracks_.front().bins = model_->map_height() * seam_.core_map;
+    } else {
+        input_rs_ = std::make_unique<Resampler>(model_->input_width(), model_->input_height());
+        for (Track &tr : tracks_)
+            tr.bins = profile_bins(tr.geo, model_->map_height(), model_->map_width());
+    }
     lookahead_frames_ = std::max(2, int(std::lround(o.lookahead * o.fps)));
     // Undecided frames: up to a lookahead of known frames, plus the frames after the last sample (< max_idle)
     // and up to kWorkerSlack samples the model's worker may run behind before push() waits for it, plus the
@@ -72,22 +106,30 @@ Engine::Engine(const EngineOptions &o)
     d << "salcrop: model " << model_->path() << " (input " << model_->input_width() << "x" << model_->input_height()
       << ", map " << model_->map_width() << "x" << model_->map_height() << ") on " << model_->provider()
       << " (" << model_->provider_reason() << "; " << model_->batching_note() << ") via " << ort_library_path() << "; source " << o.width << "x" << o.height;
-    for (size_t k = 0; k < tracks_.size(); k++) {
-        const Geometry &g = tracks_[k].geo;
-        d << (k ? "; " : " -> ") << (tracks_.size() > 1 ? "output " + std::to_string(k) + ": " : "") << "window "
-          << g.win_w << "x" << g.win_h << " (ratio " << tracks_[k].ratio.num << ":" << tracks_[k].ratio.den << ")";
-        if (g.range() <= 0)
-            d << ", the window is the whole frame: no camera movement";
-        else if (g.vertical)
-            d << ", input narrower than the target: the window spans the full width and moves vertically";
-        else
-            d << ", the window spans the full height and moves horizontally";
+    if (sphere()) {
+        d << " -> equirect " << (stereo_ == Stereo::Mono ? "" : stereo_ == Stereo::TopBottom ? "(top eye) " : "(left eye) ")
+          << eye_w << "x" << eye_h << ": a " << view_.out_w << "x" << view_.out_h << " perspective view, fov "
+          << view_.hfov << " x " << std::lround(view_.vfov * 10) / 10.0 << " degrees, pitch within +-"
+          << std::lround(view_.pitch_limit * 10) / 10.0 << ", seam padded by " << seam_.map_pad
+          << " map columns, front prior " << sphere_saliency_.front_weight;
+    } else {
+        for (size_t k = 0; k < tracks_.size(); k++) {
+            const Geometry &g = tracks_[k].geo;
+            d << (k ? "; " : " -> ") << (tracks_.size() > 1 ? "output " + std::to_string(k) + ": " : "") << "window "
+              << g.win_w << "x" << g.win_h << " (ratio " << tracks_[k].ratio.num << ":" << tracks_[k].ratio.den << ")";
+            if (g.range() <= 0)
+                d << ", the window is the whole frame: no camera movement";
+            else if (g.vertical)
+                d << ", input narrower than the target: the window spans the full width and moves vertically";
+            else
+                d << ", the window spans the full height and moves horizontally";
+        }
     }
     d << "; stride " << o.stride << ", lookahead " << o.lookahead << " s (" << lookahead_frames_
       << " frames), scene_threshold " << o.scene_threshold << (o.scene_threshold > 0 ? "" : " (no shot detection)")
       << ", smoothing " << o.smoothing << ", mode " << o.mode << ", pad " << o.pad;
-    if (!tracks_.front().pins.empty())
-        d << ", " << tracks_.front().pins.size() << " keyframes";
+    if (!tracks_.front().pins.empty() || !sphere_pins_.empty())
+        d << ", " << tracks_.front().pins.size() + sphere_pins_.size() << " keyframes";
     describe_ = d.str();
 
     map_buf_.assign(model_->map_floats(), 0.0f);
@@ -143,8 +185,8 @@ Engine::Track &Engine::track(size_t output)
 void Engine::output_size(int *w, int *h, size_t output) const
 {
     const Geometry &g = track(output).geo;
-    *w = g.win_w;
-    *h = g.win_h;
+    *w = sphere() ? view_.out_w : g.win_w;
+    *h = sphere() ? view_.out_h : g.win_h;
 }
 
 void Engine::push(const SalcropImage &img, double t)
@@ -166,7 +208,7 @@ void Engine::push(const SalcropImage &img, double t)
         may_start_shot = opt_.replay[size_t(p.index)].cut;
         verdicts = replay_verdicts(p.index);
     } else {
-        verdicts = detector_.push(thumbs_->make(img));
+        verdicts = detector_.push(thumbs_->make(eye(img)));
         p.rate_sample = clock_.rate_sample(p.index, detector_.newest_change());
         may_start_shot = detector_.newest_may_start_shot();
     }
@@ -180,7 +222,18 @@ void Engine::push(const SalcropImage &img, double t)
         }
         p.input.resize(model_->frame_floats());
         scratch_.resize(model_->frame_floats());
-        image_to_rgb_planes(img, *input_rs_, 1.0f / 255.0f, scratch_.data());
+        if (sphere()) {
+            const int iw = model_->input_width(), ih = model_->input_height(), core = seam_.core_input;
+            core_input_.resize(size_t(3) * core * ih);
+            image_to_rgb_planes(eye(img), *input_rs_, 1.0f / 255.0f, core_input_.data());
+            for (int c = 0; c < 3; c++)
+                for (int y = 0; y < ih; y++)
+                    std::copy_n(&core_input_[(size_t(c) * ih + y) * core], core,
+                                &scratch_[(size_t(c) * ih + y) * iw + seam_.input_pad]);
+            wrap_pad_planes(scratch_.data(), iw, ih, seam_.input_pad);
+        } else {
+            image_to_rgb_planes(img, *input_rs_, 1.0f / 255.0f, scratch_.data());
+        }
         for (size_t k = 0; k < scratch_.size(); k++)  // clamped to [0, 1]: +0.5 and truncation round
             p.input[k] = uint8_t(scratch_[k] * 255.0f + 0.5f);
     }
@@ -259,10 +312,18 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
 void Engine::apply_sample(int64_t index, bool interp)
 {
     std::vector<std::vector<float>> profiles(tracks_.size());
-    for (size_t n = 0; n < tracks_.size(); n++) {
-        profiles[n].resize(size_t(tracks_[n].bins));
-        map_to_profile(tracks_[n].geo, map_buf_.data(), model_->map_height(), model_->map_width(),
-                       profiles[n].data());
+    if (sphere()) {
+        // The sphere map is both the planner's input and (keep_maps) what the debug view shows.
+        profiles[0].resize(size_t(tracks_[0].bins));
+        sphere_map(map_buf_.data(), model_->map_height(), model_->map_width(), seam_, sphere_saliency_,
+                   profiles[0].data());
+        map_buf_ = profiles[0];
+    } else {
+        for (size_t n = 0; n < tracks_.size(); n++) {
+            profiles[n].resize(size_t(tracks_[n].bins));
+            map_to_profile(tracks_[n].geo, map_buf_.data(), model_->map_height(), model_->map_width(),
+                           profiles[n].data());
+        }
     }
     for (Frame &f : frames_) {
         if (f.known || f.index > index)
@@ -312,6 +373,7 @@ void Engine::run_steps(bool wait, size_t max_samples)
             shot_++;
             for (Track &tr : tracks_)
                 tr.carry = Carry{};
+            sphere_carry_ = SphereCarry{};
             break;
         case Step::AddFrame: {
             Frame f;
@@ -367,6 +429,13 @@ void Engine::plan_known(bool whole_shot)
         if (!whole_shot && known < size_t(lookahead_frames_))
             return;
         const size_t count = whole_shot ? known : std::max<size_t>(1, size_t(lookahead_frames_) / 2);
+        if (sphere()) {
+            plan_sphere(known, count);
+            release(count);
+            if (whole_shot)
+                return;
+            continue;
+        }
         for (size_t n = 0; n < tracks_.size(); n++) {
             Track &tr = tracks_[n];
             std::vector<const float *> prof;
@@ -387,6 +456,61 @@ void Engine::plan_known(bool whole_shot)
         if (whole_shot)
             return;
     }
+}
+
+// Plans the view's direction for the first `count` of `known` frames (one output: a sphere has one view).
+void Engine::plan_sphere(size_t known, size_t count)
+{
+    std::vector<const float *> maps;
+    std::vector<double> yaw_pins, pitch_pins;
+    for (size_t k = 0; k < known; k++) {
+        maps.push_back(frames_[k].profiles[0].data());
+        auto pin = sphere_pins_.find(frames_[k].index);
+        if (pin != sphere_pins_.end()) {
+            yaw_pins.resize(known, std::nan(""));
+            pitch_pins.resize(known, std::nan(""));
+            yaw_pins[k] = pin->second.first;
+            pitch_pins[k] = pin->second.second;
+        }
+    }
+    const SpherePlan plan = plan_sphere_chunk(view_, params_, maps, model_->map_height(), seam_.core_map,
+                                              sphere_carry_, count, yaw_pins, pitch_pins);
+    sphere_carry_ = plan.carry;
+    for (size_t k = 0; k < count; k++) {
+        const Frame &f = frames_[k];
+        Decision d;
+        d.frame = f.index;
+        d.t = f.t;
+        d.win = Window{0, 0, view_.out_w, view_.out_h, false};
+        d.shot = shot_;
+        d.mode = plan.mode;
+        d.segment = plan.labels[k];
+        d.yaw = wrap_yaw(plan.yaw[k]);
+        d.pitch = plan.pitch[k];
+        d.fov = view_.hfov;
+        tracks_.front().ready.push_back(d);
+    }
+}
+
+SalcropImage Engine::eye(const SalcropImage &img) const
+{
+    SalcropImage e = img;
+    if (stereo_ == Stereo::TopBottom)
+        e.height = img.height / 2;
+    else if (stereo_ == Stereo::SideBySide)
+        e.width = img.width / 2;
+    return e;
+}
+
+void Engine::render_view(const Decision &d, const SalcropImage &src, uint8_t *const dst[4], const int dst_ls[4])
+{
+    if (!sphere())
+        throw std::invalid_argument("render_view needs projection=equirect");
+    check_image(src, opt_.width, opt_.height);
+    const SalcropImage e = eye(src);
+    const Components in = split_components(e.format, e.width, e.height, e.data, e.linesize);
+    const Components out = split_components(e.format, view_.out_w, view_.out_h, dst, dst_ls);
+    salcrop::render_view(view_, renderers_, in, d.yaw, d.pitch, out);
 }
 
 void Engine::commit(Track &track, const ChunkPlan &plan, size_t count)
@@ -438,7 +562,8 @@ bool Engine::pop(Decision *out, size_t output)
 const std::string &Engine::path_json(size_t output)
 {
     Track &tr = track(output);
-    tr.json = make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log);
+    tr.json = sphere() ? make_sphere_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, view_, opt_.stereo, tr.log)
+                       : make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log);
     return tr.json;
 }
 
@@ -450,9 +575,16 @@ void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int lin
     if (d.frame != popped_frame_ || popped_map_.empty())
         throw std::invalid_argument("draw_debug: decision " + std::to_string(d.frame) +
                                     " is not the most recently popped one");
-    check_window(d.win, opt_.width, opt_.height, "draw_debug");
     Decision shown = d;
     shown.segment = tracks_.front().log.back().segment;  // the C ABI's decision does not carry it; the log does
+    if (sphere()) {
+        const SalcropImage e = eye(SalcropImage{format, opt_.width, opt_.height, {data[0], data[1], data[2], data[3]},
+                                                {linesize[0], linesize[1], linesize[2], linesize[3]}, 0, 0});
+        draw_sphere_debug(format, e.width, e.height, data, linesize, popped_map_.data(), model_->map_height(),
+                          seam_.core_map, shown, view_);
+        return;
+    }
+    check_window(d.win, opt_.width, opt_.height, "draw_debug");
     draw_debug_view(format, opt_.width, opt_.height, data, linesize, popped_map_.data(), model_->map_height(),
                     model_->map_width(), shown);
 }

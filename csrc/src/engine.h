@@ -35,6 +35,7 @@
 #include "model.h"
 #include "options.h"
 #include "planner.h"
+#include "planner_sphere.h"
 #include "preprocess.h"
 #include "saliency_worker.h"
 #include "salcrop/salcrop.h"
@@ -91,6 +92,7 @@ struct Decision {
     SegmentKind segment = SegmentKind::Stationary;  // what the camera does on this frame
     PlanReason reason = PlanReason::Planned;        // the planner held: its chunk's plan fell below the floor
     std::string note;  // the first frame of a chunk that held: the planner's why, with the masses (path JSON)
+    double yaw = 0, pitch = 0, fov = 0;  // projection=equirect: the view's direction and fov, degrees
 };
 
 class Engine {
@@ -116,6 +118,12 @@ public:
     // A padded decision rendered into an output-sized picture of the source's format.
     void render_padded(const Decision &d, const SalcropImage &src, uint8_t *const dst[4], const int dst_ls[4],
                        size_t output = 0) const;
+
+    // projection=equirect: renders the decision's view of the (eye of the) equirect frame into an output-sized
+    // picture of the source's format.
+    void render_view(const Decision &d, const SalcropImage &src, uint8_t *const dst[4], const int dst_ls[4]);
+    bool sphere() const { return projection_ == Projection::Equirect; }
+    const ViewGeometry &view_geometry() const { return view_; }
 
     const EngineOptions &options() const { return opt_; }
     const Geometry &geometry(size_t output = 0) const { return track(output).geo; }
@@ -200,6 +208,19 @@ private:
     std::vector<float> map_buf_, last_map_;
 
     std::deque<std::vector<float>> ready_maps_;  // keep_maps (one output): the map of each ready decision
+
+    // projection=equirect (sphere.h, planner_sphere.h): one output; frames' profiles hold their sphere maps.
+    SalcropImage eye(const SalcropImage &img) const;  // the eye used, of a stereo layout
+    void plan_sphere(size_t known, size_t count);
+    Projection projection_ = Projection::Flat;
+    Stereo stereo_ = Stereo::Mono;
+    ViewGeometry view_;
+    SeamPadding seam_;
+    SphereSaliency sphere_saliency_;
+    SphereCarry sphere_carry_;
+    std::map<int64_t, std::pair<double, double>> sphere_pins_;  // frame -> yaw, pitch
+    std::vector<ViewRenderer> renderers_;
+    std::vector<float> core_input_;
     std::vector<float> popped_map_;              // map of the most recently popped decision
     int64_t popped_frame_ = -1;
 };

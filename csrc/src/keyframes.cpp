@@ -77,7 +77,7 @@ private:
 
 }  // namespace
 
-std::vector<Keyframe> parse_keyframes(const std::string &json, double fps)
+std::vector<Keyframe> parse_keyframes(const std::string &json, double fps, const char *x_key, const char *y_key)
 {
     Reader r(json);
     std::vector<Keyframe> out;
@@ -102,10 +102,10 @@ std::vector<Keyframe> parse_keyframes(const std::string &json, double fps)
                 } else if (name == "frame") {
                     has_frame = true;
                     frame = v;
-                } else if (name == "x") {
+                } else if (name == x_key) {
                     has_x = true;
                     k.x = v;
-                } else if (name == "y") {
+                } else if (name == y_key) {
                     has_y = true;
                     k.y = v;
                 } else {
@@ -118,7 +118,8 @@ std::vector<Keyframe> parse_keyframes(const std::string &json, double fps)
         if (has_t == has_frame)
             throw std::invalid_argument("keyframes: " + which + " needs exactly one of \"t\" (seconds) and \"frame\"");
         if (!has_x || !has_y)
-            throw std::invalid_argument("keyframes: " + which + " needs \"x\" and \"y\" (the window's centre, px)");
+            throw std::invalid_argument("keyframes: " + which + " needs \"" + x_key + "\" and \"" + y_key +
+                                        "\" (the view's centre)");
         if ((has_t && t < 0) || (has_frame && (frame < 0 || frame != std::floor(frame))))
             throw std::invalid_argument("keyframes: " + which + " has a negative time or a fractional frame");
         k.frame = has_t ? int64_t(std::llround(t * fps)) : int64_t(frame);

@@ -11,7 +11,9 @@ namespace salcrop {
 
 // Parses the JSON text; `t` becomes a frame at `fps` (the nearest). Throws std::invalid_argument saying what is
 // wrong and where (not an array, an unknown key, both or neither of t and frame, no x or y, a negative time).
-std::vector<Keyframe> parse_keyframes(const std::string &json, double fps);
+// x_key / y_key: the names of the centre's coordinates ("yaw" and "pitch" for a 360° view, degrees).
+std::vector<Keyframe> parse_keyframes(const std::string &json, double fps, const char *x_key = "x",
+                                      const char *y_key = "y");
 
 // The file's text; throws std::invalid_argument naming the file when it cannot be read.
 std::string read_text_file(const std::string &path);

@@ -62,6 +62,12 @@ struct EngineOptions {
     std::vector<FrameSchedule> replay;
     int64_t replay_end = 0;
     std::string keyframes;    // JSON text of the user's keyframes (keyframes.h); empty = none
+    // 360° input (sphere.h): "equirect" renders a perspective view of the sphere instead of cropping.
+    std::string projection = "flat";
+    double fov = 90.0;        // the view's horizontal field of view, degrees
+    int view_w = 0, view_h = 0;  // output size; 0 = keep the source's angular resolution at the view's centre
+    std::string stereo = "mono";  // "tb" / "sbs": the top / left eye is used
+    double front = -1;        // weight of the front prior, 0..1; < 0 = the default (sphere.h, SphereSaliency)
 };
 
 // Parsed and checked values derived from EngineOptions.

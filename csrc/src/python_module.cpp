@@ -99,7 +99,8 @@ public:
              const std::string &device, const std::string &mode, int stride, double lookahead, double scene_threshold,
              double smoothing, const std::string &pad, int threads, bool even, bool keep_maps,
              const std::string &ort_library, const std::string &keyframes, const ScheduleTuples &replay,
-             int64_t replay_end)
+             int64_t replay_end, const std::string &projection, double fov, int view_width, int view_height,
+             const std::string &stereo, double front)
     {
         EngineOptions o;
         o.width = width;
@@ -122,6 +123,12 @@ public:
         for (const auto &[rate_sample, cut, release] : replay)
             o.replay.push_back(FrameSchedule{rate_sample, cut, release});
         o.replay_end = replay_end;
+        o.projection = projection;
+        o.fov = fov;
+        o.view_w = view_width;
+        o.view_h = view_height;
+        o.stereo = stereo;
+        o.front = front;
         validate(o);  // option errors first, with the GIL held (ValueError)
         engine_ = nogil([&] { return std::make_unique<Engine>(o); });
     }
@@ -205,6 +212,21 @@ public:
         int ls[4] = {w * 3, 0, 0, 0};
         nogil([&] {
             engine_->render_padded(d.d, img, data, ls, output);
+            return 0;
+        });
+        return out;
+    }
+
+    py::array_t<uint8_t> render_view(const PyDecision &d, const U8Array &frame)
+    {
+        SalcropImage img = rgb_image(frame, engine_->options().width, engine_->options().height);
+        int w, h;
+        engine_->output_size(&w, &h);
+        py::array_t<uint8_t> out({h, w, 3});
+        uint8_t *data[4] = {out.mutable_data(), nullptr, nullptr, nullptr};
+        int ls[4] = {w * 3, 0, 0, 0};
+        nogil([&] {
+            engine_->render_view(d.d, img, data, ls);
             return 0;
         });
         return out;
@@ -448,6 +470,10 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
 
 }  // namespace
 
+namespace salcrop {
+void def_sphere(py::module_ &m);  // python_sphere.cpp
+}
+
 PYBIND11_MODULE(_core, m)
 {
     m.doc() = "salcrop's C++ core: saliency model, shot detector, crop planner and streaming engine";
@@ -491,6 +517,9 @@ PYBIND11_MODULE(_core, m)
         .def_property_readonly("mode", [](const PyDecision &d) { return std::string(mode_name(d.d.mode)); })
         .def_property_readonly("segment", [](const PyDecision &d) { return std::string(segment_name(d.d.segment)); })
         .def_property_readonly("padded", [](const PyDecision &d) { return d.d.win.padded; })
+        .def_property_readonly("yaw", [](const PyDecision &d) { return d.d.yaw; })
+        .def_property_readonly("pitch", [](const PyDecision &d) { return d.d.pitch; })
+        .def_property_readonly("fov", [](const PyDecision &d) { return d.d.fov; })
         .def("__repr__", [](const PyDecision &d) {
             return "Decision(frame=" + std::to_string(d.d.frame) + ", x=" + std::to_string(d.d.win.x) +
                    ", y=" + std::to_string(d.d.win.y) + ", w=" + std::to_string(d.d.win.w) +
@@ -501,13 +530,16 @@ PYBIND11_MODULE(_core, m)
     py::class_<PyEngine>(m, "Engine")
         .def(py::init<int, int, double, const std::string &, const std::string &, const std::string &,
                       const std::string &, int, double, double, double, const std::string &, int, bool, bool,
-                      const std::string &, const std::string &, const ScheduleTuples &, int64_t>(),
+                      const std::string &, const std::string &, const ScheduleTuples &, int64_t,
+                      const std::string &, double, int, int, const std::string &, double>(),
              py::arg("width"), py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("model") = "",
              py::arg("device") = "auto", py::arg("mode") = "auto", py::arg("stride") = kDefaultStride,
              py::arg("lookahead") = kDefaultLookahead, py::arg("scene_threshold") = kDefaultSceneThreshold,
              py::arg("smoothing") = kDefaultSmoothing, py::arg("pad") = "none", py::arg("threads") = 0,
              py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "",
-             py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0)
+             py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0,
+             py::arg("projection") = "flat", py::arg("fov") = kDefaultFov, py::arg("view_width") = 0,
+             py::arg("view_height") = 0, py::arg("stereo") = "mono", py::arg("front") = -1.0)
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("output_sizes", &PyEngine::output_sizes,
                                "(width, height) of every output, one per ratio of the list, in its order")
@@ -526,7 +558,9 @@ PYBIND11_MODULE(_core, m)
              py::arg("output") = 0)
         .def("draw_debug", &PyEngine::draw_debug, py::arg("decision"), py::arg("frame"))
         .def("render_padded", &PyEngine::render_padded, py::arg("decision"), py::arg("frame"),
-             py::arg("output") = 0);
+             py::arg("output") = 0)
+        .def("render_view", &PyEngine::render_view, py::arg("decision"), py::arg("frame"));
+    def_sphere(m);
 
     py::class_<PyRunner>(m, "SaliencyRunner")
         .def(py::init<const std::string &, const std::string &, int, const std::string &>(), py::arg("model") = "",

@@ -108,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--threads", type=int, help="CPU inference threads (0 = automatic: one non-spinning thread)")
     g.add_argument("--keyframes", metavar="JSON", help='pin the window\'s centre: [{"t": s or "frame": n, "x": px, '
                    '"y": px}, ...]; the planner fills in the rest')
+    s = p.add_argument_group("360° input (equirectangular)")
+    s.add_argument("--projection", choices=("flat", "equirect"),
+                   help="equirect: render a perspective view of the sphere that follows the saliency (default flat)")
+    s.add_argument("--fov", type=float, help="the view's horizontal field of view, 30..120 degrees (default 90)")
+    s.add_argument("--size", metavar="WxH", help="output size (default: the source's angular resolution at the "
+                   "view's centre)")
+    s.add_argument("--stereo", choices=("mono", "tb", "sbs"), help="stereo layout: the top / left eye is used")
+    s.add_argument("--front", type=float, help="weight of the front prior 0..1 (default 0.5: viewers mostly face "
+                   "the front; 0: saliency alone)")
+    p.set_defaults(view_width=None, view_height=None)
     o = p.add_argument_group("extra outputs")
     o.add_argument("--path", metavar="JSON", help="write the crop path (JSON; a folder with several inputs)")
     o.add_argument("--path-in", metavar="JSON", help="render this (edited) crop path instead of planning")
@@ -244,6 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _warn_one_line  # a user sees "salcrop: warning: ...", not a source location
     parser = build_parser()
     args = parser.parse_args(_ray_address_or_input(sys.argv[1:] if argv is None else list(argv)))  # exits 2 on bad syntax
+    if args.size:
+        try:
+            args.view_width, args.view_height = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            parser.error(f"--size {args.size}: want WxH, e.g. 1920x1080")
+    if args.plot and args.projection == "equirect":
+        parser.error("--plot draws a flat crop path; a 360° run's path is the JSON of --path")
     if args.ray is not None:
         return _main_ray(args, parser)
     for flag in ("overwrite", "split_shots", "segment_seconds", "task_cpus"):
@@ -262,7 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     path_in = None
     if args.path_in:
         try:
-            path_in = CropPath.load(args.path_in)
+            from .spherepath import load_path
+
+            path_in = load_path(args.path_in)
         except CropPathError as e:
             print(f"salcrop: error: --path-in {e}", file=sys.stderr)
             return EXIT_USAGE

@@ -345,6 +345,8 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out: str | os.PathLike[st
                           "give one ratio")
     if several and not isinstance(out, (str, os.PathLike)):
         raise OptionError("several ratios are written into a folder (NAME.9x16.mp4, ...): give out as a folder")
+    if split_shots and options.get("projection") == "equirect":
+        raise OptionError("split_shots joins flat crop paths; a 360° input (projection=equirect) runs whole")
     if split_shots and preview_dir is not None:
         raise OptionError("split_shots cannot be combined with a preview (it needs one planner over the whole input)")
     segment_seconds = DEFAULT_SEGMENT_SECONDS if segment_seconds is None else float(segment_seconds)

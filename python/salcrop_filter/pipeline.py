@@ -29,7 +29,7 @@ __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS
 
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
 ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads",
-                  "keyframes")
+                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo", "front")
 
 Progress = Callable[[int, "int | None"], None]
 
@@ -125,6 +125,8 @@ def make_engine(width: int, height: int, fps: float, ratio: str, keep_maps: bool
 
 
 def _render(engine: Any, pic: Picture, d: Any, out_size: tuple[int, int], output: int = 0) -> av.VideoFrame:
+    if d.fov > 0:  # projection=equirect: the core renders the view
+        return av.VideoFrame.from_ndarray(np.ascontiguousarray(engine.render_view(d, pic.rgb)), format="rgb24")
     if d.padded:
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(engine.render_padded(d, pic.rgb, output=output)),
                                           format="rgb24")
@@ -332,7 +334,17 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
     if len(set(named)) != len(named):
         raise OptionError(f"two ratios would be written to the same file ({', '.join(map(str, dsts))})")
     if isinstance(path_in, (str, os.PathLike)):
-        path_in = CropPath.load(path_in)
+        from .spherepath import load_path
+
+        path_in = load_path(path_in)
+    view_path = None
+    if path_in is not None and not isinstance(path_in, CropPath):
+        view_path, path_in = path_in, None  # a 360° view path: rendered below, nothing planned
+        if options.get("projection") not in (None, "equirect"):
+            raise OptionError("a version 3 (360°) view path needs projection=equirect")
+        options = {**options, "projection": "equirect"}
+    if (view_path is not None or options.get("projection") == "equirect") and len(ratios) > 1:
+        raise OptionError("a 360° input (projection=equirect) renders one view: give one ratio")
     if path_in is not None:
         path_in.validate()  # a path built or edited in code gets the same checks as a loaded one
     if path_in is not None and preview is not None:
@@ -342,12 +354,31 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
     if segment is not None and options.get("keyframes") is not None:
         # A segment's frames and times count from its own start; the user's keyframes count from the input's.
         raise OptionError("keyframes cannot be combined with split runs (--split-shots) yet; run the file whole")
+    if segment is not None and options.get("projection") == "equirect":
+        raise OptionError("a 360° input (projection=equirect) cannot be split into segments yet; run it whole")
     probe = _probe(src)
+    if options.get("projection") is None and path_in is None and view_path is None:
+        # FFmpeg's spherical side data (equirectangular) chooses the 360° view when projection is not given.
+        from .spherepath import spherical_layout
+
+        with _open_input(src) as peek:
+            first = next(peek.decode(video=0), None)
+            layout = spherical_layout(first) if first is not None else None
+        if layout is not None:
+            if len(ratios) > 1:
+                raise OptionError(f"{src} is a 360° video (spherical metadata): it renders one view, give one ratio")
+            options = {**options, "projection": layout[0], "stereo": options.get("stereo") or layout[1]}
     if segment is not None:
         audio = False  # the joined file takes the source's audio once
 
     engine = None
-    if path_in is None:
+    if view_path is not None:
+        _engine_kwargs(options)
+        if (int(view_path.source["width"]), int(view_path.source["height"])) != (probe.width, probe.height):
+            raise CropPathError(f"the path is for a {view_path.source['width']}x{view_path.source['height']} "
+                                f"source, {src} is {probe.width}x{probe.height}")
+        out_sizes = [view_path.output_size()]
+    elif path_in is None:
         # The core takes a list of ratios as one option: it refuses a bad or repeated one before any output exists.
         engine = make_engine(probe.width, probe.height, float(probe.fps), "|".join(ratios),
                              keep_maps=preview is not None, frame_bytes=probe.frame_bytes, segment=segment, **options)
@@ -435,6 +466,14 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
                     raise ReframeError(f"{src}: frame {done + len(pending)} is {pic.width}x{pic.height}, "
                                        f"the stream started at {probe.width}x{probe.height}; size changes are not supported")
                 pts = stamps(frame)
+                if view_path is not None:
+                    if done >= len(view_path.frames):
+                        raise CropPathError(f"the path has {len(view_path.frames)} frames, {src} has more")
+                    v = view_path.frames[done]
+                    rgb = _core().render_equirect_view(_eye(pic.rgb, view_path.source.get("stereo", "mono")),
+                                                       v.yaw, v.pitch, v.fov, *out_sizes[0])
+                    emit(pts, [av.VideoFrame.from_ndarray(rgb, format="rgb24")])
+                    continue
                 if engine is None:
                     assert path_in is not None
                     if done >= len(path_in.frames):
@@ -448,7 +487,16 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
                 drain(engine.pop)
             if engine is not None:
                 drain(engine.flush)
-                result_paths = [CropPath.from_json(engine.path_json(output=k)) for k in range(len(outs))]
+                if options.get("projection") == "equirect":
+                    from .spherepath import SpherePath
+
+                    result_paths = [SpherePath.from_json(engine.path_json())]
+                else:
+                    result_paths = [CropPath.from_json(engine.path_json(output=k)) for k in range(len(outs))]
+            elif view_path is not None:
+                if done != len(view_path.frames):
+                    raise CropPathError(f"the path has {len(view_path.frames)} frames, {src} has {done}")
+                result_paths = [view_path]
             else:
                 assert path_in is not None
                 if done != len(path_in.frames):
@@ -475,6 +523,16 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
     finally:
         for w in writers:
             w.abort()
+
+
+def _eye(rgb: np.ndarray, stereo: str) -> np.ndarray:
+    """The eye a 360° view is rendered from (the top / left one of a stereo layout), as the core takes it."""
+    h, w = rgb.shape[:2]
+    if stereo == "tb":
+        return np.ascontiguousarray(rgb[: h // 2])
+    if stereo == "sbs":
+        return np.ascontiguousarray(rgb[:, : w // 2])
+    return rgb
 
 
 # --- Reframer -----------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct below changes layout; salcrop_create() refuses a mismatch. */
-#define SALCROP_ABI_VERSION 2
+#define SALCROP_ABI_VERSION 3
 
 typedef struct SalcropEngine SalcropEngine;
 
@@ -99,7 +99,15 @@ typedef struct SalcropOptions {
     int even;                 /* 1 = keep x, y, w, h even (chroma-subsampled output); set by the filter */
     int keep_maps;            /* 1 = retain each frame's saliency map until popped (debug drawing) */
     const char *keyframes;    /* JSON file of keyframes: [{"t": s or "frame": n, "x": px, "y": px}], the window's
-                                 centre pinned there; NULL or "" = none */
+                                 centre pinned there; NULL or "" = none. With projection "equirect":
+                                 [{"t" or "frame", "yaw": deg, "pitch": deg}] */
+    /* 360° input (ABI 3). */
+    const char *projection;   /* "flat" (crop, default) | "equirect": render a perspective view of the sphere */
+    double fov;               /* equirect: the view's horizontal field of view, 30..120 degrees (default 90) */
+    int view_width, view_height; /* equirect: output size; 0 = the source's angular resolution at the view's
+                                    centre */
+    const char *stereo;       /* equirect: "mono" | "tb" (top-bottom: top eye) | "sbs" (side by side: left eye) */
+    double front;             /* equirect: weight of the front prior 0..1 (viewers mostly face yaw 0); < 0 = default */
 } SalcropOptions;
 
 typedef struct SalcropDecision {
@@ -109,6 +117,8 @@ typedef struct SalcropDecision {
     int shot;              /* shot index, from 0 */
     SalcropShotMode mode;  /* how this frame's shot is filmed */
     int padded;            /* 1 = region is wider/taller than the output ratio: letterbox it (pad option) */
+    double yaw, pitch, fov; /* equirect: the view's centre (yaw 0 = centre column, + right; pitch + up) and
+                               horizontal fov, degrees; x, y, w, h are then the output picture */
 } SalcropDecision;
 
 /* Fills defaults: ratio "9:16", device "auto", mode "auto", stride and lookahead as measured. */
@@ -183,6 +193,12 @@ SALCROP_API int salcrop_render_padded(SalcropEngine *engine, const SalcropDecisi
 SALCROP_API int salcrop_render_padded_at(SalcropEngine *engine, int output, const SalcropDecision *decision,
                                          const SalcropImage *src, uint8_t *const dst_data[4],
                                          const int dst_linesize[4]);
+
+/* projection "equirect": renders the decision's view of src (the full source frame) into an
+ * output-sized picture of the same format (bilinear, wrapping across the seam). */
+SALCROP_API int salcrop_render_view(SalcropEngine *engine, const SalcropDecision *decision,
+                                    const SalcropImage *src, uint8_t *const dst_data[4],
+                                    const int dst_linesize[4]);
 
 /* Why the last failing call on this thread failed; "" if none. */
 SALCROP_API const char *salcrop_last_error(void);

@@ -1,0 +1,72 @@
+"""Cost of a 360° view against a plain scale of the same output size, in one run on this machine.
+
+A 4K-class equirect input (3840x1920, the battle clip scaled up, --seconds long, stored as lossless-ish
+x264) is decoded by both commands; each writes to the null muxer so encoding is left out:
+
+    ffmpeg -i in4k.mp4 -vf salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080 -f null -
+    ffmpeg -i in4k.mp4 -vf salcrop=projection=equirect:...:lookahead=0.5 -f null -   (fewer frames buffered)
+    ffmpeg -i in4k.mp4 -vf salcrop=ratio=16/9 -f null -   (today's flat crop: the same buffering and model)
+    ffmpeg -i in4k.mp4 -vf scale=1920:1080 -f null -
+    ffmpeg -i in4k.mp4 -f null -           (decoding alone)
+
+run alternately --repeat times; the medians of wall and CPU time (ffmpeg -benchmark) are printed, with the
+ratio salcrop / scale.
+
+    python benchmarks/pano_render.py [--seconds 4] [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FFMPEG = REPO / "build" / "bin" / "ffmpeg"
+SRC = REPO.parent / "shared" / "data" / "pano360" / "videos" / "battle1941_640x320.mp4"
+
+
+def bench(args: list[str]) -> tuple[float, float]:
+    out = subprocess.run([str(FFMPEG), "-hide_banner", "-nostats", "-benchmark", *args], capture_output=True,
+                         text=True, check=True).stderr
+    m = re.search(r"bench: utime=([\d.]+)s stime=([\d.]+)s rtime=([\d.]+)s", out)
+    assert m, out[-2000:]
+    return float(m.group(3)), float(m.group(1)) + float(m.group(2))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=4.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "in4k.mp4"
+        subprocess.run([str(FFMPEG), "-v", "error", "-y", "-t", str(a.seconds), "-i", str(SRC), "-vf",
+                        "scale=3840:1920:flags=bicubic", "-an", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
+                        str(src)], check=True)
+        runs: dict[str, list[tuple[float, float]]] = {}
+        cmds = {
+            "salcrop": ["-i", str(src), "-vf", "salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080",
+                        "-f", "null", "-"],
+            "salcrop_la05": ["-i", str(src), "-vf",
+                             "salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080:lookahead=0.5", "-f",
+                             "null", "-"],
+            "flat_crop": ["-i", str(src), "-vf", "salcrop=ratio=16/9", "-f", "null", "-"],
+            "scale": ["-i", str(src), "-vf", "scale=1920:1080", "-f", "null", "-"],
+            "decode": ["-i", str(src), "-f", "null", "-"],
+        }
+        for _ in range(a.repeat):
+            for k, c in cmds.items():
+                runs.setdefault(k, []).append(bench(c))
+        med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for k, v in runs.items()}
+        frames = int(a.seconds * 25)
+        for k, (wall, cpu) in med.items():
+            print(f"{k:12s} wall {wall:6.2f} s ({1000 * wall / frames:5.1f} ms/frame)  cpu {cpu:6.2f} s")
+        for k in ("salcrop", "salcrop_la05", "flat_crop"):
+            print(f"ratio {k}/scale: wall {med[k][0] / med['scale'][0]:.2f}, cpu {med[k][1] / med['scale'][1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

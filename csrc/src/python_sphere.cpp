@@ -1,0 +1,102 @@
+// The sphere's pure functions for Python (evaluation, tests, the synthetic projection's checks): the same code
+// the engine runs, on plain arrays.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <vector>
+
+#include "image.h"
+#include "options.h"
+#include "planner_sphere.h"
+#include "sphere.h"
+
+namespace py = pybind11;
+
+namespace salcrop {
+
+using F32Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using U8Arr = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+
+void def_sphere(py::module_ &m)
+{
+    m.def("view_geometry", [](int eye_w, int eye_h, const std::string &ratio, double fov, int w, int h) {
+        const ViewGeometry g = make_view_geometry(eye_w, eye_h, parse_ratio(ratio), fov, w, h, true);
+        py::dict d;
+        d["width"] = g.out_w;
+        d["height"] = g.out_h;
+        d["fov"] = g.hfov;
+        d["vfov"] = g.vfov;
+        d["pitch_limit"] = g.pitch_limit;
+        return d;
+    }, py::arg("eye_width"), py::arg("eye_height"), py::arg("ratio") = "16:9", py::arg("fov") = kDefaultFov,
+       py::arg("width") = 0, py::arg("height") = 0,
+       "The view a 360° run renders: output size, fovs and pitch limit (ValueError for a frame that is not 2:1 or "
+       "a fov out of range).");
+    m.def("seam_padding", [](int input_w, int map_w) {
+        const SeamPadding p = seam_padding(input_w, map_w);
+        return py::make_tuple(p.map_pad, p.input_pad, p.core_map, p.core_input);
+    }, py::arg("input_width"), py::arg("map_width"), "(map_pad, input_pad, core_map, core_input)");
+    m.def("sphere_map", [](const F32Array &map, int map_pad, double front_weight, double front_sigma) {
+        if (map.ndim() != 2)
+            throw std::invalid_argument("map must be 2-D");
+        const int h = int(map.shape(0)), w = int(map.shape(1));
+        SeamPadding p;
+        p.map_pad = map_pad;
+        p.core_map = w - 2 * map_pad;
+        if (p.core_map < 1 || map_pad < 0)
+            throw std::invalid_argument("map_pad leaves no columns");
+        SphereSaliency s{front_weight, front_sigma};
+        py::array_t<float> out({h, p.core_map});
+        sphere_map(map.data(), h, w, p, s, out.mutable_data());
+        return out;
+    }, py::arg("map"), py::arg("map_pad"), py::arg("front_weight") = SphereSaliency{}.front_weight,
+       py::arg("front_sigma") = SphereSaliency{}.front_sigma,
+       "A network map over the seam-padded picture -> the sphere map the planner uses (padding cut, cos-latitude "
+       "weights, front prior blended in).");
+    m.def("plan_sphere", [](const F32Array &maps, double fps, const std::string &ratio, double fov,
+                            const std::string &mode, double smoothing, int eye_w, int eye_h) {
+        if (maps.ndim() != 3)
+            throw std::invalid_argument("maps must be T x H x W");
+        const size_t n = size_t(maps.shape(0));
+        const int h = int(maps.shape(1)), w = int(maps.shape(2));
+        const ViewGeometry vg = make_view_geometry(eye_w, eye_h, parse_ratio(ratio), fov, 0, 0, true);
+        PlanParams p;
+        p.fps = fps;
+        p.smoothing = smoothing;
+        p.mode = parse_mode(mode, &p.forced);
+        std::vector<const float *> ptr(n);
+        for (size_t t = 0; t < n; t++)
+            ptr[t] = maps.data() + t * size_t(h) * w;
+        const SpherePlan plan = plan_sphere_chunk(vg, p, ptr, h, w, SphereCarry{}, n);
+        return py::make_tuple(plan.yaw, plan.pitch);
+    }, py::arg("maps"), py::arg("fps"), py::arg("ratio") = "16:9", py::arg("fov") = kDefaultFov,
+       py::arg("mode") = "auto", py::arg("smoothing") = kDefaultSmoothing, py::arg("eye_width") = 3840,
+       py::arg("eye_height") = 1920, "One shot planned at once: per frame yaw (unwrapped) and pitch, degrees.");
+    m.def("render_equirect_view", [](const U8Arr &rgb, double yaw, double pitch, double fov, int out_w, int out_h) {
+        if (rgb.ndim() != 3 || rgb.shape(2) != 3)
+            throw std::invalid_argument("rgb must be H x W x 3 uint8");
+        const int H = int(rgb.shape(0)), W = int(rgb.shape(1));
+        py::array_t<uint8_t> out({out_h, out_w, 3});
+        ViewRenderer r(W, H, out_w, out_h, fov);
+        for (int c = 0; c < 3; c++) {
+            Component s{const_cast<uint8_t *>(rgb.data()) + c, W * 3, W, H, 3};
+            Component d{out.mutable_data() + c, out_w * 3, out_w, out_h, 3};
+            r.render(s, yaw, pitch, d);
+        }
+        return out;
+    }, py::arg("rgb"), py::arg("yaw"), py::arg("pitch"), py::arg("fov"), py::arg("width"), py::arg("height"));
+    m.def("in_view", [](const F32Array &yaw, const F32Array &pitch, double view_yaw, double view_pitch, double hfov,
+                        double vfov) {
+        if (yaw.size() != pitch.size())
+            throw std::invalid_argument("yaw and pitch differ in length");
+        py::array_t<bool> out(yaw.size());
+        for (py::ssize_t k = 0; k < yaw.size(); k++)
+            out.mutable_data()[k] = direction_in_view(yaw.data()[k], pitch.data()[k], view_yaw, view_pitch, hfov, vfov);
+        return out;
+    }, py::arg("yaw"), py::arg("pitch"), py::arg("view_yaw"), py::arg("view_pitch"), py::arg("fov"), py::arg("vfov"),
+       "Which directions (degrees; pitch + up) fall inside the view.");
+}
+
+}  // namespace salcrop

@@ -1,0 +1,358 @@
+#include "sphere.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace salcrop {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double kDeg = kPi / 180.0;
+
+std::string fmt(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%g", v);
+    return buf;
+}
+
+}  // namespace
+
+Projection parse_projection(const std::string &s)
+{
+    if (s == "flat")
+        return Projection::Flat;
+    if (s == "equirect")
+        return Projection::Equirect;
+    throw std::invalid_argument("projection: '" + s + "' is not one of flat, equirect");
+}
+
+Stereo parse_stereo(const std::string &s)
+{
+    if (s == "mono" || s.empty())
+        return Stereo::Mono;
+    if (s == "tb")
+        return Stereo::TopBottom;
+    if (s == "sbs")
+        return Stereo::SideBySide;
+    throw std::invalid_argument("stereo: '" + s +
+                                "' is not one of mono, tb (top-bottom: the top eye is used), "
+                                "sbs (side by side: the left eye is used)");
+}
+
+void eye_size(Stereo stereo, int width, int height, int *eye_w, int *eye_h)
+{
+    *eye_w = stereo == Stereo::SideBySide ? width / 2 : width;
+    *eye_h = stereo == Stereo::TopBottom ? height / 2 : height;
+}
+
+ViewGeometry make_view_geometry(int eye_w, int eye_h, const Ratio &ratio, double fov, int size_w, int size_h,
+                                bool even)
+{
+    ViewGeometry g;
+    if (eye_w < 16 || eye_h < 8 || std::fabs(double(eye_w) / eye_h / 2.0 - 1.0) > kMaxAspectError)
+        throw std::invalid_argument("projection=equirect needs 2:1 equirectangular frames (width/height within " +
+                                    fmt(100 * kMaxAspectError) + "% of 2, e.g. 3840x1920 or 640x322; one eye of "
+                                    "a stereo layout with stereo=tb or sbs), got " + std::to_string(eye_w) + "x" +
+                                    std::to_string(eye_h) + " per eye; projection=flat crops it as a flat video");
+    if (!(fov >= kMinFov && fov <= kMaxFov))
+        throw std::invalid_argument("fov: " + fmt(fov) + " is out of range: the horizontal field of view is " +
+                                    fmt(kMinFov) + " to " + fmt(kMaxFov) + " degrees (default " +
+                                    fmt(kDefaultFov) + ")");
+    const double aspect = double(ratio.num) / ratio.den;  // width / height of the view
+    const double vfov = 2.0 * std::atan(std::tan(fov * kDeg / 2) / aspect) / kDeg;
+    if (vfov > kMaxVerticalFov)
+        throw std::invalid_argument("fov: " + fmt(fov) + " degrees across at ratio " + std::to_string(ratio.num) +
+                                    ":" + std::to_string(ratio.den) + " is " + fmt(std::round(vfov)) +
+                                    " degrees tall, more than " + fmt(kMaxVerticalFov) + "; use a smaller fov");
+    if ((size_w > 0) != (size_h > 0) || size_w < 0 || size_h < 0)
+        throw std::invalid_argument("size: give both width and height (WxH), or neither for the default");
+    g.src_w = eye_w;
+    g.src_h = eye_h;
+    g.hfov = fov;
+    g.vfov = vfov;
+    g.pitch_limit = std::max(0.0, 90.0 - vfov / 2 - kPoleMarginDeg);
+    if (size_w > 0) {
+        if (size_w < 16 || size_h < 16 || size_w > 16384 || size_h > 16384)
+            throw std::invalid_argument("size: " + std::to_string(size_w) + "x" + std::to_string(size_h) +
+                                        " is outside 16x16 .. 16384x16384");
+        g.out_w = size_w;
+        g.out_h = size_h;
+    } else {
+        // The centre pixel spans what a source pixel spans: focal length W / 2pi pixels per radian.
+        const double w = 2.0 * std::tan(fov * kDeg / 2) * eye_w / (2 * kPi);
+        g.out_w = std::max(16, int(std::lround(w)));
+        g.out_h = std::max(16, int(std::lround(w / aspect)));
+    }
+    if (even) {
+        g.out_w += g.out_w & 1;
+        g.out_h += g.out_h & 1;
+    }
+    return g;
+}
+
+double yaw_of_column(double u, int width) { return (u / width - 0.5) * 360.0; }
+double pitch_of_row(double v, int height) { return (0.5 - v / height) * 180.0; }
+
+double wrap_yaw(double yaw)
+{
+    double y = std::fmod(yaw + 180.0, 360.0);
+    if (y < 0)
+        y += 360.0;
+    return y == 0 ? 180.0 : y - 180.0;
+}
+
+bool direction_in_view(double yaw, double pitch, double view_yaw, double view_pitch, double hfov, double vfov)
+{
+    // The direction in the view's camera frame (inverse of the rotation ViewRenderer applies).
+    const double cy = std::cos(pitch * kDeg);
+    double x = cy * std::sin(yaw * kDeg), y = std::sin(pitch * kDeg), z = cy * std::cos(yaw * kDeg);
+    const double a = -view_yaw * kDeg, b = -view_pitch * kDeg;
+    const double x1 = x * std::cos(a) + z * std::sin(a), z1 = -x * std::sin(a) + z * std::cos(a);
+    const double y2 = y * std::cos(b) + z1 * std::sin(b), z2 = -y * std::sin(b) + z1 * std::cos(b);
+    if (z2 <= 0)
+        return false;
+    return std::fabs(x1 / z2) <= std::tan(hfov * kDeg / 2) && std::fabs(y2 / z2) <= std::tan(vfov * kDeg / 2);
+}
+
+ViewRenderer::ViewRenderer(int src_w, int src_h, int out_w, int out_h, double hfov)
+    : src_w_(src_w), src_h_(src_h), out_w_(out_w), out_h_(out_h)
+{
+    gw_ = out_w / kGrid + 2;  // a node right of (and below) every output pixel
+    gh_ = out_h / kGrid + 2;
+    const double f = (out_w / 2.0) / std::tan(hfov * kDeg / 2);
+    rays_.resize(size_t(gw_) * gh_ * 3);
+    for (int b = 0; b < gh_; b++)
+        for (int a = 0; a < gw_; a++) {
+            const double X = (a * kGrid + 0.5 - out_w / 2.0) / f, Y = -(b * kGrid + 0.5 - out_h / 2.0) / f;
+            const double n = std::sqrt(X * X + Y * Y + 1.0);
+            float *r = &rays_[(size_t(b) * gw_ + a) * 3];
+            r[0] = float(X / n);
+            r[1] = float(Y / n);
+            r[2] = float(1.0 / n);
+        }
+    nu_.resize(size_t(gw_) * gh_);
+    nv_.resize(size_t(gw_) * gh_);
+}
+
+void ViewRenderer::node_coords(double yaw, double pitch)
+{
+    // Rotation: pitch about x (up positive), then yaw about y (right positive).
+    const double cp = std::cos(pitch * kDeg), sp = std::sin(pitch * kDeg);
+    const double cy = std::cos(yaw * kDeg), sy = std::sin(yaw * kDeg);
+    const size_t n = size_t(gw_) * gh_;
+    for (size_t k = 0; k < n; k++) {
+        const float *r = &rays_[k * 3];
+        const double y1 = r[1] * cp + r[2] * sp, z1 = -r[1] * sp + r[2] * cp;
+        const double x2 = r[0] * cy + z1 * sy, z2 = -r[0] * sy + z1 * cy;
+        const double lon = std::atan2(x2, z2), lat = std::asin(std::clamp(y1, -1.0, 1.0));
+        nu_[k] = float((lon / (2 * kPi) + 0.5) * src_w_);
+        nv_[k] = float((0.5 - lat / kPi) * src_h_);
+    }
+    // Unwrap each row across the seam so that neighbouring nodes are never a whole turn apart; the
+    // samplers wrap u back into the frame.
+    const float half = float(src_w_) / 2;
+    for (int b = 0; b < gh_; b++)
+        for (int a = 1; a < gw_; a++) {
+            float &u = nu_[size_t(b) * gw_ + a];
+            const float prev = nu_[size_t(b) * gw_ + a - 1];
+            while (u - prev > half)
+                u -= float(src_w_);
+            while (u - prev < -half)
+                u += float(src_w_);
+        }
+    for (int b = 1; b < gh_; b++) {
+        // Keep each row within half a turn of the row above (by its first node).
+        const float above = nu_[size_t(b - 1) * gw_];
+        float shift = 0;
+        const float u0 = nu_[size_t(b) * gw_];
+        while (u0 + shift - above > half)
+            shift -= float(src_w_);
+        while (u0 + shift - above < -half)
+            shift += float(src_w_);
+        if (shift != 0)
+            for (int a = 0; a < gw_; a++)
+                nu_[size_t(b) * gw_ + a] += shift;
+    }
+}
+
+void ViewRenderer::source_coords(double yaw, double pitch, std::vector<float> &map_u, std::vector<float> &map_v) const
+{
+    ViewRenderer &self = const_cast<ViewRenderer &>(*this);
+    self.node_coords(yaw, pitch);
+    map_u.resize(size_t(out_w_) * out_h_);
+    map_v.resize(size_t(out_w_) * out_h_);
+    for (int j = 0; j < out_h_; j++) {
+        const int b = j / kGrid;
+        const float fy = float(j - b * kGrid) / kGrid;
+        for (int i = 0; i < out_w_; i++) {
+            const int a = i / kGrid;
+            const float fx = float(i - a * kGrid) / kGrid;
+            const size_t k00 = size_t(b) * gw_ + a, k10 = k00 + gw_;
+            const float u = (1 - fy) * ((1 - fx) * nu_[k00] + fx * nu_[k00 + 1]) +
+                            fy * ((1 - fx) * nu_[k10] + fx * nu_[k10 + 1]);
+            const float v = (1 - fy) * ((1 - fx) * nv_[k00] + fx * nv_[k00 + 1]) +
+                            fy * ((1 - fx) * nv_[k10] + fx * nv_[k10 + 1]);
+            map_u[size_t(j) * out_w_ + i] = u;
+            map_v[size_t(j) * out_w_ + i] = v;
+        }
+    }
+}
+
+namespace {
+
+// One output row of one cell span after another: source positions in 1/256 pixel (already minus the half
+// pixel of the pixel centres), stepped linearly across each cell. Step is the sample step of packed formats
+// (1 for planar ones: a constant, so the compiler drops the multiplications).
+template <int kStep>
+void render_row(const int32_t *nu0, const int32_t *nu1, const int32_t *nv0, const int32_t *nv1, int fy, int grid,
+                int out_w, const uint8_t *sd, int sl, int ss_rt, int W, int H, uint8_t *drow, int ds_rt)
+{
+    const int ss = kStep ? kStep : ss_rt, ds = kStep ? kStep : ds_rt;
+    const int32_t wrap = W * 256, vmax = (H - 1) * 256;
+    for (int a = 0, i = 0; i < out_w; a++) {
+        // The cell's left and right edges on this row (grid rows are `grid` output rows apart).
+        const int32_t ul = nu0[a] + (nu1[a] - nu0[a]) * fy / grid, ur = nu0[a + 1] + (nu1[a + 1] - nu0[a + 1]) * fy / grid;
+        const int32_t vl = nv0[a] + (nv1[a] - nv0[a]) * fy / grid, vr = nv0[a + 1] + (nv1[a + 1] - nv0[a + 1]) * fy / grid;
+        const int32_t dus = (ur - ul) / grid, dvs = (vr - vl) / grid;
+        // Wrapped into [0, W) once per cell; along the cell one compare a pixel keeps it there (a cell's step
+        // is far below a whole turn).
+        int32_t us = ul % wrap;
+        if (us < 0)
+            us += wrap;
+        int32_t vs = vl;
+        const int end = std::min(out_w, i + grid);
+        const int cnt = end - i;
+        // Common case: the whole span reads the same two source rows and does not reach the seam column, so the
+        // rows are fixed and no clamp or wrap is needed per pixel.
+        const int32_t ve = vs + dvs * (cnt - 1), ue = us + dus * (cnt - 1);
+        if (vs >= 0 && ve >= 0 && vs <= vmax && ve <= vmax && (vs >> 8) == (ve >> 8) && (vs >> 8) + 1 < H &&
+            ue >= 0 && ue < wrap - 256 && us < wrap - 256) {
+            const uint8_t *r0 = sd + size_t(vs >> 8) * sl, *r1 = r0 + sl;
+            for (; i < end; i++) {
+                const int x0 = us >> 8, fx = us & 255, fyy = vs & 255;
+                const int top = r0[x0 * ss] * (256 - fx) + r0[(x0 + 1) * ss] * fx;
+                const int bot = r1[x0 * ss] * (256 - fx) + r1[(x0 + 1) * ss] * fx;
+                drow[i * ds] = uint8_t((top * (256 - fyy) + bot * fyy + (1 << 15)) >> 16);
+                us += dus;
+                vs += dvs;
+            }
+            continue;
+        }
+        for (; i < end; i++) {
+            const int x0 = us >> 8, fx = us & 255;
+            const int x1 = x0 + 1 == W ? 0 : x0 + 1;
+            const int vc = vs < 0 ? 0 : vs > vmax ? vmax : vs;
+            const int y0 = vc >> 8, fyy = vc & 255;
+            const int y1 = y0 + 1 < H ? y0 + 1 : y0;
+            const uint8_t *r0 = sd + size_t(y0) * sl, *r1 = sd + size_t(y1) * sl;
+            const int top = r0[x0 * ss] * (256 - fx) + r0[x1 * ss] * fx;
+            const int bot = r1[x0 * ss] * (256 - fx) + r1[x1 * ss] * fx;
+            drow[i * ds] = uint8_t((top * (256 - fyy) + bot * fyy + (1 << 15)) >> 16);
+            us += dus;
+            vs += dvs;
+            if (us >= wrap)
+                us -= wrap;
+            else if (us < 0)
+                us += wrap;
+        }
+    }
+}
+
+}  // namespace
+
+void ViewRenderer::render(const Component &src, double yaw, double pitch, const Component &dst)
+{
+    if (src.width != src_w_ || src.height != src_h_ || dst.width != out_w_ || dst.height != out_h_)
+        throw std::logic_error("ViewRenderer: component sizes differ from the renderer's");
+    node_coords(yaw, pitch);
+    // Nodes in fixed point, 1/256 pixel, as sample positions (coordinate - 0.5): rounded once per node.
+    const size_t n = nu_.size();
+    iu_.resize(n);
+    iv_.resize(n);
+    for (size_t k = 0; k < n; k++) {
+        iu_[k] = int32_t(std::lround((nu_[k] - 0.5f) * 256.0f));
+        iv_[k] = int32_t(std::lround((nv_[k] - 0.5f) * 256.0f));
+    }
+    const bool unit = src.step == 1 && dst.step == 1;
+    for (int j = 0; j < out_h_; j++) {
+        const int b = j / kGrid, fy = j - b * kGrid;
+        const int32_t *u0 = &iu_[size_t(b) * gw_], *v0 = &iv_[size_t(b) * gw_];
+        uint8_t *drow = dst.data + size_t(j) * dst.linesize;
+        if (unit)
+            render_row<1>(u0, u0 + gw_, v0, v0 + gw_, fy, kGrid, out_w_, src.data, src.linesize, 1, src_w_, src_h_,
+                          drow, 1);
+        else
+            render_row<0>(u0, u0 + gw_, v0, v0 + gw_, fy, kGrid, out_w_, src.data, src.linesize, src.step, src_w_,
+                          src_h_, drow, dst.step);
+    }
+}
+
+void render_view(const ViewGeometry &g, std::vector<ViewRenderer> &renderers, const Components &src,
+                 double yaw, double pitch, const Components &dst)
+{
+    if (renderers.size() != size_t(src.count)) {
+        renderers.clear();
+        for (int c = 0; c < src.count; c++)
+            renderers.emplace_back(src.c[c].width, src.c[c].height, dst.c[c].width, dst.c[c].height, g.hfov);
+    }
+    for (int c = 0; c < src.count; c++)
+        renderers[size_t(c)].render(src.c[c], yaw, pitch, dst.c[c]);
+}
+
+SeamPadding seam_padding(int input_w, int map_w)
+{
+    SeamPadding p;
+    p.map_pad = std::max(1, int(std::lround(map_w * kPadShare)));
+    p.core_map = map_w - 2 * p.map_pad;
+    p.input_pad = int(std::lround(double(p.map_pad) * input_w / map_w));
+    p.core_input = input_w - 2 * p.input_pad;
+    if (p.core_map < 4 || p.core_input < 8)
+        throw std::invalid_argument("projection=equirect: the model's map (" + std::to_string(map_w) +
+                                    " columns) is too narrow to pad across the seam");
+    return p;
+}
+
+void wrap_pad_planes(float *planes, int input_w, int h, int pad)
+{
+    const int core = input_w - 2 * pad;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < h; y++) {
+            float *row = planes + (size_t(c) * h + y) * input_w;
+            for (int k = 0; k < pad; k++) {
+                row[k] = row[pad + core - pad + k];      // left pad: the right end of the frame
+                row[pad + core + k] = row[pad + k];      // right pad: the left end
+            }
+        }
+}
+
+void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
+                float *out)
+{
+    (void)map_w;
+    const int C = pad.core_map;
+    double sum = 0, psum = 0;
+    std::vector<double> prior(size_t(map_h) * C);
+    for (int r = 0; r < map_h; r++) {
+        const double lat = 90.0 - (r + 0.5) * 180.0 / map_h;
+        const double area = std::cos(lat * kDeg);
+        for (int c = 0; c < C; c++) {
+            const double v = std::max(0.0f, map[size_t(r) * map_w + pad.map_pad + c]) * area;
+            out[size_t(r) * C + c] = float(v);
+            sum += v;
+            const double yaw = (c + 0.5) * 360.0 / C - 180.0;
+            const double q = area * std::exp(-0.5 * (yaw * yaw + lat * lat) / (s.front_sigma * s.front_sigma));
+            prior[size_t(r) * C + c] = q;
+            psum += q;
+        }
+    }
+    const double w = std::clamp(s.front_weight, 0.0, 1.0);
+    for (size_t k = 0; k < prior.size(); k++) {
+        const double m = sum > 0 ? out[k] / sum : 1.0 / prior.size();
+        out[k] = float((1 - w) * m + w * prior[k] / psum);
+    }
+}
+
+}  // namespace salcrop

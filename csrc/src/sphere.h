@@ -1,0 +1,115 @@
+// Equirectangular (360°) input: the geometry of a perspective view of the sphere, its rendering, and the
+// saliency map's passage from the network's picture to the sphere.
+//
+// Conventions (the crop path JSON's, version 3): yaw 0 is the centre column of the equirect frame, positive to
+// the right (towards larger columns), in (-180, 180]; pitch 0 is the middle row, positive up, in [-90, 90].
+// A direction is the unit vector (x right, y up, z forward) = (cos p sin y, sin p, cos p cos y).
+//
+// Rendering follows FFmpeg's vf_v360 (xyz_to_equirect, flat_to_xyz) but with a moving view: the camera-space
+// rays of a coarse grid of output pixels are computed once per output size; per frame only their rotation and
+// the source coordinates of the grid nodes are recomputed, and each output pixel interpolates its source
+// position from the four nodes around it (the mapping is smooth away from the poles, which the pitch limit
+// keeps out of the view), then samples the source bilinearly, wrapping across the seam.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "image.h"
+#include "options.h"
+
+namespace salcrop {
+
+constexpr double kDefaultFov = 90.0;        // horizontal field of view, degrees
+constexpr double kMinFov = 30.0, kMaxFov = 120.0;
+constexpr double kMaxVerticalFov = 150.0;   // a taller view than this is hardly a picture any more
+constexpr double kPoleMarginDeg = 5.0;      // the view's top/bottom edge stays this far from the pole
+constexpr double kMaxAspectError = 0.02;    // equirect frames: width/height within 2% of 2 (e.g. 640x322)
+
+enum class Projection { Flat, Equirect };
+enum class Stereo { Mono, TopBottom, SideBySide };  // TopBottom/SideBySide: the top / left eye is used
+
+Projection parse_projection(const std::string &s);  // "flat" | "equirect"; throws OptionError-like invalid_argument
+Stereo parse_stereo(const std::string &s);          // "mono" | "tb" | "sbs"
+
+// A view of the sphere: its horizontal field of view and its output size.
+struct ViewGeometry {
+    int src_w = 0, src_h = 0;  // the (one eye's) equirect frame
+    int out_w = 0, out_h = 0;
+    double hfov = kDefaultFov, vfov = 0;  // degrees
+    double pitch_limit = 0;               // |pitch| <= this keeps the view's edge kPoleMarginDeg off the pole
+};
+
+// The eye's size in a frame of this layout.
+void eye_size(Stereo stereo, int width, int height, int *eye_w, int *eye_h);
+
+// Checks the frame is equirect (2:1 within kMaxAspectError) and the fov in range; picks the output size:
+// `size_w` x `size_h` when given (> 0), else the size whose centre pixel spans what a source pixel spans
+// (w = 2 tan(fov/2) * W / 2pi), even when `even`. Throws std::invalid_argument saying what is accepted.
+ViewGeometry make_view_geometry(int eye_w, int eye_h, const Ratio &ratio, double fov, int size_w, int size_h,
+                                bool even);
+
+// Column / row of the equirect frame (continuous, pixel centres at +0.5) <-> yaw / pitch in degrees.
+double yaw_of_column(double u, int width);
+double pitch_of_row(double v, int height);
+// Wraps an angle to (-180, 180].
+double wrap_yaw(double yaw);
+
+// Whether direction (yaw, pitch) falls inside the view centred on (view_yaw, view_pitch) with these fovs
+// (the rectilinear frustum: evaluation against viewers' head directions).
+bool direction_in_view(double yaw, double pitch, double view_yaw, double view_pitch, double hfov, double vfov);
+
+// Renders views of one plane size (a component of the source) into one output plane size.
+class ViewRenderer {
+public:
+    static constexpr int kGrid = 8;  // output pixels between exactly mapped nodes
+
+    ViewRenderer(int src_w, int src_h, int out_w, int out_h, double hfov);
+    // Source coordinates (u, v) for every output pixel of the view at (yaw, pitch), written into map_u/map_v
+    // (out_w*out_h each): exact at grid nodes, interpolated between.
+    void source_coords(double yaw, double pitch, std::vector<float> &map_u, std::vector<float> &map_v) const;
+    // Bilinear sampling of `src` (a src_w x src_h component) at the view into `dst` (out_w x out_h).
+    void render(const Component &src, double yaw, double pitch, const Component &dst);
+
+private:
+    void node_coords(double yaw, double pitch);
+    int src_w_, src_h_, out_w_, out_h_;
+    int gw_, gh_;                    // grid nodes per row / column
+    std::vector<float> rays_;        // camera-space unit rays of the grid nodes, xyz
+    std::vector<float> nu_, nv_;     // per frame: source coords of the nodes
+    std::vector<int32_t> iu_, iv_;   // the same as sample positions in 1/256 pixel
+};
+
+// Renders every component of an equirect picture into an output picture of the same format.
+void render_view(const ViewGeometry &g, std::vector<ViewRenderer> &renderers, const Components &src,
+                 double yaw, double pitch, const Components &dst);
+
+// The network's picture of the sphere: the equirect frame with kPadShare of its width wrapped around on each
+// side (the seam is not an edge to it). Given the model's input and map widths, how many map columns of
+// padding each side, and the input columns they are.
+struct SeamPadding {
+    int map_pad = 0;     // map columns each side
+    int input_pad = 0;   // input columns each side
+    int core_input = 0;  // input columns spanning 360°
+    int core_map = 0;    // map columns spanning 360°
+};
+constexpr double kPadShare = 0.08;
+SeamPadding seam_padding(int input_w, int map_w);
+
+// Wraps `pad` columns of each side of `core_w`-wide planes (3 planes of h rows, already in the middle of
+// rows `input_w` wide) around the seam.
+void wrap_pad_planes(float *planes, int input_w, int h, int pad);
+
+// From the network's map over the padded picture to a saliency map on the sphere, map_h x core_map: the
+// padding cut off, each cell weighted by its solid angle (cos latitude), normalised to sum 1, and blended with
+// the front prior (viewers start facing yaw 0 and mostly stay near it): (1 - w) * map + w * prior, where the
+// prior is a Gaussian in yaw and pitch of kFrontSigma degrees, also summing to 1.
+struct SphereSaliency {
+    double front_weight = 0.5;
+    double front_sigma = 30.0;  // degrees
+};
+void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
+                float *out);
+
+}  // namespace salcrop

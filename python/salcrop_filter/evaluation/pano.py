@@ -1,0 +1,250 @@
+"""360° evaluation on AVTrack360 (../shared/data/pano360/avtrack360): where the view points on each still, scored
+by the share of 48 viewers' head samples inside it, against a fixed front view and the best fixed direction
+chosen with the answers.
+
+Two ways to get a saliency map of the sphere from the flat model are compared (issue 22):
+
+- ``seam``: the equirect frame with its seam wrapped around on both sides (what the core runs, sphere.h), the
+  padding cut off the map, cells weighted by cos latitude;
+- ``tangent``: eight perspective views around the horizon (fov 90, 16:9, every 45°) and two looking up and down,
+  each map projected back onto the same sphere grid and averaged where views overlap;
+- ``plain`` (reference): the flat model on the bare equirect frame (the seam is an edge to it).
+
+Each map is blended with the front prior (front_weight, front_sigma; sphere.h) and the direction is what the
+core's planner picks for a still (``_core.plan_sphere`` on the map repeated). Settings are chosen on the tuning
+clips and reported on the others.
+
+    python -m salcrop_filter.evaluation.pano [--data DIR] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+TUNE_CLIPS = (1, 2, 3, 4, 7)      # the five lowest-numbered clips
+REPORT_CLIPS = (10, 11, 12, 13, 14)
+WEIGHTS = (0.0, 0.25, 0.5, 0.7, 0.85, 0.95)
+SIGMAS = (30.0, 45.0, 60.0, 90.0)
+RATIO, FOV = "16:9", 90.0
+EQ_W, EQ_H = 960, 480  # the stills are resized to this before anything (the network sees ~170x112 anyway)
+
+
+def _core() -> Any:
+    from .. import _core as core
+
+    return core
+
+
+@dataclass
+class Still:
+    clip: int
+    rgb: np.ndarray          # EQ_H x EQ_W x 3
+    yaw: np.ndarray          # viewers' head samples, degrees, positive right
+    pitch: np.ndarray        # positive up
+
+
+def load_stills(data: Path) -> list[Still]:
+    heads: dict[int, list[tuple[float, float]]] = {}
+    with open(data / "head.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            # The dataset's pitch is negative when the head pitches up; ours is positive up.
+            heads.setdefault(int(row["clip"]), []).append((float(row["yaw"]), -float(row["pitch"])))
+    out = []
+    for clip in sorted(heads):
+        img = np.asarray(Image.open(data / "images" / f"{clip}.jpg").convert("RGB"))
+        rows = np.nonzero(img.mean(axis=(1, 2)) > 4)[0]  # the black bars above and below the 2:1 frame
+        eq = img[rows[0]:rows[-1] + 1]
+        eq = np.asarray(Image.fromarray(eq).resize((EQ_W, EQ_H), Image.BILINEAR))
+        h = np.array(heads[clip], dtype=np.float32)
+        out.append(Still(clip, eq, h[:, 0], h[:, 1]))
+    return out
+
+
+def raw_maps(still: Still, runner: Any) -> dict[str, tuple[np.ndarray, int]]:
+    """Per method, the network's map and how many map columns of it are seam padding."""
+    core = _core()
+    _, in_w = runner.input_size  # (height, width)
+    map_w = runner.map_size[1]
+    map_pad, in_pad, core_map, core_in = core.seam_padding(in_w, map_w)
+    pad_px = round(EQ_W * in_pad / core_in)
+    padded = np.concatenate([still.rgb[:, -pad_px:], still.rgb, still.rgb[:, :pad_px]], axis=1)
+    seam = runner.predict(np.ascontiguousarray(padded[None]), reset=True)[0]
+    plain = runner.predict(np.ascontiguousarray(still.rgb[None]), reset=True)[0]
+    return {"seam": (seam, map_pad), "plain": (plain, 0), "tangent": (tangent_map(still, runner, core_map), 0)}
+
+
+def tangent_map(still: Still, runner: Any, core_map: int) -> np.ndarray:
+    """Perspective views' maps merged back onto a map_h x core_map sphere grid (the seam method's grid)."""
+    core = _core()
+    map_h, map_w = runner.map_size
+    vw, vh = 400, 224
+    views = [(float(y), 0.0) for y in range(-180, 180, 45)] + [(0.0, 60.0), (0.0, -60.0), (180.0, 60.0),
+                                                              (180.0, -60.0)]
+    lat = 90.0 - (np.arange(map_h) + 0.5) * 180.0 / map_h
+    lon = (np.arange(core_map) + 0.5) * 360.0 / core_map - 180.0
+    LON, LAT = np.meshgrid(lon, lat)
+    d = np.stack([np.cos(np.radians(LAT)) * np.sin(np.radians(LON)), np.sin(np.radians(LAT)),
+                  np.cos(np.radians(LAT)) * np.cos(np.radians(LON))], axis=-1)
+    acc = np.zeros((map_h, core_map))
+    cnt = np.zeros((map_h, core_map))
+    f = 1.0 / math.tan(math.radians(FOV / 2))  # normalised focal length (half-width 1)
+    for yaw, pitch in views:
+        view = core.render_equirect_view(still.rgb, yaw, pitch, FOV, vw, vh)
+        m = runner.predict(view[None], reset=True)[0]
+        # Into the view's camera frame (inverse rotation: yaw, then pitch).
+        a, b = math.radians(-yaw), math.radians(-pitch)
+        x1 = d[..., 0] * math.cos(a) + d[..., 2] * math.sin(a)
+        z1 = -d[..., 0] * math.sin(a) + d[..., 2] * math.cos(a)
+        y2 = d[..., 1] * math.cos(b) + z1 * math.sin(b)
+        z2 = -d[..., 1] * math.sin(b) + z1 * math.cos(b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            px = x1 / z2 * f          # -1..1 across the view
+            py = -y2 / z2 * f * 16 / 9  # -1..1 down the view
+        ok = (z2 > 0) & (np.abs(px) <= 1) & (np.abs(py) <= 1)
+        mx = np.clip((px + 1) / 2 * map_w - 0.5, 0, map_w - 1)
+        my = np.clip((py + 1) / 2 * map_h - 0.5, 0, map_h - 1)
+        x0, y0 = np.floor(mx).astype(int), np.floor(my).astype(int)
+        x1i, y1i = np.minimum(x0 + 1, map_w - 1), np.minimum(y0 + 1, map_h - 1)
+        fx, fy = mx - x0, my - y0
+        v = ((1 - fy) * ((1 - fx) * m[y0, x0] + fx * m[y0, x1i]) + fy * ((1 - fx) * m[y1i, x0] + fx * m[y1i, x1i]))
+        v = v / max(float(m.sum()), 1e-9)  # each view's map as a distribution: views are compared fairly
+        acc[ok] += v[ok]
+        cnt[ok] += 1
+    return (acc / np.maximum(cnt, 1)).astype(np.float32)
+
+
+def score(still: Still, yaw: float, pitch: float, geo: dict[str, float]) -> float:
+    inside = _core().in_view(still.yaw, still.pitch, yaw, pitch, geo["fov"], geo["vfov"])
+    return float(np.mean(inside))
+
+
+def best_fixed(still: Still, geo: dict[str, float]) -> tuple[float, float, float]:
+    best = (-1.0, 0.0, 0.0)
+    lim = geo["pitch_limit"]
+    for yaw in range(-180, 180, 5):
+        for pitch in np.arange(-math.floor(lim / 5) * 5, lim + 1e-9, 5):
+            s = score(still, float(yaw), float(pitch), geo)
+            if s > best[0]:
+                best = (s, float(yaw), float(pitch))
+    return best
+
+
+def planned_direction(raw: np.ndarray, map_pad: int, weight: float, sigma: float) -> tuple[float, float]:
+    core = _core()
+    sm = core.sphere_map(raw, map_pad, weight, sigma)
+    maps = np.repeat(sm[None], 10, axis=0)
+    yaw, pitch = core.plan_sphere(maps, 10.0, RATIO, FOV, "stationary", 0.5, EQ_W, EQ_H)
+    return float(((yaw[0] + 180) % 360) - 180), float(pitch[0])
+
+
+def evaluate(data: Path) -> dict[str, Any]:
+    core = _core()
+    runner = core.SaliencyRunner()
+    geo = core.view_geometry(EQ_W, EQ_H, RATIO, FOV)
+    stills = load_stills(data)
+    raws = {s.clip: raw_maps(s, runner) for s in stills}
+    base = {s.clip: {"front": score(s, 0.0, 0.0, geo), "best_fixed": best_fixed(s, geo)[0]} for s in stills}
+
+    def run(method: str, w: float, sg: float, clips: tuple[int, ...]) -> dict[int, float]:
+        out = {}
+        for s in stills:
+            if s.clip in clips:
+                y, p = planned_direction(*raws[s.clip][method], w, sg)
+                out[s.clip] = score(s, y, p, geo)
+        return out
+
+    grid = {}
+    for method in ("seam", "tangent", "plain"):
+        for w in WEIGHTS:
+            for sg in SIGMAS if w > 0 else SIGMAS[:1]:
+                grid[(method, w, sg)] = float(np.mean(list(run(method, w, sg, TUNE_CLIPS).values())))
+    # The settings chosen on the tuning clips, per method, and the method chosen among them the same way.
+    chosen = {m: max((k for k in grid if k[0] == m), key=lambda k: grid[k]) for m in ("seam", "tangent", "plain")}
+    best_method = max(chosen.values(), key=lambda k: grid[k])
+    per_clip = {}
+    for s in stills:
+        row = dict(base[s.clip])
+        for m, (_, w, sg) in chosen.items():
+            y, p = planned_direction(*raws[s.clip][m], w, sg)
+            row[m] = score(s, y, p, geo)
+            row[m + "_dir"] = (round(y, 1), round(p, 1))
+        for m in ("seam", "tangent", "plain"):  # no prior: the model alone
+            y, p = planned_direction(*raws[s.clip][m], 0.0, 45.0)
+            row[m + "_no_prior"] = score(s, y, p, geo)
+        per_clip[s.clip] = row
+    return {"geometry": geo, "tune_clips": TUNE_CLIPS, "report_clips": REPORT_CLIPS,
+            "grid": {f"{m} w={w} sigma={sg}": v for (m, w, sg), v in grid.items()},
+            "chosen": {m: {"front_weight": k[1], "front_sigma": k[2], "tune_mean": grid[k]} for m, k in chosen.items()},
+            "best_method": best_method[0], "per_clip": per_clip}
+
+
+def report(res: dict[str, Any]) -> str:
+    lines = []
+    cols = ["front", "best_fixed", "seam", "tangent", "plain", "seam_no_prior", "tangent_no_prior", "plain_no_prior"]
+    lines.append("| clip | set | " + " | ".join(cols) + " |")
+    lines.append("|---" * (len(cols) + 2) + "|")
+    for clip, row in sorted(res["per_clip"].items()):
+        tag = "tune" if clip in res["tune_clips"] else "report"
+        lines.append(f"| {clip} | {tag} | " + " | ".join(f"{100 * row[c]:.1f}" for c in cols) + " |")
+    for name, clips in (("tune", res["tune_clips"]), ("report", res["report_clips"])):
+        rows = [res["per_clip"][c] for c in clips]
+        lines.append(f"| mean | {name} | " + " | ".join(f"{100 * np.mean([r[c] for r in rows]):.1f}" for c in cols)
+                     + " |")
+    return "\n".join(lines)
+
+
+def clip_steadiness(videos: Path, out_dir: Path) -> list[dict[str, Any]]:
+    """Each real equirect clip through reframe (16:9, fov 90, defaults): frame counts in and out, and the view's
+    jitter: mean and 95th percentile of |change| per frame, and the share of frames that move at all."""
+    import av
+
+    from ..pipeline import reframe
+
+    rows = []
+    for clip in sorted(videos.glob("*.mp4")):
+        out = out_dir / f"{clip.stem}.view.mp4"
+        path = reframe(clip, out, "16:9", projection="equirect", fov=FOV)
+        yaw = np.degrees(np.unwrap(np.radians([f.yaw for f in path.frames])))
+        pitch = np.array([f.pitch for f in path.frames])
+        dy, dp = np.abs(np.diff(yaw)), np.abs(np.diff(pitch))
+        with av.open(str(clip)) as a, av.open(str(out)) as b:
+            n_in = sum(1 for _ in a.decode(video=0))
+            n_out = sum(1 for _ in b.decode(video=0))
+        rows.append({"clip": clip.name, "frames_in": n_in, "frames_out": n_out,
+                     "yaw_jitter_mean": float(dy.mean()), "yaw_jitter_p95": float(np.percentile(dy, 95)),
+                     "pitch_jitter_mean": float(dp.mean()), "pitch_jitter_p95": float(np.percentile(dp, 95)),
+                     "moving_share": float(np.mean((dy > 1e-6) | (dp > 1e-6))),
+                     "yaw_range": (float(yaw.min()), float(yaw.max()))})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--clips", type=Path, help="also run the real equirect clips in this folder (steadiness)")
+    ap.add_argument("--data", type=Path, default=Path("../shared/data/pano360/avtrack360"),
+                    help="the AVTrack360 folder (default: from the repository root)")
+    ap.add_argument("--json", type=Path)
+    a = ap.parse_args()
+    if a.clips:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            for row in clip_steadiness(a.clips, Path(d)):
+                print(json.dumps(row))
+    res = evaluate(a.data)
+    print(json.dumps(res["chosen"], indent=1), "best method:", res["best_method"])
+    print(report(res))
+    if a.json:
+        a.json.write_text(json.dumps(res, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
