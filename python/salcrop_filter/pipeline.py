@@ -20,6 +20,7 @@ import av
 import numpy as np
 
 from .croppath import CropPath, CropPathError
+from .decoders import missing_decoder
 
 __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS", "VideoWriter", "Segment"]
 
@@ -284,7 +285,8 @@ class VideoWriter:
         self.audio_copy = False
 
     def add_audio(self, stream: Any) -> bool:
-        """Carry an input audio stream: copied when the container takes its codec, else AAC.
+        """Carry an input audio stream: copied when the container takes its codec, else AAC (or, where the
+        container cannot hold AAC, its own default: Opus in WebM).
 
         False when it cannot be carried at all: PyAV gives no codec context (so neither copy nor decode)
         for a codec this FFmpeg build has no decoder for.
@@ -297,7 +299,11 @@ class VideoWriter:
             self.audio_out = self.container.add_stream_from_template(stream)
             self.audio_copy = True
         else:
-            self.audio_out = self.container.add_stream("aac", rate=stream.rate, layout=stream.layout)
+            codec = "aac" if "aac" in self.container.supported_codecs else self.container.default_audio_codec
+            # Opus takes 48 kHz and a few others only; PyAV's encoder resamples to the rate set here.
+            rates = av.Codec(codec, "w").audio_rates
+            rate = stream.rate if not rates or stream.rate in rates else max(rates)
+            self.audio_out = self.container.add_stream(codec, rate=rate, layout=stream.layout)
         return True
 
     def write_audio(self, packet: av.Packet) -> None:
@@ -367,6 +373,11 @@ def _open_input(src: Path) -> Any:
     if not c.streams.video:
         c.close()
         raise ReframeError(f"{src}: has no video stream")
+    # Decoding a stream without a decoder crashes PyAV (decoders.py): refuse it here, where every reader opens.
+    why = missing_decoder(c, c.streams.video[0])
+    if why is not None:
+        c.close()
+        raise ReframeError(f"{src}: {why}")
     return c
 
 
