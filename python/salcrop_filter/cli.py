@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--path-in", metavar="JSON", help="render this (edited) crop path instead of planning")
     o.add_argument("--preview", metavar="MP4", help="side-by-side debug video: source with heatmap | result")
     o.add_argument("--plot", metavar="PNG", help="plot of the window over time with shots and modes")
+    p.add_argument("--codec", metavar="NAME", help="video encoder: libx264, libx265, libvpx-vp9, libsvtav1, ... "
+                   "(default: libx264 for .mp4/.mov/.mkv/.m4v, else the container's own, e.g. VP9 for .webm)")
     p.add_argument("--no-audio", action="store_true", help="drop the audio")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     r = p.add_argument_group("scale-out on Ray (pip install salcrop_filter[ray]; inputs and -o on a file system "
@@ -242,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         bar = None if args.quiet else ProgressBar(job["src"].name)
         try:
             path = reframe(job["src"], job["dst"], args.ratio, path_in=path_in, preview=job["preview"],
-                           audio=not args.no_audio, progress=bar, **options)
+                           audio=not args.no_audio, codec=args.codec, progress=bar, **options)
             if job["path"] is not None:
                 path.save(job["path"])
             if job["plot"] is not None:
@@ -279,6 +281,8 @@ def _main_ray(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--path-in renders one path; it cannot be combined with --ray")
     if args.split_shots and args.preview:
         parser.error("--preview cannot be combined with --split-shots")
+    if args.codec:
+        parser.error("--codec is not passed to Ray tasks yet; run without --ray")
     if Path(args.output).exists() and not Path(args.output).is_dir():
         parser.error(f"-o {args.output}: with --ray the output must be a folder")
     for i in args.inputs:

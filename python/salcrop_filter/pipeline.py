@@ -299,7 +299,11 @@ class VideoWriter:
             self.audio_out = self.container.add_stream_from_template(stream)
             self.audio_copy = True
         else:
-            codec = "aac" if "aac" in self.container.supported_codecs else self.container.default_audio_codec
+            # AAC where the container takes it, else Opus through libopus (WebM's default, "opus", is FFmpeg's
+            # experimental native encoder, which needs -strict -2), else whatever the container's default is.
+            supported = self.container.supported_codecs
+            codec = next((enc for name, enc in (("aac", "aac"), ("opus", "libopus"))
+                          if name in supported and enc in av.codecs_available), self.container.default_audio_codec)
             # Opus takes 48 kHz and a few others only; PyAV's encoder resamples to the rate set here.
             rates = av.Codec(codec, "w").audio_rates
             rate = stream.rate if not rates or stream.rate in rates else max(rates)
