@@ -38,7 +38,7 @@ log() { printf '[build_ffmpeg] %s\n' "$*" >&2; }
 #                         hardware acceleration (VAAPI, VDPAU, CUDA/NVENC/NVDEC), X11/ALSA/SDL devices and ffplay.
 #   no --enable-nonfree   (libfdk-aac and the like): the binaries stay redistributable under the GPL.
 #   --disable-doc         no manuals/man pages (ffmpeg -h is there); saves a minute of build.
-#   --disable-debug       no -g: the compile is ~15% quicker and the libraries far smaller; rebuild with it to
+#   --disable-debug       no -g: a quicker compile and much smaller libraries; drop it to
 #                         debug FFmpeg itself.
 #   --disable-static      shared libraries only (PyAV and the filter link them).
 external_libs=(
