@@ -142,3 +142,14 @@ def test_cli_output_encoders(inputs: dict[str, Path], tmp_path: Path, encoder: s
                         "--threads", "1", "--codec", encoder], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert decoded(dst) == (codec, FRAMES, True)
+
+
+@pytest.mark.parametrize("muxer", ["hls", "dash"])
+def test_filter_then_drawtext_into_hls_and_dash(ffmpeg: Path, inputs: dict[str, Path], tmp_path: Path,
+                                                 muxer: str) -> None:
+    """What a streaming set-up writes: salcrop, a caption drawn after it, HLS or DASH segments with the audio."""
+    manifest = tmp_path / ("out.m3u8" if muxer == "hls" else "out.mpd")
+    r = ff(ffmpeg, "-i", inputs["h264_mp4"], "-vf", "salcrop=threads=1,drawtext=text=vertical:fontsize=16:x=4:y=4",
+           "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-f", muxer, manifest)
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    assert decoded(manifest) == ("h264", FRAMES, True)
