@@ -153,3 +153,12 @@ def test_filter_then_drawtext_into_hls_and_dash(ffmpeg: Path, inputs: dict[str, 
            "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-f", muxer, manifest)
     assert r.returncode == 0, r.stderr.decode()[-3000:]
     assert decoded(manifest) == ("h264", FRAMES, True)
+
+
+def test_cli_unknown_codec_is_a_clean_error(inputs: dict[str, Path], tmp_path: Path) -> None:
+    dst = tmp_path / "out.mp4"
+    r = subprocess.run([sys.executable, "-m", "salcrop_filter", str(inputs["h264_mp4"]), "-o", str(dst), "-q",
+                        "--codec", "libnosuch"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stderr
+    assert "libnosuch" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert list(tmp_path.iterdir()) == [], "a partial output was left behind"
