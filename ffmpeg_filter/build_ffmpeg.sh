@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Builds FFmpeg 7.1.5 (Debian trixie's source) with the salcrop filter as a lean shared build and installs
+# Builds FFmpeg 7.1.5 (Debian trixie's source) with the salcrop filter as a full-featured shared build and installs
 # it into the build tree: bin/ffmpeg, bin/ffprobe, lib/libav*.so*, lib/pkgconfig, include.
 #
 # usage: ffmpeg_filter/build_ffmpeg.sh [BUILD_DIR]        (default: <repo>/build)
 #
-# Needs BUILD_DIR/lib/libsalcrop.so (the core, built first: configure link-tests it) and nasm, libx264-dev,
-# pkg-config. Finished builds are cached under ${SALCROP_CACHE:-~/.cache/salcrop}/ffmpeg-<hash>/, keyed by
-# everything that goes into them (FFmpeg version, the filter source, the C ABI header, this script with its
-# configure flags, the x264 version). The core's sources are not part of the key: the filter links
-# libsalcrop.so dynamically, so a core change needs no FFmpeg rebuild.
+# Needs BUILD_DIR/lib/libsalcrop.so (the core, built first: configure link-tests it), nasm, pkg-config and the
+# -dev packages of the external libraries below (scripts/setup.sh installs them). Finished builds are cached
+# under ${SALCROP_CACHE:-~/.cache/salcrop}/ffmpeg-<hash>/, keyed by everything that goes into them (FFmpeg
+# version, the filter source, the C ABI header, this script with its configure flags, the external libraries'
+# versions). The core's sources are not part of the key: the filter links libsalcrop.so dynamically, so a core
+# change needs no FFmpeg rebuild.
 # Prints the cache key on its last line; build/.ffmpeg-abi-key keys what links against the libraries (PyAV).
 set -euo pipefail
 
@@ -29,41 +30,50 @@ include_dir=$repo/csrc/include
 placeholder_prefix=/opt/salcrop-ffmpeg
 log() { printf '[build_ffmpeg] %s\n' "$*" >&2; }
 
-# Only what the CLI, the tests and PyAV use. The ffmpeg CLI itself needs buffer/buffersink, format,
-# scale, aresample, null/anull and, for autorotation, transpose/hflip/vflip/rotate; `-f null` output
-# needs the wrapped_avframe encoder; `-f lavfi` input needs its decoder.
-components=(
-    --enable-protocol=file,pipe
-    --enable-demuxer=mov,matroska,avi,mpegts,rawvideo,image2,h264,hevc,aac,mp3,wav,m4v
-    --enable-muxer=mov,mp4,matroska,avi,mpegts,rawvideo,image2,wav,null,framecrc,framemd5,adts,mp3,h264
-    --enable-decoder=h264,hevc,mpeg4,mjpeg,png,rawvideo,aac,mp3,mp3float,pcm_s16le,wrapped_avframe
-    --enable-encoder=libx264,aac,mpeg4,rawvideo,png,pcm_s16le,wrapped_avframe
-    --enable-parser=h264,hevc,aac,mpeg4video,mpegaudio,png,mjpeg
-    --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,aac_adtstoasc,extract_extradata,mpeg4_unpack_bframes,null
-    --enable-indev=lavfi
-    --enable-filter=salcrop,crop,scale,format,null,anull,aformat,aresample,transpose,hflip,vflip,rotate
-    --enable-filter=testsrc,testsrc2,color,sine,anullsrc,split,asplit,hstack,vstack,pad,fps,setpts,asetpts
-    --enable-filter=trim,atrim,showinfo,nullsink,anullsink,buffer,buffersink,abuffer,abuffersink
-    --enable-filter=setsar,setdar,copy,concat,drawbox,boxblur,gblur,overlay,scale2ref,select,aselect
+# A full build: every native decoder, encoder, demuxer, muxer, parser, bitstream filter, protocol and filter
+# that FFmpeg 7.1.5 has (the default), plus the external libraries below, all from Debian's apt. What is out,
+# and why (the README lists it too):
+#   --disable-autodetect  nothing is picked up silently from the build machine: every external library is named
+#                         here, so two machines with the same key build the same FFmpeg. This also leaves out
+#                         hardware acceleration (VAAPI, VDPAU, CUDA/NVENC/NVDEC), X11/ALSA/SDL devices and ffplay.
+#   no --enable-nonfree   (libfdk-aac and the like): the binaries stay redistributable under the GPL.
+#   --disable-doc         no manuals/man pages (ffmpeg -h is there); saves a minute of build.
+#   --disable-debug       no -g: a quicker compile and much smaller libraries; drop it to
+#                         debug FFmpeg itself.
+#   --disable-static      shared libraries only (PyAV and the filter link them).
+external_libs=(
+    --enable-libx264 --enable-libx265          # H.264 / HEVC encoders
+    --enable-libvpx                            # VP8 / VP9 encoders (and decoders; the native ones stay default)
+    --enable-libdav1d                          # AV1 decoder (fast; the native av1 decoder needs a hwaccel)
+    --enable-libsvtav1                         # AV1 encoder (libsvtav1, SVT-AV1 1.4 in Debian 12)
+    --enable-libopus --enable-libmp3lame       # Opus (WebM's audio) and MP3 encoders
+    --enable-libfreetype --enable-libfontconfig --enable-libharfbuzz   # drawtext
+    --enable-libass                            # subtitles/ass filters
+    --enable-gnutls                            # https, rtmps, tls
+    --enable-libsrt                            # srt://
+    --enable-libxml2                           # the DASH demuxer (reading .mpd)
+    --enable-zlib --enable-bzlib --enable-lzma --enable-iconv   # compressed MKV tracks, PNG, TIFF, subtitle charsets
 )
+# pkg-config names of those libraries: their versions are part of the cache key.
+external_pc=(x264 x265 vpx dav1d SvtAv1Enc opus freetype2 fontconfig harfbuzz libass gnutls srt libxml-2.0 zlib liblzma)
 config_flags=(
-    --disable-everything --disable-autodetect --disable-doc --disable-static --enable-shared
-    --enable-gpl --enable-libx264 --enable-zlib --enable-swscale --enable-swresample --enable-avdevice
-    "${components[@]}"
+    --disable-autodetect --disable-doc --disable-debug --disable-static --enable-shared
+    --enable-gpl
+    "${external_libs[@]}"
 )
 
-x264_version=$(pkg-config --modversion x264 2>/dev/null || echo none)
-# libavfilter records the core's SONAME: a new one needs a relink, nothing more.
-core_soname=$(readelf -d "$build/lib/libsalcrop.so" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+ext_versions=$(for pc in "${external_pc[@]}"; do printf '%s=%s ' "$pc" "$(pkg-config --modversion "$pc" 2>/dev/null || echo none)"; done
+               # LAME ships no .pc file in Debian 12: its package version stands in.
+               dpkg-query -W -f='mp3lame=${Version}' libmp3lame-dev 2>/dev/null || echo mp3lame=unknown)
 key=$( {
-    echo "ffmpeg $deb_version $orig_sha256 x264 $x264_version core ${core_soname:-none}"
+    echo "ffmpeg $deb_version $orig_sha256 $ext_versions core ${core_soname:-none}"
     printf '%s\n' "${config_flags[@]}"
     sha256sum "$here/vf_salcrop.c" "$include_dir/salcrop/salcrop.h" "$here/build_ffmpeg.sh" | cut -d' ' -f1
 } | sha256sum | cut -c1-16)
 prefix=$cache/ffmpeg-$key
 # What programs built against these libraries depend on (PyAV): the filter's source is not part of it.
 abi_key=$( {
-    echo "ffmpeg $deb_version $orig_sha256 x264 $x264_version"
+    echo "ffmpeg $deb_version $orig_sha256 $ext_versions"
     printf '%s\n' "${config_flags[@]}"
 } | sha256sum | cut -c1-16)
 
@@ -106,7 +116,8 @@ fi
 for tool in nasm pkg-config make cc; do
     command -v $tool >/dev/null || { log "error: '$tool' is missing (scripts/setup.sh installs it)"; exit 1; }
 done
-[[ $x264_version != none ]] || { log "error: x264 not found by pkg-config (apt-get install libx264-dev)"; exit 1; }
+missing=$(for pc in "${external_pc[@]}"; do pkg-config --exists "$pc" || printf '%s ' "$pc"; done)
+[[ -z $missing ]] || { log "error: pkg-config does not find: $missing(scripts/setup.sh installs their -dev packages)"; exit 1; }
 
 # --- source: Debian trixie's FFmpeg, through a private apt configuration (the machine's sources stay untouched)
 src_cache=$cache/src
@@ -164,7 +175,9 @@ configure_cmd=(
     --extra-ldflags="-L$core/lib"
     --extra-libs="-lsalcrop -lstdc++"
 )
-obj=$work/obj
+# One object tree per configuration: checkouts building another configuration (an older, lean build) keep theirs
+# instead of reconfiguring a shared one back and forth, which would recompile everything each time.
+obj=$work/obj-$(printf '%s\n' "${config_flags[@]}" | sha256sum | cut -c1-12)
 mkdir -p "$obj"
 cd "$obj"
 if [[ ! -f ffbuild/config.mak || "$(cat .configure-cmd 2>/dev/null)" != "${configure_cmd[*]}" ]]; then

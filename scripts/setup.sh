@@ -35,7 +35,11 @@ content_hash() { { for f in "$@"; do if [[ -f $f ]]; then sha256sum "$f"; else e
 step "system packages"
 need=()
 # valgrind: tests/test_sanitizers.py (scripts/sanitize.sh valgrind). coinor-libclp-dev: the planner's LP solver.
-for pkg in nasm libx264-dev zlib1g-dev pkg-config cmake make g++ python3-venv python3-dev xz-utils valgrind \
+# The -dev packages of the libraries FFmpeg is built with (ffmpeg_filter/build_ffmpeg.sh says why each).
+ffmpeg_libs=(libx264-dev libx265-dev libvpx-dev libdav1d-dev libsvtav1enc-dev libopus-dev libmp3lame-dev
+             libfreetype-dev libfontconfig-dev libharfbuzz-dev libass-dev libgnutls28-dev libsrt-gnutls-dev
+             libxml2-dev zlib1g-dev libbz2-dev liblzma-dev)
+for pkg in nasm "${ffmpeg_libs[@]}" pkg-config cmake make g++ python3-venv python3-dev xz-utils valgrind \
            coinor-libclp-dev; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done

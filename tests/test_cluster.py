@@ -35,11 +35,8 @@ def ray_runtime():
 
 
 @pytest.fixture(scope="module")
-def videos(repo_root: Path) -> Path:
-    d = repo_root.parent / "shared" / "videos"
-    if not (d / "testvideo.mp4").exists():
-        pytest.fail(f"the real clips are missing: {d}", pytrace=False)
-    return d
+def videos(shared_videos: Path) -> Path:
+    return shared_videos
 
 
 @pytest.fixture(scope="module")

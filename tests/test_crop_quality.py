@@ -8,6 +8,8 @@ two CPU cores. The full table is EVALUATION.md (``python -m salcrop_filter.crop_
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from salcrop_filter.evaluation import crop as crop_eval
@@ -17,7 +19,7 @@ RATIOS = ("9:16", "1:1")
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[str, dict[str, crop_eval.MethodScore]]:
+def results(shared_data: Path) -> dict[str, dict[str, crop_eval.MethodScore]]:
     seen = crop_eval.CutStats()
     results = crop_eval.evaluate(crop_eval.iter_clips(subset=SUBSET), RATIOS, threads=2, engine=True,
                                  faces=False, log=lambda *_: None, cut_stats=seen)

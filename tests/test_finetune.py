@@ -8,6 +8,7 @@ import csv
 import pathlib
 
 import numpy as np
+import pytest
 
 from salcrop_filter import _core
 from salcrop_filter.training import train, video_gaze
@@ -30,6 +31,7 @@ def _own_gaze_data(root: pathlib.Path, names: list[str]) -> pathlib.Path:
     return root
 
 
+@pytest.mark.needs_shared
 def test_finetune_on_own_gaze_writes_the_models_and_scores_the_held_out_clip(tmp_path, capsys) -> None:
     gaze = _own_gaze_data(tmp_path / "gaze", ["Lee", "Male"])
     out = tmp_path / "out"

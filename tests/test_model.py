@@ -43,6 +43,7 @@ def _model_input(frames: np.ndarray, height: int, width: int) -> np.ndarray:
                                            align_corners=False).numpy()
 
 
+@pytest.mark.needs_shared
 def test_shipped_model_beats_centre_bias_on_held_out_images():
     assert (SHARED / "data" / "osie").is_dir(), f"the eye-tracking data is missing under {SHARED / 'data'}"
     model = OnnxSaliency(MODEL)
@@ -61,6 +62,7 @@ def test_training_never_saw_the_held_out_split():
     assert sum(len(v) for v in datasets.held_out_keys().values()) == sum(datasets.HELD_OUT.values())
 
 
+@pytest.mark.needs_shared
 def test_export_round_trips_on_real_frames(tmp_path):
     path = export_onnx(tmp_path / "m.onnx", checkpoint=CHECKPOINT)
     net, _ = load_checkpoint(CHECKPOINT)
@@ -119,6 +121,7 @@ def test_metrics_rank_a_perfect_prediction_above_a_flat_one():
     assert cc(dense[::-1], dense) < 0.9
 
 
+@pytest.mark.needs_shared
 def test_saliency_model_predicts_normalised_maps_through_the_core():
     from salcrop_filter.saliency import SaliencyModel
 
@@ -137,6 +140,7 @@ def test_saliency_model_predicts_normalised_maps_through_the_core():
 INT8 = REPO / "models" / "salcrop-int8.onnx"
 
 
+@pytest.mark.needs_shared  # quantize calibrates on OSIE images
 def test_int8_model_is_what_quantize_makes_from_the_float_model(tmp_path):
     from salcrop_filter.training.quantize import quantize_model
 
@@ -155,6 +159,7 @@ def test_int8_model_keeps_the_contract_and_the_float_model_metadata():
     assert INT8.stat().st_size < MODEL.stat().st_size / 2
 
 
+@pytest.mark.needs_shared
 def test_int8_model_matches_the_float_model_on_held_out_images_and_video():
     train, held = datasets.split(datasets.load_all(SHARED / "data"))
     subset, sigma = held[::3], fit_centre_sigma(train, count=60)
@@ -180,6 +185,7 @@ def test_core_default_model_is_int8_on_cpu_and_the_large_float_model_on_cuda():
     assert pathlib.Path(SaliencyModel(device="cpu").path).name == "salcrop-int8.onnx"
 
 
+@pytest.mark.needs_shared
 def test_int8_model_gives_the_same_maps_without_avx512_vnni(tmp_path):
     # ONNX Runtime's 8-bit kernels differ by CPU: with AVX-512 VNNI (this project's machines) and without (AVX2,
     # where products are summed in 16 bits and full-range weights saturate). valgrind's CPU has no AVX-512, so the

@@ -8,6 +8,8 @@ the view to keep both.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -18,7 +20,7 @@ MAP_H, MAP_W = 18, 32
 
 
 @pytest.fixture(scope="module")
-def talking_pairs() -> list[tuple[GazeClip, np.ndarray]]:
+def talking_pairs(shared_data: Path) -> list[tuple[GazeClip, np.ndarray]]:
     clips = load_clips(names=["Couple", "KristenAndSara"])
     return [(c, np.stack([c.gaze_map(i, MAP_H, MAP_W) for i in range(c.frames)])) for c in clips]
 
@@ -55,6 +57,7 @@ def test_pad_widens_the_view_to_keep_both_speakers(talking_pairs) -> None:
         assert kept(clip, padded) >= kept(clip, plain) + 0.08, f"{clip.name}: the wider view keeps both speakers"
 
 
+@pytest.mark.needs_shared
 def test_one_subject_is_never_padded() -> None:
     (clip,) = load_clips(names=["Johnny"])  # one man talking to the camera
     maps = np.stack([clip.gaze_map(i, MAP_H, MAP_W) for i in range(clip.frames)])

@@ -565,3 +565,78 @@ def test_api_unusual_inputs_work(ffmpeg: Path, tmp_path: Path, pix_fmt: str, siz
     w, h = map(int, size.split("x"))
     assert len(frames) == 10
     assert frames[0].width <= w and frames[0].height <= h
+
+
+# --- codecs beyond H.264, and streams this build cannot decode --------------------------------------
+
+# What a user downloads or exports: a YouTube VP9/WebM, an AV1 file, an editor's ProRes, a broadcast MPEG-2
+# recording. Each is made here by this build's own encoders from testsrc2.
+OTHER_CODECS = {
+    "vp9.webm": ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "400k"],
+    "av1.mp4": ["-c:v", "libsvtav1", "-preset", "12"],
+    "prores.mov": ["-c:v", "prores_ks", "-profile:v", "0"],
+    "mpeg2.ts": ["-c:v", "mpeg2video", "-q:v", "4"],
+}
+
+
+@pytest.mark.parametrize("name", OTHER_CODECS)
+def test_other_codecs_reframe_through_filter_and_cli(ffmpeg: Path, tmp_path: Path, name: str) -> None:
+    import av
+
+    src = tmp_path / name
+    make(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-frames:v", "20", *OTHER_CODECS[name], src)
+    ref = expect_same_frames(ffmpeg, src)
+    dst = tmp_path / "out.mp4"
+    r = cli(src, "-o", dst, "--threads", "1")
+    assert_no_crash(r)
+    assert r.returncode == 0, r.describe()
+    with av.open(str(dst)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == len(ref.pts)
+
+
+def undecodable(ffmpeg: Path, tmp_path: Path, kind: str) -> Path:
+    """A valid file whose video stream has no decoder in this build: an AVI whose FourCC no codec has (byte
+    surgery on the MPEG-4 tag, in the stream header and the bitmap header), or an MP4 tagged MPEG-5 EVC
+    ('evc1'), a codec FFmpeg knows but decodes only through libxevd, which this build leaves out."""
+    if kind == "bogus_fourcc":
+        good = tmp_path / "good.avi"
+        make(ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25", "-frames:v", "10", "-c:v", "mpeg4", good)
+        old, new = b"FMP4", b"ZZZZ"
+    else:
+        good = lavfi(ffmpeg, tmp_path / "good.mp4", "160x90", 10)
+        old, new = b"avc1", b"evc1"
+    data = good.read_bytes()
+    assert data.count(old) >= 1
+    src = tmp_path / f"{kind}{good.suffix}"
+    src.write_bytes(data.replace(old, new))
+    good.unlink()
+    return src
+
+
+UNDECODABLE_WORDS = {"bogus_fourcc": ["unknown codec", "ZZZZ", "stream #0"], "evc": ["evc", "stream #0"]}
+
+
+@pytest.mark.parametrize("kind", UNDECODABLE_WORDS)
+def test_filter_refuses_a_stream_without_decoder(ffmpeg: Path, tmp_path: Path, kind: str) -> None:
+    src = undecodable(ffmpeg, tmp_path, kind)
+    r = ff(ffmpeg, "-v", "error", "-i", src, "-vf", "salcrop=threads=1", "-f", "null", "-")
+    assert_clean_failure(r, "decoder")
+
+
+@pytest.mark.parametrize("kind", UNDECODABLE_WORDS)
+def test_api_and_cli_refuse_a_stream_without_decoder(ffmpeg: Path, clip_mp4: Path, tmp_path: Path,
+                                                     kind: str) -> None:
+    """PyAV 16.1 segfaulted here (it decodes through the missing codec context); now a clear error, exit 1,
+    and the rest of a batch is still done."""
+    src = undecodable(ffmpeg, tmp_path, kind)
+    dst = tmp_path / "out" / "o.mp4"
+    dst.parent.mkdir()
+    err = api_error(src, dst)
+    for w in UNDECODABLE_WORDS[kind] + ["no decoder", src.name]:
+        assert w in str(err), str(err)
+    out = tmp_path / "batch"
+    r = cli(src, clip_mp4, "-o", out, "--threads", "1")
+    assert_clean_failure(r, *UNDECODABLE_WORDS[kind], "no decoder")
+    assert r.returncode == 1
+    assert "1 of 2 input(s) failed" in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["clip.mp4"], "the good file of the batch was not written"

@@ -36,6 +36,7 @@ def script(*args: str, timeout: float, env: dict[str, str] | None = None) -> sub
     return proc
 
 
+@pytest.mark.needs_shared
 def test_core_under_address_and_undefined_sanitizers() -> None:
     # The sanitized build is cached in build/sanitize; a cold one takes about 3 minutes on 2 cores.
     proc = script("scripts/sanitize.sh", "asan", timeout=1200)
@@ -46,6 +47,7 @@ def test_core_under_address_and_undefined_sanitizers() -> None:
     assert "asan: all clean" in out
 
 
+@pytest.mark.needs_shared
 def test_engine_threads_under_thread_sanitizer() -> None:
     # The engine runs its model on a worker thread: a thread-sanitized core pushes real frames through the C ABI.
     proc = script("scripts/sanitize.sh", "tsan", timeout=1200)
@@ -75,6 +77,7 @@ def test_fuzz_c_api() -> None:
 
 @pytest.mark.skipif(shutil.which("valgrind") is None and os.geteuid() != 0,
                     reason="valgrind is not installed and cannot be installed without root")
+@pytest.mark.needs_shared
 def test_ffmpeg_filter_under_valgrind() -> None:
     proc = script("scripts/sanitize.sh", "valgrind", timeout=1800)
     out = proc.stdout + proc.stderr

@@ -3,6 +3,8 @@ evaluation on one short clip through the real Engine."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ from salcrop_filter.training import video_gaze
 
 
 @pytest.fixture(scope="module")
-def clips() -> list[video_gaze.GazeClip]:
+def clips(shared_data: Path) -> list[video_gaze.GazeClip]:
     return video_gaze.load_clips()
 
 
@@ -102,6 +104,7 @@ def test_best_window_per_frame_holds_the_maps_mass() -> None:
         assert win[t, 0] <= centre_x <= win[t, 0] + 404 and win[t, 1] == 0 and tuple(win[t, 2:]) == (404, 720)
 
 
+@pytest.mark.needs_shared
 def test_crop_ceiling_splits_the_loss_between_map_and_path(capsys) -> None:
     from salcrop_filter.evaluation import crop_ceiling
 

@@ -10,6 +10,7 @@ cores, most of it decoding.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from salcrop_filter.evaluation import video_saliency as vs
 from salcrop_filter.evaluation.saliency import OnnxSaliency, centre_bias
@@ -23,6 +24,7 @@ CC_MARGIN = 0.10
 CENTRE_SIGMA = 0.2
 
 
+@pytest.mark.needs_shared
 def test_shipped_model_beats_centre_bias_on_real_video_gaze():
     clips = load_clips(names=FOLDS[1])
     model = OnnxSaliency(REPO / "models" / "salcrop-int8.onnx")
@@ -42,6 +44,7 @@ def test_shipped_model_beats_centre_bias_on_real_video_gaze():
     assert wins >= 5, f"the model beats the centre bias on only {wins} of {len(clips)} clips"
 
 
+@pytest.mark.needs_shared
 def test_visualize_writes_a_contact_sheet_per_clip(tmp_path):
     from PIL import Image
 

@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--path-in", metavar="JSON", help="render this (edited) crop path instead of planning")
     o.add_argument("--preview", metavar="MP4", help="side-by-side debug video: source with heatmap | result")
     o.add_argument("--plot", metavar="PNG", help="plot of the window over time with shots and modes")
+    p.add_argument("--codec", metavar="NAME", help="video encoder: libx264, libx265, libvpx-vp9, libsvtav1, ... "
+                   "(default: libx264 for .mp4/.mov/.mkv/.m4v, else the container's own, e.g. VP9 for .webm)")
     p.add_argument("--no-audio", action="store_true", help="drop the audio")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     r = p.add_argument_group("scale-out on Ray (pip install salcrop_filter[ray]; inputs and -o on a file system "
@@ -295,9 +297,11 @@ def main(argv: list[str] | None = None) -> int:
             if len(job["ratios"]) == 1:
                 [ratio] = job["ratios"]
                 paths = {ratio: reframe(job["src"], job["dst"][ratio], ratio, path_in=path_in,
-                                        preview=job["preview"], audio=not args.no_audio, progress=bar, **options)}
+                                        preview=job["preview"], audio=not args.no_audio, codec=args.codec,
+                                        progress=bar, **options)}
             else:  # one pass: shots and the network once, a path and a file per ratio
-                paths = reframe(job["src"], job["dst"], audio=not args.no_audio, progress=bar, **options)
+                paths = reframe(job["src"], job["dst"], audio=not args.no_audio, codec=args.codec, progress=bar,
+                                **options)
             _save_extras(job, paths)
         except OptionError as e:
             if bar:
@@ -332,6 +336,8 @@ def _main_ray(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--path-in renders one path; it cannot be combined with --ray")
     if args.split_shots and args.preview:
         parser.error("--preview cannot be combined with --split-shots")
+    if args.codec:
+        parser.error("--codec is not passed to Ray tasks yet; run without --ray")
     jobs = _plan_jobs(args, parser)
     try:
         from .cluster import ClusterError, reframe_many, summary_table

@@ -20,6 +20,7 @@ import av
 import numpy as np
 
 from .croppath import CropPath, CropPathError
+from .decoders import missing_decoder
 from .errors import OptionError, ReframeError
 from .picture import Picture, fit
 from .writer import VideoWriter, temp_beside
@@ -194,6 +195,11 @@ def _open_input(src: Path) -> Any:
     if not c.streams.video:
         c.close()
         raise ReframeError(f"{src}: has no video stream")
+    # Decoding a stream without a decoder crashes PyAV (decoders.py): refuse it here, where every reader opens.
+    why = missing_decoder(c, c.streams.video[0])
+    if why is not None:
+        c.close()
+        raise ReframeError(f"{src}: {why}")
     return c
 
 

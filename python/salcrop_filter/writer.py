@@ -53,7 +53,8 @@ class VideoWriter:
         self.audio_copy = False
 
     def add_audio(self, stream: Any) -> bool:
-        """Carry an input audio stream: copied when the container takes its codec, else AAC.
+        """Carry an input audio stream: copied when the container takes its codec, else AAC (or, where the
+        container cannot hold AAC, its own default: Opus in WebM).
 
         False when it cannot be carried at all: PyAV gives no codec context (so neither copy nor decode)
         for a codec this FFmpeg build has no decoder for.
@@ -66,7 +67,15 @@ class VideoWriter:
             self.audio_out = self.container.add_stream_from_template(stream)
             self.audio_copy = True
         else:
-            self.audio_out = self.container.add_stream("aac", rate=stream.rate, layout=stream.layout)
+            # AAC where the container takes it, else Opus through libopus (WebM's default, "opus", is FFmpeg's
+            # experimental native encoder, which needs -strict -2), else whatever the container's default is.
+            supported = self.container.supported_codecs
+            codec = next((enc for name, enc in (("aac", "aac"), ("opus", "libopus"))
+                          if name in supported and enc in av.codecs_available), self.container.default_audio_codec)
+            # Opus takes 48 kHz and a few others only; PyAV's encoder resamples to the rate set here.
+            rates = av.Codec(codec, "w").audio_rates
+            rate = stream.rate if not rates or stream.rate in rates else max(rates)
+            self.audio_out = self.container.add_stream(codec, rate=rate, layout=stream.layout)
         return True
 
     def write_audio(self, packet: av.Packet) -> None:

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from ..checksums import file_sha256
+from ..decoders import missing_decoder
 
 WHEEL_SPEC = "pyautoflip==0.2.1"
 WHEEL_NAME = "pyautoflip-0.2.1-py3-none-any.whl"
@@ -131,6 +132,9 @@ def _decode_sampled(path: pathlib.Path, step: int, size: tuple[int, int]) -> tup
 
     idx, out = [], []
     with av.open(str(path)) as container:
+        why = missing_decoder(container, container.streams.video[0])
+        if why is not None:
+            raise ValueError(f"{path}: {why}")
         for i, frame in enumerate(container.decode(video=0)):
             if i % step == 0:
                 idx.append(i)

@@ -21,6 +21,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from ..decoders import missing_decoder
 from .datasets import SIGMA_FRACTION, data_root, dense_map, fixation_map
 
 __all__ = ["GazeClip", "FOLDS", "load_clips", "fold_of", "default_root", "VIDEO_SUFFIXES"]
@@ -130,6 +131,9 @@ class GazeClip:
         w, h = size if size is not None else (self.width, self.height)
         with av.open(str(self.path)) as container:
             stream = container.streams.video[0]
+            why = missing_decoder(container, stream)
+            if why is not None:
+                raise ValueError(f"{self.path}: {why}")
             stream.thread_type = "AUTO"
             for i, frame in enumerate(container.decode(stream)):
                 if i >= self.frames:
@@ -188,6 +192,9 @@ def unlabeled_clip(path: pathlib.Path | str) -> GazeClip:
             if not container.streams.video:
                 raise ValueError(f"{path}: no video stream")
             stream = container.streams.video[0]
+            why = missing_decoder(container, stream)
+            if why is not None:
+                raise ValueError(f"{path}: {why}")
             fps = float(stream.average_rate or stream.guessed_rate or 25)
             width, height = stream.codec_context.width, stream.codec_context.height
             frames = sum(1 for _ in container.decode(stream))
