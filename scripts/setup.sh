@@ -35,8 +35,9 @@ content_hash() { { for f in "$@"; do if [[ -f $f ]]; then sha256sum "$f"; else e
 step "system packages"
 need=()
 # valgrind: tests/test_sanitizers.py (scripts/sanitize.sh valgrind). coinor-libclp-dev: the planner's LP solver.
+# chromium: the browser tests/test_review.py drives through Playwright (81 MB download, 290 MB installed).
 for pkg in nasm libx264-dev zlib1g-dev pkg-config cmake make g++ python3-venv python3-dev xz-utils valgrind \
-           coinor-libclp-dev; do
+           coinor-libclp-dev chromium; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if ((${#need[@]})); then

@@ -5,6 +5,7 @@
     salcrop in.mp4 -o out.mp4 --path p.json --preview debug.mp4 --plot path.png
     salcrop in.mp4 -o out.mp4 --path-in edited.json
     salcrop --ray auto a.mp4 b.mp4 ... -o out/  # a batch on a Ray cluster (cluster.py)
+    salcrop review in.mp4 --ratio 9:16,1:1      # the local web editor (review/)
 
 Exit status: 0 done, 1 a file could not be processed, 2 usage error (bad option, missing input).
 User errors print one line (``salcrop: error: ...``), never a traceback.
@@ -209,8 +210,13 @@ def _warn_one_line(message: Warning | str, category: type[Warning], filename: st
 
 def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _warn_one_line  # a user sees "salcrop: warning: ...", not a source location
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["review"]:  # the local web editor (review/command.py); an input named "review" is ./review
+        from .review.command import main as review_main
+
+        return review_main(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(_ray_address_or_input(sys.argv[1:] if argv is None else list(argv)))  # exits 2 on bad syntax
+    args = parser.parse_args(_ray_address_or_input(argv))  # exits 2 on bad syntax
     if args.ray is not None:
         return _main_ray(args, parser)
     for flag in ("overwrite", "split_shots", "segment_seconds", "task_cpus"):
