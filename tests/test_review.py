@@ -155,16 +155,29 @@ def frames_and_size(path: Path) -> tuple[int, int, int]:
 # --- the page, driven as a person drives it ------------------------------------------------------
 
 
-def test_drag_a_keyframe_replan_export_switch_ratio_and_render(server: Server, browser: Any, workdir: Path,
-                                                                engine_maps: Any, shared_videos: Path,
-                                                                env: dict[str, str]) -> None:
+# The server comes last among the fixtures, so the page opens while the first analysis is still running.
+def test_drag_a_keyframe_replan_export_switch_ratio_and_render(browser: Any, engine_maps: Any, workdir: Path,
+                                                                shared_videos: Path, env: dict[str, str],
+                                                                server: Server) -> None:
     from salcrop_filter import _core
 
     page = browser.new_page(viewport={"width": 1400, "height": 860})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # Every progress line the page shows, as it shows them.
+    page.add_init_script("""window.__progress = [];
+        new MutationObserver(() => {
+          const t = document.getElementById('analysis-text');
+          if (t && !document.getElementById('analysis').hidden) window.__progress.push(t.textContent);
+        }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});""")
     page.goto(server.url)
+    # While the analysis runs the page is usable: the video loads and seeks, and the progress is shown.
+    page.wait_for_function("document.getElementById('player').readyState >= 2")
+    page.evaluate("review.seek(30)")
+    page.wait_for_function("!document.getElementById('player').seeking && review.state.frame === 30")
     wait_ready(page)
+    shown = page.evaluate("window.__progress")
+    assert any(re.search(r"\d+ / 720 frames, [\d.]+ frames/s, ETA \d+:\d\d", t) for t in shown), shown
     before = plan_of(page)
     assert before["ratio"] == "9:16" and before["axis"] == "x" and before["keyframes"] == []
     assert len(before["x"]) == 720 and before["window"] == [406, 720]
@@ -282,6 +295,79 @@ def test_a_shot_mode_forced_from_the_page_is_the_cores_plan_for_that_shot(server
     page.close()
 
 
+def test_keyframes_move_delete_and_load_from_a_file(server: Server, browser: Any, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    page.goto(server.url)
+    wait_ready(page)
+    page.click("#ratios button[data-ratio='1:1']")
+    page.wait_for_function("document.body.dataset.ratio === '1:1' && review.state.plan.ratio === '1:1'")
+
+    def saved(version: int) -> None:
+        page.wait_for_function(f"document.body.dataset.planVersion === '{version}' && !document.body.dataset.busy")
+
+    version = int(page.evaluate("document.body.dataset.planVersion"))
+    # A keyframes file with a syntax error: the page says what the core says, and nothing changes.
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"t": 1.0, "x": 300, "y": 360},')
+    page.set_input_files("#import-keyframes", str(bad))
+    page.wait_for_selector("#message.error")
+    assert "bad.json: keyframes:" in page.inner_text("#message")
+    assert int(page.evaluate("document.body.dataset.planVersion")) == version
+    # A good one (by time, as salcrop --keyframes reads it) replaces the ratio's keyframes.
+    good = tmp_path / "good.json"
+    good.write_text('[{"t": 2.0, "x": 300, "y": 360}, {"frame": 600, "x": 1000, "y": 360}]')
+    page.set_input_files("#import-keyframes", str(good))
+    saved(version + 1)
+    assert [k["frame"] for k in plan_of(page)["keyframes"]] == [60, 600]  # 2 s at 29.97 fps -> frame 60
+
+    # Drag the first keyframe's diamond along the timeline: it moves to a later frame, keeping its place.
+    spot = page.evaluate("""(() => {
+        const t = review.timeline, b = t.plotBox(), r = t.canvas.getBoundingClientRect(), k = r.width / t.canvas.width;
+        const at = (f) => r.left + t.fx(f, b) * k;
+        return {x: at(60), y: r.top + t.py(300, b) * k, to: at(120)};
+    })()""")
+    page.mouse.move(spot["x"], spot["y"])
+    page.mouse.down()
+    page.mouse.move((spot["x"] + spot["to"]) / 2, spot["y"])
+    page.mouse.move(spot["to"], spot["y"])
+    page.mouse.up()
+    saved(version + 2)
+    keys = plan_of(page)["keyframes"]
+    assert [k["frame"] for k in keys] == [120, 600] and keys[0]["x"] == 300
+    # Double-click deletes it; the list's button deletes the other.
+    page.mouse.dblclick(spot["to"], spot["y"])
+    saved(version + 3)
+    assert [k["frame"] for k in plan_of(page)["keyframes"]] == [600]
+    page.click("#keyframes li[data-frame='600'] button")
+    saved(version + 4)
+    assert plan_of(page)["keyframes"] == []
+    page.close()
+
+
+def test_a_video_the_browser_cannot_play_is_shown_through_a_proxy(shared_videos: Path, browser: Any,
+                                                                  tmp_path: Path) -> None:
+    env = {**os.environ, "SALCROP_CACHE": str(tmp_path / "cache")}
+    s = Server([shared_videos / "Megamind.avi", "--ratio", "1:1"], env)  # MPEG-4 Part 2 in AVI
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(s.url)
+        wait_ready(page)
+        page.wait_for_function("document.getElementById('player').readyState >= 2")
+        assert page.evaluate("document.getElementById('player').videoWidth") == 640
+        assert "does not play in a browser" in page.inner_text("#message")
+        seek(page, 200)
+        # The result is drawn from the proxy's frame: not black.
+        lit = page.evaluate("""(() => { const c = document.getElementById('result');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let sum = 0; for (let i = 0; i < d.length; i += 4) sum += d[i] + d[i + 1] + d[i + 2];
+            return sum / (d.length / 4) / 3; })()""")
+        assert lit > 10
+        page.close()
+    finally:
+        assert "Traceback" not in s.stop()
+    assert len(list((tmp_path / "cache" / "review").glob("*.proxy.mp4"))) == 1
+
+
 # --- safety and bad input ----------------------------------------------------------------------------
 
 
@@ -293,6 +379,11 @@ def test_every_request_needs_the_token(server: Server) -> None:
         assert "token" in body["error"]
     status, _ = server.request("PUT", "api/videos/0/edits?ratio=9:16", "{}", root=server.root)
     assert status == 403
+    # A page elsewhere whose name resolves to this machine (DNS rebinding) is refused even with the token.
+    req = urllib.request.Request(server.url + "api/session", headers={"Host": f"attacker.example:{server.port}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=30)
+    assert refused.value.code == 400
     assert server.request("GET", "api/session")[0] == 200
 
 

@@ -8,6 +8,9 @@ re-plans from this and never runs the network again.
 The cache lives in ``${SALCROP_CACHE:-~/.cache/salcrop}/review/<key>.npz``; the key hashes the video's bytes,
 the model file's bytes, the execution provider and the options that change the maps (stride, scene threshold),
 so an edited video or another model is analysed afresh and the same video under another name is not.
+
+A video a browser cannot play (AVI, MPEG-4 Part 2, HEVC...) gets a small H.264 proxy for the page, encoded in the
+same pass from the same decoded frames, upright, with the same timestamps: ``<key>.proxy.mp4`` beside it.
 """
 
 from __future__ import annotations
@@ -20,15 +23,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 
 from ..checksums import file_sha256
-from ..pipeline import Picture, ReframeError, _open_input, _probe, _rate, _Timestamps, make_engine
+from ..pipeline import Picture, ReframeError, VideoWriter, _open_input, _probe, _rate, _Timestamps, make_engine
 
 __all__ = ["Analysis", "AnalysisOptions", "AnalysisProgress", "analyse", "cache_dir", "cache_key", "load_or_analyse"]
 
 # Bumped when the cached arrays change meaning; old files are then ignored, not misread.
 CACHE_FORMAT = 1
+# What Chromium and Firefox play: anything else gets a proxy.
+_BROWSER_CODECS = {"h264", "vp8", "vp9", "av1"}
+_BROWSER_CONTAINERS = ("mp4", "mov", "webm", "matroska")
+PROXY_WIDTH = 640  # enough to see what to fix; the render always reads the original
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class Analysis:
     model: str = ""  # the model file the maps came from, and where it ran
     provider: str = ""
     key: str = ""  # the cache key (load_or_analyse)
+    proxy: Path | None = None  # the browser's copy, when the original does not play in one
 
     @property
     def frames(self) -> int:
@@ -150,8 +159,18 @@ def model_identity(options: AnalysisOptions) -> tuple[str, str]:
     return runner.path, runner.provider
 
 
-def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | None = None) -> Analysis:
-    """Runs the engine over every frame of ``src`` and keeps, per frame, its map, time and shot."""
+def browser_plays(src: Path) -> bool:
+    """Whether a browser's <video> plays the file as it is (by container and codec)."""
+    with _open_input(src) as c:
+        fmt = c.format.name
+        ctx = c.streams.video[0].codec_context
+        return ctx is not None and ctx.name in _BROWSER_CODECS and any(n in fmt for n in _BROWSER_CONTAINERS)
+
+
+def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | None = None,
+            proxy: Path | None = None) -> Analysis:
+    """Runs the engine over every frame of ``src`` and keeps, per frame, its map, time and shot; with ``proxy``,
+    also writes the browser's copy there."""
     progress = progress or AnalysisProgress()
     probe = _probe(src)
     progress.total = probe.total
@@ -172,12 +191,19 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
             shots.append(d.shot)
             popper = engine.pop
 
+    writer: VideoWriter | None = None
     with _open_input(src) as inp:
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
         # The same timestamps as reframe() gives the engine, so the path's times match salcrop's.
         stamps = _Timestamps(max(1, round(1 / (_rate(vin) * vin.time_base)))) if vin.time_base else _Timestamps()
         pushed = 0
+        if proxy is not None:
+            pw = min(PROXY_WIDTH, probe.width) // 2 * 2
+            ph = max(2, round(probe.height * pw / probe.width) // 2 * 2)
+            # Short GOPs: the page seeks frame by frame.
+            writer = VideoWriter(proxy, pw, ph, vin.time_base, probe.fps, codec="libx264",
+                                 codec_options={"preset": "ultrafast", "crf": "26", "g": "12"})
         try:
             for frame in inp.decode(vin):
                 if progress.cancel:
@@ -189,14 +215,24 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
                 pts = stamps(frame)
                 t = float(pts * vin.time_base) if pts is not None else pushed / float(probe.fps)
                 pic.push_to(engine, t)
+                if writer is not None:
+                    upright = frame if pic.turns == 0 else av.VideoFrame.from_ndarray(pic.rgb, format="rgb24")
+                    writer.write(upright.reformat(width=writer.video.width, height=writer.video.height,
+                                                  format="yuv420p"), pts)
                 pushed += 1
                 progress.done = pushed
                 take(engine.pop)
             take(engine.flush)
-        except (RuntimeError, ValueError) as e:  # the core's or the decoder's errors while running
+            if writer is not None:
+                writer.close()
+                writer = None
+        except (RuntimeError, ValueError, av.error.FFmpegError) as e:  # the core's, the decoder's, the encoder's
             if isinstance(e, ReframeError):
                 raise
             raise ReframeError(f"{src}: {e}") from None
+        finally:
+            if writer is not None:
+                writer.abort()
     if not maps:
         raise ReframeError(f"{src}: no frame could be decoded")
     progress.total = len(maps)
@@ -211,13 +247,16 @@ def load_or_analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgr
     model_path, provider = model_identity(options)
     key = cache_key(src, options, model_path, provider)
     path = cache_dir() / f"{key}.npz"
+    proxy = None if browser_plays(src) else cache_dir() / f"{key}.proxy.mp4"
     cached = Analysis.load(path)
-    if cached is not None:
+    if cached is not None and (proxy is None or proxy.exists()):
         progress.cached = True
         progress.total = progress.done = cached.frames
-        cached.key = key
+        cached.key, cached.proxy = key, proxy
         return cached
-    result = analyse(src, options, progress)
-    result.model, result.provider, result.key = model_path, provider, key
+    if proxy is not None:
+        proxy.parent.mkdir(parents=True, exist_ok=True)
+    result = analyse(src, options, progress, proxy)
+    result.model, result.provider, result.key, result.proxy = model_path, provider, key, proxy
     result.save(path)
     return result

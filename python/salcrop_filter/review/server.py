@@ -128,6 +128,8 @@ def make_app(session: Session, token: str, *, allowed_hosts: list[str] | None = 
 
     async def media(request: Request) -> Response:
         v = session.video(video_id(request))
+        if v.analysis is not None and v.analysis.proxy is not None:  # the original does not play in a browser
+            return FileResponse(v.analysis.proxy, media_type="video/mp4")
         kind = mimetypes.guess_type(v.path.name)[0] or "application/octet-stream"
         return FileResponse(v.path, media_type=kind)  # byte ranges, so the player can seek
 
@@ -142,7 +144,8 @@ def make_app(session: Session, token: str, *, allowed_hosts: list[str] | None = 
         a = v.analysis
         if a is not None:
             out.update(frames=a.frames, fps=a.fps, width=a.width, height=a.height, times=a.times.tolist(),
-                       shots=a.shot_ranges(), map=list(a.maps.shape[1:]), model=a.model, provider=a.provider)
+                       shots=a.shot_ranges(), map=list(a.maps.shape[1:]), model=a.model, provider=a.provider,
+                       media="proxy" if a.proxy is not None else "original")
         return JSONResponse(out)
 
     async def maps(request: Request) -> Response:

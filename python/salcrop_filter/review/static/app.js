@@ -274,6 +274,12 @@ async function waitForAnalysis(v) {
       $("analysis").hidden = true;
       say(p.cached ? `analysis loaded from the cache (${a.frames} frames)` :
         `analysed ${a.frames} frames in ${p.elapsed.toFixed(1)} s (${p.rate.toFixed(1)} frames/s)`);
+      if (a.media === "proxy") {  // the server made a copy the browser can play; show it where we were
+        const t = video.currentTime;
+        video.src = `${api.mediaUrl(v)}?proxy`;
+        video.addEventListener("loadedmetadata", () => { video.currentTime = t; }, { once: true });
+        say(`${state.videos[v].name} does not play in a browser: showing an H.264 copy (renders use the original)`);
+      }
       state.maps = await api.maps(v);
       await loadPlan();
       document.body.dataset.analysis = "ready";
@@ -334,6 +340,7 @@ function layout() {
   const h = Math.max(120, Math.floor(Math.min(avail / aspect, window.innerHeight * 0.6)));
   const stage = $("stage");
   stage.style.width = `${Math.floor(h * state.width / state.height)}px`;
+  $("source-panel").style.width = stage.style.width;  // the controls wrap under a narrow (portrait) source
   stage.style.height = `${h}px`;
   const result = $("result");
   result.style.width = `${Math.floor(h * ww / wh)}px`;
@@ -378,8 +385,10 @@ function bind() {
   video.addEventListener("play", () => { $("play").textContent = "Pause"; });
   video.addEventListener("pause", () => { $("play").textContent = "Play"; dirty = true; });
   video.addEventListener("seeked", () => { dirty = true; });
-  video.addEventListener("error", () => say("this browser cannot play the video; editing still works " +
-    "on the timeline and the result stays black", true));
+  video.addEventListener("error", () => {
+    if (!video.src.endsWith("?proxy")) return;  // the original: a playable copy comes with the analysis
+    say("this browser cannot play the video; editing still works on the timeline", true);
+  });
   $("prev-frame").addEventListener("click", () => seek(state.frame - 1));
   $("next-frame").addEventListener("click", () => seek(state.frame + 1));
   $("undo").addEventListener("click", undo);

@@ -151,7 +151,8 @@ export class Player {
       ctx.fillRect(0, 0, r.width, r.height);
       return;
     }
-    ctx.drawImage(this.video, win.x, win.y, win.w, win.h, 0, 0, r.width, r.height);
+    const s = this.video.videoWidth / this.state.width;  // a proxy is smaller than the source
+    ctx.drawImage(this.video, win.x * s, win.y * s, win.w * s, win.h * s, 0, 0, r.width, r.height);
     const p = this.state.plan;
     this.caption.textContent = `${p.ratio} · ${p.window[0]}×${p.window[1]} · x ${win.x} y ${win.y}`;
   }
