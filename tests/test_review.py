@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -139,6 +138,8 @@ def seek(page: Any, frame: int) -> None:
     page.evaluate(f"review.seek({frame})")
     page.wait_for_function(f"review.state.frame === {frame} && !document.getElementById('player').seeking "
                            "&& document.getElementById('player').readyState >= 2")
+    # The page redraws on its next animation frame after the seek: let two go by.
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def plan_of(page: Any) -> dict[str, Any]:
@@ -447,6 +448,27 @@ def test_two_tabs_do_not_overwrite_each_other(server: Server) -> None:
     status, _ = server.request("PUT", "api/videos/0/edits?ratio=1:1", json.dumps(second))
     assert status == 200
     server.request("PUT", "api/videos/0/edits?ratio=1:1", json.dumps({"version": now["version"] + 1}))
+
+
+def test_a_second_server_resumes_the_saved_edits_from_the_cache(server: Server, shared_videos: Path,
+                                                                 workdir: Path, env: dict[str, str]) -> None:
+    _, first = server.request("GET", "api/videos/0/plan?ratio=9:16")
+    other = Server([shared_videos / CLIP, "--ratio", "9:16,1:1", "-o", workdir / "out"], env)
+    try:
+        status, info = other.request("GET", "api/videos/0/analysis")
+        while info["state"] != "ready":
+            status, info = other.request("GET", "api/videos/0/analysis")
+        assert info["progress"]["cached"], "the network does not run again"
+        _, again = other.request("GET", "api/videos/0/plan?ratio=9:16")
+        assert again["keyframes"] == first["keyframes"] != [] and again["version"] == first["version"]
+        assert again["x"] == first["x"]
+        # Both servers edit the same video: the saved version decides, whichever process saved it.
+        body = {"version": first["version"], "keyframes": [], "modes": {}}
+        assert server.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(body))[0] == 200
+        status, refused = other.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(body))
+        assert status == 409 and refused["stale"]
+    finally:
+        assert "Traceback" not in other.stop()
 
 
 @pytest.mark.parametrize("ratio,words", [("9:16,abc", "abc"), ("9:16,9/16", "twice"), ("9:16,,1:1", "empty"),

@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="salcrop",
         description="Reframe videos to another aspect ratio, keeping what people look at, with a steady camera.",
-        epilog="Options left out use the core's defaults, the same as the FFmpeg filter's (ffmpeg -h filter=salcrop).",
+        epilog="Options left out use the core's defaults, the same as the FFmpeg filter's (ffmpeg -h filter=salcrop). "
+               "salcrop review IN [--ratio 9:16,1:1]: review and correct the path in a browser (salcrop review -h).",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video file(s) to reframe")
     p.add_argument("-o", "--output", required=True, metavar="OUT",

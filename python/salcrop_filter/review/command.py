@@ -109,18 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         smoothing=args.smoothing, lookahead=args.lookahead,
         output_dir=Path(args.output) if args.output else None)
     try:
-        # The planner's own options are checked by the core now, on a tiny plan, not at the first edit.
-        from .. import _core
-        import numpy as np
-
-        for r in ratios:
-            _core.plan_path(np.full((1, 2, 2), 0.25, np.float32), [], 64, 64, 25.0, ratio=r,
-                            **{k: v for k, v in (("smoothing", args.smoothing), ("lookahead", args.lookahead))
-                               if v is not None})
         session = Session(inputs, ratios, options)
-    except (OptionError, ValueError) as e:
-        return usage(str(e))
-    except ReframeError as e:
+    except (OptionError, ReframeError, ValueError) as e:
         return usage(str(e))
 
     try:

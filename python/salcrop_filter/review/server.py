@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from ..pipeline import OptionError, ReframeError
+from ..pipeline import ReframeError
 from .planning import EditError, Plan
 from .session import Busy, NotReady, Session
 from .store import StaleEdit

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from ..croppath import CropPath
-from ..pipeline import OptionError, ReframeError, _probe, reframe
+from ..pipeline import OptionError, ReframeError, _probe, make_engine, reframe
 from .analysis import Analysis, AnalysisOptions, AnalysisProgress, cache_dir, load_or_analyse, \
     model_identity
 from .planning import EditError, Edits, Plan, Planner, keyframes_from_json, keyframes_json, ratio_key
-from .store import EditStore, StaleEdit, write_atomic
+from .store import EditStore, write_atomic
 
 __all__ = ["Session", "Video", "NotReady", "Busy", "SessionOptions", "output_stem"]
 
@@ -102,7 +102,11 @@ class Session:
         for i, src in enumerate(inputs):
             probe = _probe(src)
             self.videos.append(Video(i, src, probe.width, probe.height, float(probe.fps), probe.total))
-        model_identity(options.analysis)  # a bad model or device fails now, not in the background
+        # Every option checked by the core now (an engine as salcrop would make), not in the background later.
+        first = self.videos[0]
+        make_engine(first.width, first.height, first.fps, ratios[0], smoothing=options.smoothing,
+                    lookahead=options.lookahead, **options.analysis.engine_options())
+        model_identity(options.analysis)
         self._renders: dict[int, RenderJob] = {}
         self._rendering: set[Path] = set()
         self._render_queue: queue.Queue[RenderJob | None] = queue.Queue()
