@@ -265,6 +265,11 @@ def test_drag_a_keyframe_replan_export_switch_ratio_and_render(browser: Any, eng
     assert r.returncode == 0, r.stderr
     assert CropPath.load(cli_path).to_dict()["frames"] == path.to_dict()["frames"]
     assert frames_and_size(workdir / "cli.mp4") == frames_and_size(out / "testvideo_9x16.mp4")
+    # Same windows cut from the same frames, same encoder: the pictures match (a window 2 px off would not).
+    with av.open(str(workdir / "cli.mp4")) as a, av.open(str(out / "testvideo_9x16.mp4")) as b:
+        worst = max(float(np.abs(fa.to_ndarray(format="gray").astype(int) - fb.to_ndarray(format="gray")).mean())
+                    for fa, fb in zip(a.decode(video=0), b.decode(video=0)))
+    assert worst < 0.5, worst
     assert errors == [], errors
     page.close()
 
