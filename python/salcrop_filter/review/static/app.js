@@ -197,10 +197,10 @@ function renderKeyframeList() {
     const li = document.createElement("li");
     li.dataset.frame = String(k.frame);
     const t = state.times ? state.times[k.frame] - state.times[0] : k.frame / state.fps;
-    li.append(`frame ${k.frame} · ${clock(t)} · ${state.plan.axis === "y" ? "y " + k.y : "x " + k.x}`);
+    li.append(`frame ${k.frame} · ${clock(t)} · ${state.plan.axis === "y" ? "y " + Math.round(k.y) : "x " + Math.round(k.x)}`);
     if (k.frame === state.selectedKey) li.className = "selected";
     const del = document.createElement("button");
-    del.textContent = "delete";
+    del.textContent = "✕";
     del.title = "Delete this keyframe";
     del.addEventListener("click", (ev) => { ev.stopPropagation(); deleteKey(k.frame); });
     li.append(del);
