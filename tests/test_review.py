@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -462,6 +463,7 @@ def test_a_second_server_resumes_the_saved_edits_from_the_cache(server: Server, 
     try:
         status, info = other.request("GET", "api/videos/0/analysis")
         while info["state"] != "ready":
+            time.sleep(0.2)
             status, info = other.request("GET", "api/videos/0/analysis")
         assert info["progress"]["cached"], "the network does not run again"
         _, again = other.request("GET", "api/videos/0/plan?ratio=9:16")
@@ -474,6 +476,19 @@ def test_a_second_server_resumes_the_saved_edits_from_the_cache(server: Server, 
         assert status == 409 and refused["stale"]
     finally:
         assert "Traceback" not in other.stop()
+
+
+def test_one_output_is_rendered_once_at_a_time(server: Server, workdir: Path) -> None:
+    status, job = server.request("POST", "api/videos/0/render", json.dumps({"ratios": ["1:1"]}))
+    assert status == 202
+    status, second = server.request("POST", "api/videos/0/render", json.dumps({"ratios": ["9:16", "1:1"]}))
+    assert status == 409 and "testvideo_1x1.mp4 is being rendered already" in second["error"]
+    while job["state"] in ("queued", "running"):
+        time.sleep(0.2)
+        _, job = server.request("GET", f"api/renders/{job['id']}")
+    assert job["state"] == "done" and job["outputs"] == [str(workdir / "out" / "testvideo_1x1.mp4")]
+    assert not [p.name for p in (workdir / "out").iterdir() if p.name.startswith(".")]
+    assert server.request("GET", "api/renders/999")[0] == 404
 
 
 @pytest.mark.parametrize("ratio,words", [("9:16,abc", "abc"), ("9:16,9/16", "twice"), ("9:16,,1:1", "empty"),
