@@ -131,6 +131,14 @@ def engine_maps(shared_videos: Path) -> tuple[np.ndarray, list[int], int, int, f
     return np.stack(maps), cuts, pic.width, pic.height, fps
 
 
+def wait_analysed(s: Server) -> dict[str, Any]:
+    while True:
+        _, info = s.request("GET", "api/videos/0/analysis")
+        if info["state"] in ("ready", "failed"):
+            return info
+        time.sleep(0.2)
+
+
 def wait_ready(page: Any) -> None:
     page.wait_for_selector("body[data-analysis=ready]", timeout=180_000)
 
@@ -438,6 +446,7 @@ def test_bad_edits_get_a_clear_4xx_and_change_nothing(server: Server, browser: A
 
 
 def test_two_tabs_do_not_overwrite_each_other(server: Server) -> None:
+    assert wait_analysed(server)["state"] == "ready"
     _, plan = server.request("GET", "api/videos/0/plan?ratio=1:1")
     base = plan["version"]
     first = {"version": base, "keyframes": [{"frame": 10, "x": 400.0, "y": 360.0}], "modes": {}}
@@ -458,17 +467,18 @@ def test_two_tabs_do_not_overwrite_each_other(server: Server) -> None:
 
 def test_a_second_server_resumes_the_saved_edits_from_the_cache(server: Server, shared_videos: Path,
                                                                  workdir: Path, env: dict[str, str]) -> None:
-    _, first = server.request("GET", "api/videos/0/plan?ratio=9:16")
+    assert wait_analysed(server)["state"] == "ready"
+    _, plan = server.request("GET", "api/videos/0/plan?ratio=9:16")
+    edit = {"version": plan["version"], "keyframes": [{"frame": 100, "x": 500.0, "y": 360.0}], "modes": {"1": "pan"}}
+    status, first = server.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(edit))
+    assert status == 200
     other = Server([shared_videos / CLIP, "--ratio", "9:16,1:1", "-o", workdir / "out"], env)
     try:
-        status, info = other.request("GET", "api/videos/0/analysis")
-        while info["state"] != "ready":
-            time.sleep(0.2)
-            status, info = other.request("GET", "api/videos/0/analysis")
-        assert info["progress"]["cached"], "the network does not run again"
+        info = wait_analysed(other)
+        assert info["state"] == "ready" and info["progress"]["cached"], "the network does not run again"
         _, again = other.request("GET", "api/videos/0/plan?ratio=9:16")
-        assert again["keyframes"] == first["keyframes"] != [] and again["version"] == first["version"]
-        assert again["x"] == first["x"]
+        assert again["keyframes"] == edit["keyframes"] and again["modes"] == edit["modes"]
+        assert again["version"] == first["version"] and again["x"] == first["x"]
         # Both servers edit the same video: the saved version decides, whichever process saved it.
         body = {"version": first["version"], "keyframes": [], "modes": {}}
         assert server.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(body))[0] == 200
@@ -479,6 +489,7 @@ def test_a_second_server_resumes_the_saved_edits_from_the_cache(server: Server, 
 
 
 def test_one_output_is_rendered_once_at_a_time(server: Server, workdir: Path) -> None:
+    assert wait_analysed(server)["state"] == "ready"
     status, job = server.request("POST", "api/videos/0/render", json.dumps({"ratios": ["1:1"]}))
     assert status == 202
     status, second = server.request("POST", "api/videos/0/render", json.dumps({"ratios": ["9:16", "1:1"]}))
