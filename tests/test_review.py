@@ -162,6 +162,36 @@ def frames_and_size(path: Path) -> tuple[int, int, int]:
         return n, v.codec_context.width, v.codec_context.height
 
 
+# --- the planning behind it ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ratio", ["9:16", "4:5"])
+def test_the_editors_plan_is_the_cores_plan_of_the_whole_clip(engine_maps: Any, ratio: str) -> None:
+    """The editor plans shot by shot (so an edit re-plans one shot, and a shot may keep a mode of its own): put
+    end to end, that is exactly one plan_path call over the whole clip."""
+    from salcrop_filter import _core
+    from salcrop_filter.review.analysis import Analysis
+    from salcrop_filter.review.planning import Edits, Planner
+
+    maps, cuts, width, height, fps = engine_maps
+    a = Analysis(width, height, fps, np.arange(len(maps)) / fps, maps, cuts)
+    planner = Planner(a)
+    keys = ((50, 300.0, 360.0), (450, 1000.0, 360.0))
+    whole = _core.plan_path(maps, cuts, width, height, fps, ratio=ratio, keyframes=list(keys), with_segments=True)
+    for _ in range(2):  # planned, then from the memo
+        plan = planner.plan(ratio, Edits(keys))
+        assert np.array_equal(plan.windows, whole[0])
+        assert plan.shots == [tuple(x) for x in whole[1]] and plan.segments == [tuple(x) for x in whole[2]]
+    assert plan.planned_shots == 0, "nothing changed: nothing re-planned"
+    # A mode forced on the second shot: that shot is the core's forced plan of it, the others do not move.
+    forced = planner.plan(ratio, Edits(keys, ((1, "stationary"),)))
+    assert forced.planned_shots == 1
+    a2, b2 = a.shot_ranges()[1]
+    alone, shots = _core.plan_path(maps[a2:b2], [], width, height, fps, ratio=ratio, mode="stationary")
+    assert np.array_equal(forced.windows[a2:b2], alone) and forced.shots[1] == (a2, b2, "stationary")
+    assert np.array_equal(forced.windows[:a2], whole[0][:a2]) and np.array_equal(forced.windows[b2:], whole[0][b2:])
+
+
 # --- the page, driven as a person drives it ------------------------------------------------------
 
 
