@@ -39,8 +39,9 @@ need=()
 ffmpeg_libs=(libx264-dev libx265-dev libvpx-dev libdav1d-dev libsvtav1enc-dev libopus-dev libmp3lame-dev
              libfreetype-dev libfontconfig-dev libharfbuzz-dev libass-dev libgnutls28-dev libsrt-gnutls-dev
              libxml2-dev zlib1g-dev libbz2-dev liblzma-dev)
+# chromium: the browser tests/test_review.py drives through Playwright (81 MB download, 290 MB installed).
 for pkg in nasm "${ffmpeg_libs[@]}" pkg-config cmake make g++ python3-venv python3-dev xz-utils valgrind \
-           coinor-libclp-dev; do
+           coinor-libclp-dev chromium; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if ((${#need[@]})); then

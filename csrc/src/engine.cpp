@@ -567,6 +567,15 @@ const std::string &Engine::path_json(size_t output)
     return tr.json;
 }
 
+const std::vector<float> &Engine::popped_map() const
+{
+    if (!opt_.keep_maps)
+        throw std::invalid_argument("popped_map needs the keep_maps option");
+    if (popped_frame_ < 0)
+        throw std::invalid_argument("popped_map: no decision has been popped yet");
+    return popped_map_;
+}
+
 void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int linesize[4],
                         SalcropPixelFormat format) const
 {

@@ -113,6 +113,12 @@ public:
     void check_buffer(int64_t bytes_per_frame) const;
     const std::string &path_json(size_t output = 0);  // everything popped so far from that output
 
+    // The saliency map of the most recently popped decision, map_height() x map_width() row-major (needs
+    // keep_maps): what the planner saw on that frame, for front ends that plan again from it (the editor).
+    const std::vector<float> &popped_map() const;
+    int map_height() const { return model_->map_height(); }
+    int map_width() const { return model_->map_width(); }
+
     // Debug view of the most recently popped decision (needs keep_maps).
     void draw_debug(const Decision &d, uint8_t *const data[4], const int linesize[4], SalcropPixelFormat format) const;
     // A padded decision rendered into an output-sized picture of the source's format.

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "errors.h"
+#include "keyframes.h"
 #include "model.h"
 #include "planner.h"
 #include "preprocess.h"
@@ -502,6 +503,14 @@ PYBIND11_MODULE(_core, m)
         return out;
     }, py::arg("ratios"), "[(num, den)] of a ratio list ('9:16|1|4:5' or '9:16,1:1'); ValueError for a bad or "
        "repeated one");
+    m.def("parse_keyframes", [](const std::string &json, double fps) {
+        std::vector<std::tuple<int64_t, double, double>> out;
+        for (const Keyframe &k : parse_keyframes(json, fps))
+            out.emplace_back(k.frame, k.x, k.y);
+        return out;
+    }, py::arg("json"), py::arg("fps"),
+          "A keyframes JSON text (docs/DESIGN.md) as the core reads it: [(frame, x, y)], times rounded to frames at "
+          "fps; ValueError naming the keyframe and what is wrong.");
     m.def("default_model_path", &default_model_path, py::arg("gpu") = false,
           "The model the core loads when none is given: the 8-bit one (salcrop-int8.onnx) for the CPU; for CUDA\n"
           "the large float model (salcrop-large.onnx, 224x400) when installed, else the float salcrop.onnx.");
@@ -556,6 +565,12 @@ PYBIND11_MODULE(_core, m)
         .def("flush", &PyEngine::flush, py::arg("max_count") = -1, py::arg("output") = 0)
         .def("path_json", [](PyEngine &e, size_t output) { return e.engine().path_json(output); },
              py::arg("output") = 0)
+        .def("popped_map", [](PyEngine &e) {
+            const std::vector<float> &m = e.engine().popped_map();
+            py::array_t<float> out({e.engine().map_height(), e.engine().map_width()});
+            std::memcpy(out.mutable_data(), m.data(), m.size() * sizeof(float));
+            return out;
+        }, "The saliency map (map_h x map_w float32) of the most recently popped decision; needs keep_maps.")
         .def("draw_debug", &PyEngine::draw_debug, py::arg("decision"), py::arg("frame"))
         .def("render_padded", &PyEngine::render_padded, py::arg("decision"), py::arg("frame"),
              py::arg("output") = 0)

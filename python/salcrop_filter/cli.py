@@ -6,6 +6,7 @@
     salcrop in.mp4 -o out.mp4 --path p.json --preview debug.mp4 --plot path.png
     salcrop in.mp4 -o out.mp4 --path-in edited.json
     salcrop --ray auto a.mp4 b.mp4 ... -o out/  # a batch on a Ray cluster (cluster.py)
+    salcrop review in.mp4 --ratio 9:16,1:1      # the local web editor (review/)
 
 Exit status: 0 done, 1 a file could not be processed, 2 usage error (bad option, missing input).
 User errors print one line (``salcrop: error: ...``), never a traceback.
@@ -87,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="salcrop",
         description="Reframe videos to another aspect ratio, keeping what people look at, with a steady camera.",
-        epilog="Options left out use the core's defaults, the same as the FFmpeg filter's (ffmpeg -h filter=salcrop).",
+        epilog="Options left out use the core's defaults, the same as the FFmpeg filter's (ffmpeg -h filter=salcrop). "
+               "salcrop review IN [--ratio 9:16,1:1]: review and correct the path in a browser (salcrop review -h).",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video file(s) to reframe")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -254,8 +256,13 @@ def _warn_one_line(message: Warning | str, category: type[Warning], filename: st
 
 def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _warn_one_line  # a user sees "salcrop: warning: ...", not a source location
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["review"]:  # the local web editor (review/command.py); an input named "review" is ./review
+        from .review.command import main as review_main
+
+        return review_main(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(_ray_address_or_input(sys.argv[1:] if argv is None else list(argv)))  # exits 2 on bad syntax
+    args = parser.parse_args(_ray_address_or_input(argv))  # exits 2 on bad syntax
     if args.size:
         try:
             args.view_width, args.view_height = (int(v) for v in args.size.lower().split("x"))

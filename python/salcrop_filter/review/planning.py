@@ -1,0 +1,221 @@
+"""The editor's paths: the core's planner (``_core.plan_path``) over a video's cached analysis.
+
+Nothing here decides where the window goes. Each shot is planned by one ``plan_path`` call on that shot's maps
+with that shot's keyframes and mode, and the calls' results are put end to end. That is the same path one call
+over the whole video gives: the planner plans every shot on its own (a cut resets the camera), so splitting at
+the cuts changes nothing, and it lets a shot keep a mode of its own (the core takes one mode per call) and lets
+an edit re-plan only the shot it touches (the others come from a small memo).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..croppath import MODES, CropPath, Frame, Segment, Shot, Source
+from .analysis import Analysis
+
+__all__ = ["EditError", "Edits", "Plan", "Planner", "ratio_key", "parse_ratio_list", "keyframes_json",
+           "keyframes_from_json"]
+
+FORCED_MODES = MODES  # what a person may force on a shot: stationary, pan, track
+
+
+class EditError(ValueError):
+    """An edit the editor refuses (a keyframe outside the video, an unknown shot or mode); says which and why."""
+
+
+def ratio_key(ratio: str) -> tuple[str, int, int]:
+    """("9:16", 9, 16) for "9:16", "9/16", "0.5625"...: the core's reading of a ratio. ValueError when bad."""
+    from .. import _core
+
+    num, den = _core.parse_ratio(str(ratio).strip())
+    if num <= 0 or den <= 0:
+        raise ValueError(f"ratio {ratio!r}: give it as W:H (e.g. 9:16) so the outputs can be named after it")
+    return f"{num}:{den}", num, den
+
+
+def parse_ratio_list(text: str) -> list[str]:
+    """"9:16,1:1,4:5" -> ["9:16", "1:1", "4:5"]; ValueError naming an unknown or repeated ratio."""
+    out: list[str] = []
+    for part in text.split(","):
+        if not part.strip():
+            raise ValueError(f"--ratio {text!r}: an empty entry (give e.g. 9:16,1:1,4:5)")
+        try:
+            key, _, _ = ratio_key(part)
+        except ValueError as e:
+            raise ValueError(str(e)) from None
+        if key in out:
+            raise ValueError(f"--ratio {text!r}: {part.strip()} is given twice (as {key})")
+        out.append(key)
+    return out
+
+
+@dataclass(frozen=True)
+class Edits:
+    """A person's corrections for one ratio: pinned window centres and modes forced on shots."""
+
+    keyframes: tuple[tuple[int, float, float], ...] = ()  # (frame, x, y), sorted by frame
+    modes: tuple[tuple[int, str], ...] = ()  # (shot index, mode), sorted by shot
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"keyframes": [{"frame": f, "x": x, "y": y} for f, x, y in self.keyframes],
+                "modes": {str(s): m for s, m in self.modes}}
+
+    @classmethod
+    def from_dict(cls, d: Any, analysis: Analysis) -> "Edits":
+        """Checked against the video: EditError naming the first bad entry."""
+        if not isinstance(d, dict):
+            raise EditError("edits: expected an object with keyframes and modes")
+        unknown = sorted(set(d) - {"keyframes", "modes", "version"})
+        if unknown:
+            raise EditError(f"edits: unknown field(s) {', '.join(unknown)}")
+        raw_keys = d.get("keyframes", [])
+        if not isinstance(raw_keys, list):
+            raise EditError("keyframes: expected a list of {frame, x, y}")
+        keys: list[tuple[int, float, float]] = []
+        for i, k in enumerate(raw_keys):
+            if not isinstance(k, dict) or set(k) != {"frame", "x", "y"}:
+                raise EditError(f"keyframes[{i}]: expected an object with exactly frame, x and y")
+            frame, x, y = k["frame"], k["x"], k["y"]
+            if isinstance(frame, bool) or not isinstance(frame, int):
+                raise EditError(f"keyframes[{i}]: frame must be an integer, got {frame!r}")
+            for name, v in (("x", x), ("y", y)):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise EditError(f"keyframes[{i}]: {name} must be a number, got {v!r}")
+            keys.append((frame, float(x), float(y)))
+        raw_modes = d.get("modes", {})
+        if not isinstance(raw_modes, dict):
+            raise EditError("modes: expected an object {shot index: mode}")
+        modes: list[tuple[int, str]] = []
+        for s, m in raw_modes.items():
+            try:
+                shot = int(s)
+            except (TypeError, ValueError):
+                raise EditError(f"modes: {s!r} is not a shot index") from None
+            modes.append((shot, m))
+        return cls.checked(keys, modes, analysis)
+
+    @classmethod
+    def checked(cls, keys: Iterable[tuple[int, float, float]], modes: Iterable[tuple[int, str]],
+                analysis: Analysis) -> "Edits":
+        keys, modes = sorted(keys), sorted(modes)
+        n = analysis.frames
+        seen: set[int] = set()
+        for frame, x, y in keys:
+            if not 0 <= frame < n:
+                raise EditError(f"keyframe at frame {frame}: the video has frames 0..{n - 1} "
+                                f"({n / analysis.fps:.2f} s)")
+            if frame in seen:
+                raise EditError(f"two keyframes on frame {frame}")
+            seen.add(frame)
+            if not (0 <= x <= analysis.width and 0 <= y <= analysis.height):
+                raise EditError(f"keyframe at frame {frame}: ({x:g}, {y:g}) is outside the "
+                                f"{analysis.width}x{analysis.height} picture")
+        shots = len(analysis.shot_ranges())
+        for shot, mode in modes:
+            if not 0 <= shot < shots:
+                raise EditError(f"modes: shot {shot} does not exist (the video has shots 0..{shots - 1})")
+            if mode not in FORCED_MODES:
+                raise EditError(f"modes: shot {shot}: {mode!r} is not one of {', '.join(FORCED_MODES)}")
+        if len({s for s, _ in modes}) != len(modes):
+            raise EditError("modes: a shot is given twice")
+        return cls(tuple(keys), tuple(modes))
+
+
+@dataclass
+class Plan:
+    """One ratio's planned path over the whole video."""
+
+    ratio: str
+    windows: np.ndarray  # int32 [T, 4]: x, y, w, h
+    shots: list[tuple[int, int, str]]  # start, end, mode
+    segments: list[tuple[int, int, str]]  # start, end, stationary|pan|ease
+    forced: dict[int, str]  # shot -> mode forced by the person
+    seconds: float = 0.0  # time the core spent planning (the shots not in the memo)
+    planned_shots: int = 0  # how many shots the core planned for this request
+
+    def crop_path(self, analysis: Analysis) -> CropPath:
+        """The path as salcrop writes it (crop path JSON, version 2)."""
+        shot_of = np.empty(analysis.frames, dtype=np.int64)
+        for k, (a, b, _) in enumerate(self.shots):
+            shot_of[a:b] = k
+        frames = [Frame(t=round(float(t), 6), x=int(w[0]), y=int(w[1]), w=int(w[2]), h=int(w[3]), shot=int(s))
+                  for t, w, s in zip(analysis.times, self.windows, shot_of)]
+        shots = []
+        for a, b, mode in self.shots:
+            segs = [Segment(s, e, kind) for s, e, kind in self.segments if a <= s < b]
+            shots.append(Shot(a, b, mode, segs))
+        fps = round(analysis.fps, 6)
+        return CropPath(Source(analysis.width, analysis.height, fps), self.ratio, frames, shots)
+
+
+def keyframes_json(edits: Edits) -> str:
+    """The keyframes file salcrop reads (``--keyframes``, the filter's ``keyframes=``), by frame number."""
+    return json.dumps([{"frame": f, "x": round(x, 3), "y": round(y, 3)} for f, x, y in edits.keyframes], indent=1)
+
+
+def keyframes_from_json(text: str, analysis: Analysis) -> list[tuple[int, float, float]]:
+    """A keyframes file as the core reads it (its parser, its rounding of times to frames); ValueError if bad."""
+    from .. import _core
+
+    return [(int(f), float(x), float(y)) for f, x, y in _core.parse_keyframes(text, analysis.fps)]
+
+
+class Planner:
+    """Plans a video's paths from its analysis; thread-safe; remembers the last shots it planned."""
+
+    MEMO = 4096  # shot plans kept (a few hundred bytes per frame each)
+
+    def __init__(self, analysis: Analysis, *, smoothing: float | None = None, lookahead: float | None = None,
+                 mode: str | None = None) -> None:
+        self.analysis = analysis
+        self.options: dict[str, Any] = {k: v for k, v in (("smoothing", smoothing), ("lookahead", lookahead))
+                                        if v is not None}
+        self.mode = mode or "auto"  # shots without a forced mode
+        self._memo: OrderedDict[tuple[Any, ...], tuple[np.ndarray, str, list[tuple[int, int, str]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def plan(self, ratio: str, edits: Edits = Edits()) -> Plan:
+        import time
+
+        from .. import _core
+
+        a = self.analysis
+        forced = dict(edits.modes)
+        windows: list[np.ndarray] = []
+        shots: list[tuple[int, int, str]] = []
+        segments: list[tuple[int, int, str]] = []
+        seconds, planned = 0.0, 0
+        for k, (start, end) in enumerate(a.shot_ranges()):
+            keys = tuple((f - start, x, y) for f, x, y in edits.keyframes if start <= f < end)
+            mode = forced.get(k, self.mode)
+            memo_key = (ratio, start, end, mode, keys)
+            with self._lock:
+                hit = self._memo.get(memo_key)
+                if hit is not None:
+                    self._memo.move_to_end(memo_key)
+            if hit is None:
+                t0 = time.perf_counter()
+                w, s, seg = _core.plan_path(a.maps[start:end], [], a.width, a.height, a.fps, ratio=ratio, mode=mode,
+                                            keyframes=list(keys), with_segments=True, **self.options)
+                seconds += time.perf_counter() - t0
+                planned += 1
+                if len(s) != 1:
+                    raise RuntimeError(f"internal: plan_path gave {len(s)} shots for one")
+                hit = (np.asarray(w, dtype=np.int32), s[0][2], [(x + start, y + start, m) for x, y, m in seg])
+                with self._lock:
+                    self._memo[memo_key] = hit
+                    while len(self._memo) > self.MEMO:
+                        self._memo.popitem(last=False)
+            w, shot_mode, seg = hit
+            windows.append(w)
+            shots.append((start, end, shot_mode))
+            segments.extend(seg)
+        return Plan(ratio, np.concatenate(windows), shots, segments, forced, seconds, planned)

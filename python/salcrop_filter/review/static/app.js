@@ -1,0 +1,456 @@
+// salcrop review: the page's state in one object, the server as the only source of paths. Every edit is sent
+// as the ratio's whole set of keyframes and forced modes; the server re-plans with the core and answers the path.
+
+import { api } from "./api.js";
+import { Player } from "./player.js";
+import { Timeline } from "./timeline.js";
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  videos: [], ratios: [], video: 0, ratio: null,
+  width: 16, height: 9, fps: 25, frames: 0, times: null,
+  maps: null, plan: null, analysis: "queued", analysisText: "",
+  frame: 0, heatmap: false, selectedShot: 0, selectedKey: null, busy: false,
+  histories: new Map(),  // "video/ratio" -> {past: [edits], future: [edits]}
+  keyframes() { return this.plan ? this.plan.keyframes : []; },
+  keyframeAt(f) { return this.keyframes().find((k) => k.frame === f) || null; },
+};
+
+const video = $("player");
+const player = new Player(video, $("overlay"), $("result"), $("result-caption"), state);
+const timeline = new Timeline($("timeline"), state);
+let dirty = true;
+
+// --- messages ------------------------------------------------------------------------------------------
+
+function say(text, error = false) {
+  const m = $("message");
+  m.textContent = text;
+  m.className = error ? "error" : "";
+}
+
+function clock(seconds) {
+  const m = Math.floor(seconds / 60), s = seconds - 60 * m;
+  return `${m}:${s.toFixed(2).padStart(5, "0")}`;
+}
+
+// --- time and frames -----------------------------------------------------------------------------------
+
+function frameAtTime(t) {
+  if (!state.times) return Math.max(0, Math.floor(t * state.fps + 1e-6));
+  const rel = state.times, t0 = rel[0];
+  let lo = 0, hi = rel.length - 1;
+  while (lo < hi) {  // the last frame shown at or before t
+    const mid = (lo + hi + 1) >> 1;
+    if (rel[mid] - t0 <= t + 1e-4) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+function seek(f) {
+  const n = state.frames || Math.round((video.duration || 0) * state.fps);
+  f = Math.max(0, Math.min(Math.max(n - 1, 0), Math.round(f)));
+  const start = state.times ? state.times[f] - state.times[0] : f / state.fps;
+  video.pause();
+  // The middle of the frame's interval, so rounding never shows its neighbour.
+  video.currentTime = start + 0.5 / state.fps;
+  state.frame = f;
+  dirty = true;
+}
+
+function tick() {
+  const f = frameAtTime(video.currentTime);
+  if (f !== state.frame && !video.seeking) { state.frame = f; dirty = true; }
+  if (!video.paused) dirty = true;  // the result is drawn from the playing video
+  if (dirty) {
+    dirty = false;
+    const shot = currentShot();  // the shot panel follows the playhead
+    if (shot >= 0) state.selectedShot = shot;
+    player.draw();
+    timeline.draw();
+    const t = state.times ? state.times[state.frame] - state.times[0] : state.frame / state.fps;
+    $("clock").textContent = `frame ${state.frame}${state.frames ? " / " + (state.frames - 1) : ""} · ${clock(t)}`;
+    updateShotPanel();
+  }
+  requestAnimationFrame(tick);
+}
+
+// --- the plan and its edits ----------------------------------------------------------------------------
+
+function historyOf() {
+  const key = `${state.video}/${state.ratio}`;
+  if (!state.histories.has(key)) state.histories.set(key, { past: [], future: [] });
+  return state.histories.get(key);
+}
+
+function currentEdits() {
+  const p = state.plan;
+  return { keyframes: p.keyframes.map((k) => ({ ...k })), modes: { ...p.modes } };
+}
+
+function setPlan(plan) {
+  const resized = !state.plan || state.plan.window[0] !== plan.window[0] || state.plan.window[1] !== plan.window[1];
+  state.plan = plan;
+  document.body.dataset.planVersion = String(plan.version);
+  document.body.dataset.ratio = plan.ratio;
+  if (state.selectedKey !== null && !state.keyframeAt(state.selectedKey)) state.selectedKey = null;
+  if (resized) layout();
+  renderKeyframeList();
+  updateButtons();
+  $("plan-time").textContent =
+    `last plan: ${plan.planned_shots} shot(s) planned by the core in ${plan.planned_ms} ms`;
+  dirty = true;
+}
+
+async function loadPlan() {
+  const plan = await api.plan(state.video, state.ratio);
+  setPlan(plan);
+}
+
+// Sends the ratio's whole edits; `how` says which history stack the previous edits go to.
+async function applyEdits(next, how = "edit") {
+  if (!state.plan) return false;
+  if (state.busy) { say("still re-planning the previous change…"); return false; }
+  const before = currentEdits();
+  state.busy = true;
+  document.body.dataset.busy = "1";
+  try {
+    const plan = await api.putEdits(state.video, state.ratio, state.plan.version, next);
+    const h = historyOf();
+    if (how === "edit") { h.past.push(before); h.future = []; }
+    else if (how === "undo") h.future.push(before);
+    else if (how === "redo") h.past.push(before);
+    setPlan(plan);
+    say(`re-planned: ${plan.planned_shots} shot(s) in ${plan.planned_ms} ms`);
+    return true;
+  } catch (e) {
+    if (e.status === 409 && e.body.stale) {
+      await loadPlan();
+      state.histories.delete(`${state.video}/${state.ratio}`);
+      updateButtons();
+      say(`${e.message}. Reloaded the saved edits.`, true);
+    } else {
+      say(e.message, true);
+    }
+    return false;
+  } finally {
+    state.busy = false;
+    delete document.body.dataset.busy;
+  }
+}
+
+function pin(frame, x, y) {
+  const e = currentEdits();
+  e.keyframes = e.keyframes.filter((k) => k.frame !== frame);
+  e.keyframes.push({ frame, x, y });
+  state.selectedKey = frame;
+  return applyEdits(e);
+}
+
+function moveKey(from, to) {
+  const e = currentEdits(), k = e.keyframes.find((q) => q.frame === from);
+  if (!k) return;
+  e.keyframes = e.keyframes.filter((q) => q.frame !== from && q.frame !== to);
+  e.keyframes.push({ ...k, frame: to });
+  state.selectedKey = to;
+  seek(to);
+  applyEdits(e);
+}
+
+function deleteKey(frame) {
+  const e = currentEdits();
+  e.keyframes = e.keyframes.filter((k) => k.frame !== frame);
+  if (state.selectedKey === frame) state.selectedKey = null;
+  applyEdits(e);
+}
+
+function setMode(shot, mode) {
+  const e = currentEdits();
+  if (mode === "auto") delete e.modes[String(shot)]; else e.modes[String(shot)] = mode;
+  applyEdits(e);
+}
+
+async function undo() {
+  const h = historyOf();
+  if (!h.past.length || state.busy) return;
+  const target = h.past.pop();
+  if (!(await applyEdits(target, "undo"))) h.past.push(target);
+  updateButtons();
+}
+
+async function redo() {
+  const h = historyOf();
+  if (!h.future.length || state.busy) return;
+  const target = h.future.pop();
+  if (!(await applyEdits(target, "redo"))) h.future.push(target);
+  updateButtons();
+}
+
+// --- side panel ----------------------------------------------------------------------------------------
+
+function renderKeyframeList() {
+  const ol = $("keyframes"), keys = [...state.keyframes()].sort((a, b) => a.frame - b.frame);
+  ol.replaceChildren();
+  $("keyframe-count").textContent = keys.length ? `(${keys.length})` : "";
+  for (const k of keys) {
+    const li = document.createElement("li");
+    li.dataset.frame = String(k.frame);
+    const t = state.times ? state.times[k.frame] - state.times[0] : k.frame / state.fps;
+    li.append(`frame ${k.frame} · ${clock(t)} · ${state.plan.axis === "y" ? "y " + Math.round(k.y) : "x " + Math.round(k.x)}`);
+    if (k.frame === state.selectedKey) li.className = "selected";
+    const del = document.createElement("button");
+    del.textContent = "✕";
+    del.title = "Delete this keyframe";
+    del.addEventListener("click", (ev) => { ev.stopPropagation(); deleteKey(k.frame); });
+    li.append(del);
+    li.addEventListener("click", () => { state.selectedKey = k.frame; seek(k.frame); renderKeyframeList(); });
+    ol.append(li);
+  }
+}
+
+function currentShot() {
+  const p = state.plan;
+  if (!p) return -1;
+  return p.shots.findIndex((s) => state.frame >= s.start && state.frame < s.end);
+}
+
+function updateShotPanel() {
+  const p = state.plan, info = $("shot-info");
+  const k = state.selectedShot;
+  if (!p || k < 0 || k >= p.shots.length) { info.textContent = "—"; return; }
+  const s = p.shots[k];
+  const text = `shot ${k + 1} of ${p.shots.length}: frames ${s.start}–${s.end - 1}, ` +
+    (s.forced ? `forced ${s.forced}` : `auto (planned as ${s.mode})`);
+  if (info.textContent !== text) info.textContent = text;
+  for (const b of $("modes").querySelectorAll("button")) {
+    const active = (s.forced || "auto") === b.dataset.mode;
+    b.classList.toggle("active", active);
+    b.classList.toggle("forced", active && !!s.forced);
+    b.disabled = state.busy;
+  }
+}
+
+function updateButtons() {
+  const h = state.plan ? historyOf() : { past: [], future: [] };
+  $("undo").disabled = !h.past.length;
+  $("redo").disabled = !h.future.length;
+  const ready = !!state.plan;
+  for (const id of ["export", "render", "render-all"]) $(id).disabled = !ready;
+  for (const id of ["download-path", "download-keyframes"]) {
+    const a = $(id);
+    if (ready) {
+      a.href = id === "download-path" ? api.pathUrl(state.video, state.ratio) : api.keyframesUrl(state.video, state.ratio);
+      const stem = state.videos[state.video].name.replace(/\.[^.]*$/, "") + "_" + state.ratio.replace(":", "x");
+      a.download = `${stem}.${id === "download-path" ? "path" : "keyframes"}.json`;
+    } else {
+      a.removeAttribute("href");
+    }
+  }
+  for (const b of $("ratios").querySelectorAll("button")) b.classList.toggle("active", b.dataset.ratio === state.ratio);
+}
+
+// --- analysis, renders ---------------------------------------------------------------------------------
+
+async function waitForAnalysis(v) {
+  $("analysis").hidden = false;
+  document.body.dataset.analysis = "running";
+  for (;;) {
+    if (v !== state.video) return;
+    let a;
+    try { a = await api.analysis(v); } catch (e) { say(e.message, true); await sleep(1000); continue; }
+    const p = a.progress;
+    if (a.state === "failed") {
+      $("analysis-text").textContent = `analysis failed: ${a.error}`;
+      say(a.error, true);
+      document.body.dataset.analysis = "failed";
+      return;
+    }
+    if (a.state === "ready") {
+      state.times = a.times;
+      state.frames = a.frames;
+      state.fps = a.fps;
+      state.shots = a.shots;
+      $("analysis").hidden = true;
+      say(p.cached ? `analysis loaded from the cache (${a.frames} frames)` :
+        `analysed ${a.frames} frames in ${p.elapsed.toFixed(1)} s (${p.rate.toFixed(1)} frames/s)`);
+      if (a.media === "proxy") {  // the server made a copy the browser can play; show it where we were
+        const t = video.currentTime;
+        video.src = `${api.mediaUrl(v)}?proxy`;
+        video.addEventListener("loadedmetadata", () => { video.currentTime = t; }, { once: true });
+        say(`${state.videos[v].name} does not play in a browser: showing an H.264 copy (renders use the original)`);
+      }
+      state.maps = await api.maps(v);
+      await loadPlan();
+      document.body.dataset.analysis = "ready";
+      return;
+    }
+    const total = p.total || 0;
+    $("analysis-bar").max = total || 1;
+    $("analysis-bar").value = p.done;
+    state.analysisText = a.state === "queued" ? "waiting for the other videos' analysis…" :
+      `analysing the saliency once: ${p.done}${total ? " / " + total : ""} frames, ${p.rate.toFixed(1)} frames/s` +
+      (p.eta !== null ? `, ETA ${clock(p.eta)}` : "");
+    $("analysis-text").textContent = state.analysisText;
+    dirty = true;
+    await sleep(300);
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startRender(ratios) {
+  let job;
+  try { job = await api.render(state.video, ratios); } catch (e) { say(e.message, true); return; }
+  const bar = $("render-bar"), text = $("render-text");
+  bar.hidden = false;
+  document.body.dataset.render = "running";
+  for (;;) {
+    try { job = await api.renderJob(job.id); } catch (e) { say(e.message, true); break; }
+    const n = job.ratios.length, i = job.index ?? 0;
+    bar.max = 1;
+    bar.value = job.state === "done" ? 1 : (i + (job.total ? job.done / job.total : 0)) / n;
+    if (job.state === "done") {
+      text.textContent = `wrote ${job.outputs.join(", ")}`;
+      say(`rendered ${job.ratios.join(", ")}`);
+      document.body.dataset.render = "done";
+      break;
+    }
+    if (job.state === "failed") {
+      text.textContent = `render failed: ${job.error}`;
+      say(job.error, true);
+      document.body.dataset.render = "failed";
+      break;
+    }
+    text.textContent = job.state === "queued" ? "waiting for the renderer…" :
+      `rendering ${job.ratio} (${i + 1} of ${n}): ${job.done} / ${job.total} frames, ${job.rate} frames/s`;
+    await sleep(300);
+  }
+}
+
+// --- set-up --------------------------------------------------------------------------------------------
+
+// Sizes from the window alone (never from the panels' own sizes, which would feed back): the source and the
+// result share one height, as large as the width beside the side panel and 60% of the window's height allow.
+function layout() {
+  const main = document.querySelector("main"), side = $("side");
+  const avail = main.clientWidth - side.offsetWidth - 24 - 24;
+  const ww = state.plan ? state.plan.window[0] : 9, wh = state.plan ? state.plan.window[1] : 16;
+  const aspect = state.width / state.height + ww / wh;
+  const h = Math.max(120, Math.floor(Math.min(avail / aspect, window.innerHeight * 0.6)));
+  const stage = $("stage");
+  stage.style.width = `${Math.floor(h * state.width / state.height)}px`;
+  $("source-panel").style.width = stage.style.width;  // the controls wrap under a narrow (portrait) source
+  stage.style.height = `${h}px`;
+  const result = $("result");
+  result.style.width = `${Math.floor(h * ww / wh)}px`;
+  result.style.height = `${h}px`;
+  player.resize();
+  timeline.resize();
+  dirty = true;
+}
+
+async function selectVideo(v) {
+  state.video = v;
+  const info = state.videos[v];
+  Object.assign(state, { width: info.width, height: info.height, fps: info.fps, frames: 0, times: null,
+                         maps: null, plan: null, frame: 0, selectedShot: 0, selectedKey: null });
+  timeline.stripKey = "";
+  video.src = api.mediaUrl(v);
+  renderKeyframeList();
+  updateButtons();
+  layout();
+  await waitForAnalysis(v);
+}
+
+async function selectRatio(r) {
+  if (r === state.ratio && state.plan) return;
+  state.ratio = r;
+  timeline.stripKey = "";
+  updateButtons();
+  if (state.times) {
+    try { await loadPlan(); } catch (e) { say(e.message, true); }
+  }
+}
+
+function bind() {
+  player.onPin = (f, x, y) => pin(f, x, y);
+  timeline.onSeek = (f) => seek(f);
+  timeline.onMoveKey = moveKey;
+  timeline.onDeleteKey = deleteKey;
+  timeline.onSelectShot = (k) => { state.selectedShot = k; dirty = true; };
+  timeline.onSelectKey = (f) => { state.selectedKey = f; renderKeyframeList(); dirty = true; };
+  $("heatmap").addEventListener("change", (e) => { state.heatmap = e.target.checked; dirty = true; });
+  $("play").addEventListener("click", () => (video.paused ? video.play() : video.pause()));
+  video.addEventListener("play", () => { $("play").textContent = "Pause"; });
+  video.addEventListener("pause", () => { $("play").textContent = "Play"; dirty = true; });
+  video.addEventListener("seeked", () => { dirty = true; });
+  video.addEventListener("error", () => {
+    if (!video.src.endsWith("?proxy")) return;  // the original: a playable copy comes with the analysis
+    say("this browser cannot play the video; editing still works on the timeline", true);
+  });
+  $("prev-frame").addEventListener("click", () => seek(state.frame - 1));
+  $("next-frame").addEventListener("click", () => seek(state.frame + 1));
+  $("undo").addEventListener("click", undo);
+  $("redo").addEventListener("click", redo);
+  for (const b of $("modes").querySelectorAll("button"))
+    b.addEventListener("click", () => { if (state.plan) setMode(state.selectedShot, b.dataset.mode); });
+  $("export").addEventListener("click", async () => {
+    try {
+      const r = await api.exportFiles(state.video, state.ratio);
+      say(`wrote ${r.written.join(" and ")}`);
+    } catch (e) { say(e.message, true); }
+  });
+  $("render").addEventListener("click", () => startRender([state.ratio]));
+  $("render-all").addEventListener("click", () => startRender(state.ratios));
+  $("import-keyframes").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    e.target.value = "";
+    if (!file || !state.plan) return;
+    const before = currentEdits();
+    try {
+      const plan = await api.importKeyframes(state.video, state.ratio, state.plan.version, await file.text());
+      historyOf().past.push(before);
+      historyOf().future = [];
+      setPlan(plan);
+      say(`loaded ${plan.keyframes.length} keyframe(s) from ${file.name}`);
+    } catch (err) { say(`${file.name}: ${err.message}`, true); }
+  });
+  $("video-select").addEventListener("change", (e) => selectVideo(Number(e.target.value)));
+  window.addEventListener("resize", layout);
+  window.addEventListener("keydown", (e) => {
+    if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && e.key.toLowerCase() === "z") { e.preventDefault(); (e.shiftKey ? redo : undo)(); }
+    else if (mod && e.key.toLowerCase() === "y") { e.preventDefault(); redo(); }
+    else if (e.key === " ") { e.preventDefault(); video.paused ? video.play() : video.pause(); }
+    else if (e.key === "ArrowLeft") seek(state.frame - 1);
+    else if (e.key === "ArrowRight") seek(state.frame + 1);
+    else if ((e.key === "Delete" || e.key === "Backspace") && state.selectedKey !== null) deleteKey(state.selectedKey);
+  });
+}
+
+async function main() {
+  bind();
+  requestAnimationFrame(tick);
+  let s;
+  try { s = await api.session(); } catch (e) { say(e.message, true); return; }
+  state.videos = s.videos;
+  state.ratios = s.ratios;
+  state.ratio = s.ratios[0];
+  const sel = $("video-select");
+  for (const v of s.videos) sel.append(new Option(v.name, String(v.id)));
+  sel.hidden = s.videos.length < 2;
+  for (const r of s.ratios) {
+    const b = document.createElement("button");
+    b.textContent = r;
+    b.dataset.ratio = r;
+    b.addEventListener("click", () => selectRatio(r));
+    $("ratios").append(b);
+  }
+  await selectVideo(0);
+}
+
+// For tests and for poking at the page from the console: read-only use, please.
+window.review = { state, seek, player, timeline, undo, redo, setMode, selectRatio };
+main();

@@ -1,0 +1,555 @@
+"""`salcrop review`, the local web editor, as a person uses it: a real server process on a real clip, driven in
+a real Chromium (Debian's, headless, through Playwright), with the real core and model behind it.
+
+The page is checked against the core itself: after a drag, the exported path must be exactly what
+`_core.plan_path` plans with that keyframe over the engine's own maps (computed here by a separate engine pass),
+and a render must be the path `salcrop --keyframes` plans with the exported keyframes file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import av
+import numpy as np
+import pytest
+
+from salcrop_filter import CropPath
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CLIP = "testvideo.mp4"  # 1280x720, 29.97 fps, 720 frames, three shots (cuts at 201 and 382)
+PIN_FRAME = 300  # in the second shot
+
+
+def review(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "salcrop_filter", "review", *map(str, args)], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+class Server:
+    """`salcrop review ... --no-browser` in its own process; the URL is what it prints."""
+
+    def __init__(self, args: list[object], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "salcrop_filter", "review", *map(str, args),
+                                      "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=env)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        m = re.search(r"(http://127\.0\.0\.1:(\d+)/s/([\w-]+)/)", line)
+        if not m:
+            self.proc.kill()
+            pytest.fail(f"no URL printed: {line!r} {self.proc.stderr.read() if self.proc.stderr else ''}")
+        self.url, self.port, self.token = m.group(1), int(m.group(2)), m.group(3)
+        self.root = f"http://127.0.0.1:{self.port}/"
+
+    def request(self, method: str, path: str, body: bytes | str | None = None,
+                root: str | None = None) -> tuple[int, Any]:
+        data = body.encode() if isinstance(body, str) else body
+        req = urllib.request.Request((root or self.url) + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"} if data is not None else {})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                raw, status, kind = r.read(), r.status, r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as e:
+            raw, status, kind = e.read(), e.code, e.headers.get("Content-Type", "")
+        return status, json.loads(raw) if "json" in kind else raw
+
+    def stop(self) -> str:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            _, err = self.proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("review")
+
+
+@pytest.fixture(scope="module")
+def env(workdir: Path) -> dict[str, str]:
+    return {**os.environ, "SALCROP_CACHE": str(workdir / "cache")}
+
+
+@pytest.fixture(scope="module")
+def server(shared_videos: Path, workdir: Path, env: dict[str, str]) -> Iterator[Server]:
+    s = Server([shared_videos / CLIP, "--ratio", "9:16,1:1", "-o", workdir / "out"], env)
+    yield s
+    err = s.stop()
+    assert "Traceback" not in err, err
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing ({CHROMIUM}): scripts/setup.sh installs Debian's chromium", pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def engine_maps(shared_videos: Path) -> tuple[np.ndarray, list[int], int, int, float]:
+    """The streaming engine's own per-frame maps and cuts for the clip, from a pass of our own (not the editor's)."""
+    from salcrop_filter import _core
+    from salcrop_filter.pipeline import Picture
+
+    with av.open(str(shared_videos / CLIP)) as c:
+        v = c.streams.video[0]
+        fps = float(v.guessed_rate)
+        engine, maps, shots = None, [], []
+        for frame in c.decode(v):
+            pic = Picture(frame)  # the frame as reframe() hands it to the core (planar YUV)
+            if engine is None:
+                engine = _core.Engine(pic.width, pic.height, fps, keep_maps=True)
+            pic.push_to(engine, frame.time)
+            while d := engine.pop(1):
+                maps.append(engine.popped_map())
+                shots.append(d[0].shot)
+        while d := engine.flush(1):
+            maps.append(engine.popped_map())
+            shots.append(d[0].shot)
+    cuts = [i for i in range(1, len(shots)) if shots[i] != shots[i - 1]]
+    return np.stack(maps), cuts, pic.width, pic.height, fps
+
+
+def wait_analysed(s: Server) -> dict[str, Any]:
+    while True:
+        _, info = s.request("GET", "api/videos/0/analysis")
+        if info["state"] in ("ready", "failed"):
+            return info
+        time.sleep(0.2)
+
+
+def wait_ready(page: Any) -> None:
+    page.wait_for_selector("body[data-analysis=ready]", timeout=180_000)
+
+
+def seek(page: Any, frame: int) -> None:
+    page.evaluate(f"review.seek({frame})")
+    page.wait_for_function(f"review.state.frame === {frame} && !document.getElementById('player').seeking "
+                           "&& document.getElementById('player').readyState >= 2")
+    # The page redraws on its next animation frame after the seek: let two go by.
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def plan_of(page: Any) -> dict[str, Any]:
+    return page.evaluate("review.state.plan")
+
+
+def frames_and_size(path: Path) -> tuple[int, int, int]:
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        n = sum(1 for _ in c.decode(v))
+        return n, v.codec_context.width, v.codec_context.height
+
+
+# --- the planning behind it ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ratio", ["9:16", "4:5"])
+def test_the_editors_plan_is_the_cores_plan_of_the_whole_clip(engine_maps: Any, ratio: str) -> None:
+    """The editor plans shot by shot (so an edit re-plans one shot, and a shot may keep a mode of its own): put
+    end to end, that is exactly one plan_path call over the whole clip."""
+    from salcrop_filter import _core
+    from salcrop_filter.review.analysis import Analysis
+    from salcrop_filter.review.planning import Edits, Planner
+
+    maps, cuts, width, height, fps = engine_maps
+    a = Analysis(width, height, fps, np.arange(len(maps)) / fps, maps, cuts)
+    planner = Planner(a)
+    keys = ((50, 300.0, 360.0), (450, 1000.0, 360.0))
+    whole = _core.plan_path(maps, cuts, width, height, fps, ratio=ratio, keyframes=list(keys), with_segments=True)
+    for _ in range(2):  # planned, then from the memo
+        plan = planner.plan(ratio, Edits(keys))
+        assert np.array_equal(plan.windows, whole[0])
+        assert plan.shots == [tuple(x) for x in whole[1]] and plan.segments == [tuple(x) for x in whole[2]]
+    assert plan.planned_shots == 0, "nothing changed: nothing re-planned"
+    # A mode forced on the second shot: that shot is the core's forced plan of it, the others do not move.
+    forced = planner.plan(ratio, Edits(keys, ((1, "stationary"),)))
+    assert forced.planned_shots == 1
+    a2, b2 = a.shot_ranges()[1]
+    alone, shots = _core.plan_path(maps[a2:b2], [], width, height, fps, ratio=ratio, mode="stationary")
+    assert np.array_equal(forced.windows[a2:b2], alone) and forced.shots[1] == (a2, b2, "stationary")
+    assert np.array_equal(forced.windows[:a2], whole[0][:a2]) and np.array_equal(forced.windows[b2:], whole[0][b2:])
+
+
+# --- the page, driven as a person drives it ------------------------------------------------------
+
+
+# The server comes last among the fixtures, so the page opens while the first analysis is still running.
+def test_drag_a_keyframe_replan_export_switch_ratio_and_render(browser: Any, engine_maps: Any, workdir: Path,
+                                                                shared_videos: Path, env: dict[str, str],
+                                                                server: Server) -> None:
+    from salcrop_filter import _core
+
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # Every progress line the page shows, as it shows them.
+    page.add_init_script("""window.__progress = [];
+        new MutationObserver(() => {
+          const t = document.getElementById('analysis-text');
+          if (t && !document.getElementById('analysis').hidden) window.__progress.push(t.textContent);
+        }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true});""")
+    page.goto(server.url)
+    # While the analysis runs the page is usable: the video loads and seeks, and the progress is shown.
+    page.wait_for_function("document.getElementById('player').readyState >= 2")
+    page.evaluate("review.seek(30)")
+    page.wait_for_function("!document.getElementById('player').seeking && review.state.frame === 30")
+    wait_ready(page)
+    shown = page.evaluate("window.__progress")
+    assert any(re.search(r"\d+ / 720 frames, [\d.]+ frames/s, ETA \d+:\d\d", t) for t in shown), shown
+    before = plan_of(page)
+    assert before["ratio"] == "9:16" and before["axis"] == "x" and before["keyframes"] == []
+    assert len(before["x"]) == 720 and before["window"] == [406, 720]
+
+    # Drag the window 160 screen pixels to the right at a known moment.
+    seek(page, PIN_FRAME)
+    box = page.evaluate("review.player.windowRectOnPage()")
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    for k in range(1, 9):
+        page.mouse.move(cx + 20 * k, cy)
+    page.mouse.up()
+    page.wait_for_selector(f"#keyframes li[data-frame='{PIN_FRAME}']", timeout=30_000)
+    page.wait_for_function("document.body.dataset.planVersion === '1' && !document.body.dataset.busy")
+    after = plan_of(page)
+    [key] = after["keyframes"]
+    assert key["frame"] == PIN_FRAME
+    scale = box["width"] / 406
+    moved = key["x"] - (before["x"][PIN_FRAME] + 203)
+    assert abs(moved - 160 / scale) <= 2 / scale + 1, "the keyframe is where the window was dropped"
+    # The re-planned path passes through it.
+    assert abs(after["x"][PIN_FRAME] + after["w"][PIN_FRAME] / 2 - key["x"]) <= 1
+    assert after["x"][PIN_FRAME] != before["x"][PIN_FRAME]
+
+    # The README's picture: the page just after the edit, with the saliency shown.
+    page.check("#heatmap")
+    seek(page, PIN_FRAME)
+    page.screenshot(path=str(REPO / "docs" / "review.png"))
+    page.uncheck("#heatmap")
+
+    # The exported path is the core's plan with that keyframe, over the engine's maps.
+    status, exported = server.request("GET", "api/videos/0/path.json?ratio=9:16")
+    assert status == 200
+    path = CropPath.from_dict(exported)
+    maps, cuts, width, height, fps = engine_maps
+    windows, shots, segments = _core.plan_path(maps, cuts, width, height, fps, ratio="9:16",
+                                               keyframes=[(PIN_FRAME, key["x"], key["y"])], with_segments=True)
+    assert np.array_equal(np.array([[f.x, f.y, f.w, f.h] for f in path.frames]), windows)
+    assert [(s.start, s.end, s.mode) for s in path.shots] == [tuple(s) for s in shots]
+    assert [(g.start, g.end, g.mode) for s in path.shots for g in s.segments] == [tuple(s) for s in segments]
+    status, keys = server.request("GET", "api/videos/0/keyframes.json?ratio=9:16")
+    assert status == 200 and keys == [{"frame": PIN_FRAME, "x": key["x"], "y": key["y"]}]
+
+    # Export writes both files beside the output, under the names the README gives.
+    page.click("#export")
+    page.wait_for_function("document.getElementById('message').textContent.startsWith('wrote')")
+    out = workdir / "out"
+    assert CropPath.load(out / "testvideo_9x16.path.json").to_dict() == path.to_dict()
+    assert json.loads((out / "testvideo_9x16.keyframes.json").read_text()) == keys
+
+    # Another ratio: its own path and its own (empty) edits.
+    page.click("#ratios button[data-ratio='1:1']")
+    page.wait_for_function("document.body.dataset.ratio === '1:1'")
+    square = plan_of(page)
+    assert square["window"] == [720, 720] and square["keyframes"] == []
+    assert page.locator("#keyframes li").count() == 0
+    page.click("#ratios button[data-ratio='9:16']")
+    page.wait_for_function("document.body.dataset.ratio === '9:16'")
+    assert plan_of(page)["keyframes"] == after["keyframes"]
+
+    # Undo takes the keyframe away, redo brings it back (each a saved, re-planned version).
+    page.click("#undo")
+    page.wait_for_function("document.body.dataset.planVersion === '2' && !document.body.dataset.busy")
+    assert plan_of(page)["keyframes"] == [] and plan_of(page)["x"] == before["x"]
+    page.click("#redo")
+    page.wait_for_function("document.body.dataset.planVersion === '3' && !document.body.dataset.busy")
+    assert plan_of(page)["x"] == after["x"]
+
+    # Render every ratio: the progress bar runs, the files appear whole, nothing temporary is left.
+    page.click("#render-all")
+    page.wait_for_function("document.body.dataset.render === 'done' || document.body.dataset.render === 'failed'",
+                           timeout=300_000)
+    assert page.evaluate("document.body.dataset.render") == "done", page.inner_text("#render-text")
+    assert frames_and_size(out / "testvideo_9x16.mp4") == (720, 406, 720)
+    assert frames_and_size(out / "testvideo_1x1.mp4") == (720, 720, 720)
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "no temporary file is left"
+
+    # The render is what `salcrop --keyframes` makes of the exported keyframes.
+    cli_path = workdir / "cli.json"
+    r = subprocess.run([sys.executable, "-m", "salcrop_filter", shared_videos / CLIP, "-o", workdir / "cli.mp4",
+                        "--ratio", "9:16", "--keyframes", out / "testvideo_9x16.keyframes.json", "--path", cli_path,
+                        "-q"], capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr
+    assert CropPath.load(cli_path).to_dict()["frames"] == path.to_dict()["frames"]
+    assert frames_and_size(workdir / "cli.mp4") == frames_and_size(out / "testvideo_9x16.mp4")
+    # Same windows cut from the same frames, same encoder: the pictures match (a window 2 px off would not).
+    with av.open(str(workdir / "cli.mp4")) as a, av.open(str(out / "testvideo_9x16.mp4")) as b:
+        worst = max(float(np.abs(fa.to_ndarray(format="gray").astype(int) - fb.to_ndarray(format="gray")).mean())
+                    for fa, fb in zip(a.decode(video=0), b.decode(video=0)))
+    assert worst < 0.5, worst
+    assert errors == [], errors
+    page.close()
+
+
+def test_a_shot_mode_forced_from_the_page_is_the_cores_plan_for_that_shot(server: Server, browser: Any,
+                                                                           engine_maps: Any) -> None:
+    from salcrop_filter import _core
+
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    page.goto(server.url)
+    wait_ready(page)
+    page.click("#ratios button[data-ratio='1:1']")
+    page.wait_for_function("document.body.dataset.ratio === '1:1' && review.state.plan.ratio === '1:1'")
+    version = int(page.evaluate("document.body.dataset.planVersion"))
+    seek(page, 500)  # the third shot
+    page.click("#modes button[data-mode='stationary']")
+    page.wait_for_function(f"document.body.dataset.planVersion === '{version + 1}' && !document.body.dataset.busy")
+    plan = plan_of(page)
+    shot = plan["shots"][2]
+    assert shot["forced"] == "stationary" and shot["mode"] == "stationary"
+    maps, _, width, height, fps = engine_maps
+    a, b = shot["start"], shot["end"]
+    windows, _ = _core.plan_path(maps[a:b], [], width, height, fps, ratio="1:1", mode="stationary")
+    assert plan["x"][a:b] == windows[:, 0].tolist()
+    assert len(set(plan["x"][a:b])) == 1, "a stationary shot does not move"
+    page.click("#modes button[data-mode='auto']")
+    page.wait_for_function(f"document.body.dataset.planVersion === '{version + 2}' && !document.body.dataset.busy")
+    assert plan_of(page)["shots"][2]["forced"] is None
+    page.close()
+
+
+def test_keyframes_move_delete_and_load_from_a_file(server: Server, browser: Any, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    page.goto(server.url)
+    wait_ready(page)
+    page.click("#ratios button[data-ratio='1:1']")
+    page.wait_for_function("document.body.dataset.ratio === '1:1' && review.state.plan.ratio === '1:1'")
+
+    def saved(version: int) -> None:
+        page.wait_for_function(f"document.body.dataset.planVersion === '{version}' && !document.body.dataset.busy")
+
+    version = int(page.evaluate("document.body.dataset.planVersion"))
+    # A keyframes file with a syntax error: the page says what the core says, and nothing changes.
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"t": 1.0, "x": 300, "y": 360},')
+    page.set_input_files("#import-keyframes", str(bad))
+    page.wait_for_selector("#message.error")
+    assert "bad.json: keyframes:" in page.inner_text("#message")
+    assert int(page.evaluate("document.body.dataset.planVersion")) == version
+    # A good one (by time, as salcrop --keyframes reads it) replaces the ratio's keyframes.
+    good = tmp_path / "good.json"
+    good.write_text('[{"t": 2.0, "x": 300, "y": 360}, {"frame": 600, "x": 1000, "y": 360}]')
+    page.set_input_files("#import-keyframes", str(good))
+    saved(version + 1)
+    assert [k["frame"] for k in plan_of(page)["keyframes"]] == [60, 600]  # 2 s at 29.97 fps -> frame 60
+
+    # Drag the first keyframe's diamond along the timeline: it moves to a later frame, keeping its place.
+    spot = page.evaluate("""(() => {
+        const t = review.timeline, b = t.plotBox(), r = t.canvas.getBoundingClientRect(), k = r.width / t.canvas.width;
+        const at = (f) => r.left + t.fx(f, b) * k;
+        return {x: at(60), y: r.top + t.py(300, b) * k, to: at(120)};
+    })()""")
+    page.mouse.move(spot["x"], spot["y"])
+    page.mouse.down()
+    page.mouse.move((spot["x"] + spot["to"]) / 2, spot["y"])
+    page.mouse.move(spot["to"], spot["y"])
+    page.mouse.up()
+    saved(version + 2)
+    keys = plan_of(page)["keyframes"]
+    assert [k["frame"] for k in keys] == [120, 600] and keys[0]["x"] == 300
+    # Double-click deletes it; the list's button deletes the other.
+    page.mouse.dblclick(spot["to"], spot["y"])
+    saved(version + 3)
+    assert [k["frame"] for k in plan_of(page)["keyframes"]] == [600]
+    page.click("#keyframes li[data-frame='600'] button")
+    saved(version + 4)
+    assert plan_of(page)["keyframes"] == []
+    page.close()
+
+
+def test_a_video_the_browser_cannot_play_is_shown_through_a_proxy(shared_videos: Path, browser: Any,
+                                                                  tmp_path: Path) -> None:
+    env = {**os.environ, "SALCROP_CACHE": str(tmp_path / "cache")}
+    s = Server([shared_videos / "Megamind.avi", "--ratio", "1:1"], env)  # MPEG-4 Part 2 in AVI
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(s.url)
+        wait_ready(page)
+        page.wait_for_function("document.getElementById('player').readyState >= 2")
+        assert page.evaluate("document.getElementById('player').videoWidth") == 640
+        assert "does not play in a browser" in page.inner_text("#message")
+        seek(page, 200)
+        # The result is drawn from the proxy's frame: not black.
+        lit = page.evaluate("""(() => { const c = document.getElementById('result');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let sum = 0; for (let i = 0; i < d.length; i += 4) sum += d[i] + d[i + 1] + d[i + 2];
+            return sum / (d.length / 4) / 3; })()""")
+        assert lit > 10
+        page.close()
+    finally:
+        assert "Traceback" not in s.stop()
+    assert len(list((tmp_path / "cache" / "review").glob("*.proxy.mp4"))) == 1
+
+
+# --- safety and bad input ----------------------------------------------------------------------------
+
+
+def test_every_request_needs_the_token(server: Server) -> None:
+    for path in ("", "s/", f"s/{server.token[:-1]}/api/session", "api/session", "media/0",
+                 f"s/{server.token}x/api/session", "static/app.js"):
+        status, body = server.request("GET", path, root=server.root)
+        assert status == 403, path
+        assert "token" in body["error"]
+    status, _ = server.request("PUT", "api/videos/0/edits?ratio=9:16", "{}", root=server.root)
+    assert status == 403
+    # A page elsewhere whose name resolves to this machine (DNS rebinding) is refused even with the token.
+    req = urllib.request.Request(server.url + "api/session", headers={"Host": f"attacker.example:{server.port}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=30)
+    assert refused.value.code == 400
+    assert server.request("GET", "api/session")[0] == 200
+
+
+def test_no_request_path_reaches_the_file_system(server: Server) -> None:
+    for path in ("static/..%2f..%2fsession.py", "static/%2e%2e/server.py", "static/server.py", "media/1",
+                 "media/-1", "media/..%2f..%2fetc%2fpasswd", "api/videos/7/plan?ratio=9:16"):
+        status, body = server.request("GET", path)
+        assert status == 404, (path, status)
+        assert "Traceback" not in json.dumps(body)
+
+
+def test_bad_edits_get_a_clear_4xx_and_change_nothing(server: Server, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(server.url)
+    wait_ready(page)
+    page.close()
+    _, plan = server.request("GET", "api/videos/0/plan?ratio=9:16")
+    version = plan["version"]
+    cases = [
+        ("PUT", "api/videos/0/edits?ratio=9:16", {"version": version, "keyframes": [{"frame": 5000, "x": 9, "y": 9}]},
+         400, "frame 5000"),
+        ("PUT", "api/videos/0/edits?ratio=9:16", {"version": version, "keyframes": [{"frame": 3, "x": -40, "y": 9}]},
+         400, "outside"),
+        ("PUT", "api/videos/0/edits?ratio=9:16", {"version": version, "modes": {"9": "pan"}}, 400, "shot 9"),
+        ("PUT", "api/videos/0/edits?ratio=9:16", {"version": version, "modes": {"0": "zoom"}}, 400, "zoom"),
+        ("PUT", "api/videos/0/edits?ratio=9:16", '{"version": 1, "keyframes": [{"frame": 3,', 400, "not valid JSON"),
+        ("PUT", "api/videos/0/edits?ratio=3:2", {"version": version}, 400, "3:2"),
+        ("PUT", "api/videos/0/edits?ratio=banana", {"version": version}, 400, "banana"),
+        ("PUT", "api/videos/0/edits?ratio=9:16", {"keyframes": []}, 400, "version"),
+        ("POST", f"api/videos/0/keyframes?ratio=9:16&version={version}", '[{"t": 1.0, "x": 5', 400, "keyframes"),
+        ("POST", f"api/videos/0/keyframes?ratio=9:16&version={version}", '[{"t": 999.0, "x": 5, "y": 5}]', 400,
+         "frame"),
+        ("POST", "api/videos/0/render", {"ratios": ["9:16", "9/16"]}, 400, "twice"),
+        ("POST", "api/videos/0/render", {"ratios": ["2:1"]}, 400, "2:1"),
+        ("GET", "api/videos/0/plan", None, 400, "ratio"),
+    ]
+    for method, path, body, status, words in cases:
+        raw = body if body is None or isinstance(body, str) else json.dumps(body)
+        got, answer = server.request(method, path, raw)
+        assert got == status, (path, body, got, answer)
+        assert words in answer["error"], (path, answer)
+        assert "Traceback" not in answer["error"]
+    _, now = server.request("GET", "api/videos/0/plan?ratio=9:16")
+    assert now["version"] == version and now["keyframes"] == plan["keyframes"], "nothing was saved"
+
+
+def test_two_tabs_do_not_overwrite_each_other(server: Server) -> None:
+    assert wait_analysed(server)["state"] == "ready"
+    _, plan = server.request("GET", "api/videos/0/plan?ratio=1:1")
+    base = plan["version"]
+    first = {"version": base, "keyframes": [{"frame": 10, "x": 400.0, "y": 360.0}], "modes": {}}
+    second = {"version": base, "keyframes": [{"frame": 20, "x": 900.0, "y": 360.0}], "modes": {}}
+    status, saved = server.request("PUT", "api/videos/0/edits?ratio=1:1", json.dumps(first))
+    assert status == 200 and saved["version"] == base + 1
+    status, refused = server.request("PUT", "api/videos/0/edits?ratio=1:1", json.dumps(second))
+    assert status == 409 and refused["stale"] and refused["version"] == base + 1
+    assert "another tab" in refused["error"]
+    _, now = server.request("GET", "api/videos/0/plan?ratio=1:1")
+    assert now["keyframes"] == first["keyframes"], "the first tab's edit stands"
+    # The second tab reloads, then its change goes through on top.
+    second["version"] = now["version"]
+    status, _ = server.request("PUT", "api/videos/0/edits?ratio=1:1", json.dumps(second))
+    assert status == 200
+    server.request("PUT", "api/videos/0/edits?ratio=1:1", json.dumps({"version": now["version"] + 1}))
+
+
+def test_a_second_server_resumes_the_saved_edits_from_the_cache(server: Server, shared_videos: Path,
+                                                                 workdir: Path, env: dict[str, str]) -> None:
+    assert wait_analysed(server)["state"] == "ready"
+    _, plan = server.request("GET", "api/videos/0/plan?ratio=9:16")
+    edit = {"version": plan["version"], "keyframes": [{"frame": 100, "x": 500.0, "y": 360.0}], "modes": {"1": "pan"}}
+    status, first = server.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(edit))
+    assert status == 200
+    other = Server([shared_videos / CLIP, "--ratio", "9:16,1:1", "-o", workdir / "out"], env)
+    try:
+        info = wait_analysed(other)
+        assert info["state"] == "ready" and info["progress"]["cached"], "the network does not run again"
+        _, again = other.request("GET", "api/videos/0/plan?ratio=9:16")
+        assert again["keyframes"] == edit["keyframes"] and again["modes"] == edit["modes"]
+        assert again["version"] == first["version"] and again["x"] == first["x"]
+        # Both servers edit the same video: the saved version decides, whichever process saved it.
+        body = {"version": first["version"], "keyframes": [], "modes": {}}
+        assert server.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(body))[0] == 200
+        status, refused = other.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(body))
+        assert status == 409 and refused["stale"]
+    finally:
+        assert "Traceback" not in other.stop()
+
+
+def test_one_output_is_rendered_once_at_a_time(server: Server, workdir: Path) -> None:
+    assert wait_analysed(server)["state"] == "ready"
+    status, job = server.request("POST", "api/videos/0/render", json.dumps({"ratios": ["1:1"]}))
+    assert status == 202
+    status, second = server.request("POST", "api/videos/0/render", json.dumps({"ratios": ["9:16", "1:1"]}))
+    assert status == 409 and "testvideo_1x1.mp4 is being rendered already" in second["error"]
+    while job["state"] in ("queued", "running"):
+        time.sleep(0.2)
+        _, job = server.request("GET", f"api/renders/{job['id']}")
+    assert job["state"] == "done" and job["outputs"] == [str(workdir / "out" / "testvideo_1x1.mp4")]
+    assert not [p.name for p in (workdir / "out").iterdir() if p.name.startswith(".")]
+    assert server.request("GET", "api/renders/999")[0] == 404
+
+
+@pytest.mark.parametrize("ratio,words", [("9:16,abc", "abc"), ("9:16,9/16", "twice"), ("9:16,,1:1", "empty"),
+                                         ("0:1", "ratio")])
+def test_bad_ratio_lists_are_usage_errors(shared_videos: Path, tmp_path: Path, ratio: str, words: str) -> None:
+    env = {**os.environ, "SALCROP_CACHE": str(tmp_path / "cache")}
+    r = review(shared_videos / "bikes.mp4", "--ratio", ratio, "--no-browser", "-o", tmp_path / "out", env=env)
+    assert r.returncode == 2, r.stderr
+    assert "salcrop review: error:" in r.stderr and words in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == "", "no URL: no server was started"
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists(), "nothing is written"
+
+
+def test_a_file_that_is_not_a_video_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("these are not moving pictures\n")
+    env = {**os.environ, "SALCROP_CACHE": str(tmp_path / "cache")}
+    r = review(fake, "--no-browser", env=env)
+    assert r.returncode == 2 and "notes.mp4" in r.stderr and "not a readable video" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == ""
+    r = review(tmp_path / "missing.mp4", "--no-browser", env=env)
+    assert r.returncode == 2 and "no such file" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
