@@ -428,11 +428,17 @@ void Engine::plan_known(bool whole_shot)
             return;
         if (!whole_shot && known < size_t(lookahead_frames_))
             return;
-        const size_t count = whole_shot ? known : std::max<size_t>(1, size_t(lookahead_frames_) / 2);
+        // Each chunk sees exactly `lookahead` frames, however many the model's worker made known at once, and
+        // the shot's rest is planned whole only once less than that is left: the path does not depend on the
+        // worker's timing, and plan_offline (plan_path) reproduces it frame for frame.
+        const bool last = whole_shot && known < size_t(lookahead_frames_);
+        const size_t span = last ? known : size_t(lookahead_frames_);
+        const size_t count = last ? known : std::max<size_t>(1, size_t(lookahead_frames_) / 2);
+        known = span;
         if (sphere()) {
             plan_sphere(known, count);
             release(count);
-            if (whole_shot)
+            if (last)
                 return;
             continue;
         }
@@ -453,7 +459,7 @@ void Engine::plan_known(bool whole_shot)
             commit(tr, plan, count);
         }
         release(count);
-        if (whole_shot)
+        if (last)
             return;
     }
 }

@@ -60,19 +60,26 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
         s += "\"start\":" + std::to_string(log[i].frame) + ",\"end\":" + std::to_string(log[j - 1].frame + 1) +
              ",\"mode\":\"" + mode_name(mode) + "\",\"reason\":\"" + reason + "\",\"segments\":[";
         // Runs of what the camera does inside the shot (version 2).
-        for (size_t k = i; k < j;) {
-            size_t e = k;
-            while (e < j && log[e].segment == log[k].segment)
-                e++;
-            s += (k > i ? ",{" : "{");
-            s += "\"start\":" + std::to_string(log[k].frame) + ",\"end\":" + std::to_string(log[e - 1].frame + 1) +
-                 ",\"mode\":\"" + segment_name(log[k].segment) + "\"}";
-            k = e;
-        }
+        s += segments_json(log, i, j);
         s += "]}";
         i = j;
     }
     s += "]}";
+    return s;
+}
+
+std::string segments_json(const std::vector<Decision> &log, size_t first, size_t end)
+{
+    std::string s;
+    for (size_t k = first; k < end;) {
+        size_t e = k;
+        while (e < end && log[e].segment == log[k].segment)
+            e++;
+        s += (k > first ? ",{" : "{");
+        s += "\"start\":" + std::to_string(log[k].frame) + ",\"end\":" + std::to_string(log[e - 1].frame + 1) +
+             ",\"mode\":\"" + segment_name(log[k].segment) + "\"}";
+        k = e;
+    }
     return s;
 }
 

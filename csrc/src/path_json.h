@@ -12,4 +12,7 @@ namespace salcrop {
 
 std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log);
 
+// A shot's "segments" array (version 2): runs of what the camera does on the decisions [first, end) of log.
+std::string segments_json(const std::vector<Decision> &log, size_t first, size_t end);
+
 }  // namespace salcrop

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "debug_draw.h"
+#include "path_json.h"
 
 namespace salcrop {
 
@@ -54,15 +55,7 @@ std::string make_sphere_path_json(int width, int height, double fps, const Ratio
         s += (i ? ",{" : "{");
         s += "\"start\":" + std::to_string(log[i].frame) + ",\"end\":" + std::to_string(log[j - 1].frame + 1) +
              ",\"mode\":\"" + mode_name(mode) + "\",\"segments\":[";
-        for (size_t k = i; k < j;) {
-            size_t e = k;
-            while (e < j && log[e].segment == log[k].segment)
-                e++;
-            s += (k > i ? ",{" : "{");
-            s += "\"start\":" + std::to_string(log[k].frame) + ",\"end\":" + std::to_string(log[e - 1].frame + 1) +
-                 ",\"mode\":\"" + segment_name(log[k].segment) + "\"}";
-            k = e;
-        }
+        s += segments_json(log, i, j);
         s += "]}";
         i = j;
     }
