@@ -18,12 +18,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..evaluation.video_saliency import EVAL_STEP, clip_frames
+from ..evaluation.video_saliency import clip_frames
 from . import datasets, teacher
+from .losses import EPS, distill_loss, saliency_loss, targets
 from .model import SalCropNet
 from .video_gaze import GazeClip
-
-EPS = 1e-8
 
 
 @dataclass
@@ -61,19 +60,6 @@ def clip_tensors(clip: GazeClip, input_hw: tuple[int, int], map_hw: tuple[int, i
                        torch.from_numpy(tmaps))
 
 
-def distill_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """KLD(target || pred) + (1 - CC) over the maps whose target is not empty ([N,h,w] each)."""
-    p, q = pred.flatten(1), target.flatten(1)
-    valid = q.sum(1) > 0
-    if not valid.any():
-        return pred.sum() * 0
-    p, q = p[valid], q[valid]
-    kld = (q * torch.log(EPS + q / (p + EPS))).sum(1)
-    pc, qc = p - p.mean(1, keepdim=True), q - q.mean(1, keepdim=True)
-    c = (pc * qc).sum(1) / (pc.norm(dim=1) * qc.norm(dim=1) + EPS)
-    return (kld + 1 - c).mean()
-
-
 def sample_sequences(rng: np.random.Generator, clips: Sequence[ClipTensors], batch: int,
                      length: int) -> list[tuple[ClipTensors, int, bool]]:
     """(clip, first sampled frame, mirror) for ``batch`` sequences; clips drawn in proportion to their length."""
@@ -109,7 +95,6 @@ def stage_video(net: SalCropNet, opt: torch.optim.Optimizer, sched, clips: Seque
                 stills: Sequence[datasets.Stimulus], steps: int, batch: int, length: int, image_batch: int,
                 teacher_weight: float, rng: np.random.Generator, log: Callable[[str], None]) -> None:
     """The video stage; see the module docstring."""
-    from .train import saliency_loss, targets
     from .virtual_camera import random_view
 
     cfg = net.config
