@@ -422,6 +422,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="real video: the large model's fold models (same order), scored as an extra Engine row")
     ap.add_argument("--teacher", action="store_true",
                     help="real video: also plan the video teacher's maps (cached per clip; ~25 min once if not)")
+    ap.add_argument("--corpus", action="store_true",
+                    help="also the kept-out unlabeled corpus: the model's windows against the teacher's, per clip, "
+                         "at the first ratio (evaluation/crop_corpus.py; teacher maps cached, ~1 h once if not)")
+    ap.add_argument("--corpus-sheets", type=Path, default=None,
+                    help="with --corpus: contact sheets of the 4 clips where model and teacher disagree most")
     args = ap.parse_args(argv)
     if args.real_video and args.no_real_video:
         ap.error("--real-video and --no-real-video exclude each other")
@@ -488,6 +493,18 @@ def main(argv: list[str] | None = None) -> int:
                      f"- Shot detector: cuts found in {', '.join(f'{n} {c}' for n, c in found.items()) or 'no clip'} "
                      "(the clips are single shots but for the slide changes of SlideEditing and SlideShow)",
                      *crop_video.render_markdown(real), ""]
+    if args.corpus:
+        from salcrop_filter.evaluation import crop_corpus
+        from salcrop_filter.training import corpus
+
+        _, kept = corpus.split(corpus.load_clips())
+        agreement = crop_corpus.evaluate(kept, model_path, ratios[0], threads=1, compute_teacher=True, log=log)
+        sections += [crop_corpus.CORPUS_PROTOCOL, "### Results on the kept-out corpus", "", *common,
+                     f"- {model_line}", "",
+                     *crop_corpus.render_markdown(agreement, _display_path(model_path), ratios[0]), ""]
+        if args.corpus_sheets:
+            for path in crop_corpus.write_sheets(agreement, args.corpus_sheets, 4):
+                log(f"contact sheet {path}")
     if not args.real_video:
         t0 = time.perf_counter()
         clips = iter_clips(args.subset, args.seed)

@@ -35,6 +35,16 @@ import numpy as np
 from salcrop_filter.evaluation import baselines
 from salcrop_filter.training import corpus
 
+CORPUS_PROTOCOL = """## Part 3: the kept-out unlabeled corpus, the model's windows against the teacher's
+
+No gaze here: 37 real clips from 22 source repositories that no model was trained or tuned on
+(`training/corpus.py`), each scored over the frames the video teacher (UNISAL) mapped (its first ~5 s). The model's
+window is the Engine's (what a user gets); the teacher's is the same planner (`plan_path`) fed the teacher's maps.
+**Mass kept** is the share of the teacher's map inside the model's window relative to inside the teacher's own
+window (100%: the model crops what the teacher would; the centre crop's column is the floor); **centre distance** is
+the mean distance between the two windows' centres in per mille of the frame's width. Clips are sorted worst first.
+Targets: mean at least 97%, no clip below 85%.
+"""
 #: Thumbnails kept for the contact sheets (width in pixels).
 SHEET_WIDTH = 240
 SHEET_ROWS = 6
