@@ -113,6 +113,28 @@ def teacher_maps(clip: CorpusClip, net=None, compute: bool = True):  # -> teache
     return teacher.clip_maps(clip.path, clip.fps, net=net, compute=compute, max_maps=TEACHER_MAPS_PER_CLIP)
 
 
+def gaze_clip(clip: CorpusClip):  # -> video_gaze.GazeClip
+    """The clip as training material without gaze (the teacher's cached maps are its only target), cut to the frames
+    the teacher mapped; its maps must be cached (:func:`main` with ``--teacher``)."""
+    import numpy as np
+
+    from .video_gaze import GazeClip
+
+    tm = teacher_maps(clip, compute=False)
+    if tm is None:
+        raise FileNotFoundError(f"{clip.name}: the teacher's maps are not cached; run python -m "
+                                "salcrop_filter.training.corpus --teacher --part train")
+    frames = tm.end
+    if frames is None:  # mapped to its end: count the frames
+        from .teacher import open_video
+
+        with open_video(clip.path) as container:
+            frames = sum(1 for _ in container.decode(video=0))
+    return GazeClip(name=clip.name, path=clip.path, width=clip.width, height=clip.height, fps=clip.fps,
+                    frames=frames, camera_motion=(), fixations=np.zeros((0, 5)),
+                    teacher_max_maps=TEACHER_MAPS_PER_CLIP)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring."""
     import time

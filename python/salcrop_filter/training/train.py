@@ -123,6 +123,15 @@ def _video_split(args) -> tuple[list, list, dict[str, str]]:
         unlabeled = [unlabeled_clip(p) for p in args.teacher_videos]
     except ValueError as e:
         raise SystemExit(f"--teacher-videos: {e}") from e
+    if args.corpus:
+        if args.no_teacher:
+            raise SystemExit("--corpus needs the teacher (drop --no-teacher)")
+        from . import corpus
+
+        try:
+            unlabeled += [corpus.gaze_clip(c) for c in corpus.split(corpus.load_clips())[0]]
+        except FileNotFoundError as e:
+            raise SystemExit(f"--corpus: {e}") from e
     held = [c for c in clips if c.name in held_names]
     if not train_clips:
         raise SystemExit("no training clips left after holding out")
@@ -193,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     video.add_argument("--teacher-videos", nargs="*", type=pathlib.Path, default=[],
                        help="videos without gaze that train on the teacher's maps alone (e.g. ../shared/videos/*.mp4)")
     video.add_argument("--no-teacher", action="store_true", help="gaze targets only (no distillation)")
+    video.add_argument("--corpus", action="store_true",
+                       help="distil on the unlabeled corpus's training part too (training/corpus.py; never its "
+                            "kept-out part; the teacher's maps must be cached: python -m "
+                            "salcrop_filter.training.corpus --teacher --part train)")
     video.add_argument("--no-scores", action="store_true", help="skip the held-out clips' before/after scores")
     args = ap.parse_args(argv)
     if args.epochs is None:

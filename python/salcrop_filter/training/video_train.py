@@ -51,7 +51,8 @@ def clip_tensors(clip: GazeClip, input_hw: tuple[int, int], map_hw: tuple[int, i
         d = F.avg_pool2d(g, over)[0, 0]
         dense[k] = (d / d.sum().clamp_min(EPS)).numpy()
         counts[k] = clip.fixation_counts(int(i), h, w)
-    tm = teacher.clip_maps(clip.path, clip.fps, net=teacher_net, compute=teacher_net is not None)
+    tm = teacher.clip_maps(clip.path, clip.fps, net=teacher_net, compute=teacher_net is not None,
+                           max_maps=clip.teacher_max_maps)
     tmaps = np.zeros((len(index), h, w), np.float32)
     if tm is not None:
         for k, i in enumerate(index):
