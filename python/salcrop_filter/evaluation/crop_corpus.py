@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     from salcrop_filter.training import datasets
 
     ap = argparse.ArgumentParser(description="student-vs-teacher crop agreement on the kept-out corpus")
-    ap.add_argument("--model", default=str(datasets.repo_root() / "models" / "salcrop-int8.onnx"))
+    ap.add_argument("--model", default=str(datasets.repo_root() / "models" / "salcrop-int8.onnx"),
+                    help="an .onnx file or an installed model's name (teacher, large)")
     ap.add_argument("--ratio", default="9:16")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--clips", default="", help="comma-separated clip names (default: every kept-out clip)")
@@ -246,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worst", type=int, default=4)
     ap.add_argument("--compute-teacher", action="store_true", help="compute teacher maps that are not cached")
     args = ap.parse_args(argv)
-    if not pathlib.Path(args.model).is_file():
+    looks_like_path = "/" in args.model or args.model.endswith(".onnx")  # else a name the core resolves (teacher)
+    if looks_like_path and not pathlib.Path(args.model).is_file():
         ap.error(f"--model {args.model}: no such file")
     _, kept = corpus.split(corpus.load_clips())
     if args.clips:
