@@ -456,8 +456,8 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"- Face baseline skipped: {e}")
     command = "python -m salcrop_filter.crop_eval " + shlex.join(argv if argv is not None else sys.argv[1:])
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    model_path = args.model or _core.default_model_path()
     runner = _core.SaliencyRunner(model=args.model, device="cpu", threads=1)
+    model_path = runner.path  # the file behind a model name (model=teacher) or the default
     meta = runner.metadata
     model_line = (f"model `{_display_path(model_path)}` (sha256 {file_sha256(model_path)[:16]}..., trained "
                   f"{meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]})")
