@@ -1,5 +1,6 @@
 """The model sizes alone on the CPU: ms/frame of the small 8-bit model (the CPU default), the small float model
-and the large float model (CUDA's default; ``model=`` on the CPU), at 1 thread, rounds alternating between them.
+and the large float model (CUDA's default; ``model=`` on the CPU), and the video teacher (``model=teacher``), at 1
+thread, rounds alternating between them.
 
 ``python benchmarks/model_sizes.py [--rounds 3] [--frames 100] [--out FILE]``: frames of a real clip, resized
 outside the timing to each model's own input size (from its metadata), through ``_core.SaliencyRunner.predict``
@@ -21,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import REPO, decode_yuv, load_line, machine_line, model_fps  # noqa: E402
 
-MODELS = ("salcrop-int8.onnx", "salcrop.onnx", "salcrop-large.onnx")
+MODELS = ("salcrop-int8.onnx", "salcrop.onnx", "salcrop-large.onnx", "salcrop-teacher.onnx")
 
 
 def main(argv: list[str] | None = None) -> int:

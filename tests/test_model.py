@@ -142,10 +142,64 @@ INT8 = REPO / "models" / "salcrop-int8.onnx"
 
 @pytest.mark.needs_shared  # quantize calibrates on OSIE images
 def test_int8_model_is_what_quantize_makes_from_the_float_model(tmp_path):
-    from salcrop_filter.training.quantize import quantize_model
+    """Up to CPU rounding, not byte for byte: calibration's float maths differs between x86-64 CPUs."""
+    from salcrop_filter.training.quantize import differences, quantize_model
 
     out = quantize_model(MODEL, tmp_path / "int8.onnx")
-    assert out.read_bytes() == INT8.read_bytes(), "models/salcrop-int8.onnx is stale: rerun salcrop_filter.quantize"
+    assert differences(INT8, out) == [], "models/salcrop-int8.onnx is stale: rerun python -m salcrop_filter.quantize"
+
+
+def _edited(src: pathlib.Path, dst: pathlib.Path, edit) -> pathlib.Path:
+    """``src`` with ``edit(name, array) -> array | None`` applied to its initialisers, saved as ``dst``."""
+    from onnx import numpy_helper
+
+    m = onnx.load(str(src))
+    for i, t in enumerate(m.graph.initializer):
+        new = edit(t.name, numpy_helper.to_array(t))
+        if new is not None:
+            m.graph.initializer[i].CopyFrom(numpy_helper.from_array(new.astype(numpy_helper.to_array(t).dtype), t.name))
+    onnx.save(m, str(dst))
+    return dst
+
+
+def test_int8_check_passes_cpu_rounding_and_catches_a_changed_model(tmp_path):
+    """What another CPU's calibration moves (scales by 1e-6, a zero point or bias by one step) passes; a weight two
+    steps off, a scale 1% off or a missing node is a different model."""
+    from salcrop_filter.training.quantize import _roles, differences
+
+    roles = _roles(onnx.load(str(INT8)))
+    scales = [n for n, r in roles.items() if r == "scale"]
+    zero_points = [n for n, r in roles.items() if r == "zero_point"]
+    weights = [n for n, r in roles.items() if r == "quantized"]
+
+    def rounding(name, a):
+        if name in scales:
+            return a * (1 + 1e-6)
+        if name == zero_points[3]:
+            return np.clip(a.astype(np.int64) + 1, np.iinfo(a.dtype).min, np.iinfo(a.dtype).max)
+        return None
+
+    assert differences(INT8, _edited(INT8, tmp_path / "rounded.onnx", rounding)) == []
+    stale_weight = _edited(INT8, tmp_path / "w.onnx", lambda n, a: a.astype(np.int64) // 2 if n == weights[5] else None)
+    assert any(weights[5] in d for d in differences(INT8, stale_weight))
+    stale_scale = _edited(INT8, tmp_path / "s.onnx", lambda n, a: a * 1.01 if n == scales[7] else None)
+    assert any(scales[7] in d for d in differences(INT8, stale_scale))
+    m = onnx.load(str(INT8))
+    del m.graph.node[-1]
+    onnx.save(m, str(tmp_path / "n.onnx"))
+    assert any("graph differs" in d for d in differences(INT8, tmp_path / "n.onnx"))
+
+
+def test_int8_check_catches_the_quantization_of_a_changed_float_model(tmp_path):
+    """A float model one fine-tuning step away (the first convolution's weights 2% larger) quantizes to a stale model:
+    per channel, its int8 weights stay the same and their scales move by the 2%, and the ranges seen downstream move."""
+    from salcrop_filter.training.quantize import differences, quantize_model
+
+    fp = onnx.load(str(MODEL))
+    conv = next(n for n in fp.graph.node if n.op_type == "Conv")
+    changed = _edited(MODEL, tmp_path / "changed.onnx", lambda n, a: a * 1.02 if n == conv.input[1] else None)
+    diffs = differences(INT8, quantize_model(changed, tmp_path / "int8.onnx"), limit=1000)
+    assert any(d.startswith(conv.input[1]) and "(scale" in d for d in diffs), diffs
 
 
 def test_int8_model_keeps_the_contract_and_the_float_model_metadata():

@@ -66,9 +66,23 @@ void check_tensor(const std::string &path, const char *kind, const std::string &
 
 }  // namespace
 
-std::string default_model_path(bool gpu)
+// The installed copy of the model file `name` (beside the core, in share/salcrop, or in the build's models/), or "".
+static std::string installed_model(const std::string &name)
 {
     std::error_code ec;
+    const fs::path dir = core_library_dir();
+    const fs::path build_dir = *kBuildModel ? fs::path(kBuildModel).parent_path() : fs::path();
+    for (const fs::path &p : {dir / ".." / "share" / "salcrop" / name, dir / name}) {
+        if (fs::is_regular_file(p, ec))
+            return fs::weakly_canonical(p, ec).string();
+    }
+    if (!build_dir.empty() && fs::is_regular_file(build_dir / name, ec))
+        return (build_dir / name).string();
+    return "";
+}
+
+std::string default_model_path(bool gpu)
+{
     if (const char *env = std::getenv("SALCROP_MODEL"); env && *env)
         return env;
     // On the CPU the 8-bit variant: the same held-out quality at about twice the speed (models/README.md). On CUDA
@@ -79,17 +93,25 @@ std::string default_model_path(bool gpu)
         names.insert(names.begin(), "salcrop-large.onnx");
     else
         names.insert(names.begin(), "salcrop-int8.onnx");
-    const fs::path dir = core_library_dir();
-    const fs::path build_dir = *kBuildModel ? fs::path(kBuildModel).parent_path() : fs::path();
-    for (const std::string &name : names) {
-        for (const fs::path &p : {dir / ".." / "share" / "salcrop" / name, dir / name}) {
-            if (fs::is_regular_file(p, ec))
-                return fs::weakly_canonical(p, ec).string();
-        }
-        if (!build_dir.empty() && fs::is_regular_file(build_dir / name, ec))
-            return (build_dir / name).string();
-    }
+    for (const std::string &name : names)
+        if (std::string p = installed_model(name); !p.empty())
+            return p;
     return *kBuildModel ? kBuildModel : "salcrop.onnx";
+}
+
+std::string named_model_path(const std::string &model)
+{
+    // A bare word (no '/', no ".onnx") names an installed model: "teacher" is salcrop-teacher.onnx, "large"
+    // salcrop-large.onnx. Anything else is a path, as before. One place, so the filter, the CLI and Python agree.
+    const bool is_name = !model.empty() && model.find('/') == std::string::npos &&
+                         !(model.size() >= 5 && model.compare(model.size() - 5, 5, ".onnx") == 0);
+    if (!is_name)
+        return model;
+    std::string p = installed_model("salcrop-" + model + ".onnx");
+    if (p.empty())
+        throw std::runtime_error("model '" + model + "': no installed salcrop-" + model +
+                                 ".onnx (a model name is teacher, large, int8; anything else is an .onnx path)");
+    return p;
 }
 
 SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &device, int threads,
@@ -106,7 +128,7 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
     const bool try_cuda = cuda.usable;
     // The default model depends on where it runs; a CUDA session that fails (device=auto) reloads the CPU one.
     auto pick_path = [&](bool gpu) {
-        path_ = path_in.empty() ? default_model_path(gpu) : path_in;
+        path_ = path_in.empty() ? default_model_path(gpu) : named_model_path(path_in);
         std::error_code ec;
         if (!fs::is_regular_file(path_, ec))
             throw std::runtime_error("model file " + path_ + " does not exist" +

@@ -22,7 +22,7 @@ import shlex
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -30,6 +30,8 @@ import numpy as np
 
 from salcrop_filter.checksums import file_sha256
 from salcrop_filter.evaluation import baselines
+from salcrop_filter.evaluation.crop_metrics import (MethodScore, _num, _pct, _shot_ranges, centre_jitter,
+                                                   fixations_kept, moving_share, oracle_windows)
 
 __all__ = [
     "EvalClip", "MethodScore", "fixations_kept", "centre_jitter", "moving_share", "oracle_windows",
@@ -67,168 +69,6 @@ class EvalClip:
     cuts: list[int]
     camera_still: np.ndarray
     fps: float
-
-
-# --------------------------------------------------------------------------------------------- metrics
-
-def _inside(windows: np.ndarray, points: np.ndarray, i: int) -> np.ndarray:
-    x, y, w, h = (int(v) for v in windows[i])
-    return ((points[:, 0] >= x) & (points[:, 0] < x + w) & (points[:, 1] >= y) & (points[:, 1] < y + h))
-
-
-def fixations_kept(windows: np.ndarray, fixations: Sequence[np.ndarray]) -> tuple[float, int]:
-    """Sum over frames of the share of visible fixations inside the window, and how many frames counted.
-
-    Frames without any visible fixation do not count. Divide the first by the second for the mean.
-    """
-    total, frames = 0.0, 0
-    for i, pts in enumerate(fixations):
-        if len(pts) == 0:
-            continue
-        total += float(_inside(windows, pts, i).mean())
-        frames += 1
-    return total, frames
-
-
-def _shot_ranges(n: int, cuts: Iterable[int]) -> list[tuple[int, int]]:
-    starts = [0] + sorted(c for c in set(cuts) if 0 < c < n)
-    return list(zip(starts, starts[1:] + [n]))
-
-
-def centre_jitter(windows: np.ndarray, cuts: Iterable[int]) -> tuple[float, int, float, int]:
-    """Sums of |delta centre| and |delta^2 centre| (Euclidean, px) within shots, with their counts."""
-    c = windows[:, :2].astype(np.float64) + windows[:, 2:4].astype(np.float64) / 2.0
-    s1 = s2 = 0.0
-    n1 = n2 = 0
-    for a, b in _shot_ranges(len(windows), cuts):
-        seg = c[a:b]
-        if len(seg) >= 2:
-            d1 = np.diff(seg, axis=0)
-            s1 += float(np.linalg.norm(d1, axis=1).sum())
-            n1 += len(d1)
-        if len(seg) >= 3:
-            d2 = np.diff(seg, n=2, axis=0)
-            s2 += float(np.linalg.norm(d2, axis=1).sum())
-            n2 += len(d2)
-    return s1, n1, s2, n2
-
-
-def moving_share(windows: np.ndarray, mask: np.ndarray, cuts: Iterable[int]) -> tuple[int, int]:
-    """Frames in ``mask`` whose window differs from the previous frame's, and frames judged.
-
-    A shot's first frame is never judged (it has no previous frame in its shot).
-    """
-    moved = np.zeros(len(windows), dtype=bool)
-    moved[1:] = np.any(windows[1:] != windows[:-1], axis=1)
-    judged = np.asarray(mask, dtype=bool).copy()
-    for a, _ in _shot_ranges(len(windows), cuts):
-        judged[a] = False
-    return int((moved & judged).sum()), int(judged.sum())
-
-
-def oracle_windows(fixations: Sequence[np.ndarray], width: int, height: int, win_w: int, win_h: int,
-                   even: bool = True) -> np.ndarray:
-    """Per frame, the window position holding the most visible fixations (ties: nearest the centre)."""
-    out = baselines.centre_windows(len(fixations), width, height, win_w, win_h, even)
-    step = 2 if even else 1
-    xs = np.arange(0, width - win_w + 1, step)
-    ys = np.arange(0, height - win_h + 1, step)
-    cx, cy = (width - win_w) / 2.0, (height - win_h) / 2.0
-    for i, pts in enumerate(fixations):
-        if len(pts) == 0:
-            continue
-        # Counts over the grid of positions: separable in x and y because the window is a box.
-        in_x = (pts[None, :, 0] >= xs[:, None]) & (pts[None, :, 0] < xs[:, None] + win_w)  # X x n
-        in_y = (pts[None, :, 1] >= ys[:, None]) & (pts[None, :, 1] < ys[:, None] + win_h)  # Y x n
-        counts = in_y.astype(np.int32) @ in_x.T.astype(np.int32)  # Y x X
-        best = counts.max()
-        yy, xx = np.nonzero(counts == best)
-        k = np.argmin((xs[xx] - cx) ** 2 + (ys[yy] - cy) ** 2)
-        out[i, 0], out[i, 1] = xs[xx[k]], ys[yy[k]]
-    return out
-
-
-@dataclass
-class MethodScore:
-    """Running sums for one (ratio, method); read the means through the properties."""
-
-    kept_sum: float = 0.0
-    kept_frames: int = 0
-    d1_sum: float = 0.0
-    d1_n: int = 0
-    d2_sum: float = 0.0
-    d2_n: int = 0
-    d1w_sum: float = 0.0  # the same sums, each clip's divided by its frame width
-    d2w_sum: float = 0.0
-    still_moved: int = 0
-    still_judged: int = 0
-    stat_moved: int = 0
-    stat_judged: int = 0
-    mode_frames: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def kept(self) -> float:
-        return _share(self.kept_sum, self.kept_frames)
-
-    @property
-    def jitter1(self) -> float:
-        return _share(self.d1_sum, self.d1_n)
-
-    @property
-    def jitter2(self) -> float:
-        return _share(self.d2_sum, self.d2_n)
-
-    @property
-    def still_moving(self) -> float:
-        return _share(self.still_moved, self.still_judged)
-
-    @property
-    def stationary_moving(self) -> float:
-        return _share(self.stat_moved, self.stat_judged)
-
-    @property
-    def jitter1_width(self) -> float:
-        """Mean |Δ centre| as a share of the frame's width."""
-        return _share(self.d1w_sum, self.d1_n)
-
-    @property
-    def jitter2_width(self) -> float:
-        """Mean |Δ² centre| as a share of the frame's width."""
-        return _share(self.d2w_sum, self.d2_n)
-
-    def add(self, clip: EvalClip, windows: np.ndarray, modes: Sequence[str] | None = None,
-            mode_cuts: Sequence[int] = ()) -> None:
-        """Adds one clip's windows (and, for salcrop, its per-frame shot modes and its own cuts)."""
-        self.add_windows(windows, clip.fixations, clip.cuts, clip.frames.shape[2], clip.camera_still, modes,
-                         mode_cuts)
-
-    def add_windows(self, windows: np.ndarray, fixations: Sequence[np.ndarray], cuts: Sequence[int], width: int,
-                    camera_still: np.ndarray | None = None, modes: Sequence[str] | None = None,
-                    mode_cuts: Sequence[int] = ()) -> None:
-        """Adds one clip's windows given its per-frame fixations, true cuts and frame width (``camera_still``:
-        per frame, whether the picture is known not to move; None when nobody knows)."""
-        k, kf = fixations_kept(windows, fixations)
-        self.kept_sum += k
-        self.kept_frames += kf
-        s1, n1, s2, n2 = centre_jitter(windows, cuts)
-        self.d1_sum += s1
-        self.d1_n += n1
-        self.d2_sum += s2
-        self.d2_n += n2
-        self.d1w_sum += s1 / width
-        self.d2w_sum += s2 / width
-        if camera_still is not None:
-            m, j = moving_share(windows, camera_still, cuts)
-            self.still_moved += m
-            self.still_judged += j
-        if modes is not None:
-            stationary = np.array([md == "stationary" for md in modes])
-            m, j = moving_share(windows, stationary, mode_cuts)
-            self.stat_moved += m
-            self.stat_judged += j
-            for md in modes:
-                self.mode_frames[md] = self.mode_frames.get(md, 0) + 1
 
 
 # ------------------------------------------------------------------------------------------ the methods
@@ -422,14 +262,6 @@ def machine_line() -> str:
     return f"{model}, {os.cpu_count()} logical cores, Linux {platform.release()}, Python {platform.python_version()}"
 
 
-def _pct(v: float) -> str:
-    return "n/a" if v != v else f"{100 * v:.1f}%"
-
-
-def _num(v: float, digits: int = 2) -> str:
-    return "n/a" if v != v else f"{v:.{digits}f}"
-
-
 def render_markdown(results: dict[str, dict[str, MethodScore]], header: Sequence[str]) -> str:
     """The evaluation report: a header block, then one table per ratio."""
     lines = list(header)
@@ -594,6 +426,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="real video: skip the planner's per-clip table (path vs best static window vs smooth oracle)")
     ap.add_argument("--planner-cache", type=Path, default=None,
                     help="real video: cache the planner table's model maps here (one npz per clip)")
+    ap.add_argument("--corpus", action="store_true",
+                    help="also the kept-out unlabeled corpus: the model's windows against the teacher's, per clip, "
+                         "at the first ratio (evaluation/crop_corpus.py; teacher maps cached, ~1 h once if not)")
+    ap.add_argument("--corpus-sheets", type=Path, default=None,
+                    help="with --corpus: contact sheets of the 4 clips where model and teacher disagree most")
     args = ap.parse_args(argv)
     if args.real_video and args.no_real_video:
         ap.error("--real-video and --no-real-video exclude each other")
@@ -623,8 +460,8 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"- Face baseline skipped: {e}")
     command = "python -m salcrop_filter.crop_eval " + shlex.join(argv if argv is not None else sys.argv[1:])
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    model_path = args.model or _core.default_model_path()
     runner = _core.SaliencyRunner(model=args.model, device="cpu", threads=1)
+    model_path = runner.path  # the file behind a model name (model=teacher) or the default
     meta = runner.metadata
     model_line = (f"model `{_display_path(model_path)}` (sha256 {file_sha256(model_path)[:16]}..., trained "
                   f"{meta.get('trained', '?')}, input {runner.input_size[1]}x{runner.input_size[0]})")
@@ -678,6 +515,18 @@ def main(argv: list[str] | None = None) -> int:
                      "(the clips are single shots but for the slide changes of SlideEditing and SlideShow)",
                      *planner_lines, "", "### The product (Engine) and the baselines", "",
                      *crop_video.render_markdown(real), ""]
+    if args.corpus:
+        from salcrop_filter.evaluation import crop_corpus
+        from salcrop_filter.training import corpus
+
+        _, kept = corpus.split(corpus.load_clips())
+        agreement = crop_corpus.evaluate(kept, model_path, ratios[0], threads=1, compute_teacher=True, log=log)
+        sections += [crop_corpus.CORPUS_PROTOCOL, "### Results on the kept-out corpus", "", *common,
+                     f"- {model_line}", "",
+                     *crop_corpus.render_markdown(agreement, _display_path(model_path), ratios[0]), ""]
+        if args.corpus_sheets:
+            for path in crop_corpus.write_sheets(agreement, args.corpus_sheets, 4):
+                log(f"contact sheet {path}")
     if not args.real_video:
         t0 = time.perf_counter()
         clips = iter_clips(args.subset, args.seed)
@@ -718,11 +567,6 @@ def _environment() -> str:
 
     return (f"numpy {np.__version__}, OpenCV {cv2.__version__}, onnxruntime {version('onnxruntime')}; "
             f"`_core` from `{_display_path(_core.__file__)}`")
-
-
-def _share(total: float, count: int) -> float:
-    """total / count, NaN when nothing was counted (shown as n/a)."""
-    return total / count if count else float("nan")
 
 
 def _display_path(path: str) -> str:

@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from salcrop_filter.evaluation import baselines
-from salcrop_filter.evaluation.crop import fixations_kept
+from salcrop_filter.evaluation.crop_metrics import fixations_kept
 from salcrop_filter.evaluation.crop_video import gaze_maps, teacher_maps
 from salcrop_filter.training import video_gaze
 

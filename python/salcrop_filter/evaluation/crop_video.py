@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from salcrop_filter.evaluation import baselines
-from salcrop_filter.evaluation.crop import MethodScore, _num, _pct, fixations_kept, oracle_windows
+from salcrop_filter.evaluation.crop_metrics import MethodScore, _num, _pct, fixations_kept, oracle_windows
 from salcrop_filter.training import video_gaze
 
 __all__ = ["ENGINE", "ENGINE_LARGE", "TEACHER_PLANNER", "GAZE_PLANNER", "CENTRE", "ORACLE", "METHODS", "ClipResult", "RealVideoResults",

@@ -25,7 +25,7 @@ import torch
 from ..training import teacher as teacher_mod
 from ..training.video_gaze import FOLDS, GazeClip, load_clips
 from .metrics import METRICS, all_metrics, cc
-from .saliency import CENTRE_SIGMAS, OnnxSaliency, centre_bias, mean_rows, upsample
+from .saliency_maps import CENTRE_SIGMAS, OnnxSaliency, centre_bias, mean_rows, upsample
 
 EVAL_STEP = 5
 EVAL_LONG_SIDE = 160

@@ -120,6 +120,9 @@ class TeacherMaps:
 
     frames: np.ndarray  # int, ascending
     maps: np.ndarray  # float32 [K, h, w]
+    #: Source frames ``[0, end)`` are covered; a clip cut short by ``max_maps`` ends one sampling step after its
+    #: last sampled frame (later frames have no map of their own, see :func:`clip_maps`).
+    end: int | None = None
 
     def for_frame(self, index: int) -> np.ndarray:
         """The map of the latest sampled frame at or before ``index`` (causal)."""
@@ -127,16 +130,25 @@ class TeacherMaps:
         return self.maps[max(k, 0)]
 
 
-def _decode_sampled(path: pathlib.Path, step: int, size: tuple[int, int]) -> tuple[list[int], np.ndarray]:
+def open_video(path: str | pathlib.Path):  # -> av.container.InputContainer
+    """``av.open`` for reading, tolerant of metadata that is not UTF-8 (a few corpus clips carry Latin-1 tags,
+    which PyAV's default strict decoding refuses before any frame is read)."""
     import av
 
+    return av.open(str(path), metadata_errors="replace")
+
+
+def _decode_sampled(path: pathlib.Path, step: int, size: tuple[int, int],
+                    max_maps: int | None = None) -> tuple[list[int], np.ndarray]:
     idx, out = [], []
-    with av.open(str(path)) as container:
+    with open_video(path) as container:
         why = missing_decoder(container, container.streams.video[0])
         if why is not None:
             raise ValueError(f"{path}: {why}")
         for i, frame in enumerate(container.decode(video=0)):
             if i % step == 0:
+                if max_maps is not None and len(idx) == max_maps:
+                    break
                 idx.append(i)
                 out.append(frame.to_ndarray(format="rgb24", width=size[1], height=size[0]))
     return idx, np.stack(out)
@@ -161,30 +173,36 @@ def run_teacher(net: torch.nn.Module, frames_rgb: np.ndarray, chunk: int = 12) -
 
 
 def clip_maps(video: str | pathlib.Path, fps: float, net: torch.nn.Module | None = None,
-              compute: bool = True) -> TeacherMaps | None:
-    """The teacher's maps of ``video``, from the cache or computed (and cached); None if not cached and not ``compute``."""
+              compute: bool = True, max_maps: int | None = None) -> TeacherMaps | None:
+    """The teacher's maps of ``video``, from the cache or computed (and cached); None if not cached and not ``compute``.
+
+    ``max_maps`` bounds the cost on a long clip: only its first ``max_maps`` sampled frames are mapped (the result's
+    ``end`` says which frames are covered); it is part of the cache key."""
     video = pathlib.Path(video)
     step = sample_step(fps)
-    key = hashlib.sha256(f"{file_sha256(video)}:{WEIGHTS_SHA256}:{step}:{MAP_DOWNSAMPLE}:{CACHE_VERSION}".encode()).hexdigest()
+    key_text = f"{file_sha256(video)}:{WEIGHTS_SHA256}:{step}:{MAP_DOWNSAMPLE}:{CACHE_VERSION}"
+    if max_maps is not None:
+        key_text += f":max{max_maps}"  # uncapped keys stay as they were, so existing caches remain valid
+    key = hashlib.sha256(key_text.encode()).hexdigest()
     path = cache_dir() / "teacher" / f"{video.stem}-{key[:16]}.npz"
     if path.exists():
         with np.load(path) as z:
-            return TeacherMaps(frames=z["frames"], maps=z["maps"])
-    if not compute:
-        return None
-    import av
-
-    with av.open(str(video)) as container:
-        st = container.streams.video[0]
-        size = input_size(st.codec_context.height, st.codec_context.width)
-    idx, rgb = _decode_sampled(video, step, size)
-    net = load_teacher() if net is None else net
-    maps = run_teacher(net, rgb)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, frames=np.asarray(idx), maps=maps)
-    tmp.replace(path)
-    return TeacherMaps(frames=np.asarray(idx), maps=maps)
+            frames, maps = z["frames"], z["maps"]
+    else:
+        if not compute:
+            return None
+        with open_video(video) as container:
+            st = container.streams.video[0]
+            size = input_size(st.codec_context.height, st.codec_context.width)
+        idx, rgb = _decode_sampled(video, step, size, max_maps)
+        net = load_teacher() if net is None else net
+        frames, maps = np.asarray(idx), run_teacher(net, rgb)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez_compressed(tmp, frames=frames, maps=maps)
+        tmp.replace(path)
+    capped = max_maps is not None and len(frames) == max_maps
+    return TeacherMaps(frames=frames, maps=maps, end=int(frames[-1]) + step if capped else None)
 
 
 def resize_map(m: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -202,16 +220,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="cache the UNISAL teacher's maps of videos")
     ap.add_argument("videos", nargs="+", type=pathlib.Path)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-maps", type=int, default=None, help="map only the first N sampled frames of each video")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     net = load_teacher()
-    import av
-
     for v in args.videos:
         t0 = time.time()
-        with av.open(str(v)) as c:
+        with open_video(v) as c:
             fps = float(c.streams.video[0].average_rate or 25)
-        m = clip_maps(v, fps, net)
+        m = clip_maps(v, fps, net, max_maps=args.max_maps)
         print(f"{v.name}: {len(m.frames)} maps {m.maps.shape[1:]} ({time.time() - t0:.1f} s)", flush=True)
     return 0
 

@@ -26,67 +26,12 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..checksums import file_sha256
 from . import datasets, teacher, video_train
+from .losses import saliency_loss, targets
 from .model import SIZES, ModelConfig, SalCropNet
-from .virtual_camera import View, camera_sequence, random_view
-
-NSS_WEIGHT = 0.1
-EPS = 1e-8
-#: Targets are built at this multiple of the map resolution, blurred, then averaged down (less quantisation).
-TARGET_OVERSAMPLE = 4
-
-
-def _gaussian_kernel(sigma: float) -> torch.Tensor:
-    r = max(1, int(3 * sigma + 0.5))
-    x = torch.arange(-r, r + 1, dtype=torch.float32)
-    k = torch.exp(-0.5 * (x / sigma) ** 2)
-    return k / k.sum()
-
-
-def targets(views: list[View], map_hw: tuple[int, int], frame_hw: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Dense target maps [N,h,w] (sum 1, zero where a view shows no fixation) and fixation counts [N,h,w]."""
-    h, w = map_hw
-    oh, ow = h * TARGET_OVERSAMPLE, w * TARGET_OVERSAMPLE
-    dense = torch.zeros(len(views), h, w)
-    counts = torch.zeros(len(views), h, w)
-    for i, v in enumerate(views):
-        if len(v.points) == 0:
-            continue
-        p = torch.from_numpy(v.points)
-        for grid, gh, gw in ((counts, h, w), (None, oh, ow)):
-            xi = (p[:, 0] * gw / frame_hw[1]).long().clamp(0, gw - 1)
-            yi = (p[:, 1] * gh / frame_hw[0]).long().clamp(0, gh - 1)
-            m = torch.zeros(gh * gw).index_add_(0, yi * gw + xi, torch.ones(len(p))).view(1, 1, gh, gw)
-            if grid is not None:
-                grid[i] = m[0, 0]
-                continue
-            k = _gaussian_kernel(v.sigma * gw / frame_hw[1])
-            m = F.conv2d(m, k.view(1, 1, 1, -1), padding=(0, len(k) // 2))
-            m = F.conv2d(m, k.view(1, 1, -1, 1), padding=(len(k) // 2, 0))
-            m = F.avg_pool2d(m, TARGET_OVERSAMPLE)[0, 0]
-            dense[i] = m / m.sum().clamp_min(EPS)
-    return dense, counts
-
-
-def saliency_loss(pred: torch.Tensor, dense: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
-    """Mean over the views that show fixations of KLD + (1 - CC) - NSS_WEIGHT * NSS."""
-    p = pred.flatten(1)
-    q = dense.flatten(1)
-    c = counts.flatten(1)
-    valid = c.sum(1) > 0
-    if not valid.any():
-        return pred.sum() * 0
-    p, q, c = p[valid], q[valid], c[valid]
-    kld = (q * torch.log(EPS + q / (p + EPS))).sum(1)
-    pc, qc = p - p.mean(1, keepdim=True), q - q.mean(1, keepdim=True)
-    cc = (pc * qc).sum(1) / (pc.norm(dim=1) * qc.norm(dim=1) + EPS)
-    z = pc / (p.std(1, keepdim=True) + EPS)
-    nss = (z * c).sum(1) / c.sum(1)
-    return (kld + (1 - cc) - NSS_WEIGHT * nss).mean()
-
+from .virtual_camera import camera_sequence, random_view
 
 def _trainable(net: SalCropNet, first_trained_block: int) -> list[torch.nn.Parameter]:
     """Freeze the ImageNet encoder below ``first_trained_block``: the high-resolution layers cost most on a CPU."""
@@ -178,6 +123,15 @@ def _video_split(args) -> tuple[list, list, dict[str, str]]:
         unlabeled = [unlabeled_clip(p) for p in args.teacher_videos]
     except ValueError as e:
         raise SystemExit(f"--teacher-videos: {e}") from e
+    if args.corpus:
+        if args.no_teacher:
+            raise SystemExit("--corpus needs the teacher (drop --no-teacher)")
+        from . import corpus
+
+        try:
+            unlabeled += [corpus.gaze_clip(c) for c in corpus.split(corpus.load_clips())[0]]
+        except FileNotFoundError as e:
+            raise SystemExit(f"--corpus: {e}") from e
     held = [c for c in clips if c.name in held_names]
     if not train_clips:
         raise SystemExit("no training clips left after holding out")
@@ -248,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     video.add_argument("--teacher-videos", nargs="*", type=pathlib.Path, default=[],
                        help="videos without gaze that train on the teacher's maps alone (e.g. ../shared/videos/*.mp4)")
     video.add_argument("--no-teacher", action="store_true", help="gaze targets only (no distillation)")
+    video.add_argument("--corpus", action="store_true",
+                       help="distil on the unlabeled corpus's training part too (training/corpus.py; never its "
+                            "kept-out part; the teacher's maps must be cached: python -m "
+                            "salcrop_filter.training.corpus --teacher --part train)")
     video.add_argument("--no-scores", action="store_true", help="skip the held-out clips' before/after scores")
     args = ap.parse_args(argv)
     if args.epochs is None:

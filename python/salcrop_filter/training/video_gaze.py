@@ -70,6 +70,8 @@ class GazeClip:
     frames: int
     camera_motion: tuple[int, ...]
     fixations: np.ndarray
+    #: For a corpus clip (training/corpus.py): the teacher's maps cover its first this many sampled frames.
+    teacher_max_maps: int | None = None
     _per_frame: list[np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -129,7 +131,8 @@ class GazeClip:
         import av
 
         w, h = size if size is not None else (self.width, self.height)
-        with av.open(str(self.path)) as container:
+        # metadata_errors: a few real clips carry tags that are not UTF-8, which PyAV refuses by default.
+        with av.open(str(self.path), metadata_errors="replace") as container:
             stream = container.streams.video[0]
             why = missing_decoder(container, stream)
             if why is not None:
@@ -188,7 +191,7 @@ def unlabeled_clip(path: pathlib.Path | str) -> GazeClip:
 
     path = pathlib.Path(path)
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), metadata_errors="replace") as container:
             if not container.streams.video:
                 raise ValueError(f"{path}: no video stream")
             stream = container.streams.video[0]

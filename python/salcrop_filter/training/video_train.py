@@ -18,12 +18,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..evaluation.video_saliency import EVAL_STEP, clip_frames
+from ..evaluation.video_saliency import clip_frames
 from . import datasets, teacher
+from .losses import EPS, distill_loss, saliency_loss, targets
 from .model import SalCropNet
 from .video_gaze import GazeClip
-
-EPS = 1e-8
 
 
 @dataclass
@@ -52,26 +51,14 @@ def clip_tensors(clip: GazeClip, input_hw: tuple[int, int], map_hw: tuple[int, i
         d = F.avg_pool2d(g, over)[0, 0]
         dense[k] = (d / d.sum().clamp_min(EPS)).numpy()
         counts[k] = clip.fixation_counts(int(i), h, w)
-    tm = teacher.clip_maps(clip.path, clip.fps, net=teacher_net, compute=teacher_net is not None)
+    tm = teacher.clip_maps(clip.path, clip.fps, net=teacher_net, compute=teacher_net is not None,
+                           max_maps=clip.teacher_max_maps)
     tmaps = np.zeros((len(index), h, w), np.float32)
     if tm is not None:
         for k, i in enumerate(index):
             tmaps[k] = teacher.resize_map(tm.for_frame(int(i)), h, w)
     return ClipTensors(clip.name, torch.from_numpy(frames), torch.from_numpy(dense), torch.from_numpy(counts),
                        torch.from_numpy(tmaps))
-
-
-def distill_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """KLD(target || pred) + (1 - CC) over the maps whose target is not empty ([N,h,w] each)."""
-    p, q = pred.flatten(1), target.flatten(1)
-    valid = q.sum(1) > 0
-    if not valid.any():
-        return pred.sum() * 0
-    p, q = p[valid], q[valid]
-    kld = (q * torch.log(EPS + q / (p + EPS))).sum(1)
-    pc, qc = p - p.mean(1, keepdim=True), q - q.mean(1, keepdim=True)
-    c = (pc * qc).sum(1) / (pc.norm(dim=1) * qc.norm(dim=1) + EPS)
-    return (kld + 1 - c).mean()
 
 
 def sample_sequences(rng: np.random.Generator, clips: Sequence[ClipTensors], batch: int,
@@ -109,7 +96,6 @@ def stage_video(net: SalCropNet, opt: torch.optim.Optimizer, sched, clips: Seque
                 stills: Sequence[datasets.Stimulus], steps: int, batch: int, length: int, image_batch: int,
                 teacher_weight: float, rng: np.random.Generator, log: Callable[[str], None]) -> None:
     """The video stage; see the module docstring."""
-    from .train import saliency_loss, targets
     from .virtual_camera import random_view
 
     cfg = net.config
