@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from salcrop_filter.evaluation import baselines
-from salcrop_filter.evaluation.crop import fixations_kept
+from salcrop_filter.evaluation.crop_metrics import fixations_kept
 from salcrop_filter.training import video_gaze
 
 __all__ = ["window_mass", "best_static", "ClipScores", "score_clip", "evaluate", "render", "main"]
