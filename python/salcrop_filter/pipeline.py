@@ -20,6 +20,7 @@ import av
 import numpy as np
 
 from .croppath import CropPath, CropPathError
+from .spherepath import spherical_layout
 from .decoders import missing_decoder
 from .errors import OptionError, ReframeError
 from .picture import Picture, fit
@@ -179,6 +180,7 @@ class _Probe:
     fps: Fraction
     total: int | None
     frame_bytes: int  # Picture.nbytes() of the first frame
+    spherical: tuple[str, str] | None = None  # the first frame's spherical side data: (projection, stereo)
 
 
 def _open_input(src: Path) -> Any:
@@ -225,7 +227,7 @@ def _probe(src: Path) -> _Probe:
         total = v.frames or None
         if total is None and c.duration:
             total = round(c.duration / 1e6 * float(fps))
-        return _Probe(pic.width, pic.height, fps, total, pic.nbytes())
+        return _Probe(pic.width, pic.height, fps, total, pic.nbytes(), spherical_layout(first))
 
 
 def _decode(container: Any, video: Any, outs: list[VideoWriter]) -> Iterator[av.VideoFrame]:
@@ -365,11 +367,7 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
     probe = _probe(src)
     if options.get("projection") is None and path_in is None and view_path is None:
         # FFmpeg's spherical side data (equirectangular) chooses the 360° view when projection is not given.
-        from .spherepath import spherical_layout
-
-        with _open_input(src) as peek:
-            first = next(peek.decode(video=0), None)
-            layout = spherical_layout(first) if first is not None else None
+        layout = probe.spherical
         if layout is not None:
             if len(ratios) > 1:
                 raise OptionError(f"{src} is a 360° video (spherical metadata): it renders one view, give one ratio")
