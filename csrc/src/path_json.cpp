@@ -6,13 +6,12 @@
 
 namespace salcrop {
 
-namespace {
-std::string num(double v)
+std::string json_number(double v, int decimals)
 {
     char buf[64];
     if (!std::isfinite(v))
         return "0";
-    std::snprintf(buf, sizeof(buf), "%.6f", v);
+    std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
     std::string s = buf;
     // Trim trailing zeros: 1.500000 -> 1.5, 2.000000 -> 2.
     while (s.size() > 1 && s.back() == '0')
@@ -20,6 +19,12 @@ std::string num(double v)
     if (s.back() == '.')
         s.pop_back();
     return s == "-0" ? "0" : s;
+}
+
+namespace {
+std::string num(double v)
+{
+    return json_number(v, 6);
 }
 }  // namespace
 

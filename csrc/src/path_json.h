@@ -12,6 +12,9 @@ namespace salcrop {
 
 std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log);
 
+// A JSON number with at most `decimals` decimals, trailing zeros trimmed ("1.5", "2"; a non-finite value: "0").
+std::string json_number(double v, int decimals);
+
 // A shot's "segments" array (version 2): runs of what the camera does on the decisions [first, end) of log.
 std::string segments_json(const std::vector<Decision> &log, size_t first, size_t end);
 

@@ -13,14 +13,7 @@ namespace {
 
 std::string num(double v)
 {
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%.3f", std::isfinite(v) ? v : 0.0);
-    std::string s = buf;
-    while (s.size() > 1 && s.back() == '0')
-        s.pop_back();
-    if (s.back() == '.')
-        s.pop_back();
-    return s == "-0" ? "0" : s;
+    return json_number(v, 3);  // degrees and seconds: a thousandth is finer than any view moves
 }
 
 }  // namespace
