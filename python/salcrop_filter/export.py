@@ -84,6 +84,35 @@ class _Exported(torch.nn.Module):
         return self.net(frame, prev_frame, state)
 
 
+def write_contract_model(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], path: pathlib.Path,
+                         map_hw: tuple[int, int], state_channels: int, meta: dict[str, str], doc: str,
+                         opset: int = DEFAULT_OPSET) -> None:
+    """Export ``module`` ((frame, prev_frame, state) -> (saliency, state_out)) to ``path`` in the model contract:
+    batch dynamic, the outputs' other dimensions stated exactly, the metadata the core checks; onnx-checked.
+    The caller checks it against PyTorch (its own parity)."""
+    import onnx
+
+    dyn = {"frame": {0: "N"}, "prev_frame": {0: "N"}, "state": {0: "N"}, "saliency": {0: "N"}, "state_out": {0: "N"}}
+    torch.onnx.export(module, inputs, str(path), input_names=["frame", "prev_frame", "state"],
+                      output_names=["saliency", "state_out"], dynamic_axes=dyn, opset_version=opset,
+                      dynamo=False, do_constant_folding=True)
+    model = onnx.load(str(path))
+    # The tracer leaves generated names on some output dimensions (the softmax's reshape, the GRU's chunk); the
+    # contract's shapes are known, so state them exactly for the core's checks.
+    static = {"saliency": (1, *map_hw), "state_out": (state_channels, *map_hw)}
+    for out in model.graph.output:
+        dims = out.type.tensor_type.shape.dim
+        dims[0].dim_param = "N"
+        for d, v in zip(dims[1:], static[out.name]):
+            d.dim_value = v
+    del model.metadata_props[:]
+    for k, v in meta.items():
+        model.metadata_props.add(key=k, value=v)
+    model.doc_string = doc
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
 def export_onnx(path: str | pathlib.Path | None = None, *, height: int | None = None, width: int | None = None,
                 opset: int | None = None, checkpoint: str | pathlib.Path | None = None,
                 size: str | None = None) -> pathlib.Path:
@@ -94,8 +123,6 @@ def export_onnx(path: str | pathlib.Path | None = None, *, height: int | None = 
     ``models/salcrop-large.onnx``. ``height``/``width`` choose another input size (multiples of 8) for the same
     weights; the network is fully convolutional and its centre priors are generated for the map size.
     """
-    import onnx
-
     net, record = load_checkpoint(default_checkpoint(size or "small") if checkpoint is None else checkpoint)
     cfg = net.config
     # Only the input size changes; the rest (motion stride, state channels) is the checkpoint's size preset.
@@ -107,26 +134,9 @@ def export_onnx(path: str | pathlib.Path | None = None, *, height: int | None = 
     frame = torch.rand(1, 3, cfg.input_height, cfg.input_width)
     prev = torch.rand(1, 3, cfg.input_height, cfg.input_width)
     state = net.zero_state(1)
-    dyn = {"frame": {0: "N"}, "prev_frame": {0: "N"}, "state": {0: "N"}, "saliency": {0: "N"}, "state_out": {0: "N"}}
-    torch.onnx.export(_Exported(net).eval(), (frame, prev, state), str(path), input_names=["frame", "prev_frame", "state"],
-                      output_names=["saliency", "state_out"], dynamic_axes=dyn, opset_version=opset or DEFAULT_OPSET,
-                      dynamo=False, do_constant_folding=True)
-    model = onnx.load(str(path))
-    # The tracer leaves generated names on some output dimensions (the softmax's reshape, the GRU's chunk); the
-    # contract's shapes are known, so state them exactly for the core's checks.
-    static = {"saliency": (1, cfg.map_height, cfg.map_width),
-              "state_out": (cfg.state_channels, cfg.map_height, cfg.map_width)}
-    for out in model.graph.output:
-        dims = out.type.tensor_type.shape.dim
-        dims[0].dim_param = "N"
-        for d, v in zip(dims[1:], static[out.name]):
-            d.dim_value = v
-    del model.metadata_props[:]
-    for k, v in metadata(cfg, record).items():
-        model.metadata_props.add(key=k, value=v)
-    model.doc_string = "salcrop saliency model (docs/DESIGN.md, model version 1)"
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
+    write_contract_model(_Exported(net).eval(), (frame, prev, state), path, (cfg.map_height, cfg.map_width),
+                         cfg.state_channels, metadata(cfg, record),
+                         "salcrop saliency model (docs/DESIGN.md, model version 1)", opset or DEFAULT_OPSET)
     diff = parity(path, net)
     if diff > PARITY_TOLERANCE:
         raise RuntimeError(f"{path}: ONNX Runtime differs from PyTorch by {diff:.3g} > {PARITY_TOLERANCE}")

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..export import write_contract_model
 from . import teacher
 from .datasets import repo_root
 
@@ -85,8 +86,6 @@ def metadata(height: int, width: int) -> dict[str, str]:
 def export_teacher(path: str | pathlib.Path | None = None, height: int = DEFAULT_HW[0],
                    width: int = DEFAULT_HW[1]) -> pathlib.Path:
     """Write the teacher in the contract to ``path``, check it against PyTorch and return the path."""
-    import onnx
-
     if height % 32 or width % 32:
         raise ValueError(f"{height}x{width}: UNISAL needs multiples of 32")
     path = default_output() if path is None else pathlib.Path(path)
@@ -94,24 +93,10 @@ def export_teacher(path: str | pathlib.Path | None = None, height: int = DEFAULT
     net = TeacherContract(teacher.load_teacher(), height, width).eval()
     frame = torch.rand(1, 3, height, width)
     state = torch.zeros(1, STATE_CHANNELS, height // 8, width // 8)
-    dyn = {"frame": {0: "N"}, "prev_frame": {0: "N"}, "state": {0: "N"}, "saliency": {0: "N"}, "state_out": {0: "N"}}
     with torch.no_grad():
-        torch.onnx.export(net, (frame, frame, state), str(path), input_names=["frame", "prev_frame", "state"],
-                          output_names=["saliency", "state_out"], dynamic_axes=dyn, opset_version=17, dynamo=False,
-                          do_constant_folding=True)
-    model = onnx.load(str(path))
-    static = {"saliency": (1, height // 8, width // 8), "state_out": (STATE_CHANNELS, height // 8, width // 8)}
-    for out in model.graph.output:
-        dims = out.type.tensor_type.shape.dim
-        dims[0].dim_param = "N"
-        for d, v in zip(dims[1:], static[out.name]):
-            d.dim_value = v
-    del model.metadata_props[:]
-    for k, v in metadata(height, width).items():
-        model.metadata_props.add(key=k, value=v)
-    model.doc_string = "UNISAL (Droste et al., ECCV 2020; Apache-2.0) in salcrop's model contract, version 1"
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
+        write_contract_model(net, (frame, frame, state), path, (height // 8, width // 8), STATE_CHANNELS,
+                             metadata(height, width),
+                             "UNISAL (Droste et al., ECCV 2020; Apache-2.0) in salcrop's model contract, version 1")
     diff = parity(path, net)
     if diff > PARITY_TOLERANCE:
         raise RuntimeError(f"{path}: ONNX Runtime differs from PyTorch by {diff:.3g} > {PARITY_TOLERANCE}")
