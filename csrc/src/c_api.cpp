@@ -70,6 +70,8 @@ void to_c(const Decision &d, SalcropDecision *out)
     out->yaw = d.yaw;
     out->pitch = d.pitch;
     out->fov = d.fov;
+    out->speaker = d.speaker;
+    out->subject = d.subject;
 }
 
 Decision from_c(const SalcropDecision *in)
@@ -83,6 +85,8 @@ Decision from_c(const SalcropDecision *in)
     d.yaw = in->yaw;
     d.pitch = in->pitch;
     d.fov = in->fov;
+    d.speaker = in->speaker;
+    d.subject = in->subject;
     return d;
 }
 
@@ -130,6 +134,9 @@ SALCROP_API void salcrop_options_init(SalcropOptions *o)
     o->view_height = 0;
     o->stereo = "mono";
     o->front = -1;
+    o->speakers = "auto";
+    o->subjects = "";
+    o->max_memory = 0;
 }
 
 SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *o)
@@ -164,6 +171,11 @@ SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *o)
         e.view_h = o->view_height;
         e.stereo = str(o->stereo, "mono");
         e.front = o->front;
+        e.speakers = str(o->speakers, "auto");
+        const std::string subjects = str(o->subjects, "");
+        if (!subjects.empty())
+            e.subjects = read_text_file(subjects);
+        e.max_memory = o->max_memory;
         const std::string keyframes = str(o->keyframes, "");
         if (!keyframes.empty())
             e.keyframes = read_text_file(keyframes);

@@ -37,10 +37,10 @@ Engine::Engine(const EngineOptions &o)
         throw std::invalid_argument("the debug view (keep_maps) shows one ratio's window: give one ratio, not " +
                                     std::to_string(chk_.ratios.size()));
     for (const Ratio &r : chk_.ratios) {
-        Track t;
+        Output t;
         t.ratio = r;
         t.geo = make_geometry(o.width, o.height, r, o.even);
-        tracks_.push_back(std::move(t));
+        outputs_.push_back(std::move(t));
     }
     if (replaying() && !opt_.replay.front().cut)
         throw std::invalid_argument("replay: a segment must start with a shot");
@@ -56,9 +56,9 @@ Engine::Engine(const EngineOptions &o)
     stereo_ = parse_stereo(o.stereo);
     int eye_w = o.width, eye_h = o.height;
     if (sphere()) {
-        if (tracks_.size() > 1)
+        if (outputs_.size() > 1)
             throw std::invalid_argument("projection=equirect renders one view: give one ratio, not " +
-                                        std::to_string(tracks_.size()));
+                                        std::to_string(outputs_.size()));
         if (chk_.pad != PadMode::None)
             throw std::invalid_argument("pad: not available with projection=equirect (the view's fov is fixed)");
         eye_size(stereo_, o.width, o.height, &eye_w, &eye_h);
@@ -67,7 +67,7 @@ Engine::Engine(const EngineOptions &o)
                                         "weight is 0 (saliency alone) to 1 (always the front); negative: default");
         if (o.front >= 0)
             sphere_saliency_.front_weight = o.front;
-        view_ = make_view_geometry(eye_w, eye_h, tracks_.front().ratio, o.fov, o.view_w, o.view_h, o.even);
+        view_ = make_view_geometry(eye_w, eye_h, outputs_.front().ratio, o.fov, o.view_w, o.view_h, o.even);
         if (!o.keyframes.empty())
             for (const SphereKeyframe &k : parse_sphere_keyframes(o.keyframes, o.fps, view_))
                 if (!sphere_pins_.emplace(k.frame, std::make_pair(k.yaw, k.pitch)).second)
@@ -80,7 +80,7 @@ Engine::Engine(const EngineOptions &o)
     }
     if (!o.keyframes.empty() && !sphere())
         for (const Keyframe &k : parse_keyframes(o.keyframes, o.fps))
-            for (Track &tr : tracks_)
+            for (Output &tr : outputs_)
                 if (!tr.pins.emplace(k.frame, keyframe_position(tr.geo, k)).second)
                     throw std::invalid_argument("keyframes: two keyframes on frame " + std::to_string(k.frame));
 
@@ -90,10 +90,10 @@ Engine::Engine(const EngineOptions &o)
         // The network sees the frame with the seam wrapped around on both sides; the planner, the sphere map.
         seam_ = seam_padding(model_->input_width(), model_->map_width());
         input_rs_ = std::make_unique<Resampler>(seam_.core_input, model_->input_height());
-        tracks_.front().bins = model_->map_height() * seam_.core_map;
+        outputs_.front().bins = model_->map_height() * seam_.core_map;
     } else {
         input_rs_ = std::make_unique<Resampler>(model_->input_width(), model_->input_height());
-        for (Track &tr : tracks_)
+        for (Output &tr : outputs_)
             tr.bins = profile_bins(tr.geo, model_->map_height(), model_->map_width());
     }
     lookahead_frames_ = std::max(2, int(std::lround(o.lookahead * o.fps)));
@@ -113,10 +113,10 @@ Engine::Engine(const EngineOptions &o)
           << std::lround(view_.pitch_limit * 10) / 10.0 << ", seam padded by " << seam_.map_pad
           << " map columns, front prior " << sphere_saliency_.front_weight;
     } else {
-        for (size_t k = 0; k < tracks_.size(); k++) {
-            const Geometry &g = tracks_[k].geo;
-            d << (k ? "; " : " -> ") << (tracks_.size() > 1 ? "output " + std::to_string(k) + ": " : "") << "window "
-              << g.win_w << "x" << g.win_h << " (ratio " << tracks_[k].ratio.num << ":" << tracks_[k].ratio.den << ")";
+        for (size_t k = 0; k < outputs_.size(); k++) {
+            const Geometry &g = outputs_[k].geo;
+            d << (k ? "; " : " -> ") << (outputs_.size() > 1 ? "output " + std::to_string(k) + ": " : "") << "window "
+              << g.win_w << "x" << g.win_h << " (ratio " << outputs_[k].ratio.num << ":" << outputs_[k].ratio.den << ")";
             if (g.range() <= 0)
                 d << ", the window is the whole frame: no camera movement";
             else if (g.vertical)
@@ -128,8 +128,8 @@ Engine::Engine(const EngineOptions &o)
     d << "; stride " << o.stride << ", lookahead " << o.lookahead << " s (" << lookahead_frames_
       << " frames), scene_threshold " << o.scene_threshold << (o.scene_threshold > 0 ? "" : " (no shot detection)")
       << ", smoothing " << o.smoothing << ", mode " << o.mode << ", pad " << o.pad;
-    if (!tracks_.front().pins.empty() || !sphere_pins_.empty())
-        d << ", " << tracks_.front().pins.size() + sphere_pins_.size() << " keyframes";
+    if (!outputs_.front().pins.empty() || !sphere_pins_.empty())
+        d << ", " << outputs_.front().pins.size() + sphere_pins_.size() << " keyframes";
     describe_ = d.str();
 
     map_buf_.assign(model_->map_floats(), 0.0f);
@@ -169,22 +169,22 @@ void Engine::check_buffer(int64_t bytes_per_frame) const
     throw std::invalid_argument(m.str());
 }
 
-const Engine::Track &Engine::track(size_t output) const
+const Engine::Output &Engine::output_at(size_t output) const
 {
-    if (output >= tracks_.size())
+    if (output >= outputs_.size())
         throw std::invalid_argument("output " + std::to_string(output) + " does not exist: the engine has " +
-                                    std::to_string(tracks_.size()) + " (one per ratio)");
-    return tracks_[output];
+                                    std::to_string(outputs_.size()) + " (one per ratio)");
+    return outputs_[output];
 }
 
-Engine::Track &Engine::track(size_t output)
+Engine::Output &Engine::output_at(size_t output)
 {
-    return const_cast<Track &>(std::as_const(*this).track(output));
+    return const_cast<Output &>(std::as_const(*this).output_at(output));
 }
 
 void Engine::output_size(int *w, int *h, size_t output) const
 {
-    const Geometry &g = track(output).geo;
+    const Geometry &g = output_at(output).geo;
     *w = sphere() ? view_.out_w : g.win_w;
     *h = sphere() ? view_.out_h : g.win_h;
 }
@@ -311,17 +311,17 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
 
 void Engine::apply_sample(int64_t index, bool interp)
 {
-    std::vector<std::vector<float>> profiles(tracks_.size());
+    std::vector<std::vector<float>> profiles(outputs_.size());
     if (sphere()) {
         // The sphere map is both the planner's input and (keep_maps) what the debug view shows.
-        profiles[0].resize(size_t(tracks_[0].bins));
+        profiles[0].resize(size_t(outputs_[0].bins));
         sphere_map(map_buf_.data(), model_->map_height(), model_->map_width(), seam_, sphere_saliency_,
                    profiles[0].data());
         map_buf_ = profiles[0];
     } else {
-        for (size_t n = 0; n < tracks_.size(); n++) {
-            profiles[n].resize(size_t(tracks_[n].bins));
-            map_to_profile(tracks_[n].geo, map_buf_.data(), model_->map_height(), model_->map_width(),
+        for (size_t n = 0; n < outputs_.size(); n++) {
+            profiles[n].resize(size_t(outputs_[n].bins));
+            map_to_profile(outputs_[n].geo, map_buf_.data(), model_->map_height(), model_->map_width(),
                            profiles[n].data());
         }
     }
@@ -334,9 +334,9 @@ void Engine::apply_sample(int64_t index, bool interp)
                 f.map = map_buf_;
         } else {
             const float a = float(f.index - last_sample_) / float(index - last_sample_);
-            f.profiles.resize(tracks_.size());
-            for (size_t n = 0; n < tracks_.size(); n++) {
-                const std::vector<float> &last = tracks_[n].last_profile;
+            f.profiles.resize(outputs_.size());
+            for (size_t n = 0; n < outputs_.size(); n++) {
+                const std::vector<float> &last = outputs_[n].last_profile;
                 std::vector<float> &p = f.profiles[n];
                 p.resize(profiles[n].size());
                 for (size_t k = 0; k < p.size(); k++)
@@ -351,8 +351,8 @@ void Engine::apply_sample(int64_t index, bool interp)
         f.known = true;
     }
     last_sample_ = index;
-    for (size_t n = 0; n < tracks_.size(); n++)
-        tracks_[n].last_profile = std::move(profiles[n]);
+    for (size_t n = 0; n < outputs_.size(); n++)
+        outputs_[n].last_profile = std::move(profiles[n]);
     if (opt_.keep_maps)
         last_map_ = map_buf_;
 }
@@ -371,7 +371,7 @@ void Engine::run_steps(bool wait, size_t max_samples)
             break;
         case Step::NewShot:
             shot_++;
-            for (Track &tr : tracks_)
+            for (Output &tr : outputs_)
                 tr.carry = Carry{};
             sphere_carry_ = SphereCarry{};
             break;
@@ -409,9 +409,9 @@ void Engine::hold_tail()
     for (Frame &f : frames_) {
         if (f.known)
             continue;
-        f.profiles.resize(tracks_.size());
-        for (size_t n = 0; n < tracks_.size(); n++)
-            f.profiles[n] = tracks_[n].last_profile;
+        f.profiles.resize(outputs_.size());
+        for (size_t n = 0; n < outputs_.size(); n++)
+            f.profiles[n] = outputs_[n].last_profile;
         if (opt_.keep_maps)
             f.map = last_map_;
         f.known = true;
@@ -442,8 +442,8 @@ void Engine::plan_known(bool whole_shot)
                 return;
             continue;
         }
-        for (size_t n = 0; n < tracks_.size(); n++) {
-            Track &tr = tracks_[n];
+        for (size_t n = 0; n < outputs_.size(); n++) {
+            Output &tr = outputs_[n];
             std::vector<const float *> prof;
             std::vector<double> pins;
             for (size_t k = 0; k < known; k++) {
@@ -494,7 +494,7 @@ void Engine::plan_sphere(size_t known, size_t count)
         d.yaw = wrap_yaw(plan.yaw[k]);
         d.pitch = plan.pitch[k];
         d.fov = view_.hfov;
-        tracks_.front().ready.push_back(d);
+        outputs_.front().ready.push_back(d);
     }
 }
 
@@ -519,7 +519,7 @@ void Engine::render_view(const Decision &d, const SalcropImage &src, uint8_t *co
     salcrop::render_view(view_, renderers_, in, d.yaw, d.pitch, out);
 }
 
-void Engine::commit(Track &track, const ChunkPlan &plan, size_t count)
+void Engine::commit(Output &output, const ChunkPlan &plan, size_t count)
 {
     for (size_t k = 0; k < count; k++) {
         const Frame &f = frames_[k];
@@ -533,7 +533,7 @@ void Engine::commit(Track &track, const ChunkPlan &plan, size_t count)
         d.reason = plan.reason;
         if (k == 0 && plan.reason != PlanReason::Planned)
             d.note = plan.note;
-        track.ready.push_back(d);
+        output.ready.push_back(d);
     }
 }
 
@@ -549,7 +549,7 @@ void Engine::release(size_t count)
 
 bool Engine::pop(Decision *out, size_t output)
 {
-    Track &tr = track(output);
+    Output &tr = output_at(output);
     if (tr.ready.empty())
         return false;
     *out = tr.ready.front();
@@ -567,7 +567,7 @@ bool Engine::pop(Decision *out, size_t output)
 
 const std::string &Engine::path_json(size_t output)
 {
-    Track &tr = track(output);
+    Output &tr = output_at(output);
     tr.json = sphere() ? make_sphere_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, view_, opt_.stereo, tr.log)
                        : make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log);
     return tr.json;
@@ -591,7 +591,7 @@ void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int lin
         throw std::invalid_argument("draw_debug: decision " + std::to_string(d.frame) +
                                     " is not the most recently popped one");
     Decision shown = d;
-    shown.segment = tracks_.front().log.back().segment;  // the C ABI's decision does not carry it; the log does
+    shown.segment = outputs_.front().log.back().segment;  // the C ABI's decision does not carry it; the log does
     if (sphere()) {
         const SalcropImage e = eye(SalcropImage{format, opt_.width, opt_.height, {data[0], data[1], data[2], data[3]},
                                                 {linesize[0], linesize[1], linesize[2], linesize[3]}, 0, 0});
@@ -607,7 +607,7 @@ void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int lin
 void Engine::render_padded(const Decision &d, const SalcropImage &src, uint8_t *const dst[4],
                            const int dst_ls[4], size_t output) const
 {
-    const Geometry &g = track(output).geo;
+    const Geometry &g = output_at(output).geo;
     check_image(src, opt_.width, opt_.height);
     check_window(d.win, opt_.width, opt_.height, "render_padded");
     render_padded_view(src, d.win, g.win_w, g.win_h, chk_.pad == PadMode::Black, dst, dst_ls);

@@ -40,6 +40,7 @@
 #include "saliency_worker.h"
 #include "salcrop/salcrop.h"
 #include "shots.h"
+#include "tracks.h"
 
 namespace salcrop {
 
@@ -93,6 +94,9 @@ struct Decision {
     PlanReason reason = PlanReason::Planned;        // the planner held: its chunk's plan fell below the floor
     std::string note;  // the first frame of a chunk that held: the planner's why, with the masses (path JSON)
     double yaw = 0, pitch = 0, fov = 0;  // projection=equirect: the view's direction and fov, degrees
+    int speaker = -1;  // the face track followed because it speaks (tracks.h), -1 = none
+    int subject = -1;  // the picked subject's track kept on this frame, -1 = none or lost
+    Box subject_box;   // that track's box on this frame (path JSON "subject"); empty where lost
 };
 
 class Engine {
@@ -103,9 +107,9 @@ public:
     bool pop(Decision *out, size_t output = 0);  // the output's next decision if one is ready
     void flush();
 
-    size_t outputs() const { return tracks_.size(); }  // one per ratio
+    size_t outputs() const { return outputs_.size(); }  // one per ratio
     void output_size(int *w, int *h, size_t output = 0) const;
-    const Ratio &ratio(size_t output = 0) const { return track(output).ratio; }
+    const Ratio &ratio(size_t output = 0) const { return output_at(output).ratio; }
     const std::string &describe() const { return describe_; }
     int max_delay() const { return max_delay_; }
     // Throws std::invalid_argument, naming a lookahead that would fit, when max_delay() frames of
@@ -131,8 +135,12 @@ public:
     bool sphere() const { return projection_ == Projection::Equirect; }
     const ViewGeometry &view_geometry() const { return view_; }
 
+    // The people tracks (faces with who speaks, picked subjects) of the frames not yet decided, and of the most
+    // recently popped one (tracks.h): for the debug view, the path JSON and the editor.
+    const TrackSet &tracks() const { return people_; }
+
     const EngineOptions &options() const { return opt_; }
-    const Geometry &geometry(size_t output = 0) const { return track(output).geo; }
+    const Geometry &geometry(size_t output = 0) const { return output_at(output).geo; }
 
 private:
     struct Frame {
@@ -143,7 +151,7 @@ private:
         std::vector<float> map;     // keep_maps only
     };
     // One output: its ratio's window, what it plans from and what it decided.
-    struct Track {
+    struct Output {
         Ratio ratio;
         Geometry geo;
         int bins = 0;
@@ -181,14 +189,14 @@ private:
     void finish_shot();
     void hold_tail();
     void plan_known(bool whole_shot);
-    void commit(Track &track, const ChunkPlan &plan, size_t count);
+    void commit(Output &output, const ChunkPlan &plan, size_t count);
     void release(size_t count);  // the first count frames are decided by every output
-    const Track &track(size_t output) const;  // throws std::invalid_argument for an output it does not have
-    Track &track(size_t output);
+    const Output &output_at(size_t output) const;  // throws std::invalid_argument for an output it does not have
+    Output &output_at(size_t output);
 
     EngineOptions opt_;
     CheckedOptions chk_;
-    std::vector<Track> tracks_;
+    std::vector<Output> outputs_;
     PlanParams params_;
     std::unique_ptr<SaliencyModel> model_;
     std::unique_ptr<Thumbnailer> thumbs_;  // every frame
@@ -228,6 +236,7 @@ private:
     std::vector<ViewRenderer> renderers_;
     std::vector<float> core_input_;
     std::vector<float> popped_map_;              // map of the most recently popped decision
+    TrackSet people_;  // tracks.h: faces, speakers, picked subjects
     int64_t popped_frame_ = -1;
 };
 

@@ -164,6 +164,12 @@ CheckedOptions validate(const EngineOptions &o)
         throw OptionError("pad='" + o.pad + "' is not valid: use none, blur or black");
     if (o.threads < 0 || o.threads > 256)
         throw OptionError("threads=" + std::to_string(o.threads) + " is not valid: must be 0..256 (0 = automatic)");
+    if (o.speakers == "auto")
+        c.speakers = true;
+    else if (o.speakers == "off")
+        c.speakers = false;
+    else
+        throw OptionError("speakers='" + o.speakers + "' is not valid: use auto or off");
     return c;
 }
 

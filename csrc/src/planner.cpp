@@ -397,9 +397,50 @@ SegmentKind label_of(double v, double a)
 
 }  // namespace
 
-ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<const float *> &profiles, int bins,
-                     const Carry &carry, size_t commit, const std::vector<double> &pins)
+std::vector<float> profile_with_targets(const Geometry &g, const float *profile, int bins, const FrameTargets &targets)
 {
+    std::vector<float> out(profile, profile + bins);
+    double total = 0;
+    for (int k = 0; k < bins; k++)
+        total += std::max(0.0f, profile[k]);
+    // An empty map still lets a face count: its share is of a uniform map's mass.
+    if (total <= 1e-12)
+        total = 1.0;
+    const double px_per_bin = double(g.length()) / bins;
+    for (const AxisTarget &a : targets) {
+        if (a.weight <= 0 || !(a.hi > a.lo))
+            continue;
+        // Spread over the bins [lo, hi] covers, in proportion to the overlap (a face narrower than a bin still
+        // lands in the bins it straddles).
+        const double span = a.hi - a.lo;
+        for (int k = 0; k < bins; k++) {
+            const double b0 = k * px_per_bin, b1 = b0 + px_per_bin;
+            const double overlap = std::min(b1, a.hi) - std::max(b0, a.lo);
+            if (overlap > 0)
+                out[size_t(k)] += float(a.weight * total * overlap / span);
+        }
+    }
+    return out;
+}
+
+
+ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<const float *> &profiles_in, int bins,
+                     const Carry &carry, size_t commit, const std::vector<double> &pins,
+                     const std::vector<FrameTargets> &targets)
+{
+    // The tracks' soft targets join the saliency mass; the rest of the planner sees one profile per frame.
+    std::vector<std::vector<float>> with_targets;
+    with_targets.reserve(targets.size());
+    std::vector<const float *> profiles = profiles_in;
+    for (size_t t = 0; t < targets.size() && t < profiles.size(); t++) {
+        for (const AxisTarget &a : targets[t])
+            if (a.keep)
+                throw std::logic_error("plan_chunk: keep-targets are not planned yet");
+        if (!targets[t].empty()) {
+            with_targets.push_back(profile_with_targets(g, profiles[t], bins, targets[t]));
+            profiles[t] = with_targets.back().data();
+        }
+    }
     const size_t n = profiles.size();
     ChunkPlan plan;
     if (n == 0)

@@ -144,12 +144,34 @@ struct PathProblem {
 // (when given) receives, per frame, the columns of the positive and negative parts of its velocity (-1: none).
 LinearProgram build_path_lp(const PathProblem &problem, std::vector<int> *velocity_columns = nullptr);
 
+// What the planner sees of one track on one frame: the box's extent along the window's moving axis (x when the
+// window moves along x, y when along y).
+struct AxisTarget {
+    int track = -1;
+    double lo = 0, hi = 0;   // pixels along the axis, lo < hi
+    // Soft: this share of the frame's saliency mass is added, spread over [lo, hi], to the profile the planner
+    // maximises (a speaker's face: viewers look there). 0 = none.
+    double weight = 0;
+    // Hard: the window contains [lo, hi] on this frame wherever a window can (a picked subject); where [lo, hi] is
+    // longer than the window, the window is centred on it.
+    bool keep = false;
+};
+using FrameTargets = std::vector<AxisTarget>;
+
+// A frame's profile (`bins` floats along the axis) with the soft targets' mass added: each target adds
+// weight * (the profile's total) spread evenly over the bins [lo, hi] covers. Keep-targets add nothing here.
+std::vector<float> profile_with_targets(const Geometry &g, const float *profile, int bins, const FrameTargets &targets);
+
+
 // Plans frames [0, n) of one shot from their profiles (each `bins` floats spanning the frame along the axis).
 // carry: where the previous chunk of this shot left the camera (invalid for a shot's first chunk).
 // commit: how many frames the caller will use; the returned carry describes the camera after them.
 // pins: per frame, the window's position along the axis a keyframe fixes, or NaN (empty: none).
+// targets: per frame, what the tracks ask of the window (tracks.h; empty: none): soft targets add to the mass,
+// keep-targets are hard where the window can hold them.
 ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<const float *> &profiles, int bins,
-                     const Carry &carry, size_t commit, const std::vector<double> &pins = {});
+                     const Carry &carry, size_t commit, const std::vector<double> &pins = {},
+                     const std::vector<FrameTargets> &targets = {});
 
 // Sums a map (map_h x map_w, row-major) into the profile along the geometry's axis.
 void map_to_profile(const Geometry &g, const float *map, int map_h, int map_w, float *profile);

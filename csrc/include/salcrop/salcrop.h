@@ -46,7 +46,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct below changes layout; salcrop_create() refuses a mismatch. */
-#define SALCROP_ABI_VERSION 3
+#define SALCROP_ABI_VERSION 4
 
 typedef struct SalcropEngine SalcropEngine;
 
@@ -108,6 +108,13 @@ typedef struct SalcropOptions {
                                     centre */
     const char *stereo;       /* equirect: "mono" | "tb" (top-bottom: top eye) | "sbs" (side by side: left eye) */
     double front;             /* equirect: weight of the front prior 0..1 (viewers mostly face yaw 0); < 0 = default */
+    /* People (ABI 4): faces, voices and picked subjects, all as tracks (DESIGN.md "People: the track layer"). */
+    const char *speakers;     /* "auto" (faces always; who speaks when audio is pushed) | "off" */
+    const char *subjects;     /* JSON file of picked subjects: [{"t": s or "frame": n, "box": [x, y, w, h]}], each
+                                 tracked through its shot and kept inside the window; NULL or "" = none */
+    /* Memory (ABI 4). */
+    double max_memory;        /* MB the caller's held frames may take (salcrop_check_buffer, the lookahead);
+                                 0 = the default budget, < 0 = no budget (only the machine's memory) */
 } SalcropOptions;
 
 typedef struct SalcropDecision {
@@ -119,7 +126,27 @@ typedef struct SalcropDecision {
     int padded;            /* 1 = region is wider/taller than the output ratio: letterbox it (pad option) */
     double yaw, pitch, fov; /* equirect: the view's centre (yaw 0 = centre column, + right; pitch + up) and
                                horizontal fov, degrees; x, y, w, h are then the output picture */
+    int speaker;           /* id of the face track the camera follows on this frame (it speaks), -1 = none */
+    int subject;           /* id of the picked subject's track kept on this frame, -1 = none (or lost) */
 } SalcropDecision;
+
+/* Audio samples as FFmpeg gives them (AVSampleFormat's order, so the filter maps them one to one). */
+typedef enum SalcropSampleFormat {
+    SALCROP_SAMPLE_U8 = 0, SALCROP_SAMPLE_S16, SALCROP_SAMPLE_S32, SALCROP_SAMPLE_FLT, SALCROP_SAMPLE_DBL,
+    SALCROP_SAMPLE_U8P, SALCROP_SAMPLE_S16P, SALCROP_SAMPLE_S32P, SALCROP_SAMPLE_FLTP, SALCROP_SAMPLE_DBLP,
+    SALCROP_SAMPLE_S64, SALCROP_SAMPLE_S64P,
+    SALCROP_SAMPLE_NB
+} SalcropSampleFormat;
+
+/* A borrowed block of audio: nb_samples per channel. Interleaved formats use data[0]; planar ones one pointer per
+ * channel (data[0 .. channels-1], FFmpeg's extended_data). */
+typedef struct SalcropAudio {
+    SalcropSampleFormat format;
+    int sample_rate;       /* any rate FFmpeg gives (8000 .. 192000) */
+    int channels;          /* 1 .. 64; mixed down once, in the core */
+    int nb_samples;
+    const uint8_t *const *data;
+} SalcropAudio;
 
 /* Fills defaults: ratio "9:16", device "auto", mode "auto", stride and lookahead as measured. */
 SALCROP_API void salcrop_options_init(SalcropOptions *options);
@@ -158,6 +185,14 @@ SALCROP_API int salcrop_check_buffer(const SalcropEngine *engine, int64_t bytes_
 /* Push the next frame. time_seconds is its presentation time. Returns 0 or a negative error
  * (e.g. a frame whose size differs from options.width x height). */
 SALCROP_API int salcrop_push(SalcropEngine *engine, const SalcropImage *image, double time_seconds);
+
+/* Audio for analysis only (who speaks): a block whose first sample plays at time_seconds, on the same clock as the
+ * frames' times (the streams' pts, not sample counts). Blocks in order; gaps are silence, overlaps are dropped.
+ * Optional: without audio the engine plans with faces and saliency. Resampled and mixed down once, in the core.
+ * The core waits for audio up to a frame's lookahead and no longer: audio never delays decisions beyond
+ * salcrop_max_delay(). Call salcrop_audio_end() when the audio stream ends (or has none): decisions stop waiting. */
+SALCROP_API int salcrop_push_audio(SalcropEngine *engine, const SalcropAudio *audio, double time_seconds);
+SALCROP_API int salcrop_audio_end(SalcropEngine *engine);
 
 /* Pop the next decision: 1 = *out filled, 0 = none ready yet, < 0 = error. */
 SALCROP_API int salcrop_pop(SalcropEngine *engine, SalcropDecision *out);
