@@ -35,6 +35,14 @@
  * The core reads 8-bit pictures. 10-bit input is cropped as it is (the
  * output keeps its depth); the core is shown an 8-bit copy of each frame.
  *
+ * Memory: up to salcrop_max_delay() frames wait for their decision (4 s of
+ * lookahead and more: 3 GB of 4K at 60 fps). The core's budget
+ * (max_memory, default 512 MB) says how many of them may stay in memory;
+ * the others wait in an unlinked temporary file ($TMPDIR, else /var/tmp)
+ * and are read back when their decision comes, so the lookahead and the
+ * path stay the same. A frame is written and read once; only frames past
+ * the budget pay for it.
+ *
  * ratios=9/16|1|4/5 gives one output pad per ratio (created in init, as
  * split does) from one engine: shots and the network run once, each ratio
  * has its own path. Every output's decision for a frame is ready at the same
@@ -43,7 +51,9 @@
 
 #include <float.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libavutil/avassert.h"
 #include "libavutil/avstring.h"
@@ -86,6 +96,7 @@ typedef struct SalcropContext {
     char  *stereo;
     double front;
     int    sphere;              ///< projection=equirect: frames are rendered views
+    double max_memory;
 
     SalcropEngine *engine;
     SalcropPixelFormat core_format;
@@ -99,11 +110,29 @@ typedef struct SalcropContext {
     int max_step[4];
     double fps;
 
-    AVFifo *frames;             ///< AVFrame* awaiting their decision, oldest first
+    AVFifo *frames;             ///< HeldFrame awaiting their decision, oldest first
+    int frames_in_memory;       ///< how many of them the budget keeps in memory
+    int nb_in_memory;
+    int spill_fd;               ///< the temporary file of the others, -1 until needed
+    int64_t frame_bytes;        ///< one frame's planes, packed: a slot of the file
+    int64_t *free_slots;        ///< slots read back, for reuse
+    int nb_free, free_size;
+    int64_t nb_slots;           ///< slots the file has
+    int64_t nb_spilled;         ///< frames that waited in the file
+    int waiting;                ///< a frame to read back waits for the outputs to take theirs
+    int eof_status;             ///< the input's status, once acknowledged
+    int64_t eof_pts;
     int64_t nb_pushed;
     int64_t nb_emitted;
     int path_written;
 } SalcropContext;
+
+/* A frame awaiting its decision: in memory (slot < 0), or its pixels in the
+ * temporary file's slot and only its properties here. */
+typedef struct HeldFrame {
+    AVFrame *frame;
+    int64_t slot;
+} HeldFrame;
 
 static const struct {
     enum AVPixelFormat av;
@@ -228,6 +257,7 @@ static int config_input(AVFilterLink *inlink)
     o.view_height = s->view_h;
     o.stereo = s->stereo;
     o.front = s->front;
+    o.max_memory = s->max_memory;
 
     salcrop_destroy(s->engine);
     s->engine = salcrop_create(&o);
@@ -236,12 +266,16 @@ static int config_input(AVFilterLink *inlink)
         return AVERROR(EINVAL);
     }
     /* The frames awaiting a decision are kept here, in the input's own
-     * format: refuse a size whose worst case cannot fit in memory. */
+     * format: the core says how many fit the memory budget (without one,
+     * it refuses a size whose worst case cannot fit in memory). */
     frame_bytes = av_image_get_buffer_size(inlink->format, inlink->w, inlink->h, 1);
-    if (frame_bytes > 0 && salcrop_check_buffer(s->engine, frame_bytes) < 0) {
-        av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
-        return AVERROR(ENOMEM);
+    if (frame_bytes <= 0 || salcrop_check_buffer(s->engine, frame_bytes) < 0) {
+        av_log(ctx, AV_LOG_ERROR, "%s\n", frame_bytes <= 0 ? "cannot size the input's frames" :
+               salcrop_last_error());
+        return frame_bytes <= 0 ? AVERROR(EINVAL) : AVERROR(ENOMEM);
     }
+    s->frame_bytes      = frame_bytes;
+    s->frames_in_memory = salcrop_frames_in_memory(s->engine);
     /* The core splits the list; init only counted its '|' for the pads. */
     if (salcrop_output_count(s->engine) != s->nb_ratios) {
         av_log(ctx, AV_LOG_ERROR, "ratios='%s' gives %d outputs, the filter has %d pads\n",
@@ -310,11 +344,120 @@ static void reduce_depth(SalcropContext *s, const AVFrame *frame)
     r->colorspace  = frame->colorspace;
 }
 
+static int open_spill_file(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+    const char *dir = getenv("TMPDIR");
+    char *name = av_asprintf("%s/salcrop-XXXXXX", dir && *dir ? dir : "/var/tmp");
+    int ret;
+
+    if (!name)
+        return AVERROR(ENOMEM);
+    s->spill_fd = mkstemp(name);
+    ret = s->spill_fd < 0 ? AVERROR(errno) : 0;
+    if (ret < 0)
+        av_log(ctx, AV_LOG_ERROR, "cannot create a temporary file for the frames past max_memory "
+               "('%s': %s); set TMPDIR, or raise max_memory\n", name, av_err2str(ret));
+    else
+        unlink(name);  /* gone with the descriptor, even on a crash */
+    av_free(name);
+    return ret;
+}
+
+/* Moves the pixels of frame between memory and the file's slot, plane by
+ * plane, packed (no padding) in the file. */
+static int transfer_planes(AVFilterContext *ctx, AVFrame *frame, int64_t slot, int write)
+{
+    SalcropContext *s = ctx->priv;
+    int64_t pos = slot * s->frame_bytes;
+    int p, y, nb_planes = av_pix_fmt_count_planes(frame->format);
+
+    for (p = 0; p < nb_planes; p++) {
+        int bytes = av_image_get_linesize(frame->format, frame->width, p);
+        int rows  = p == 1 || p == 2 ? AV_CEIL_RSHIFT(frame->height, s->vsub) : frame->height;
+        int whole = frame->linesize[p] == bytes;  /* one call for the plane */
+
+        for (y = 0; y < rows; y += whole ? rows : 1) {
+            size_t len = whole ? (size_t)bytes * rows : (size_t)bytes;
+            uint8_t *data = frame->data[p] + (size_t)y * frame->linesize[p];
+            size_t done = 0;
+
+            while (done < len) {
+                ssize_t n = write ? pwrite(s->spill_fd, data + done, len - done, pos + done)
+                                  : pread(s->spill_fd, data + done, len - done, pos + done);
+                if (n <= 0) {
+                    int ret = n < 0 ? AVERROR(errno) : AVERROR(EIO);
+                    av_log(ctx, AV_LOG_ERROR, "%s the temporary file of the frames past max_memory: %s\n",
+                           write ? "writing" : "reading", av_err2str(ret));
+                    return ret;
+                }
+                done += n;
+            }
+            pos += len;
+        }
+    }
+    return 0;
+}
+
+/* Past the budget: the pixels go to the file, the properties stay. */
+static int spill_frame(AVFilterContext *ctx, HeldFrame *h)
+{
+    SalcropContext *s = ctx->priv;
+    AVFrame *props;
+    int64_t slot;
+    int ret;
+
+    if (s->spill_fd < 0 && (ret = open_spill_file(ctx)) < 0)
+        return ret;
+    slot = s->nb_free ? s->free_slots[--s->nb_free] : s->nb_slots++;
+    ret = transfer_planes(ctx, h->frame, slot, 1);
+    props = ret < 0 ? NULL : av_frame_alloc();
+    if (!props || (ret = av_frame_copy_props(props, h->frame)) < 0) {
+        av_frame_free(&props);
+        return ret < 0 ? ret : AVERROR(ENOMEM);
+    }
+    props->format = h->frame->format;
+    props->width  = h->frame->width;
+    props->height = h->frame->height;
+    av_frame_free(&h->frame);
+    h->frame = props;
+    h->slot  = slot;
+    s->nb_spilled++;
+    return 0;
+}
+
+/* Its decision came: the pixels come back into a new frame. */
+static int unspill_frame(AVFilterContext *ctx, HeldFrame *h)
+{
+    SalcropContext *s = ctx->priv;
+    AVFrame *frame = ff_get_video_buffer(ctx->inputs[0], h->frame->width, h->frame->height);
+    int ret;
+
+    if (!frame)
+        return AVERROR(ENOMEM);
+    ret = av_frame_copy_props(frame, h->frame);
+    if (ret >= 0)
+        ret = transfer_planes(ctx, frame, h->slot, 0);
+    if (ret >= 0 && s->nb_free == s->free_size)
+        ret = av_reallocp_array(&s->free_slots, s->free_size = 2 * s->free_size + 16,
+                                sizeof(*s->free_slots));
+    if (ret < 0) {
+        av_frame_free(&frame);
+        return ret;
+    }
+    s->free_slots[s->nb_free++] = h->slot;
+    av_frame_free(&h->frame);
+    h->frame = frame;
+    h->slot  = -1;
+    return 0;
+}
+
 static int push_frame(AVFilterContext *ctx, AVFrame *frame)
 {
     SalcropContext *s = ctx->priv;
     AVFilterLink *inlink = ctx->inputs[0];
     SalcropImage img;
+    HeldFrame held;
     double t;
     int ret;
 
@@ -374,9 +517,19 @@ static int push_frame(AVFilterContext *ctx, AVFrame *frame)
         av_frame_free(&frame);
         return AVERROR_EXTERNAL;
     }
-    ret = av_fifo_write(s->frames, &frame, 1);
+    held.frame = frame;
+    held.slot  = -1;
+    if (s->nb_in_memory < s->frames_in_memory)
+        s->nb_in_memory++;
+    else if ((ret = spill_frame(ctx, &held)) < 0) {
+        av_frame_free(&held.frame);
+        return ret;
+    }
+    ret = av_fifo_write(s->frames, &held, 1);
     if (ret < 0) {
-        av_frame_free(&frame);
+        if (held.slot < 0)
+            s->nb_in_memory--;
+        av_frame_free(&held.frame);
         return ret;
     }
     s->nb_pushed++;
@@ -464,21 +617,50 @@ static int emit_frame(AVFilterContext *ctx, int idx, AVFrame *frame, const Salcr
     return ff_filter_frame(outlink, frame);
 }
 
+/* Whether an open output still holds a frame it has not taken. */
+static int outputs_backed_up(AVFilterContext *ctx)
+{
+    int i;
+
+    for (i = 0; i < ctx->nb_outputs; i++)
+        if (!ff_outlink_get_status(ctx->outputs[i]) && ff_inlink_queued_frames(ctx->outputs[i]))
+            return 1;
+    return 0;
+}
+
 /* Emits every frame whose decisions are ready, to every output; returns how
- * many frames or an error. */
+ * many frames or an error. A frame to read back from the file goes out only
+ * once the outputs took the previous ones (s->waiting until then): a chunk's
+ * decisions come at once, and reading all of its frames back at once would
+ * bring them into memory together. */
 static int emit_ready(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
     SalcropDecision d;
+    HeldFrame held;
     AVFrame *frame, *copy;
     int i, ret, nb = 0;
 
-    while ((ret = salcrop_pop_at(s->engine, 0, &d)) == 1) {
-        if (av_fifo_read(s->frames, &frame, 1) < 0 || d.frame != s->nb_emitted) {
+    s->waiting = 0;
+    for (;;) {
+        if (av_fifo_peek(s->frames, &held, 1, 0) >= 0 && held.slot >= 0 && outputs_backed_up(ctx)) {
+            s->waiting = 1;
+            return nb;
+        }
+        if ((ret = salcrop_pop_at(s->engine, 0, &d)) != 1)
+            break;
+        if (av_fifo_read(s->frames, &held, 1) < 0 || d.frame != s->nb_emitted) {
             av_log(ctx, AV_LOG_ERROR, "decision for frame %"PRId64" does not match the next buffered "
                    "frame %"PRId64"\n", d.frame, s->nb_emitted);
             return AVERROR_BUG;
         }
+        if (held.slot < 0) {
+            s->nb_in_memory--;
+        } else if ((ret = unspill_frame(ctx, &held)) < 0) {
+            av_frame_free(&held.frame);
+            return ret;
+        }
+        frame = held.frame;
         s->nb_emitted++;
         for (i = 0; i < s->nb_ratios && ret >= 0; i++) {
             if (i > 0 && salcrop_pop_at(s->engine, i, &d) != 1) {
@@ -575,6 +757,28 @@ static int all_outputs_closed(AVFilterContext *ctx)
     return 1;
 }
 
+/* The input ended (s->eof_status) and every frame is out: the path, then
+ * the status to every output. */
+static int finish(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+    int i, ret;
+
+    if (s->eof_status == AVERROR_EOF) {
+        if (av_fifo_can_read(s->frames)) {
+            av_log(ctx, AV_LOG_ERROR, "%zu frames got no decision at the end of the stream\n",
+                   av_fifo_can_read(s->frames));
+            return AVERROR_BUG;
+        }
+        ret = write_path(ctx);
+        if (ret < 0)
+            return ret;
+    }
+    for (i = 0; i < ctx->nb_outputs; i++)
+        ff_outlink_set_status(ctx->outputs[i], s->eof_status, s->eof_pts);
+    return 0;
+}
+
 static int activate(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
@@ -586,6 +790,18 @@ static int activate(AVFilterContext *ctx)
     if (all_outputs_closed(ctx)) {
         ff_inlink_set_status(inlink, AVERROR_EOF);
         return 0;
+    }
+
+    /* Frames read back from the file go out as the outputs take them; no
+     * more input meanwhile, so the file does not grow past the lookahead. */
+    if (s->waiting || s->eof_status) {
+        ret = emit_ready(ctx);
+        if (ret < 0)
+            return ret;
+        if (s->waiting)
+            return FFERROR_NOT_READY;
+        if (s->eof_status)
+            return finish(ctx);
     }
 
     ret = ff_inlink_consume_frame(inlink, &frame);
@@ -605,26 +821,16 @@ static int activate(AVFilterContext *ctx)
     }
 
     if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
-        if (status == AVERROR_EOF) {
-            if (salcrop_flush(s->engine) < 0) {
-                av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
-                return AVERROR_EXTERNAL;
-            }
-            ret = emit_ready(ctx);
-            if (ret < 0)
-                return ret;
-            if (av_fifo_can_read(s->frames)) {
-                av_log(ctx, AV_LOG_ERROR, "%zu frames got no decision at the end of the stream\n",
-                       av_fifo_can_read(s->frames));
-                return AVERROR_BUG;
-            }
-            ret = write_path(ctx);
-            if (ret < 0)
-                return ret;
+        if (status == AVERROR_EOF && salcrop_flush(s->engine) < 0) {
+            av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+            return AVERROR_EXTERNAL;
         }
-        for (i = 0; i < ctx->nb_outputs; i++)
-            ff_outlink_set_status(ctx->outputs[i], status, pts);
-        return 0;
+        s->eof_status = status;
+        s->eof_pts    = pts;
+        ret = emit_ready(ctx);
+        if (ret < 0)
+            return ret;
+        return s->waiting ? FFERROR_NOT_READY : finish(ctx);
     }
 
     for (i = 0; i < ctx->nb_outputs; i++) {
@@ -642,6 +848,7 @@ static av_cold int init(AVFilterContext *ctx)
     const char *c;
     int i, ret;
 
+    s->spill_fd = -1;  /* before anything can fail: uninit closes it */
     /* One pad per item of ratios (the core checks the items themselves). */
     s->nb_ratios = 1;
     for (c = s->ratios; c && *c; c++)
@@ -663,14 +870,14 @@ static av_cold int init(AVFilterContext *ctx)
             return ret;
     }
 
-    s->frames = av_fifo_alloc2(64, sizeof(AVFrame *), AV_FIFO_FLAG_AUTO_GROW);
+    s->frames = av_fifo_alloc2(64, sizeof(HeldFrame), AV_FIFO_FLAG_AUTO_GROW);
     return s->frames ? 0 : AVERROR(ENOMEM);
 }
 
 static av_cold void uninit(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
-    AVFrame *frame;
+    HeldFrame held;
 
     /* A run stopped early (e.g. -frames:v) never sees EOF here: still keep
      * the path of what came out. */
@@ -683,10 +890,18 @@ static av_cold void uninit(AVFilterContext *ctx)
                "-reinit_filter 0 with scale=%d:%d before salcrop keeps every frame)\n",
                av_fifo_can_read(s->frames), s->in_w, s->in_h);
     if (s->frames) {
-        while (av_fifo_read(s->frames, &frame, 1) >= 0)
-            av_frame_free(&frame);
+        while (av_fifo_read(s->frames, &held, 1) >= 0)
+            av_frame_free(&held.frame);
         av_fifo_freep2(&s->frames);
     }
+    if (s->nb_spilled)
+        av_log(ctx, AV_LOG_INFO, "max_memory: %"PRId64" of %"PRId64" frames waited for their decision in a "
+               "temporary file (%"PRId64" MB at most; %d stayed in memory)\n", s->nb_spilled, s->nb_pushed,
+               s->nb_slots * s->frame_bytes >> 20, s->frames_in_memory);
+    if (s->spill_fd >= 0)
+        close(s->spill_fd);
+    s->spill_fd = -1;
+    av_freep(&s->free_slots);
     salcrop_destroy(s->engine);
     s->engine = NULL;
     av_frame_free(&s->reduced);
@@ -736,6 +951,8 @@ static const AVOption salcrop_options[] = {
       OFFSET(view_w),          AV_OPT_TYPE_IMAGE_SIZE, { .str = NULL }, 0, 0, FLAGS },
     { "stereo",          "equirect: mono, tb (top-bottom: the top eye is used) or sbs (side by side: the left eye)",
       OFFSET(stereo),          AV_OPT_TYPE_STRING, { .str = "mono" },  0, 0, FLAGS },
+    { "max_memory",      "MB the frames awaiting their decision may take in memory; the others wait in a temporary file (0 = core default, < 0 = no budget)",
+      OFFSET(max_memory),      AV_OPT_TYPE_DOUBLE, { .dbl = 0 },       -DBL_MAX, DBL_MAX, FLAGS },
     { "front",           "equirect: weight of the front prior from 0 (saliency alone) to 1 (viewers mostly face the front; -1 = core default)",
       OFFSET(front),           AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -DBL_MAX, DBL_MAX, FLAGS },
     { NULL }

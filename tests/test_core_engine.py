@@ -216,12 +216,29 @@ def test_debug_view_needs_keep_maps(bikes: Clip) -> None:
 
 def test_buffer_check_against_this_machines_memory(bikes: Clip, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SALCROP_MEMORY_LIMIT_MB", raising=False)
-    engine = _core.Engine(bikes.width, bikes.height, bikes.fps)
+    engine = _core.Engine(bikes.width, bikes.height, bikes.fps, max_memory=-1)  # no budget: the machine's memory
     engine.check_buffer(bikes.width * bikes.height * 3 // 2)  # a few hundred frames of 640x272 fit anywhere
+    assert engine.frames_in_memory == engine.max_delay
     with pytest.raises(ValueError, match=r"more than .*(machine|container|SALCROP_MEMORY_LIMIT_MB)"):
         engine.check_buffer(10**12)  # a terabyte per frame fits nowhere
     with pytest.raises(ValueError, match="positive"):
         engine.check_buffer(0)
+
+
+def test_memory_budget_says_how_many_frames_stay_in_memory(bikes: Clip) -> None:
+    """Under the budget (max_memory, default 448 MB) the engine keeps its lookahead and tells the caller how many
+    of the frames awaiting their decision fit; the description says what the budget did."""
+    engine = _core.Engine(bikes.width, bikes.height, bikes.fps)
+    engine.check_buffer(bikes.width * bikes.height * 3 // 2)  # 640x272: every frame fits the default budget
+    assert engine.frames_in_memory == engine.max_delay
+    assert "max_memory" not in engine.describe()
+    engine = _core.Engine(bikes.width, bikes.height, bikes.fps, max_memory=10)
+    engine.check_buffer(2**20)
+    assert engine.frames_in_memory == 10 < engine.usual_delay < engine.max_delay
+    assert f"up to {engine.max_delay} frames" in engine.describe() and "10 stay in memory" in engine.describe()
+    engine = _core.Engine(bikes.width, bikes.height, bikes.fps)
+    engine.check_buffer(10**12)  # a terabyte per frame: none stays in memory, nothing is refused
+    assert engine.frames_in_memory == 0
 
 
 def test_frame_of_the_wrong_size_is_refused(bikes: Clip) -> None:

@@ -254,27 +254,29 @@ def test_huge_frames_memory_is_bounded(ffmpeg: Path, monkeypatch: pytest.MonkeyP
 
 def test_frames_that_cannot_fit_in_memory_are_refused_up_front(ffmpeg: Path, clip_ts: Path, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """The frames awaiting their decision must fit in memory (at 8K25 with the defaults: 192 frames, 9.6 GB).
-    A 10 MB limit (SALCROP_MEMORY_LIMIT_MB, instead of this machine's memory) makes a 320x180 clip too big:
-    refused before the first frame with a lookahead that fits, which then works; below what any lookahead
-    needs, the message says to scale down. The Python API and the CLI refuse the same way."""
+    """Without a memory budget (max_memory < 0) the frames awaiting their decision must fit in memory (at 8K25
+    with the defaults: 192 frames, 9.6 GB). A 10 MB limit (SALCROP_MEMORY_LIMIT_MB, instead of this machine's
+    memory) makes a 320x180 clip too big: refused before the first frame with a lookahead that fits, which then
+    works; below what any lookahead needs, the message says to scale down. The Python API and the CLI refuse the
+    same way. Under the default budget (bounded by the same limit) the frames past it wait outside memory."""
     monkeypatch.setenv("SALCROP_MEMORY_LIMIT_MB", "10")
-    r, got = salcrop(ffmpeg, clip_ts)
+    r, got = salcrop(ffmpeg, clip_ts, "max_memory=-1")
     # 25 fps: 100 lookahead frames + 3 x 13 (sampling gaps) + 52 (detector, open fade) + 1 = 192 frames of
     # 86400 bytes; 10 MB holds 121 of them, 29 for the lookahead: 1.1 s.
     assert_clean_failure(r, "192 frames", "lookahead=1.1 fits")
     assert got.pts == []
-    expect_same_frames(ffmpeg, clip_ts, "lookahead=1.1")
+    expect_same_frames(ffmpeg, clip_ts, "lookahead=1.1:max_memory=-1")
+    expect_same_frames(ffmpeg, clip_ts)  # the default budget, bounded by the 10 MB: the rest wait in a file
     monkeypatch.setenv("SALCROP_MEMORY_LIMIT_MB", "5")
-    r, _ = salcrop(ffmpeg, clip_ts, "lookahead=1.1")
+    r, _ = salcrop(ffmpeg, clip_ts, "lookahead=1.1:max_memory=-1")
     assert_clean_failure(r, "scale the input down")
 
     monkeypatch.setenv("SALCROP_MEMORY_LIMIT_MB", "10")
     dst = tmp_path / "out" / "o.mp4"
     dst.parent.mkdir()
-    err = api_error(clip_ts, dst, threads=1)
+    err = api_error(clip_ts, dst, threads=1, max_memory=-1)
     assert isinstance(err, RuntimeError) and re.search(r"lookahead=[0-9.]+ fits", str(err)), repr(err)
-    r = cli(clip_ts, "-o", dst, "--threads", "1")
+    r = cli(clip_ts, "-o", dst, "--threads", "1", "--max-memory", "-1")
     assert_clean_failure(r, "fits")
     assert list(dst.parent.iterdir()) == []
 

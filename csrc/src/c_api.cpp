@@ -243,6 +243,11 @@ SALCROP_API int salcrop_check_buffer(const SalcropEngine *engine, int64_t bytes_
     });
 }
 
+SALCROP_API int salcrop_frames_in_memory(const SalcropEngine *engine)
+{
+    return engine && engine->engine ? engine->engine->frames_in_memory() : 0;
+}
+
 SALCROP_API int salcrop_push(SalcropEngine *engine, const SalcropImage *image, double time_seconds)
 {
     return guarded([&] {

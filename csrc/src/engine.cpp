@@ -136,23 +136,48 @@ Engine::Engine(const EngineOptions &o)
     worker_ = std::make_unique<SaliencyWorker>(*model_);
 }
 
-void Engine::check_buffer(int64_t bytes_per_frame) const
+namespace {
+
+std::string byte_size(double bytes)
+{
+    char buf[32];
+    if (bytes >= 1e9)
+        std::snprintf(buf, sizeof(buf), "%.1f GB", bytes / 1e9);
+    else
+        std::snprintf(buf, sizeof(buf), bytes >= 1e7 ? "%.0f MB" : "%.1f MB", bytes / 1e6);
+    return std::string(buf);
+}
+
+}  // namespace
+
+void Engine::check_buffer(int64_t bytes_per_frame)
 {
     if (bytes_per_frame <= 0)
         throw std::invalid_argument("check_buffer: bytes per frame must be positive, got " +
                                     std::to_string(bytes_per_frame));
-    const MemoryLimit limit = memory_limit();
+    frames_in_memory_ = max_delay_;
     const double worst = double(max_delay_) * double(bytes_per_frame);
+    if (opt_.max_memory >= 0) {
+        // A budget: the lookahead keeps its length; the frames past the budget wait outside memory.
+        const double mb = opt_.max_memory > 0 ? opt_.max_memory : kDefaultMaxMemoryMB;
+        const MemoryLimit limit = memory_limit();  // a machine (or container) smaller than the budget bounds it
+        const double budget = limit.bytes > 0 ? std::min(mb * 1024 * 1024, double(limit.bytes)) : mb * 1024 * 1024;
+        if (worst <= budget)
+            return;
+        frames_in_memory_ = int(std::min<double>(max_delay_, std::floor(budget / double(bytes_per_frame))));
+        std::ostringstream m;
+        m << "; max_memory " << mb << " MB" << (opt_.max_memory > 0 ? "" : " (default)")
+          << (budget < mb * 1024 * 1024 ? ", bounded by " + limit.source + " (" + byte_size(budget) + ")" : "")
+          << ": up to " << max_delay_
+          << " frames of " << byte_size(double(bytes_per_frame)) << " await their decision (" << byte_size(worst)
+          << "), " << frames_in_memory_ << " stay in memory, the others wait outside it (the lookahead is kept)";
+        describe_ += m.str();
+        return;
+    }
+    const MemoryLimit limit = memory_limit();
     if (limit.bytes <= 0 || worst <= double(limit.bytes))
         return;
-    auto size = [](double bytes) {
-        char buf[32];
-        if (bytes >= 1e9)
-            std::snprintf(buf, sizeof(buf), "%.1f GB", bytes / 1e9);
-        else
-            std::snprintf(buf, sizeof(buf), bytes >= 1e7 ? "%.0f MB" : "%.1f MB", bytes / 1e6);
-        return std::string(buf);
-    };
+    auto size = byte_size;
     std::ostringstream m;
     m << "salcrop keeps up to " << max_delay_ << " frames awaiting their crop decision (lookahead " << opt_.lookahead
       << " s, plus up to " << ShotDetector::kMaxFadeSeconds

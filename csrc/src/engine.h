@@ -112,9 +112,18 @@ public:
     const Ratio &ratio(size_t output = 0) const { return output_at(output).ratio; }
     const std::string &describe() const { return describe_; }
     int max_delay() const { return max_delay_; }
-    // Throws std::invalid_argument, naming a lookahead that would fit, when max_delay() frames of
-    // bytes_per_frame (what the caller keeps per frame awaiting its decision) exceed memory_limit().
-    void check_buffer(int64_t bytes_per_frame) const;
+    // Called once before the first push with what the caller keeps per frame awaiting its decision. Under the
+    // memory budget (options max_memory: 0 = kDefaultMaxMemoryMB, > 0 = that many MB) it settles how many of
+    // the max_delay() frames may stay in memory (frames_in_memory()); the caller keeps the others elsewhere
+    // (the filter: a temporary file; the CLI: it decodes the file twice), so the lookahead and the path do not
+    // change, and describe() says what the budget did. Without a budget (max_memory < 0) it throws
+    // std::invalid_argument, naming a lookahead that would fit, when max_delay() frames exceed memory_limit().
+    void check_buffer(int64_t bytes_per_frame);
+    // How many frames awaiting their decision may stay in the caller's memory: max_delay() when all fit.
+    int frames_in_memory() const { return frames_in_memory_; }
+    // The frames a run usually holds: the lookahead and one gap between two runs of the network, without an
+    // open fade or a worker running behind (max_delay() counts those too).
+    int usual_delay() const { return lookahead_frames_ + clock_.max_idle() + ShotDetector::kWindow + 1; }
     const std::string &path_json(size_t output = 0);  // everything popped so far from that output
 
     // The saliency map of the most recently popped decision, map_height() x map_width() row-major (needs
@@ -205,6 +214,7 @@ private:
     ShotDetector detector_;
     SampleClock clock_;
     int lookahead_frames_ = 0, max_delay_ = 0;
+    int frames_in_memory_ = 0;  // check_buffer: what the memory budget lets the caller keep in memory
     std::string describe_;
 
     int64_t pushed_ = 0, decided_ = 0;

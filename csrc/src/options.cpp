@@ -164,6 +164,9 @@ CheckedOptions validate(const EngineOptions &o)
         throw OptionError("pad='" + o.pad + "' is not valid: use none, blur or black");
     if (o.threads < 0 || o.threads > 256)
         throw OptionError("threads=" + std::to_string(o.threads) + " is not valid: must be 0..256 (0 = automatic)");
+    if (!std::isfinite(o.max_memory) || o.max_memory > 1e9 || (o.max_memory > 0 && o.max_memory < 1))
+        throw OptionError("max_memory=" + num(o.max_memory) + " is not valid: MB for the frames awaiting their "
+                          "decision, 1..1e9 (0 = the default " + num(kDefaultMaxMemoryMB) + " MB, < 0 = no budget)");
     if (o.speakers == "auto")
         c.speakers = true;
     else if (o.speakers == "off")

@@ -13,6 +13,10 @@ constexpr int kDefaultStride = 3;
 constexpr double kDefaultLookahead = 4.0;
 constexpr double kDefaultSmoothing = 0.5;
 constexpr double kDefaultSceneThreshold = 3.0;
+// The default budget (MB) for the frames a front end keeps awaiting their decisions: with the decoder's own frames
+// and the core, 8 s of 3840x2160 at 60 fps stays under 1 GB (BENCHMARKS.md, issue 27). Frames past it wait in a
+// temporary file (the filter) or are decoded again (the CLI's second pass).
+constexpr double kDefaultMaxMemoryMB = 448.0;
 
 struct Ratio {
     int num = 9, den = 16;

@@ -249,9 +249,9 @@ std::pair<int, int> thumbnail_size(int width, int height)
     return {tw, th};
 }
 
-Thumbnail rgb_planes_to_hsv(const float *rgb, int w, int h)
+void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out)
 {
-    Thumbnail t;
+    Thumbnail &t = *out;
     t.width = w;
     t.height = h;
     const size_t n = size_t(w) * h;
@@ -275,7 +275,6 @@ Thumbnail rgb_planes_to_hsv(const float *rgb, int w, int h)
         t.hsv[n + k] = mx > 1e-6f ? 255.0f * d / mx : 0.0f;
         t.hsv[2 * n + k] = mx;
     }
-    return t;
 }
 
 namespace {
@@ -304,13 +303,13 @@ Thumbnailer::Thumbnailer(int src_w, int src_h)
 {
 }
 
-Thumbnail Thumbnailer::make(const SalcropImage &img)
+const Thumbnail &Thumbnailer::make(const SalcropImage &img)
 {
     rgb_.resize(size_t(3) * rs_.out_width() * rs_.out_height());
     image_to_rgb_planes(img, rs_, 1.0f, rgb_.data());
-    Thumbnail t = rgb_planes_to_hsv(rgb_.data(), rs_.out_width(), rs_.out_height());
-    t.brightness = sum_of(rgb_.data(), rgb_.size()) / double(rgb_.size());
-    return t;
+    rgb_planes_to_hsv(rgb_.data(), rs_.out_width(), rs_.out_height(), &thumb_);
+    thumb_.brightness = sum_of(rgb_.data(), rgb_.size()) / double(rgb_.size());
+    return thumb_;
 }
 
 }  // namespace salcrop

@@ -57,8 +57,8 @@ struct Thumbnail {
 // The thumbnail size for a source size: about 160 samples wide, aspect kept.
 std::pair<int, int> thumbnail_size(int width, int height);
 
-// rgb: 3 planes (0..255) of w*h floats.
-Thumbnail rgb_planes_to_hsv(const float *rgb, int w, int h);
+// rgb: 3 planes (0..255) of w*h floats. Into *out, reusing its buffer (every frame: no allocation).
+void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out);
 
 // The shot detector's view of every frame: an HSV thumbnail resampled straight from the source. Only the
 // frames the network may run on are also resampled to the model's input (image_to_rgb_planes), so the
@@ -66,11 +66,13 @@ Thumbnail rgb_planes_to_hsv(const float *rgb, int w, int h);
 class Thumbnailer {
 public:
     Thumbnailer(int src_w, int src_h);
-    Thumbnail make(const SalcropImage &img);
+    // The thumbnail of img, valid until the next call (one buffer, reused).
+    const Thumbnail &make(const SalcropImage &img);
 
 private:
     Resampler rs_;
     std::vector<float> rgb_;
+    Thumbnail thumb_;
 };
 
 }  // namespace salcrop

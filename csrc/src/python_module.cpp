@@ -101,7 +101,7 @@ public:
              double smoothing, const std::string &pad, int threads, bool even, bool keep_maps,
              const std::string &ort_library, const std::string &keyframes, const ScheduleTuples &replay,
              int64_t replay_end, const std::string &projection, double fov, int view_width, int view_height,
-             const std::string &stereo, double front)
+             const std::string &stereo, double front, double max_memory)
     {
         EngineOptions o;
         o.width = width;
@@ -130,6 +130,7 @@ public:
         o.view_h = view_height;
         o.stereo = stereo;
         o.front = front;
+        o.max_memory = max_memory;
         validate(o);  // option errors first, with the GIL held (ValueError)
         engine_ = nogil([&] { return std::make_unique<Engine>(o); });
     }
@@ -540,7 +541,7 @@ PYBIND11_MODULE(_core, m)
         .def(py::init<int, int, double, const std::string &, const std::string &, const std::string &,
                       const std::string &, int, double, double, double, const std::string &, int, bool, bool,
                       const std::string &, const std::string &, const ScheduleTuples &, int64_t,
-                      const std::string &, double, int, int, const std::string &, double>(),
+                      const std::string &, double, int, int, const std::string &, double, double>(),
              py::arg("width"), py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("model") = "",
              py::arg("device") = "auto", py::arg("mode") = "auto", py::arg("stride") = kDefaultStride,
              py::arg("lookahead") = kDefaultLookahead, py::arg("scene_threshold") = kDefaultSceneThreshold,
@@ -548,15 +549,24 @@ PYBIND11_MODULE(_core, m)
              py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "",
              py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0,
              py::arg("projection") = "flat", py::arg("fov") = kDefaultFov, py::arg("view_width") = 0,
-             py::arg("view_height") = 0, py::arg("stereo") = "mono", py::arg("front") = -1.0)
+             py::arg("view_height") = 0, py::arg("stereo") = "mono", py::arg("front") = -1.0,
+             py::arg("max_memory") = 0.0)
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("output_sizes", &PyEngine::output_sizes,
                                "(width, height) of every output, one per ratio of the list, in its order")
         .def_property_readonly("max_delay", [](PyEngine &e) { return e.engine().max_delay(); })
         .def("check_buffer", [](PyEngine &e, int64_t bytes_per_frame) { e.engine().check_buffer(bytes_per_frame); },
              py::arg("bytes_per_frame"),
-             "Raises ValueError, naming a lookahead that fits, when max_delay frames of bytes_per_frame exceed "
-             "this machine's memory (or the container's limit; env SALCROP_MEMORY_LIMIT_MB overrides).")
+             "Once, before the first push. Under the memory budget (max_memory) settles frames_in_memory; "
+             "without one (max_memory < 0) raises ValueError, naming a lookahead that fits, when max_delay frames "
+             "of bytes_per_frame exceed this machine's memory (or the container's limit; env "
+             "SALCROP_MEMORY_LIMIT_MB overrides).")
+        .def_property_readonly("frames_in_memory", [](PyEngine &e) { return e.engine().frames_in_memory(); },
+                               "After check_buffer: how many frames awaiting their decision fit the memory budget "
+                               "(max_delay when all do)")
+        .def_property_readonly("usual_delay", [](PyEngine &e) { return e.engine().usual_delay(); },
+                               "The frames a run usually holds awaiting their decision (no open fade, the model "
+                               "keeping up); max_delay is the worst case")
         .def("describe", [](PyEngine &e) { return e.engine().describe(); })
         .def("push_rgb", &PyEngine::push_rgb, py::arg("frame"), py::arg("t"))
         .def("push_yuv420p", &PyEngine::push_yuv420p, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("t"),

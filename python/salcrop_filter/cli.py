@@ -15,6 +15,7 @@ User errors print one line (``salcrop: error: ...``), never a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 import warnings
@@ -108,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--smoothing", type=float, help="camera smoothing 0..1; higher = calmer")
     g.add_argument("--pad", choices=("none", "blur", "black"), help="fallback when the subject cannot fit")
     g.add_argument("--threads", type=int, help="CPU inference threads (0 = automatic: one non-spinning thread)")
+    g.add_argument("--max-memory", type=float, metavar="MB", help="memory for the frames awaiting their decision "
+                   "(default 448); past it a file is decoded twice (decide, then crop), with the same path; < 0: "
+                   "no budget")
     g.add_argument("--keyframes", metavar="JSON", help='pin the window\'s centre: [{"t": s or "frame": n, "x": px, '
                    '"y": px}, ...]; the planner fills in the rest')
     s = p.add_argument_group("360° input (equirectangular)")
@@ -263,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
         return review_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(_ray_address_or_input(argv))  # exits 2 on bad syntax
+    notes = logging.getLogger("salcrop")  # the pipeline's notes (what the memory budget did)
+    notes.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    if not notes.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("salcrop: %(message)s"))
+        notes.addHandler(handler)
     if args.size:
         try:
             args.view_width, args.view_height = (int(v) for v in args.size.lower().split("x"))

@@ -8,6 +8,7 @@ options the crop path equals the FFmpeg filter's, frame for frame.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import warnings
 from collections import deque
@@ -31,7 +32,9 @@ __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS
 
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
 ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads",
-                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo", "front")
+                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo", "front", "max_memory")
+
+log = logging.getLogger("salcrop")
 
 Progress = Callable[[int, "int | None"], None]
 
@@ -102,8 +105,10 @@ def make_engine(width: int, height: int, fps: float, ratio: str, keep_maps: bool
     """Create a ``_core.Engine``; bad options raise :class:`OptionError`, model trouble :class:`ReframeError`.
 
     ``frame_bytes``: what the caller keeps per frame awaiting its decision (:meth:`Picture.nbytes`); when
-    given, a frame size whose worst case does not fit in memory raises :class:`ReframeError` naming a
-    lookahead that fits (the core's ``Engine.check_buffer``, as the FFmpeg filter does).
+    given, the core settles how many such frames fit the memory budget (``engine.frames_in_memory``, option
+    ``max_memory``); without a budget (``max_memory`` < 0) a frame size whose worst case does not fit in memory
+    raises :class:`ReframeError` naming a lookahead that fits (the core's ``Engine.check_buffer``, as the FFmpeg
+    filter does).
     """
     kwargs = _engine_kwargs(options)
     replay = {} if segment is None else {"replay": segment.schedule, "replay_end": segment.end}
@@ -281,6 +286,38 @@ def _segment_frames(src: Path, container: Any, video: Any, frames: Iterator[av.V
         taken += 1
 
 
+def _stamps(vin: Any) -> _Timestamps:
+    return _Timestamps(max(1, round(1 / (_rate(vin) * vin.time_base)))) if vin.time_base else _Timestamps()
+
+
+def _analyse(src: Path, engine: Any, probe: _Probe, outputs: int, segment: Segment | None) -> list[deque[Any]]:
+    """The first pass of a two-pass run: every frame pushed as the one-pass run pushes it, only its decisions kept
+    (the pixels are decoded again to be cropped), so the held frames cost no memory and the path is the same."""
+    decided: list[deque[Any]] = [deque() for _ in range(outputs)]
+    with _open_input(src) as inp:
+        vin = inp.streams.video[0]
+        vin.thread_type = "AUTO"
+        stamps = _stamps(vin)
+        frames: Iterator[av.VideoFrame] = _decode(inp, vin, [])
+        if segment is not None:
+            frames = _segment_frames(src, inp, vin, frames, segment)
+        pushed = 0
+        for frame in frames:
+            pic = Picture(frame)
+            if (pic.width, pic.height) != (probe.width, probe.height):
+                raise ReframeError(f"{src}: frame {pushed} is {pic.width}x{pic.height}, the stream started at "
+                                   f"{probe.width}x{probe.height}; size changes are not supported")
+            pts = stamps(frame)
+            t = float(pts * vin.time_base) if pts is not None else pushed / float(probe.fps)
+            pic.push_to(engine, t)
+            pushed += 1
+            for k in range(outputs):
+                decided[k].extend(engine.pop(output=k))
+        for k in range(outputs):
+            decided[k].extend(engine.flush(output=k))
+    return decided
+
+
 # --- reframe ------------------------------------------------------------------------------------
 
 
@@ -426,8 +463,17 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
 
                 prev = PreviewWriter(preview, probe.width, probe.height, out_sizes[0], vin.time_base, probe.fps)
                 writers.append(prev.writer)
-            stamps = _Timestamps(max(1, round(1 / (_rate(vin) * vin.time_base)))) if vin.time_base else _Timestamps()
+            stamps = _stamps(vin)
             pending: deque[tuple[Picture, int | None]] = deque()
+            # When even the frames a run usually holds do not fit the memory budget (max_memory), none is held: a
+            # first pass decides every frame, this one decodes them again and crops (the preview draws the maps
+            # one by one). A rarer peak past the budget (an open fade: max_delay) stays in memory.
+            decided = None
+            if engine is not None and prev is None and engine.frames_in_memory < engine.usual_delay:
+                log.info("%s: %d frames of %.1f MB usually await their decision, %d fit max_memory: two passes "
+                         "(decide, then decode again and crop; the same path)", src, engine.usual_delay,
+                         probe.frame_bytes / 1e6, engine.frames_in_memory)
+                decided = _analyse(src, engine, probe, len(outs), segment)
             done = 0
             total = probe.total if segment is None else segment.count
             frames: Iterator[av.VideoFrame] = _decode(inp, vin, outs)
@@ -485,10 +531,18 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
                     f = path_in.frames[done]
                     emit(pts, [fit(pic.crop(f.x, f.y, f.w, f.h), *out_sizes[0])])
                     continue
+                if decided is not None:
+                    if not decided[0]:
+                        raise ReframeError(f"{src}: the second pass decoded more frames than the first")
+                    pending.append((pic, pts))
+                    emit_decisions([[q.popleft()] for q in decided])
+                    continue
                 t = float(pts * vin.time_base) if pts is not None else (done + len(pending)) / float(probe.fps)
                 pic.push_to(engine, t)
                 pending.append((pic, pts))
                 drain(engine.pop)
+            if decided is not None and decided[0]:
+                raise ReframeError(f"{src}: the second pass decoded {done} frames, the first {done + len(decided[0])}")
             if engine is not None:
                 drain(engine.flush)
                 if options.get("projection") == "equirect":

@@ -176,11 +176,18 @@ SALCROP_API const char *salcrop_describe(const SalcropEngine *engine);
 /* Most frames a decision can lag behind the newest push (the lookahead buffer bound). */
 SALCROP_API int salcrop_max_delay(const SalcropEngine *engine);
 
-/* Checks, before the first push, that the frames the caller will keep fit in memory: up to
- * salcrop_max_delay() of them at bytes_per_frame each, against this machine's memory or the container's
- * limit (env SALCROP_MEMORY_LIMIT_MB overrides both). Returns 0, or a negative error whose
- * salcrop_last_error() names a lookahead that would fit. */
+/* Called once before the first push with what the caller keeps per frame awaiting its decision. Under the
+ * memory budget (options.max_memory; 0 = the default 448 MB) it settles how many of the up to
+ * salcrop_max_delay() frames may stay in memory (salcrop_frames_in_memory()): the caller keeps the others
+ * outside memory (the filter: a temporary file), the lookahead and the path stay the same, and
+ * salcrop_describe() says what the budget did. Without a budget (max_memory < 0) it checks all of them against
+ * this machine's memory or the container's limit (env SALCROP_MEMORY_LIMIT_MB overrides both). Returns 0, or a
+ * negative error whose salcrop_last_error() names a lookahead that would fit. */
 SALCROP_API int salcrop_check_buffer(const SalcropEngine *engine, int64_t bytes_per_frame);
+
+/* After salcrop_check_buffer(): how many frames awaiting their decision may stay in memory
+ * (salcrop_max_delay() when all of them fit the budget). */
+SALCROP_API int salcrop_frames_in_memory(const SalcropEngine *engine);
 
 /* Push the next frame. time_seconds is its presentation time. Returns 0 or a negative error
  * (e.g. a frame whose size differs from options.width x height). */

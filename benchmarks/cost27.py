@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""salcrop's own cost against a plain crop (issue 27), builds side by side in one run: each round runs every
+variant once (A B C A B C ...), so that the shared machine's load drifts hit all of them; medians of wall time,
+CPU time and peak RSS (os.wait4 of the ffmpeg process).
+
+    python benchmarks/cost27.py --old /tmp/perf-old/build/bin/ffmpeg --clip ../shared/videos/testvideo.mp4 \
+        --output x264 --repeats 5
+
+--output x264: libx264 veryfast into an MP4 (the issue's wall-time ratio); null: `-f null` (the CPU salcrop adds per
+frame over decode + crop). --first-frame: the time from the start of ffmpeg to the first output frame (framecrc to
+a pipe, flushed per frame), instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+
+def command(ffmpeg: Path, clip: Path, vf: str, output: str, out: Path) -> list[str]:
+    cmd = [str(ffmpeg), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(clip), "-vf", vf, "-an"]
+    if output == "x264":
+        return cmd + ["-c:v", "libx264", "-preset", "veryfast", "-f", "mp4", str(out)]
+    if output == "first":
+        return cmd + ["-flush_packets", "1", "-f", "framecrc", "pipe:1"]
+    return cmd + ["-f", "null", "-"]
+
+
+def timed(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall s, CPU s, peak RSS MiB of one run."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def first_frame(cmd: list[str]) -> float:
+    """Seconds from the start to the first frame's line of framecrc."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if not line.startswith(b"#"):
+            break
+    t = time.perf_counter() - start
+    proc.kill()
+    proc.wait()
+    return t
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--old", type=Path, help="ffmpeg of the build to compare against (e.g. the commit before)")
+    ap.add_argument("--new", type=Path, default=Path("build/bin/ffmpeg"))
+    ap.add_argument("--clip", type=Path, default=Path("../shared/videos/testvideo.mp4"))
+    ap.add_argument("--output", choices=("x264", "null"), default="x264")
+    ap.add_argument("--first-frame", action="store_true")
+    ap.add_argument("--salcrop", default="salcrop=ratio=9/16", help="the filter as given to -vf")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/salcrop_cost27.mp4"))
+    args = ap.parse_args()
+    probe = subprocess.run([str(args.new.with_name("ffprobe")), "-v", "error", "-select_streams", "v:0",
+                            "-count_packets", "-show_entries", "stream=width,height,nb_read_packets", "-of", "csv=p=0",
+                            str(args.clip)], capture_output=True, text=True, check=True).stdout.strip().split(",")
+    height, frames = int(probe[1]), int(probe[2])
+    crop = f"crop={int(round(height * 9 / 16 / 2)) * 2}:{height}"
+    output = "first" if args.first_frame else args.output
+    variants = {}
+    if args.old:
+        variants["old salcrop"] = command(args.old, args.clip, args.salcrop, output, args.out)
+    variants["new salcrop"] = command(args.new, args.clip, args.salcrop, output, args.out)
+    variants["crop"] = command(args.new, args.clip, crop, output, args.out)
+    load = os.getloadavg()
+    if args.first_frame:
+        ttf: dict[str, list[float]] = {k: [] for k in variants}
+        for _ in range(args.repeats):
+            for name, cmd in variants.items():
+                ttf[name].append(first_frame(cmd))
+        print(f"{args.clip.name}: time to the first output frame, {args.repeats} rounds; load average {load} -> "
+              f"{os.getloadavg()}")
+        for name, t in ttf.items():
+            print(f"| {name} | {statistics.median(t):.2f} s | {min(t):.2f} - {max(t):.2f} |")
+        return 0
+    res: dict[str, list[tuple[float, float, float]]] = {k: [] for k in variants}
+    for _ in range(args.repeats):
+        for name, cmd in variants.items():
+            res[name].append(timed(cmd))
+    med = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in res.items()}
+    print(f"{args.clip.name}, {frames} frames, output {args.output}, {args.repeats} rounds; load average {load} -> "
+          f"{os.getloadavg()}")
+    print("| variant | wall s (median) | wall / crop | CPU s | CPU ms added per frame | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, (wall, cpu, rss) in med.items():
+        added = (cpu - med["crop"][1]) / frames * 1000
+        print(f"| {name} | {wall:.2f} | {wall / med['crop'][0]:.2f} | {cpu:.2f} | {added:.2f} | {rss:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
