@@ -116,3 +116,36 @@ def test_cli_decides_first_then_crops_with_the_same_path(clip: Path, tmp_path: P
     assert two == one
     held = runs["one"].peak_rss_mb - runs["two"].peak_rss_mb
     assert held > 100 * FRAME_MB, f"one pass {runs['one'].peak_rss_mb:.0f} MB, two {runs['two'].peak_rss_mb:.0f} MB"
+
+
+@pytest.mark.parametrize("graph", [
+    "salcrop=projection=equirect:threads=1:max_memory={mm}",
+    "salcrop=debug=1:threads=1:max_memory={mm}",
+    "salcrop=pad=blur:threads=1:max_memory={mm}",
+    "format=yuv420p10le,salcrop=threads=1:max_memory={mm}",
+])
+def test_every_path_gives_the_same_frames_past_the_budget(ffmpeg: Path, tmp_path: Path, graph: str) -> None:
+    """The 360° view, the debug view, the letterbox and 10-bit input read their frames back from the file the same:
+    a 1 MB budget (13 of the 320x160 frames in memory) gives the frames of a run without one."""
+    out = {}
+    for mm in ("-1", "1"):
+        md5 = tmp_path / f"{mm}.md5"
+        r = run([ffmpeg, "-v", "info", "-nostats", "-f", "lavfi", "-i", "testsrc2=size=320x160:rate=25:duration=4",
+                 "-vf", graph.format(mm=mm), "-f", "framemd5", md5], tmp_path)
+        assert r.code == 0, r.stderr
+        assert ("temporary file" in r.stderr) == (mm == "1"), r.stderr
+        out[mm] = framemd5(md5)
+    assert len(out["-1"]) == 100 and out["1"] == out["-1"]
+
+
+def test_several_ratios_past_the_budget(ffmpeg: Path, tmp_path: Path) -> None:
+    """ratios= with two outputs, each read back once for both: every output's frames as without a budget."""
+    out = {}
+    for mm in ("-1", "1"):
+        a, b = tmp_path / f"a{mm}.md5", tmp_path / f"b{mm}.md5"
+        r = run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x160:rate=25:duration=4",
+                 "-filter_complex", f"[0:v]salcrop=ratios=9/16|1:threads=1:max_memory={mm}[a][b]",
+                 "-map", "[a]", "-f", "framemd5", a, "-map", "[b]", "-f", "framemd5", b], tmp_path)
+        assert r.code == 0, r.stderr
+        out[mm] = (framemd5(a), framemd5(b))
+    assert len(out["-1"][0]) == len(out["-1"][1]) == 100 and out["1"] == out["-1"]
