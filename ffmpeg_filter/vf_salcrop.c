@@ -37,7 +37,7 @@
  *
  * Memory: up to salcrop_max_delay() frames wait for their decision (4 s of
  * lookahead and more: 3 GB of 4K at 60 fps). The core's budget
- * (max_memory, default 512 MB) says how many of them may stay in memory;
+ * (max_memory, default 448 MB) says how many of them may stay in memory;
  * the others wait in an unlinked temporary file ($TMPDIR, else /var/tmp)
  * and are read back when their decision comes, so the lookahead and the
  * path stay the same. A frame is written and read once; only frames past
