@@ -161,6 +161,12 @@ void Engine::check_buffer(int64_t bytes_per_frame)
         // A budget: the lookahead keeps its length; the frames past the budget wait outside memory.
         const double mb = opt_.max_memory > 0 ? opt_.max_memory : kDefaultMaxMemoryMB;
         const MemoryLimit limit = memory_limit();  // a machine (or container) smaller than the budget bounds it
+        // The caller holds at least the frame in hand: one that does not fit the machine fits no budget.
+        if (limit.bytes > 0 && double(bytes_per_frame) > double(limit.bytes))
+            throw std::invalid_argument("one " + std::to_string(opt_.width) + "x" + std::to_string(opt_.height) +
+                                        " picture takes " + byte_size(double(bytes_per_frame)) + ", more than " +
+                                        byte_size(double(limit.bytes)) + " (" + limit.source +
+                                        "): no lookahead fits; scale the input down first");
         const double budget = limit.bytes > 0 ? std::min(mb * 1024 * 1024, double(limit.bytes)) : mb * 1024 * 1024;
         if (worst <= budget)
             return;
