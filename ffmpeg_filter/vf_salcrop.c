@@ -116,6 +116,8 @@ typedef struct SalcropContext {
     int audio_done;             ///< the audio input ended, failed or was closed
     double audio_t;             ///< end of the last audio block, seconds
     double video_t;             ///< time of the last video frame pushed, seconds
+    int video_status;           ///< the video input's end (EOF or error), once seen
+    int64_t video_status_pts;
     int64_t nb_audio;           ///< audio blocks the core took
     double audio_heard;         ///< seconds of sound in them
 } SalcropContext;
@@ -541,6 +543,14 @@ static int emit_ready(AVFilterContext *ctx)
     return nb;
 }
 
+/* Audio is asked for while it is behind the video, so that the two stay in
+ * step (a scheduler feeds the input that asks); video frames are never held
+ * for it, only the end of the stream waits for the sound of its last frame. */
+static int audio_behind(const SalcropContext *s)
+{
+    return s->audio && !s->audio_done && s->audio_t < s->video_t + 1 / s->fps;
+}
+
 /* No more audio: the core stops waiting for it. */
 static int end_audio(AVFilterContext *ctx)
 {
@@ -688,23 +698,39 @@ static int activate(AVFilterContext *ctx)
             return ret;
     }
 
-    ret = ff_inlink_consume_frame(inlink, &frame);
-    if (ret < 0)
-        return ret;
-    if (ret > 0) {
-        ret = push_frame(ctx, frame);
+    if (!s->video_status) {
+        ret = ff_inlink_consume_frame(inlink, &frame);
         if (ret < 0)
             return ret;
-        ret = emit_ready(ctx);
-        if (ret < 0)
-            return ret;
-        /* One frame per call keeps the graph scheduling fair; come back
-         * for more input, the EOF or a request. */
-        ff_filter_set_ready(ctx, 100);
-        return 0;
+        if (ret > 0) {
+            ret = push_frame(ctx, frame);
+            if (ret < 0)
+                return ret;
+            ret = emit_ready(ctx);
+            if (ret < 0)
+                return ret;
+            if (audio_behind(s))
+                ff_inlink_request_frame(ctx->inputs[1]);
+            /* One frame per call keeps the graph scheduling fair; come back
+             * for more input, the EOF or a request. */
+            ff_filter_set_ready(ctx, 100);
+            return 0;
+        }
+        if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
+            s->video_status     = status;
+            s->video_status_pts = pts;
+        }
     }
 
-    if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
+    if (s->video_status) {
+        status = s->video_status;
+        pts    = s->video_status_pts;
+        /* The last frames' sound may still be on its way: ask for it up
+         * to the video's end (the audio's own end comes as its EOF). */
+        if (status == AVERROR_EOF && audio_behind(s)) {
+            ff_inlink_request_frame(ctx->inputs[1]);
+            return 0;
+        }
         /* The video's end is the end: audio after it is not needed. */
         ret = end_audio(ctx);
         if (ret < 0)
@@ -734,9 +760,7 @@ static int activate(AVFilterContext *ctx)
     for (i = 0; i < ctx->nb_outputs; i++) {
         if (!ff_outlink_get_status(ctx->outputs[i]) && ff_outlink_frame_wanted(ctx->outputs[i])) {
             ff_inlink_request_frame(inlink);
-            /* Audio is asked for while it is behind the video, so that the
-             * two stay in step; it is never waited for. */
-            if (s->audio && !s->audio_done && s->audio_t <= s->video_t)
+            if (audio_behind(s))
                 ff_inlink_request_frame(ctx->inputs[1]);
             return 0;
         }

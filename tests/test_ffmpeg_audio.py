@@ -101,7 +101,7 @@ def test_real_clips_with_sound(ffmpeg: Path, ffprobe: Path, tmp_path: Path, shar
     counted = subprocess.run([str(ffprobe), "-v", "error", "-count_frames", "-select_streams", "v:0",
                               "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", str(src)],
                              capture_output=True, text=True, check=True)
-    frames = int(counted.stdout.strip())
+    frames = int(counted.stdout.strip().split(",")[0])  # side data may follow
     with_audio, log = reframe(ffmpeg, tmp_path, ["-i", str(src)], "[0:v][0:a]salcrop=ratio=9/16:audio=1[v]", "a")
     plain, _ = reframe(ffmpeg, tmp_path, ["-i", str(src)], "[0:v]salcrop=ratio=9/16[v]", "v")
     assert len(with_audio) == len(plain) == frames
