@@ -24,10 +24,10 @@ constexpr double kVoiceHalfWindow = 0.25;  // a frame's voice: the mean probabil
 // mouth region moves as the lips open and close while someone speaks; the eye region's brightness moves with the
 // head, the light and the codec. Each series is high-passed (minus its mean over kHighPass crops) and the ratio of
 // their spreads over +-kMouthHalfWindow is the measure. Regions in crop pixels (kFaceCropSize = 112).
-constexpr int kMouthRows[2] = {62, 103}, kMouthCols[2] = {28, 84};
+constexpr int kMouthRows[2] = {56, 100}, kMouthCols[2] = {24, 88};
 constexpr int kEyeRows[2] = {22, 50}, kEyeCols[2] = {20, 92};
 constexpr int kHighPass = 9;
-constexpr double kMouthHalfWindow = 1.0;  // seconds each side
+constexpr double kMouthHalfWindow = 1.5;  // seconds each side
 constexpr double kSpreadFloor = 0.1;      // grey levels: an eye region that does not move at all
 constexpr size_t kMinCrops = 5;           // fewer crops in the window: no score
 // The ratio at which a face is as likely to speak as not, and how fast the probability rises around it: tuned on

@@ -7,11 +7,11 @@
 // LR-ASD/Light-ASD weights may not be shipped by this project; the PyPI ASD packages carry no weights), so the
 // score is our own: P(speech) from Silero VAD (models/silero-vad.onnx, MIT, from the silero-vad wheel) over
 // +-0.25 s, times P(this mouth moves like speech) from the crops alone: the high-passed brightness of the mouth
-// region against that of the eye region, over +-1 s of crops, through a logistic tuned leave-one-out on the 25
-// face-crops clips. It says who moves their lips while someone speaks; it does not check that the lips move in
+// region against that of the eye region, over +-1.5 s of crops, through a logistic whose threshold was tuned on
+// the 25 face-crops clips (leave-one-out: 24/25; the regions and the window were chosen on them too). It says who moves their lips while someone speaks; it does not check that the lips move in
 // time with the sound (an envelope correlation was tried and did not separate the face-crops clips).
-// Crops: the face box, square, centred, resampled to 112x112 grey; the mouth region is rows 62..102 and columns
-// 28..83 of it (a detector's box from brow to chin puts the mouth there).
+// Crops: the face box, square, centred, resampled to 112x112 grey; the mouth region is rows 56..99 and columns
+// 24..87 of it (a detector's box from brow to chin puts the mouth there).
 #pragma once
 
 #include <cstdint>
@@ -46,8 +46,8 @@ public:
     SpeakerScorer(const std::string &ort_library, int threads);
     ~SpeakerScorer();
     // Fills track.at(c.frame)->speaking for each crop whose sound is known (audio.known_until() > c.t + the
-    // model's context, 0.3 s) and that has at least 5 crops within +-1 s in `crops` (in time order; give the
-    // crops of +-1 s around the frames to score: a crop scored again with more neighbours gets a better score);
+    // model's context, 0.3 s) and that has at least 5 crops within +-1.5 s in `crops` (in time order; give the
+    // crops of +-1.5 s around the frames to score: a crop scored again with more neighbours gets a better score);
     // returns how many points it scored. Without audio (audio.any() false) it scores nothing: speaking stays
     // kSpeakingUnknown. evidence (optional): one entry per crop. Throws std::invalid_argument for a crop that is
     // not 112x112.
