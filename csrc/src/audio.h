@@ -61,6 +61,16 @@ private:
         std::vector<float> samples;
     };
     static constexpr int64_t kMaxGapSamples = kAudioRate;  // longer silences are not stored
+    static constexpr int64_t kMaxBankFloats = 1 << 20;      // 4 MB of polyphase taps at most
+    // The current segment's polyphase filters (audio.cpp build_bank); L = 0: none, taps from the table.
+    struct Bank {
+        int64_t L = 0, M = 0;
+        int H = 0;                   // taps per phase: 2H
+        std::vector<int64_t> base;   // per phase, the input sample its position floors to (at a = 0)
+        std::vector<float> w;        // L x 2H taps
+    };
+    void build_bank();
+    Bank bank_;
 
     void resample(bool flush);
     void close_segment();
