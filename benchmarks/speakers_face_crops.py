@@ -111,7 +111,8 @@ def main() -> None:
         loo.append((thr, clip_probability(c["mouth"], c["voice"], thr)))
     tuned = best_threshold(clips)
     rows = []
-    print(f"{'clip':22} {'truth':9} {'frames':>6} {'voice':>6} {'mouth':>6} {'p(shipped)':>10} {'LOO thr':>8} {'p(LOO)':>7}  right")
+    print(f"{'clip':22} {'truth':9} {'frames':>6} {'voice':>6} {'mouth':>6} {'p(shipped)':>10} {'LOO thr':>8} "
+          f"{'p(LOO)':>7} {'frames right':>12}  right")
     right_shipped = right_loo = 0
     for c, (thr, p_loo) in zip(clips, loo):
         p = clip_probability(c["mouth"], c["voice"], SHIPPED)
@@ -120,12 +121,17 @@ def main() -> None:
         right_shipped += ok_s
         right_loo += ok_l
         valid = c["mouth"] >= 0
-        row = dict(clip=c["name"], truth="speaking" if c["speaking"] else "silent", frames=c["frames"],
+        voiced = valid & (c["voice"] > 0.5)
+        frames_right = float(np.mean((c["score"][voiced] > 0.5) == c["speaking"])) if voiced.any() else float("nan")
+        row = dict(frames_right=frames_right, clip=c["name"], truth="speaking" if c["speaking"] else "silent", frames=c["frames"],
                    voice=float(c["voice"][valid].mean()), mouth=float(np.median(c["mouth"][valid])),
                    p_shipped=p, loo_threshold=thr, p_loo=p_loo, right_shipped=bool(ok_s), right_loo=bool(ok_l))
         rows.append(row)
         print(f"{row['clip']:22} {row['truth']:9} {row['frames']:6d} {row['voice']:6.2f} {row['mouth']:6.2f} "
-              f"{p:10.2f} {thr:8.2f} {p_loo:7.2f}  {'yes' if ok_l else 'NO'}{'' if ok_s else ' (shipped: NO)'}")
+              f"{p:10.2f} {thr:8.2f} {p_loo:7.2f} {frames_right:12.2f}  {'yes' if ok_l else 'NO'}"
+              f"{'' if ok_s else ' (shipped: NO)'}")
+    print(f"voiced frames right (shipped scorer, speaking > 0.5 = speaks): mean over clips "
+          f"{np.nanmean([r['frames_right'] for r in rows]):.3f}")
     print(f"right: leave-one-out {right_loo}/{len(clips)}, shipped threshold {SHIPPED} (tuned on all 25) "
           f"{right_shipped}/{len(clips)}; threshold the 25 clips choose: {tuned:.2f}")
     print(f"cost: visual {visual_ms_per_crop:.3f} ms per face crop, VAD {vad_ms_per_s:.1f} ms per second of audio "
