@@ -47,6 +47,7 @@ def one_input(ffmpeg: Path, tmp_path_factory: pytest.TempPathFactory) -> list[st
     ("sine", "sine=d=4", (3.9, 4.1)),
     ("short", "sine=d=1", (0.9, 1.1)),
     ("long", "sine=d=30", (3.9, 6.0)),  # read until the video ends, not to its end
+    ("endless", "sine", (3.9, 6.0)),  # a source that never ends: the video's end closes it
     ("silence", "anullsrc=r=48000:cl=stereo:d=4", (3.9, 4.1)),
     ("late", "sine=d=2,adelay=2000:all=1", (3.9, 4.1)),
     ("mono8k", "sine=d=4,aresample=8000", (3.9, 4.1)),
