@@ -103,6 +103,35 @@ def test_the_talking_face_speaks_and_the_listener_does_not(scene: dict) -> None:
     assert np.all(talk[silent] < 0.3) and np.all(listen[silent] < 0.3)
 
 
+def test_crops_cut_from_frames_score_the_same(scene: dict) -> None:
+    # The faces as a frame shows them: each 112x112 face scaled x2 into a 640x360 frame, its box touching the
+    # frame's right edge for the talker; face_crop cuts them back out as the engine does.
+    frames_t, frames_l = [], []
+    for talker, listener in zip(scene["talker"], scene["listener"]):
+        frame = np.full((360, 640, 3), 90, np.uint8)
+        frame[40:264, 60:284] = np.repeat(np.repeat(listener, 2, 0), 2, 1)[..., None]
+        frame[100:324, 416:640] = np.repeat(np.repeat(talker, 2, 0), 2, 1)[..., None]
+        frames_t.append(_core.face_crop(frame, (416, 100, 224, 224)))
+        frames_l.append(_core.face_crop(frame, (60, 40, 224, 224)))
+    talker, listener = np.stack(frames_t), np.stack(frames_l)
+    assert np.abs(talker.astype(int) - scene["talker"]).mean() < 2  # the crop is the face again
+    scorer = _core.SpeakerScorer()
+    talk, _, _ = scorer.score(talker, scene["times"], scene["audio"], FPS)
+    listen, _, _ = scorer.score(listener, scene["times"], scene["audio"], FPS)
+    speech = scene["in_speech"]
+    assert np.mean(talk[speech] > 0.5) > 0.8 and np.mean(listen[speech] < 0.5) > 0.95
+
+
+def test_face_crop_at_the_frame_edge_repeats_the_edge() -> None:
+    frame = np.zeros((100, 200, 3), np.uint8)
+    frame[:, :, :] = np.arange(200, dtype=np.uint8)[None, :, None]  # grey ramp left to right
+    crop = _core.face_crop(frame, (180, 40, 40, 40))  # half of the box lies beyond the right edge
+    assert crop.shape == (112, 112)
+    assert crop[0, 0] == 180  # the box starts at x = 180 (grey 180)
+    assert np.all(crop[:, 60:] == 199)  # beyond x = 199: the edge column repeated
+    assert np.all(np.diff(crop[0, :60].astype(int)) >= 0)
+
+
 def test_no_sound_no_score(scene: dict) -> None:
     speaking, mouth, voice = _core.SpeakerScorer().score(scene["talker"], scene["times"], _core.AudioTrack(), FPS)
     assert np.all(speaking == -1) and np.all(mouth == -1) and np.all(voice == -1)

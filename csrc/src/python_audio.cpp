@@ -2,9 +2,11 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <tuple>
 
 #include "audio.h"
 #include "speakers.h"
+#include "tracks.h"
 
 namespace py = pybind11;
 
@@ -96,6 +98,24 @@ void def_audio(py::module_ &m)
         }, py::arg("t0"), py::arg("t1"), "Mono float32 samples at 16 kHz for [t0, t1); silence where none.")
         .def("drop_before", &AudioTrack::drop_before, py::arg("t"));
     m.attr("AUDIO_RATE") = kAudioRate;
+
+    m.def("face_crop", [](const py::array_t<uint8_t, py::array::c_style | py::array::forcecast> &frame,
+                          std::tuple<double, double, double, double> box) {
+        if (frame.ndim() != 3 || frame.shape(2) != 3)
+            throw std::invalid_argument("frame must be an H x W x 3 uint8 RGB array");
+        SalcropImage img{};
+        img.format = SALCROP_PIX_RGB24;
+        img.width = int(frame.shape(1));
+        img.height = int(frame.shape(0));
+        img.data[0] = frame.data();
+        img.linesize[0] = int(frame.strides(0));
+        const auto [x, y, w, h] = box;
+        const FaceCrop c = face_crop(img, Box{x, y, w, h}, 0, 0.0);
+        py::array_t<uint8_t> out({kFaceCropSize, kFaceCropSize});
+        std::memcpy(out.mutable_data(), c.grey.data(), c.grey.size());
+        return out;
+    }, py::arg("frame"), py::arg("box"),
+       "The scorer's crop of an RGB frame: the square of side max(w, h) centred on box (x, y, w, h), 112x112 grey.");
 
     py::class_<SpeakerScorer>(m, "SpeakerScorer",
                               "Who speaks (speakers.h): per face crop, the probability that this face speaks.")

@@ -72,6 +72,44 @@ double spread(const std::vector<double> &x, size_t a, size_t b)
 
 }  // namespace
 
+FaceCrop face_crop(const SalcropImage &img, const Box &box, int64_t frame, double t)
+{
+    if (box.empty() || img.width <= 0 || img.height <= 0 || !img.data[0])
+        throw std::invalid_argument("who speaks: a face crop needs a box and a frame");
+    FaceCrop c;
+    c.frame = frame;
+    c.t = t;
+    c.grey.resize(size_t(kFaceCropSize) * kFaceCropSize);
+    const double side = std::max(box.w, box.h);
+    const double x0 = box.cx() - side / 2, y0 = box.cy() - side / 2, step = side / kFaceCropSize;
+    const int sub = std::clamp(int(std::ceil(step)), 1, 4);
+    const bool rgb = img.format == SALCROP_PIX_RGB24 || img.format == SALCROP_PIX_BGR24 ||
+                     img.format == SALCROP_PIX_RGBA || img.format == SALCROP_PIX_BGRA;
+    const int bpp = img.format == SALCROP_PIX_RGBA || img.format == SALCROP_PIX_BGRA ? 4 : 3;
+    const bool bgr = img.format == SALCROP_PIX_BGR24 || img.format == SALCROP_PIX_BGRA;
+    auto grey_at = [&](int x, int y) -> int {
+        x = std::clamp(x, 0, img.width - 1);
+        y = std::clamp(y, 0, img.height - 1);
+        const uint8_t *row = img.data[0] + ptrdiff_t(y) * img.linesize[0];
+        if (!rgb)
+            return row[x];
+        const uint8_t *p = row + ptrdiff_t(x) * bpp;
+        const int r = bgr ? p[2] : p[0], g = p[1], b = bgr ? p[0] : p[2];
+        return (77 * r + 150 * g + 29 * b) >> 8;
+    };
+    for (int oy = 0; oy < kFaceCropSize; ++oy) {
+        for (int ox = 0; ox < kFaceCropSize; ++ox) {
+            int sum = 0;
+            for (int sy = 0; sy < sub; ++sy)
+                for (int sx = 0; sx < sub; ++sx)
+                    sum += grey_at(int(std::floor(x0 + (ox + (sx + 0.5) / sub) * step)),
+                                   int(std::floor(y0 + (oy + (sy + 0.5) / sub) * step)));
+            c.grey[size_t(oy) * kFaceCropSize + size_t(ox)] = uint8_t(sum / (sub * sub));
+        }
+    }
+    return c;
+}
+
 struct SpeakerScorer::Impl {
     std::unique_ptr<Ort::Session> vad;
     std::vector<float> state = std::vector<float>(kVadState, 0.0f);

@@ -40,6 +40,12 @@ struct FaceCrop {
     std::vector<uint8_t> grey;    // kFaceCropSize^2, the face box (square, centred) resampled
 };
 
+// The crop the scorer reads, from a frame as the engine sees it: the square of side max(box.w, box.h) centred on the
+// box, as 112x112 grey (luma for YUV and grey frames, 0.30 R + 0.59 G + 0.11 B for RGB ones), each pixel the mean of
+// up to 4x4 samples of its footprint; parts outside the frame repeat its edge (a face at the edge). One definition,
+// so the mouth region (rows 56..99) sits where the scorer expects it.
+FaceCrop face_crop(const SalcropImage &img, const Box &box, int64_t frame, double t);
+
 class SpeakerScorer {
 public:
     // ort_library/threads as the engine's (model.h); the models are the bundled ones.

@@ -21,17 +21,19 @@ class AudioFeed:
         self.stream = stream
         self.source = source
         self.live = True
+        self._packets = 0
         self._bad_packets = 0
+        self._first_error = ""
 
     def decode(self, packet: av.Packet) -> list[av.AudioFrame]:
-        """The packet's frames; a packet that does not decode is skipped (one warning per stream)."""
+        """The packet's frames; a packet that does not decode is skipped (its time is silence). A few such
+        packets are common (a partial first frame in an AVI); many get one warning at the end."""
+        self._packets += 1
         try:
             return list(packet.decode())
         except av.error.FFmpegError as e:
-            if self._bad_packets == 0:
-                warnings.warn(f"{self.source}: an audio packet does not decode ({e}); skipped, as are later ones",
-                              stacklevel=2)
             self._bad_packets += 1
+            self._first_error = self._first_error or str(e)
             return []
 
     def push(self, frames: Iterable[av.AudioFrame]) -> None:
@@ -53,3 +55,7 @@ class AudioFeed:
         if self.live:
             self.live = False
             self.engine.audio_end()
+        if self._bad_packets > max(2, self._packets // 100):
+            warnings.warn(f"{self.source}: {self._bad_packets} of {self._packets} audio packets did not decode "
+                          f"({self._first_error}); who speaks heard silence there", stacklevel=2)
+            self._bad_packets = 0
