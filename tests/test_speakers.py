@@ -98,7 +98,7 @@ def test_the_talking_face_speaks_and_the_listener_does_not(scene: dict) -> None:
     # While the voice speaks: the moving mouth speaks, the shut one does not, on most frames.
     assert np.mean(talk[speech] > 0.5) > 0.8
     assert np.mean(listen[speech] < 0.5) > 0.95
-    assert np.median(talk_mouth[speech]) > 2 * np.median(listen_mouth[speech])
+    assert np.median(talk_mouth[speech]) > np.median(listen_mouth[speech]) + 1  # z: log ratio + 4 sync
     # In the silence nobody speaks, whatever the mouths do.
     assert np.all(talk[silent] < 0.3) and np.all(listen[silent] < 0.3)
 

@@ -24,16 +24,22 @@ constexpr double kVoiceHalfWindow = 0.25;  // a frame's voice: the mean probabil
 // mouth region moves as the lips open and close while someone speaks; the eye region's brightness moves with the
 // head, the light and the codec. Each series is high-passed (minus its mean over kHighPass crops) and the ratio of
 // their spreads over +-kMouthHalfWindow is the measure. Regions in crop pixels (kFaceCropSize = 112).
-constexpr int kMouthRows[2] = {56, 100}, kMouthCols[2] = {24, 88};
-constexpr int kEyeRows[2] = {22, 50}, kEyeCols[2] = {20, 92};
+constexpr int kMouthRows[2] = {72, 104}, kMouthCols[2] = {30, 82};
+constexpr int kEyeRows[2] = {40, 60}, kEyeCols[2] = {16, 96};
 constexpr int kHighPass = 9;
 constexpr double kMouthHalfWindow = 1.5;  // seconds each side
 constexpr double kSpreadFloor = 0.1;      // grey levels: an eye region that does not move at all
 constexpr size_t kMinCrops = 5;           // fewer crops in the window: no score
-// The ratio at which a face is as likely to speak as not, and how fast the probability rises around it: tuned on
-// the 25 face-crops clips with a leave-one-out protocol (EVALUATION.md "Issue 25: who speaks (face-crops)").
-constexpr double kMouthThreshold = 1.19;
-constexpr double kMouthScale = 0.15;
+// Synchrony: the largest |correlation| over the window between the mouth's high-passed brightness and the sound's
+// high-passed log loudness (+-kLoudHalfWindow around each crop), the sound lagging the lips by 0..kMaxLag crops.
+constexpr double kLoudHalfWindow = 0.02;
+constexpr int kMaxLag = 3;
+// The evidence: z = log(ratio) + kSyncWeight * synchrony; P(mouth) = logistic((z - kMouthThreshold) / kMouthScale).
+// Weight and form chosen on face-crops and msdwild-00115 together, the threshold on the 25 face-crops clips (with
+// real detector boxes; leave-one-out in EVALUATION.md "Issue 25: who speaks (face-crops)").
+constexpr double kSyncWeight = 4.0;
+constexpr double kMouthThreshold = 1.25;
+constexpr double kMouthScale = 0.3;
 
 double region_mean(const std::vector<uint8_t> &g, const int rows[2], const int cols[2])
 {
@@ -57,6 +63,34 @@ std::vector<double> high_pass(const std::vector<double> &x, int k)
         out[i] = x[i] - m / double(b - a);
     }
     return out;
+}
+
+// The largest |Pearson correlation| of x[a+..] and y lagged by 0..max_lag samples, over [a, b).
+double best_correlation(const std::vector<double> &x, const std::vector<double> &y, size_t a, size_t b, int max_lag)
+{
+    double best = 0;
+    for (int lag = 0; lag <= max_lag; ++lag) {
+        if (b - a < size_t(lag) + 8)
+            break;
+        const size_t n = b - a - size_t(lag);
+        double mx = 0, my = 0;
+        for (size_t i = 0; i < n; ++i) {
+            mx += x[a + i];
+            my += y[a + i + size_t(lag)];
+        }
+        mx /= double(n);
+        my /= double(n);
+        double sxy = 0, sxx = 0, syy = 0;
+        for (size_t i = 0; i < n; ++i) {
+            const double dx = x[a + i] - mx, dy = y[a + i + size_t(lag)] - my;
+            sxy += dx * dy;
+            sxx += dx * dx;
+            syy += dy * dy;
+        }
+        if (sxx > 0 && syy > 0)
+            best = std::max(best, std::fabs(sxy) / std::sqrt(sxx * syy));
+    }
+    return best;
 }
 
 double spread(const std::vector<double> &x, size_t a, size_t b)
@@ -228,6 +262,16 @@ size_t SpeakerScorer::score(Track &track, const std::vector<FaceCrop> &crops, co
     }
     mouth = high_pass(mouth, kHighPass);
     eyes = high_pass(eyes, kHighPass);
+    // The sound's loudness at each crop (silence where it is not known yet: those crops are not scored below).
+    std::vector<double> loud(crops.size());
+    for (size_t i = 0; i < crops.size(); ++i) {
+        const std::vector<float> s = audio.samples(crops[i].t - kLoudHalfWindow, crops[i].t + kLoudHalfWindow);
+        double e = 0;
+        for (float v : s)
+            e += double(v) * v;
+        loud[i] = std::log(std::sqrt(e / double(std::max<size_t>(1, s.size()))) + 1e-4);
+    }
+    loud = high_pass(loud, kHighPass);
 
     const double known = audio.known_until();
     size_t scored = 0, a = 0, b = 0;
@@ -243,10 +287,12 @@ size_t SpeakerScorer::score(Track &track, const std::vector<FaceCrop> &crops, co
         if (b - a < kMinCrops)
             continue;
         const double ratio = spread(mouth, a, b) / (spread(eyes, a, b) + kSpreadFloor);
-        const double visual = 1.0 / (1.0 + std::exp(-(ratio - kMouthThreshold) / kMouthScale));
+        const double sync = best_correlation(mouth, loud, a, b, kMaxLag);
+        const double z = std::log(std::max(ratio, 1e-3)) + kSyncWeight * sync;
+        const double visual = 1.0 / (1.0 + std::exp(-(z - kMouthThreshold) / kMouthScale));
         const double voice = impl_->voice(audio, c.t);
         if (evidence)
-            (*evidence)[i] = SpeakerEvidence{float(ratio), float(voice)};
+            (*evidence)[i] = SpeakerEvidence{float(z), float(voice), float(ratio), float(sync)};
         if (TrackPoint *p = track.at(c.frame)) {
             p->speaking = float(voice * visual);
             ++scored;

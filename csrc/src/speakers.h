@@ -27,11 +27,14 @@ namespace salcrop {
 constexpr int kFaceCropSize = 112;  // grey face crops, kFaceCropSize x kFaceCropSize bytes
 constexpr const char *kVadModel = "silero-vad.onnx";  // the bundled voice-activity model (installed_model)
 
-// Why a crop got its score (for the evaluation and the debug view): the mouth-to-eyes movement ratio and the
-// voice probability around it; both -1 where the crop was not scored.
+// Why a crop got its score (for the evaluation and the debug view): the mouth evidence z (log of the
+// mouth-to-eyes movement ratio + 4 x the lips-to-sound synchrony), the voice probability around it, and z's two
+// parts; all -1 where the crop was not scored.
 struct SpeakerEvidence {
     float mouth = -1;
     float voice = -1;
+    float ratio = -1;
+    float sync = -1;
 };
 
 struct FaceCrop {
