@@ -23,7 +23,8 @@ constexpr double kVoiceHalfWindow = 0.25;  // a frame's voice: the mean probabil
 // The mouth measure (docs/speakers-audio.md): on the face crop (the face box, square), the mean brightness of the
 // mouth region moves as the lips open and close while someone speaks; the eye region's brightness moves with the
 // head, the light and the codec. Each series is high-passed (minus its mean over kHighPass crops) and the ratio of
-// their spreads over +-kMouthHalfWindow is the measure. Regions in crop pixels (kFaceCropSize = 112).
+// their spreads over +-kMouthHalfWindow is one part of the evidence; the other is how well the mouth's brightness
+// follows the sound's loudness (synchrony, below). Regions in crop pixels (kFaceCropSize = 112).
 constexpr int kMouthRows[2] = {72, 104}, kMouthCols[2] = {30, 82};
 constexpr int kEyeRows[2] = {40, 60}, kEyeCols[2] = {16, 96};
 constexpr int kHighPass = 9;

@@ -6,12 +6,13 @@
 // What it is (speakers.cpp, docs/speakers-audio.md): no shippable audio-visual active-speaker model exists (the
 // LR-ASD/Light-ASD weights may not be shipped by this project; the PyPI ASD packages carry no weights), so the
 // score is our own: P(speech) from Silero VAD (models/silero-vad.onnx, MIT, from the silero-vad wheel) over
-// +-0.25 s, times P(this mouth moves like speech) from the crops alone: the high-passed brightness of the mouth
-// region against that of the eye region, over +-1.5 s of crops, through a logistic whose threshold was tuned on
-// the 25 face-crops clips (leave-one-out: 24/25; the regions and the window were chosen on them too). It says who moves their lips while someone speaks; it does not check that the lips move in
-// time with the sound (an envelope correlation was tried and did not separate the face-crops clips).
-// Crops: the face box, square, centred, resampled to 112x112 grey; the mouth region is rows 56..99 and columns
-// 24..87 of it (a detector's box from brow to chin puts the mouth there).
+// +-0.25 s, times P(this mouth speaks) from the crops and the sound over +-1.5 s: z = log(spread of the mouth
+// region's high-passed brightness / that of the eye region) + 4 x the largest |correlation| of the mouth's
+// brightness with the sound's log loudness (lag 0..3 crops), through a logistic (threshold 1.25, scale 0.3).
+// Chosen on face-crops (25 clips, YuNet boxes) and msdwild-00115 together: no clip here is held out for it.
+// Its absolute level is poorly calibrated (a speaker may score 0.3): compare the faces of a shot with each other.
+// Crops: the face box, square, centred, resampled to 112x112 grey (face_crop below); the mouth region is rows
+// 72..103 and columns 30..81, the eye region rows 40..59 (a detector's box from brow to chin, as YuNet's).
 #pragma once
 
 #include <cstdint>
@@ -46,7 +47,7 @@ struct FaceCrop {
 // The crop the scorer reads, from a frame as the engine sees it: the square of side max(box.w, box.h) centred on the
 // box, as 112x112 grey (luma for YUV and grey frames, 0.30 R + 0.59 G + 0.11 B for RGB ones), each pixel the mean of
 // up to 4x4 samples of its footprint; parts outside the frame repeat its edge (a face at the edge). One definition,
-// so the mouth region (rows 56..99) sits where the scorer expects it.
+// so the mouth region (rows 72..103) sits where the scorer expects it.
 FaceCrop face_crop(const SalcropImage &img, const Box &box, int64_t frame, double t);
 
 class SpeakerScorer {
