@@ -153,7 +153,8 @@ void def_audio(py::module_ &m)
         }, py::arg("crops"), py::arg("times"), py::arg("audio"), py::arg("fps") = 25.0,
            "One face track's crops (N x 112 x 112 grey, in time order) at `times` (seconds, the audio's clock): "
            "(speaking, mouth, voice) float32 arrays of N: the probability that the face speaks (-1 = not "
-           "scored), the mouth-to-eyes movement ratio and the voice probability behind it (-1 = not scored).");
+           "scored), the mouth evidence z (log mouth-to-eyes movement + 4 x lips-to-sound synchrony) and the voice "
+           "probability behind it (-1 = not scored).");
 }
 
 }  // namespace salcrop
