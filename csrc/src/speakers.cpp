@@ -283,7 +283,8 @@ size_t SpeakerScorer::score(Track &track, const std::vector<FaceCrop> &crops, co
         while (a < crops.size() && crops[a].t < c.t - kMouthHalfWindow)
             ++a;
         b = std::max(b, a);
-        while (b < crops.size() && crops[b].t <= c.t + kMouthHalfWindow)
+        // Only crops whose sound is known: silence that is only not yet heard would fake the synchrony.
+        while (b < crops.size() && crops[b].t <= c.t + kMouthHalfWindow && crops[b].t + kLoudHalfWindow <= known)
             ++b;
         if (b - a < kMinCrops)
             continue;
