@@ -570,12 +570,24 @@ void Engine::commit(Output &output, const ChunkPlan &plan, size_t count)
 
 void Engine::release(size_t count)
 {
+    if (count > 0 && count <= frames_.size())
+        audio_.drop_before(frames_[count - 1].t - kAudioKeepSeconds);
     for (size_t k = 0; k < count; k++) {
         decided_++;
         if (opt_.keep_maps)
             ready_maps_.push_back(std::move(frames_.front().map));
         frames_.pop_front();
     }
+}
+
+void Engine::push_audio(const SalcropAudio &a, double t)
+{
+    audio_.push(a, t);
+}
+
+void Engine::audio_end()
+{
+    audio_.end();
 }
 
 bool Engine::pop(Decision *out, size_t output)

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "audio.h"
 #include "model.h"
 #include "options.h"
 #include "planner.h"
@@ -104,6 +105,13 @@ public:
     explicit Engine(const EngineOptions &o);
 
     void push(const SalcropImage &img, double t);
+    // Sound for analysis (salcrop_push_audio): mixed down and resampled into audio(); std::invalid_argument for a
+    // malformed block. audio_end(): no more sound (or none at all).
+    void push_audio(const SalcropAudio &a, double t);
+    void audio_end();
+    // The sound of the frames not yet decided (and kAudioKeepSeconds before them: the speaker models' context).
+    const AudioTrack &audio() const { return audio_; }
+    static constexpr double kAudioKeepSeconds = 2.0;
     bool pop(Decision *out, size_t output = 0);  // the output's next decision if one is ready
     void flush();
 
@@ -247,6 +255,7 @@ private:
     std::vector<float> core_input_;
     std::vector<float> popped_map_;              // map of the most recently popped decision
     TrackSet people_;  // tracks.h: faces, speakers, picked subjects
+    AudioTrack audio_;  // audio.h: the sound, mono 16 kHz, dropped behind the decided frames
     int64_t popped_frame_ = -1;
 };
 

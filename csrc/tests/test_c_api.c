@@ -205,6 +205,52 @@ int main(void)
             salcrop_destroy(e);
         }
     }
+    /* Audio for who speaks: packed and planar blocks on the frames' clock; malformed blocks refused with a
+     * message that names the problem; nothing after salcrop_audio_end(). */
+    e = salcrop_create(&o);
+    CHECK(e != NULL);
+    if (e) {
+        static short packed[2 * 1024];
+        static float left[1024], right[1024];
+        const uint8_t *packed_planes[1] = {(const uint8_t *)packed};
+        const uint8_t *float_planes[2] = {(const uint8_t *)left, (const uint8_t *)right};
+        SalcropAudio a = {SALCROP_SAMPLE_S16, 48000, 2, 1024, packed_planes};
+        SalcropAudio f = {SALCROP_SAMPLE_FLTP, 44100, 2, 1024, float_planes};
+        SalcropAudio bad = a;
+
+        for (i = 0; i < 1024; i++) {
+            packed[2 * i] = packed[2 * i + 1] = (short)(i * 16);
+            left[i] = right[i] = (float)i / 2048.0f;
+        }
+        CHECK(salcrop_push_audio(e, &a, 0.0) == 0);
+        CHECK(salcrop_push_audio(e, &f, 0.5) == 0);
+        CHECK(salcrop_push_audio(e, NULL, 1.0) < 0 && strstr(salcrop_last_error(), "audio"));
+        bad.sample_rate = 4000;
+        CHECK(salcrop_push_audio(e, &bad, 1.0) < 0 && strstr(salcrop_last_error(), "sample rate 4000"));
+        bad = a;
+        bad.channels = 65;
+        CHECK(salcrop_push_audio(e, &bad, 1.0) < 0 && strstr(salcrop_last_error(), "65 channels"));
+        bad = a;
+        bad.format = SALCROP_SAMPLE_NB;
+        CHECK(salcrop_push_audio(e, &bad, 1.0) < 0 && strstr(salcrop_last_error(), "sample format"));
+        bad = a;
+        bad.data = NULL;
+        CHECK(salcrop_push_audio(e, &bad, 1.0) < 0 && strstr(salcrop_last_error(), "no data"));
+        CHECK(salcrop_audio_end(e) == 0);
+        CHECK(salcrop_push_audio(e, &a, 2.0) < 0 && strstr(salcrop_last_error(), "after the end"));
+        CHECK(salcrop_audio_end(NULL) < 0);
+        for (i = 0; i < 10; i++) {
+            SalcropImage img = {SALCROP_PIX_YUV420P, W, H, {y, u, v, NULL}, {W, W / 2, W / 2, 0}, 0, 0};
+            make_frame(y, u, v, i);
+            CHECK(salcrop_push(e, &img, i / 25.0) == 0);
+        }
+        CHECK(salcrop_flush(e) == 0);
+        for (popped = 0; salcrop_pop(e, &d) == 1; popped++)
+            ;
+        CHECK(popped == 10);
+        salcrop_destroy(e);
+    }
+
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
     return failures ? 1 : 0;

@@ -1,0 +1,308 @@
+#include "speakers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+#include "model.h"
+#include "ort_runtime.h"
+
+namespace salcrop {
+
+namespace {
+
+// Silero VAD (models/silero-vad.onnx, MIT): 512 new samples at 16 kHz per call (32 ms), with the previous call's
+// last 64 samples in front, and its recurrent state carried between calls.
+constexpr int kVadChunk = 512;
+constexpr int kVadContext = 64;
+constexpr int kVadState = 2 * 1 * 128;
+constexpr int kVadWarmup = 16;           // chunks run before the first one asked for, from a fresh state (0.5 s)
+constexpr double kVoiceHalfWindow = 0.25;  // a frame's voice: the mean probability of the chunks within +-0.25 s
+
+// The mouth measure (docs/speakers-audio.md): on the face crop (the face box, square), the mean brightness of the
+// mouth region moves as the lips open and close while someone speaks; the eye region's brightness moves with the
+// head, the light and the codec. Each series is high-passed (minus its mean over kHighPass crops) and the ratio of
+// their spreads over +-kMouthHalfWindow is one part of the evidence; the other is how well the mouth's brightness
+// follows the sound's loudness (synchrony, below). Regions in crop pixels (kFaceCropSize = 112).
+constexpr int kMouthRows[2] = {72, 104}, kMouthCols[2] = {30, 82};
+constexpr int kEyeRows[2] = {40, 60}, kEyeCols[2] = {16, 96};
+constexpr int kHighPass = 9;
+constexpr double kMouthHalfWindow = 1.5;  // seconds each side
+constexpr double kSpreadFloor = 0.1;      // grey levels: an eye region that does not move at all
+constexpr size_t kMinCrops = 5;           // fewer crops in the window: no score
+// Synchrony: the largest |correlation| over the window between the mouth's high-passed brightness and the sound's
+// high-passed log loudness (+-kLoudHalfWindow around each crop), the sound lagging the lips by 0..kMaxLag crops.
+constexpr double kLoudHalfWindow = 0.02;
+constexpr int kMaxLag = 3;
+// The evidence: z = log(ratio) + kSyncWeight * synchrony; P(mouth) = logistic((z - kMouthThreshold) / kMouthScale).
+// Weight and form chosen on face-crops and msdwild-00115 together, the threshold on the 25 face-crops clips (with
+// real detector boxes; leave-one-out in EVALUATION.md "Issue 25: who speaks (face-crops)").
+constexpr double kSyncWeight = 4.0;
+constexpr double kMouthThreshold = 1.25;
+constexpr double kMouthScale = 0.3;
+
+double region_mean(const std::vector<uint8_t> &g, const int rows[2], const int cols[2])
+{
+    double sum = 0;
+    for (int y = rows[0]; y < rows[1]; ++y)
+        for (int x = cols[0]; x < cols[1]; ++x)
+            sum += g[size_t(y) * kFaceCropSize + size_t(x)];
+    return sum / double((rows[1] - rows[0]) * (cols[1] - cols[0]));
+}
+
+// x minus its centred moving mean over k samples (shorter at the ends).
+std::vector<double> high_pass(const std::vector<double> &x, int k)
+{
+    std::vector<double> out(x.size());
+    const int h = k / 2;
+    for (size_t i = 0; i < x.size(); ++i) {
+        const size_t a = i >= size_t(h) ? i - size_t(h) : 0, b = std::min(x.size(), i + size_t(h) + 1);
+        double m = 0;
+        for (size_t j = a; j < b; ++j)
+            m += x[j];
+        out[i] = x[i] - m / double(b - a);
+    }
+    return out;
+}
+
+// The largest |Pearson correlation| of x[a+..] and y lagged by 0..max_lag samples, over [a, b).
+double best_correlation(const std::vector<double> &x, const std::vector<double> &y, size_t a, size_t b, int max_lag)
+{
+    double best = 0;
+    for (int lag = 0; lag <= max_lag; ++lag) {
+        if (b - a < size_t(lag) + 8)
+            break;
+        const size_t n = b - a - size_t(lag);
+        double mx = 0, my = 0;
+        for (size_t i = 0; i < n; ++i) {
+            mx += x[a + i];
+            my += y[a + i + size_t(lag)];
+        }
+        mx /= double(n);
+        my /= double(n);
+        double sxy = 0, sxx = 0, syy = 0;
+        for (size_t i = 0; i < n; ++i) {
+            const double dx = x[a + i] - mx, dy = y[a + i + size_t(lag)] - my;
+            sxy += dx * dy;
+            sxx += dx * dx;
+            syy += dy * dy;
+        }
+        if (sxx > 0 && syy > 0)
+            best = std::max(best, std::fabs(sxy) / std::sqrt(sxx * syy));
+    }
+    return best;
+}
+
+double spread(const std::vector<double> &x, size_t a, size_t b)
+{
+    double m = 0, v = 0;
+    for (size_t i = a; i < b; ++i)
+        m += x[i];
+    m /= double(b - a);
+    for (size_t i = a; i < b; ++i)
+        v += (x[i] - m) * (x[i] - m);
+    return std::sqrt(v / double(b - a));
+}
+
+}  // namespace
+
+FaceCrop face_crop(const SalcropImage &img, const Box &box, int64_t frame, double t)
+{
+    if (box.empty() || img.width <= 0 || img.height <= 0 || !img.data[0])
+        throw std::invalid_argument("who speaks: a face crop needs a box and a frame");
+    FaceCrop c;
+    c.frame = frame;
+    c.t = t;
+    c.grey.resize(size_t(kFaceCropSize) * kFaceCropSize);
+    const double side = std::max(box.w, box.h);
+    const double x0 = box.cx() - side / 2, y0 = box.cy() - side / 2, step = side / kFaceCropSize;
+    const int sub = std::clamp(int(std::ceil(step)), 1, 4);
+    const bool rgb = img.format == SALCROP_PIX_RGB24 || img.format == SALCROP_PIX_BGR24 ||
+                     img.format == SALCROP_PIX_RGBA || img.format == SALCROP_PIX_BGRA;
+    const int bpp = img.format == SALCROP_PIX_RGBA || img.format == SALCROP_PIX_BGRA ? 4 : 3;
+    const bool bgr = img.format == SALCROP_PIX_BGR24 || img.format == SALCROP_PIX_BGRA;
+    auto grey_at = [&](int x, int y) -> int {
+        x = std::clamp(x, 0, img.width - 1);
+        y = std::clamp(y, 0, img.height - 1);
+        const uint8_t *row = img.data[0] + ptrdiff_t(y) * img.linesize[0];
+        if (!rgb)
+            return row[x];
+        const uint8_t *p = row + ptrdiff_t(x) * bpp;
+        const int r = bgr ? p[2] : p[0], g = p[1], b = bgr ? p[0] : p[2];
+        return (77 * r + 150 * g + 29 * b) >> 8;
+    };
+    for (int oy = 0; oy < kFaceCropSize; ++oy) {
+        for (int ox = 0; ox < kFaceCropSize; ++ox) {
+            int sum = 0;
+            for (int sy = 0; sy < sub; ++sy)
+                for (int sx = 0; sx < sub; ++sx)
+                    sum += grey_at(int(std::floor(x0 + (ox + (sx + 0.5) / sub) * step)),
+                                   int(std::floor(y0 + (oy + (sy + 0.5) / sub) * step)));
+            c.grey[size_t(oy) * kFaceCropSize + size_t(ox)] = uint8_t(sum / (sub * sub));
+        }
+    }
+    return c;
+}
+
+struct SpeakerScorer::Impl {
+    std::unique_ptr<Ort::Session> vad;
+    std::vector<float> state = std::vector<float>(kVadState, 0.0f);
+    std::vector<float> context = std::vector<float>(kVadContext, 0.0f);
+    int64_t next_chunk = 0;
+    bool streaming = false;
+    std::map<int64_t, float> probs;  // chunk index (time * kAudioRate / kVadChunk) -> speech probability
+
+    float run_chunk(const AudioTrack &audio, int64_t k)
+    {
+        std::vector<float> in(kVadContext + kVadChunk);
+        std::copy(context.begin(), context.end(), in.begin());
+        const std::vector<float> s = audio.samples(double(k * kVadChunk) / kAudioRate,
+                                                   double((k + 1) * kVadChunk) / kAudioRate);
+        std::copy(s.begin(), s.end(), in.begin() + kVadContext);
+        std::copy(in.end() - kVadContext, in.end(), context.begin());
+        Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+        const int64_t in_shape[2] = {1, kVadContext + kVadChunk}, state_shape[3] = {2, 1, 128};
+        int64_t rate = kAudioRate;
+        const int64_t rate_shape[1] = {1};
+        Ort::Value inputs[3] = {
+            Ort::Value::CreateTensor<float>(mem, in.data(), in.size(), in_shape, 2),
+            Ort::Value::CreateTensor<float>(mem, state.data(), state.size(), state_shape, 3),
+            Ort::Value::CreateTensor<int64_t>(mem, &rate, 1, rate_shape, 0),
+        };
+        float prob = 0;
+        std::vector<float> state_out(kVadState);
+        const int64_t prob_shape[2] = {1, 1};
+        Ort::Value outputs[2] = {
+            Ort::Value::CreateTensor<float>(mem, &prob, 1, prob_shape, 2),
+            Ort::Value::CreateTensor<float>(mem, state_out.data(), state_out.size(), state_shape, 3),
+        };
+        const char *in_names[3] = {"input", "state", "sr"}, *out_names[2] = {"output", "stateN"};
+        vad->Run(Ort::RunOptions{nullptr}, in_names, inputs, 3, out_names, outputs, 2);
+        state.swap(state_out);
+        return std::isfinite(prob) ? std::clamp(prob, 0.0f, 1.0f) : 0.0f;
+    }
+
+    // Speech probabilities of chunks k0..k1 (the sound must be known there).
+    void ensure(const AudioTrack &audio, int64_t k0, int64_t k1)
+    {
+        while (k0 <= k1 && probs.count(k0))
+            ++k0;
+        if (k0 > k1)
+            return;
+        if (!streaming || k0 < next_chunk || k0 > next_chunk + kVadWarmup) {
+            // Not where the stream stands: start afresh a little before, so the state has settled.
+            std::fill(state.begin(), state.end(), 0.0f);
+            std::fill(context.begin(), context.end(), 0.0f);
+            next_chunk = k0 - kVadWarmup;
+            streaming = true;
+        }
+        for (; next_chunk <= k1; ++next_chunk) {
+            const float p = run_chunk(audio, next_chunk);
+            if (next_chunk >= k0 || !probs.count(next_chunk))
+                probs[next_chunk] = p;
+        }
+    }
+
+    double voice(const AudioTrack &audio, double t)
+    {
+        const int64_t k0 = int64_t(std::floor((t - kVoiceHalfWindow) * kAudioRate / kVadChunk));
+        const int64_t k1 = int64_t(std::floor((t + kVoiceHalfWindow) * kAudioRate / kVadChunk));
+        ensure(audio, k0, k1);
+        double sum = 0;
+        for (int64_t k = k0; k <= k1; ++k)
+            sum += probs[k];
+        return sum / double(k1 - k0 + 1);
+    }
+
+    void forget_before(double t)
+    {
+        const int64_t k = int64_t(std::floor(t * kAudioRate / kVadChunk));
+        probs.erase(probs.begin(), probs.lower_bound(k));
+    }
+};
+
+SpeakerScorer::SpeakerScorer(const std::string &ort_library, int threads) : impl_(std::make_unique<Impl>())
+{
+    ort_init(ort_library);
+    const std::string path = installed_model(kVadModel);
+    if (path.empty())
+        throw std::runtime_error(std::string("who speaks: the voice-activity model ") + kVadModel +
+                                 " is not installed (models/, share/salcrop or beside the core)");
+    Ort::SessionOptions so;
+    so.SetIntraOpNumThreads(threads > 0 ? threads : 1);
+    so.SetInterOpNumThreads(1);
+    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
+    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    try {
+        impl_->vad = std::make_unique<Ort::Session>(ort_env(), path.c_str(), so);
+    } catch (const Ort::Exception &e) {
+        throw std::runtime_error("who speaks: cannot load " + path + ": " + e.what());
+    }
+}
+
+SpeakerScorer::~SpeakerScorer() = default;
+
+size_t SpeakerScorer::score(Track &track, const std::vector<FaceCrop> &crops, const AudioTrack &audio, double fps,
+                            std::vector<SpeakerEvidence> *evidence)
+{
+    (void)fps;  // the windows are in seconds, on the crops' times
+    if (evidence)
+        evidence->assign(crops.size(), SpeakerEvidence{});
+    if (!audio.any() || crops.empty())
+        return 0;
+    for (const FaceCrop &c : crops)
+        if (c.grey.size() != size_t(kFaceCropSize) * kFaceCropSize)
+            throw std::invalid_argument("who speaks: a face crop of " + std::to_string(c.grey.size()) +
+                                        " bytes (wanted " + std::to_string(kFaceCropSize) + "x" +
+                                        std::to_string(kFaceCropSize) + " grey)");
+    std::vector<double> mouth(crops.size()), eyes(crops.size());
+    for (size_t i = 0; i < crops.size(); ++i) {
+        mouth[i] = region_mean(crops[i].grey, kMouthRows, kMouthCols);
+        eyes[i] = region_mean(crops[i].grey, kEyeRows, kEyeCols);
+    }
+    mouth = high_pass(mouth, kHighPass);
+    eyes = high_pass(eyes, kHighPass);
+    // The sound's loudness at each crop (silence where it is not known yet: those crops are not scored below).
+    std::vector<double> loud(crops.size());
+    for (size_t i = 0; i < crops.size(); ++i) {
+        const std::vector<float> s = audio.samples(crops[i].t - kLoudHalfWindow, crops[i].t + kLoudHalfWindow);
+        double e = 0;
+        for (float v : s)
+            e += double(v) * v;
+        loud[i] = std::log(std::sqrt(e / double(std::max<size_t>(1, s.size()))) + 1e-4);
+    }
+    loud = high_pass(loud, kHighPass);
+
+    const double known = audio.known_until();
+    size_t scored = 0, a = 0, b = 0;
+    for (size_t i = 0; i < crops.size(); ++i) {
+        const FaceCrop &c = crops[i];
+        if (!(known >= c.t + kVoiceHalfWindow + double(kVadChunk) / kAudioRate))
+            continue;
+        while (a < crops.size() && crops[a].t < c.t - kMouthHalfWindow)
+            ++a;
+        b = std::max(b, a);
+        // Only crops whose sound is known: silence that is only not yet heard would fake the synchrony.
+        while (b < crops.size() && crops[b].t <= c.t + kMouthHalfWindow && crops[b].t + kLoudHalfWindow <= known)
+            ++b;
+        if (b - a < kMinCrops)
+            continue;
+        const double ratio = spread(mouth, a, b) / (spread(eyes, a, b) + kSpreadFloor);
+        const double sync = best_correlation(mouth, loud, a, b, kMaxLag);
+        const double z = std::log(std::max(ratio, 1e-3)) + kSyncWeight * sync;
+        const double visual = 1.0 / (1.0 + std::exp(-(z - kMouthThreshold) / kMouthScale));
+        const double voice = impl_->voice(audio, c.t);
+        if (evidence)
+            (*evidence)[i] = SpeakerEvidence{float(z), float(voice), float(ratio), float(sync)};
+        if (TrackPoint *p = track.at(c.frame)) {
+            p->speaking = float(voice * visual);
+            ++scored;
+        }
+    }
+    if (impl_->probs.size() > 8192)  // ~4 min of chunks: forget what is well behind these crops
+        impl_->forget_before(crops.front().t - 2 * kMouthHalfWindow);
+    return scored;
+}
+
+}  // namespace salcrop
