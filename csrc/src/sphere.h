@@ -111,14 +111,15 @@ void wrap_pad_planes(float *planes, int input_w, int h, int pad);
 // front prior: (1 - w) * map + w * prior, the prior a Gaussian in yaw and pitch of front_sigma degrees, also
 // summing to 1.
 //
-// The prior yields: the planner keeps the view where the blended map's mass is, so the view leaves the front
-// for a direction whose share of the (sharpened) map exceeds the front's by about w / (1 - w) and comes back
-// when nothing stands out (a flat map leaves the prior alone). The defaults are fitted on the AVTrack360 stills'
-// head directions (docs/pano360.md; EVALUATION.md "Issue 28").
+// How much it yields: the planner keeps the view where the blended map's mass is, so the view leaves the front
+// for a direction whose share of the (sharpened) map exceeds the front view's by (w / (1 - w)) times the prior's
+// own difference between the two (about 0.6 at sigma 45 for a direction 90° or more away, 0.85 at sigma 30), and
+// comes back when nothing stands out (a flat map leaves the prior alone). The defaults are the fit on all ten
+// AVTrack360 stills' head directions; leave-one-scene-out says what they are worth (EVALUATION.md, "Issue 28").
 struct SphereSaliency {
     double front_weight = 0.5;
-    double front_sigma = 30.0;  // degrees
-    double contrast = 1.0;
+    double front_sigma = 45.0;  // degrees (issue 22: 30, chosen on 5 stills; 45 is the leave-one-scene-out fit)
+    double contrast = 1.0;      // the fit keeps the map as the network gives it
 };
 void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
                 float *out);
