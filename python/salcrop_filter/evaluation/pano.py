@@ -2,19 +2,19 @@
 by the share of 48 viewers' head samples inside it, against a fixed front view and the best fixed direction
 chosen with the answers.
 
-Two ways to get a saliency map of the sphere from the flat model are compared (issue 22):
+Two ways to get a saliency map of the sphere from the flat model (issues 22, 28):
 
 - ``seam``: the equirect frame with its seam wrapped around on both sides (what the core runs, sphere.h), the
   padding cut off the map, cells weighted by cos latitude;
-- ``tangent``: eight perspective views around the horizon (fov 90, 16:9, every 45°) and two looking up and down,
-  each map projected back onto the same sphere grid and averaged where views overlap;
-- ``plain`` (reference): the flat model on the bare equirect frame (the seam is an edge to it).
+- ``tangent``: eight perspective views around the horizon (fov 90, 16:9, every 45°) and four looking up and down,
+  each map projected back onto the same sphere grid and averaged where views overlap.
 
-Each map is blended with the front prior (front_weight, front_sigma; sphere.h) and the direction is what the
-core's planner picks for a still (``_core.plan_sphere`` on the map repeated). Settings are chosen on the tuning
-clips and reported on the others.
+Each map is raised to a power (contrast) and blended with the front prior (front_weight, front_sigma; sphere.h);
+the direction is what the core's planner picks for a still (``_core.plan_sphere`` on the map repeated). The
+settings (method x weight x sigma x contrast) are chosen leave-one-scene-out: for each still, the setting with
+the best mean share on the other nine is scored on it (issue 28; issue 22 tuned on five and reported on five).
 
-    python -m salcrop_filter.evaluation.pano [--data DIR] [--json out.json]
+    python -m salcrop_filter.evaluation.pano [--data DIR] [--json out.json] [--clips DIR]
 """
 from __future__ import annotations
 
@@ -251,9 +251,14 @@ def clip_steadiness(videos: Path, out_dir: Path) -> list[dict[str, Any]]:
         pitch = np.array([f.pitch for f in path.frames])
         dy, dp = np.abs(np.diff(yaw)), np.abs(np.diff(pitch))
         with av.open(str(clip)) as a, av.open(str(out)) as b:
-            n_in = sum(1 for _ in a.decode(video=0))
-            n_out = sum(1 for _ in b.decode(video=0))
-        rows.append({"clip": clip.name, "frames_in": n_in, "frames_out": n_out,
+            # Timestamps in seconds (the output's time base may differ from the input's).
+            t_in = [float(f.pts * f.time_base) for f in a.decode(video=0)]
+            t_out = [float(f.pts * f.time_base) for f in b.decode(video=0)]
+        n_in, n_out = len(t_in), len(t_out)
+        same_times = n_in == n_out and all(abs(x - y) < 1e-3 for x, y in zip(t_in, t_out))
+        rows.append({"clip": clip.name, "frames_in": n_in, "frames_out": n_out, "timestamps_kept": same_times,
+                     "sign_changes_of_yaw_velocity": int(np.count_nonzero(np.diff(np.sign(
+                         np.diff(yaw)[np.abs(np.diff(yaw)) > 1e-6])))),
                      "yaw_jitter_mean": float(dy.mean()), "yaw_jitter_p95": float(np.percentile(dy, 95)),
                      "pitch_jitter_mean": float(dp.mean()), "pitch_jitter_p95": float(np.percentile(dp, 95)),
                      "moving_share": float(np.mean((dy > 1e-6) | (dp > 1e-6))),
