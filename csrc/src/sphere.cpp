@@ -222,10 +222,17 @@ inline CellSpan cell_span(const int32_t *nu0, const int32_t *nu1, const int32_t 
     const int32_t ul = nu0[a] + (nu1[a] - nu0[a]) * fy / grid, ur = nu0[a + 1] + (nu1[a + 1] - nu0[a + 1]) * fy / grid;
     const int32_t vl = nv0[a] + (nv1[a] - nv0[a]) * fy / grid, vr = nv0[a + 1] + (nv1[a + 1] - nv0[a + 1]) * fy / grid;
     // Wrapped into [0, W) once per cell; along the cell one compare a pixel keeps it there (a cell's step is far
-    // below a whole turn).
-    int32_t us = ul % wrap;
-    if (us < 0)
+    // below a whole turn). The nodes are within a turn or so of the frame: a compare or two instead of a division.
+    int32_t us = ul;
+    if (us >= wrap && us < 2 * wrap)
+        us -= wrap;
+    else if (us < 0 && us >= -wrap)
         us += wrap;
+    else if (us < 0 || us >= wrap) {
+        us %= wrap;
+        if (us < 0)
+            us += wrap;
+    }
     return CellSpan{us, vl, (ur - ul) / grid, (vr - vl) / grid};
 }
 
@@ -389,9 +396,14 @@ void ViewRenderer::render(const Component &src, double yaw, double pitch, const 
     const size_t n = nu_.size();
     iu_.resize(n);
     iv_.resize(n);
+    // std::lround of the float, inline: half away from zero, exact in double (a libm call per node otherwise).
+    auto round_half_away = [](float x) {
+        const double d = double(x);
+        return int32_t(d >= 0 ? std::floor(d + 0.5) : std::ceil(d - 0.5));
+    };
     for (size_t k = 0; k < n; k++) {
-        iu_[k] = int32_t(std::lround((nu_[k] - 0.5f) * 256.0f));
-        iv_[k] = int32_t(std::lround((nv_[k] - 0.5f) * 256.0f));
+        iu_[k] = round_half_away((nu_[k] - 0.5f) * 256.0f);
+        iv_[k] = round_half_away((nv_[k] - 0.5f) * 256.0f);
     }
     const bool unit = src.step == 1 && dst.step == 1;
 #ifdef SALCROP_RENDER_AVX2
