@@ -200,6 +200,53 @@ def evaluate(data: Path) -> dict[str, Any]:
             "default_now": {c: table[("seam", 0.5, 30.0, 1.0)][c][0] for c in clips}}
 
 
+def front_ratio(sm: np.ndarray, hfov: float = FOV) -> float:
+    """How much more of the map the best yaw's view column band holds than the front's (yaw steps of 5°)."""
+    mh, mw = sm.shape
+    cols = sm.sum(axis=0)
+    lon = (np.arange(mw) + 0.5) * 360.0 / mw - 180.0
+    mass = [cols[np.abs((lon - y + 180.0) % 360.0 - 180.0) <= hfov / 2].sum() for y in range(-180, 180, 5)]
+    return float(max(mass) / max(mass[36], 1e-9))  # index 36: yaw 0
+
+
+GATE_TAUS = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.5, 3.0, 99.0)
+
+
+def evaluate_gate(data: Path) -> dict[str, Any]:
+    """A gated prior (tried for issue 28, not adopted): a weak front weight when the best direction's view holds
+    tau times the front view's share of the (contrast-raised) map, a strong one otherwise; leave-one-scene-out
+    over method x tau x weak {0, .05, .1, .2, .3} x strong {.5, .7, .9} x sigma {30, 45} x contrast {1, 2}."""
+    core = _core()
+    runner = core.SaliencyRunner()
+    geo = core.view_geometry(EQ_W, EQ_H, RATIO, FOV)
+    stills = load_stills(data)
+    raws = {s.clip: raw_maps(s, runner) for s in stills}
+    grid = [(m, tau, lo, hi, sg, k) for m in METHODS for tau in GATE_TAUS for lo in (0.0, 0.05, 0.1, 0.2, 0.3)
+            for hi in (0.5, 0.7, 0.9) for sg in (30.0, 45.0) for k in (1.0, 2.0)]
+    ratios = {(m, s.clip, k): front_ratio(core.sphere_map(*raws[s.clip][m], 0.0, 30.0, k))
+              for m in METHODS for s in stills for k in (1.0, 2.0)}
+    table = {}
+    for st in grid:
+        m, tau, lo, hi, sg, k = st
+        table[st] = {}
+        for s in stills:
+            w = lo if ratios[(m, s.clip, k)] >= tau else hi
+            y, p = planned_direction(*raws[s.clip][m], w, sg, k)
+            table[st][s.clip] = score(s, y, p, geo)
+    clips = [s.clip for s in stills]
+    out: dict[str, Any] = {"ratios": {f"{m} contrast={k:g} scene {c}": round(r, 2) for (m, c, k), r in ratios.items()}}
+    for name in (*METHODS, "both"):
+        cands = [st for st in grid if name == "both" or st[0] == name]
+        held = {}
+        for c in clips:
+            train = [x for x in clips if x != c]
+            st = max(cands, key=lambda st: (round(float(np.mean([table[st][x] for x in train])), 9),
+                                            -cands.index(st)))
+            held[c] = table[st][c]
+        out[name] = {"mean": float(np.mean(list(held.values()))), "per_scene": held}
+    return out
+
+
 def gap_closed(view: float, front: float, best: float) -> float:
     return (view - front) / (best - front) if best - front > 1e-9 else float("nan")
 
@@ -272,6 +319,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/data/pano360/avtrack360"),
                     help="the AVTrack360 folder (default: from the repository root)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--gate", action="store_true", help="also the gated prior tried and not adopted (issue 28)")
     a = ap.parse_args()
     if a.clips:
         import tempfile
@@ -281,6 +329,12 @@ def main() -> None:
                 print(json.dumps(row))
     res = evaluate(a.data)
     print(report(res))
+    if a.gate:
+        gate = evaluate_gate(a.data)
+        res["gate"] = gate
+        print("gated prior, leave-one-scene-out mean:",
+              ", ".join(f"{k} {100 * gate[k]['mean']:.1f}%" for k in (*METHODS, "both")))
+        print("front ratios:", gate["ratios"])
     if a.json:
         a.json.write_text(json.dumps(res, indent=1, default=str))
 
