@@ -4,19 +4,21 @@ A 4K-class equirect input (3840x1920, the battle clip scaled up, --seconds long,
 x264) is decoded by both commands; each writes to the null muxer so encoding is left out:
 
     ffmpeg -i in4k.mp4 -vf salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080 -f null -
+    SALCROP_RENDER_SIMD=0 ffmpeg ... the same   (the plain sampling loop: the renderer before issue 28)
     ffmpeg -i in4k.mp4 -vf salcrop=projection=equirect:...:lookahead=0.5 -f null -   (fewer frames buffered)
     ffmpeg -i in4k.mp4 -vf salcrop=ratio=16/9 -f null -   (today's flat crop: the same buffering and model)
     ffmpeg -i in4k.mp4 -vf scale=1920:1080 -f null -
     ffmpeg -i in4k.mp4 -f null -           (decoding alone)
 
-run alternately --repeat times; the medians of wall and CPU time (ffmpeg -benchmark) are printed, with the
-ratio salcrop / scale.
+run alternately --repeat times; the medians of wall and CPU time (ffmpeg -benchmark: user + sys) are printed,
+with the ratio salcrop / scale, the CPU model, its SIMD flags and the load average.
 
     python benchmarks/pano_render.py [--seconds 4] [--repeat 3]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -28,9 +30,9 @@ FFMPEG = REPO / "build" / "bin" / "ffmpeg"
 SRC = REPO.parent / "shared" / "data" / "pano360" / "videos" / "battle1941_640x320.mp4"
 
 
-def bench(args: list[str]) -> tuple[float, float]:
+def bench(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     out = subprocess.run([str(FFMPEG), "-hide_banner", "-nostats", "-benchmark", *args], capture_output=True,
-                         text=True, check=True).stderr
+                         text=True, check=True, env={**os.environ, **(env or {})}).stderr
     m = re.search(r"bench: utime=([\d.]+)s stime=([\d.]+)s rtime=([\d.]+)s", out)
     assert m, out[-2000:]
     return float(m.group(3)), float(m.group(1)) + float(m.group(2))
@@ -50,6 +52,8 @@ def main() -> None:
         cmds = {
             "salcrop": ["-i", str(src), "-vf", "salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080",
                         "-f", "null", "-"],
+            "salcrop_plain_loop": ["-i", str(src), "-vf", "salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080",
+                                   "-f", "null", "-"],
             "salcrop_la05": ["-i", str(src), "-vf",
                              "salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080:lookahead=0.5", "-f",
                              "null", "-"],
@@ -59,14 +63,25 @@ def main() -> None:
         }
         for _ in range(a.repeat):
             for k, c in cmds.items():
-                runs.setdefault(k, []).append(bench(c))
+                runs.setdefault(k, []).append(bench(c, {"SALCROP_RENDER_SIMD": "0"} if k == "salcrop_plain_loop" else None))
         med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for k, v in runs.items()}
         frames = int(a.seconds * 25)
+        print("load average at the end:", " ".join(open("/proc/loadavg").read().split()[:3]))
         for k, (wall, cpu) in med.items():
             print(f"{k:12s} wall {wall:6.2f} s ({1000 * wall / frames:5.1f} ms/frame)  cpu {cpu:6.2f} s")
-        for k in ("salcrop", "salcrop_la05", "flat_crop"):
+        for k in ("salcrop", "salcrop_plain_loop", "salcrop_la05", "flat_crop"):
             print(f"ratio {k}/scale: wall {med[k][0] / med['scale'][0]:.2f}, cpu {med[k][1] / med['scale'][1]:.2f}")
 
 
+def machine() -> str:
+    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    model = re.search(r"Model name:\s*(.+)", cpu)
+    flags = re.search(r"Flags:\s*(.+)", cpu)
+    simd = sorted(f for f in (flags.group(1).split() if flags else []) if f.startswith(("avx", "sse", "fma")))
+    return (f"{model.group(1) if model else '?'}, {os.cpu_count()} logical cores, flags {' '.join(simd)}; "
+            f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}")
+
+
 if __name__ == "__main__":
+    print(machine())
     main()

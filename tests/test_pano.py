@@ -279,3 +279,99 @@ def test_frames_without_spherical_side_data_stay_flat(clip3s: Path, tmp_path: Pa
     with av.open(str(SMALL)) as c:
         assert spherical_layout(next(c.decode(video=0))) is None
     assert isinstance(reframe(clip3s, tmp_path / "flat.mp4", "9:16", audio=False), CropPath)
+
+
+# --- issue 28: a front prior that yields, no oscillation, the vectorised renderer ---------------------------------
+
+def _blob_map(h: int, w: int, yaw: float, pitch: float = 0.0, sigma: float = 12.0) -> np.ndarray:
+    """A network-like map on the sphere grid: a Gaussian spot of `sigma` degrees at (yaw, pitch)."""
+    lat = np.radians(90 - (np.arange(h) + 0.5) * 180 / h)[:, None]
+    lon = np.radians((np.arange(w) + 0.5) * 360 / w - 180)[None, :]
+    y, p = math.radians(yaw), math.radians(pitch)
+    c = np.sin(lat) * math.sin(p) + np.cos(lat) * math.cos(p) * np.cos(lon - y)
+    d = np.degrees(np.arccos(np.clip(c, -1, 1)))
+    return np.exp(-0.5 * (d / sigma) ** 2).astype(np.float32)
+
+
+def _plan(core, raw_maps: list[np.ndarray], front_weight: float | None = None, mode: str = "auto") -> np.ndarray:
+    """The core's prior (SphereSaliency's defaults unless a weight is given) and its planner, one shot, the yaw
+    wrapped to (-180, 180] (the subjects here stay off the planning axis' ends at +-180)."""
+    kw = {} if front_weight is None else {"front_weight": front_weight}
+    maps = np.stack([core.sphere_map(m, 0, **kw) for m in raw_maps])
+    yaw, _ = core.plan_sphere(maps, 25.0, "16:9", 90.0, mode, 0.5, 3840, 1920)
+    return (np.asarray(yaw) + 180) % 360 - 180
+
+
+def test_front_prior_yields_to_a_strong_subject_and_rests_at_the_front(core) -> None:
+    """Viewers start at the front and drift back when nothing happens; a strong, steady subject elsewhere wins
+    with the default prior (the leave-one-scene-out fit: it leaves the front for a direction holding about 0.6
+    more of the map than the front view). The subject (a spot of 12°) ends up inside the view with a margin; the
+    prior's tail holds the view ~20° towards the front of it (measured 97.9° for 120°)."""
+    h, w = 40, 160
+    rng = np.random.default_rng(0)
+    flat = 0.01 + 0.002 * rng.random((h, w), dtype=np.float32)  # nothing stands out
+    for subject in (120.0, -120.0):
+        yaw = _plan(core, [flat + _blob_map(h, w, subject) for _ in range(150)])  # 6 s of a subject
+        assert np.all(np.abs(yaw[50:] - subject) < 45 - 12), yaw[::10]
+    assert np.max(np.abs(_plan(core, [flat] * 150))) < 5
+    # A weak spot at 120° (a tenth of the map's mass) does not pull the view off the front.
+    assert np.max(np.abs(_plan(core, [20 * flat + _blob_map(h, w, 120.0) for _ in range(150)]))) < 5
+
+
+def test_two_subjects_far_apart_do_not_make_the_view_oscillate(core) -> None:
+    """The planner's choice between subjects (prior off: front_weight 0; a tracking shot planned whole): two
+    subjects 180° apart whose strengths take turns every second (near-equal) for 16 s: the view picks one and
+    stays; a shot where one subject leads for 6 s and then the other for 6 s: one switch, no return."""
+    h, w = 40, 160
+    a, b = _blob_map(h, w, -90.0), _blob_map(h, w, 90.0)
+    maps = [0.01 + (0.55 if (t // 25) % 2 else 0.45) * a + (0.45 if (t // 25) % 2 else 0.55) * b for t in range(400)]
+    yaw = _plan(core, maps, 0.0, "track")
+    assert np.all(np.abs(np.abs(yaw) - 90) < 15), yaw[::25]
+    assert len(np.nonzero(np.diff(np.sign(yaw)))[0]) == 0, "the view switched between near-equal subjects"
+    maps = [0.01 + 0.9 * b + 0.1 * a] * 150 + [0.01 + 0.9 * a + 0.1 * b] * 150
+    yaw = _plan(core, maps, 0.0, "track")
+    assert len(np.nonzero(np.diff(np.sign(yaw)))[0]) == 1, yaw[::25]
+    assert abs(yaw[0] - 90) < 15 and abs(yaw[-1] + 90) < 15, yaw[::25]
+    assert np.count_nonzero(np.abs(np.abs(yaw) - 90) > 15) < 40  # the turn itself: about a second
+
+
+def _real_frame(path: Path, width: int, height: int) -> np.ndarray:
+    with av.open(str(path)) as c:
+        for k, f in enumerate(c.decode(video=0)):
+            if k == 40:
+                return f.reformat(width=width, height=height, format="gray").to_ndarray()
+    raise AssertionError("short clip")
+
+
+@pytest.mark.needs_shared
+def test_vectorised_renderer_equals_the_plain_loop_on_real_frames(core) -> None:
+    """The AVX2 sampling loop against the plain one (the renderer before issue 28) on real equirect frames at the
+    benchmark's size (a 3840x1920 luma plane, its 1920x960 chroma size) and a small one, views across the seam and
+    at the pitch limit: within rounding (max abs difference <= 1; it is designed to be bit-identical)."""
+    for plane, (ow, oh) in ((_real_frame(BATTLE, 3840, 1920), (1920, 1080)),
+                            (_real_frame(BATTLE, 1920, 960), (960, 540)),
+                            (_real_frame(SMALL, 426, 214), (136, 76))):
+        for yaw, pitch in ((0.0, 0.0), (179.5, 3.0), (-150.0, 39.0), (73.3, -39.0), (180.0, -12.5)):
+            fast = core.render_equirect_plane(plane, yaw, pitch, 90.0, ow, oh)
+            plain = core.render_equirect_plane(plane, yaw, pitch, 90.0, ow, oh, simd=False)
+            diff = np.abs(fast.astype(int) - plain.astype(int))
+            assert diff.max() <= 1, (plane.shape, yaw, pitch, int(diff.max()))
+            assert fast.std() > 5  # a picture, not a blank
+
+
+def test_filter_output_is_the_same_with_and_without_the_vectorised_loop(ffmpeg: Path, clip3s: Path,
+                                                                        tmp_path: Path) -> None:
+    """The real filter on a real clip, SALCROP_RENDER_SIMD=0 (the plain loop) against the default: the same frames."""
+    import os
+
+    outs = []
+    for simd in ("1", "0"):
+        out = tmp_path / f"v{simd}.yuv"
+        proc = subprocess.run([str(ffmpeg), "-v", "error", "-y", "-i", str(clip3s), "-vf",
+                               "salcrop=projection=equirect:ratio=16/9:fov=100:size=320x180", "-an", "-f", "rawvideo",
+                               "-pix_fmt", "yuv420p", str(out)], capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "SALCROP_RENDER_SIMD": simd})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outs.append(np.fromfile(out, np.uint8))
+    assert outs[0].size == 90 * 320 * 180 * 3 // 2
+    assert np.abs(outs[0].astype(int) - outs[1].astype(int)).max() <= 1

@@ -38,7 +38,8 @@ void def_sphere(py::module_ &m)
         const SeamPadding p = seam_padding(input_w, map_w);
         return py::make_tuple(p.map_pad, p.input_pad, p.core_map, p.core_input);
     }, py::arg("input_width"), py::arg("map_width"), "(map_pad, input_pad, core_map, core_input)");
-    m.def("sphere_map", [](const F32Array &map, int map_pad, double front_weight, double front_sigma) {
+    m.def("sphere_map", [](const F32Array &map, int map_pad, double front_weight, double front_sigma,
+                           double contrast) {
         if (map.ndim() != 2)
             throw std::invalid_argument("map must be 2-D");
         const int h = int(map.shape(0)), w = int(map.shape(1));
@@ -47,14 +48,14 @@ void def_sphere(py::module_ &m)
         p.core_map = w - 2 * map_pad;
         if (p.core_map < 1 || map_pad < 0)
             throw std::invalid_argument("map_pad leaves no columns");
-        SphereSaliency s{front_weight, front_sigma};
+        SphereSaliency s{front_weight, front_sigma, contrast};
         py::array_t<float> out({h, p.core_map});
         sphere_map(map.data(), h, w, p, s, out.mutable_data());
         return out;
     }, py::arg("map"), py::arg("map_pad"), py::arg("front_weight") = SphereSaliency{}.front_weight,
-       py::arg("front_sigma") = SphereSaliency{}.front_sigma,
-       "A network map over the seam-padded picture -> the sphere map the planner uses (padding cut, cos-latitude "
-       "weights, front prior blended in).");
+       py::arg("front_sigma") = SphereSaliency{}.front_sigma, py::arg("contrast") = SphereSaliency{}.contrast,
+       "A network map over the seam-padded picture -> the sphere map the planner uses (padding cut, raised to "
+       "`contrast`, cos-latitude weights, front prior blended in).");
     m.def("plan_sphere", [](const F32Array &maps, double fps, const std::string &ratio, double fov,
                             const std::string &mode, double smoothing, int eye_w, int eye_h) {
         if (maps.ndim() != 3)
@@ -87,6 +88,28 @@ void def_sphere(py::module_ &m)
         }
         return out;
     }, py::arg("rgb"), py::arg("yaw"), py::arg("pitch"), py::arg("fov"), py::arg("width"), py::arg("height"));
+    m.def("render_equirect_plane", [](const U8Arr &plane, double yaw, double pitch, double fov, int out_w, int out_h,
+                                      bool simd, int repeat) {
+        if (plane.ndim() != 2)
+            throw std::invalid_argument("plane must be H x W uint8");
+        if (repeat < 1)
+            throw std::invalid_argument("repeat must be at least 1");
+        const int H = int(plane.shape(0)), W = int(plane.shape(1));
+        py::array_t<uint8_t> out({out_h, out_w});
+        ViewRenderer r(W, H, out_w, out_h, fov);
+        r.set_simd(simd);
+        Component s{const_cast<uint8_t *>(plane.data()), W, W, H, 1};
+        Component d{out.mutable_data(), out_w, out_w, out_h, 1};
+        {
+            py::gil_scoped_release release;
+            for (int k = 0; k < repeat; k++)
+                r.render(s, yaw, pitch, d);
+        }
+        return out;
+    }, py::arg("plane"), py::arg("yaw"), py::arg("pitch"), py::arg("fov"), py::arg("width"), py::arg("height"),
+       py::arg("simd") = true, py::arg("repeat") = 1,
+       "One planar component's view (what the filter does per plane of yuv420p); simd=False: the plain sampling "
+       "loop, the reference the AVX2 one must equal; repeat: render it that many times (timing).");
     m.def("in_view", [](const F32Array &yaw, const F32Array &pitch, double view_yaw, double view_pitch, double hfov,
                         double vfov) {
         if (yaw.size() != pitch.size())

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace salcrop {
 
@@ -203,63 +208,182 @@ void ViewRenderer::source_coords(double yaw, double pitch, std::vector<float> &m
 
 namespace {
 
-// One output row of one cell span after another: source positions in 1/256 pixel (already minus the half
-// pixel of the pixel centres), stepped linearly across each cell. Step is the sample step of packed formats
-// (1 for planar ones: a constant, so the compiler drops the multiplications).
+// One cell span of one output row: its first source position and per-pixel step, in 1/256 pixel (already minus
+// the half pixel of the pixel centres), the position wrapped into [0, W) once.
+struct CellSpan {
+    int32_t us, vs, dus, dvs;
+};
+
+inline CellSpan cell_span(const int32_t *nu0, const int32_t *nu1, const int32_t *nv0, const int32_t *nv1, int a,
+                          int fy, int32_t wrap)
+{
+    constexpr int grid = ViewRenderer::kGrid;  // a constant: the divisions below become shifts
+    // The cell's left and right edges on this row (grid rows are `grid` output rows apart).
+    const int32_t ul = nu0[a] + (nu1[a] - nu0[a]) * fy / grid, ur = nu0[a + 1] + (nu1[a + 1] - nu0[a + 1]) * fy / grid;
+    const int32_t vl = nv0[a] + (nv1[a] - nv0[a]) * fy / grid, vr = nv0[a + 1] + (nv1[a + 1] - nv0[a + 1]) * fy / grid;
+    // Wrapped into [0, W) once per cell; along the cell one compare a pixel keeps it there (a cell's step is far
+    // below a whole turn). The nodes are within a turn or so of the frame: a compare or two instead of a division.
+    int32_t us = ul;
+    if (us >= wrap && us < 2 * wrap)
+        us -= wrap;
+    else if (us < 0 && us >= -wrap)
+        us += wrap;
+    else if (us < 0 || us >= wrap) {
+        us %= wrap;
+        if (us < 0)
+            us += wrap;
+    }
+    return CellSpan{us, vl, (ur - ul) / grid, (vr - vl) / grid};
+}
+
+// The span's pixels the plain way (the reference every faster path must equal).
+template <int kStep>
+inline void render_span(CellSpan c, int i, int end, const uint8_t *sd, int sl, int ss_rt, int W, int H, uint8_t *drow,
+                        int ds_rt)
+{
+    const int ss = kStep ? kStep : ss_rt, ds = kStep ? kStep : ds_rt;
+    const int32_t wrap = W * 256, vmax = (H - 1) * 256;
+    int32_t us = c.us, vs = c.vs;
+    const int cnt = end - i;
+    // Common case: the whole span reads the same two source rows and does not reach the seam column, so the rows
+    // are fixed and no clamp or wrap is needed per pixel.
+    const int32_t ve = vs + c.dvs * (cnt - 1), ue = us + c.dus * (cnt - 1);
+    if (vs >= 0 && ve >= 0 && vs <= vmax && ve <= vmax && (vs >> 8) == (ve >> 8) && (vs >> 8) + 1 < H && ue >= 0 &&
+        ue < wrap - 256 && us < wrap - 256) {
+        const uint8_t *r0 = sd + size_t(vs >> 8) * sl, *r1 = r0 + sl;
+        for (; i < end; i++) {
+            const int x0 = us >> 8, fx = us & 255, fyy = vs & 255;
+            const int top = r0[x0 * ss] * (256 - fx) + r0[(x0 + 1) * ss] * fx;
+            const int bot = r1[x0 * ss] * (256 - fx) + r1[(x0 + 1) * ss] * fx;
+            drow[i * ds] = uint8_t((top * (256 - fyy) + bot * fyy + (1 << 15)) >> 16);
+            us += c.dus;
+            vs += c.dvs;
+        }
+        return;
+    }
+    for (; i < end; i++) {
+        const int x0 = us >> 8, fx = us & 255;
+        const int x1 = x0 + 1 == W ? 0 : x0 + 1;
+        const int vc = vs < 0 ? 0 : vs > vmax ? vmax : vs;
+        const int y0 = vc >> 8, fyy = vc & 255;
+        const int y1 = y0 + 1 < H ? y0 + 1 : y0;
+        const uint8_t *r0 = sd + size_t(y0) * sl, *r1 = sd + size_t(y1) * sl;
+        const int top = r0[x0 * ss] * (256 - fx) + r0[x1 * ss] * fx;
+        const int bot = r1[x0 * ss] * (256 - fx) + r1[x1 * ss] * fx;
+        drow[i * ds] = uint8_t((top * (256 - fyy) + bot * fyy + (1 << 15)) >> 16);
+        us += c.dus;
+        vs += c.dvs;
+        if (us >= wrap)
+            us -= wrap;
+        else if (us < 0)
+            us += wrap;
+    }
+}
+
+// One output row, cell span after cell span. Step is the sample step of packed formats (1 for planar ones: a
+// constant, so the compiler drops the multiplications).
 template <int kStep>
 void render_row(const int32_t *nu0, const int32_t *nu1, const int32_t *nv0, const int32_t *nv1, int fy, int grid,
                 int out_w, const uint8_t *sd, int sl, int ss_rt, int W, int H, uint8_t *drow, int ds_rt)
 {
-    const int ss = kStep ? kStep : ss_rt, ds = kStep ? kStep : ds_rt;
-    const int32_t wrap = W * 256, vmax = (H - 1) * 256;
     for (int a = 0, i = 0; i < out_w; a++) {
-        // The cell's left and right edges on this row (grid rows are `grid` output rows apart).
-        const int32_t ul = nu0[a] + (nu1[a] - nu0[a]) * fy / grid, ur = nu0[a + 1] + (nu1[a + 1] - nu0[a + 1]) * fy / grid;
-        const int32_t vl = nv0[a] + (nv1[a] - nv0[a]) * fy / grid, vr = nv0[a + 1] + (nv1[a + 1] - nv0[a + 1]) * fy / grid;
-        const int32_t dus = (ur - ul) / grid, dvs = (vr - vl) / grid;
-        // Wrapped into [0, W) once per cell; along the cell one compare a pixel keeps it there (a cell's step
-        // is far below a whole turn).
-        int32_t us = ul % wrap;
-        if (us < 0)
-            us += wrap;
-        int32_t vs = vl;
         const int end = std::min(out_w, i + grid);
-        const int cnt = end - i;
-        // Common case: the whole span reads the same two source rows and does not reach the seam column, so the
-        // rows are fixed and no clamp or wrap is needed per pixel.
-        const int32_t ve = vs + dvs * (cnt - 1), ue = us + dus * (cnt - 1);
-        if (vs >= 0 && ve >= 0 && vs <= vmax && ve <= vmax && (vs >> 8) == (ve >> 8) && (vs >> 8) + 1 < H &&
-            ue >= 0 && ue < wrap - 256 && us < wrap - 256) {
-            const uint8_t *r0 = sd + size_t(vs >> 8) * sl, *r1 = r0 + sl;
-            for (; i < end; i++) {
-                const int x0 = us >> 8, fx = us & 255, fyy = vs & 255;
-                const int top = r0[x0 * ss] * (256 - fx) + r0[(x0 + 1) * ss] * fx;
-                const int bot = r1[x0 * ss] * (256 - fx) + r1[(x0 + 1) * ss] * fx;
-                drow[i * ds] = uint8_t((top * (256 - fyy) + bot * fyy + (1 << 15)) >> 16);
-                us += dus;
-                vs += dvs;
-            }
-            continue;
-        }
-        for (; i < end; i++) {
-            const int x0 = us >> 8, fx = us & 255;
-            const int x1 = x0 + 1 == W ? 0 : x0 + 1;
-            const int vc = vs < 0 ? 0 : vs > vmax ? vmax : vs;
-            const int y0 = vc >> 8, fyy = vc & 255;
-            const int y1 = y0 + 1 < H ? y0 + 1 : y0;
-            const uint8_t *r0 = sd + size_t(y0) * sl, *r1 = sd + size_t(y1) * sl;
-            const int top = r0[x0 * ss] * (256 - fx) + r0[x1 * ss] * fx;
-            const int bot = r1[x0 * ss] * (256 - fx) + r1[x1 * ss] * fx;
-            drow[i * ds] = uint8_t((top * (256 - fyy) + bot * fyy + (1 << 15)) >> 16);
-            us += dus;
-            vs += dvs;
-            if (us >= wrap)
-                us -= wrap;
-            else if (us < 0)
-                us += wrap;
-        }
+        render_span<kStep>(cell_span(nu0, nu1, nv0, nv1, a, fy, W * 256), i, end, sd, sl, ss_rt, W, H, drow,
+                           ds_rt);
+        i = end;
     }
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SALCROP_NO_SIMD_CLONES)
+#define SALCROP_RENDER_AVX2 1
+
+// Planar rows with AVX2: a span of 8 pixels that stays off the seam column and inside the rows (the rows may
+// change along it) is 8 lanes of the same integer arithmetic as render_span, its samples fetched by two gathers
+// (each lane reads 4 bytes at its source sample: the pixel and its right neighbour); bit-identical to the
+// plain loop. Other spans (the seam, the clamp at the top and bottom rows, a short last span) take the plain one.
+__attribute__((target("avx2"))) void render_row_avx2(const int32_t *nu0, const int32_t *nu1, const int32_t *nv0,
+                                                     const int32_t *nv1, int fy, int grid, int out_w,
+                                                     const uint8_t *sd, int sl, int W, int H, uint8_t *drow)
+{
+    const int32_t wrap = W * 256, vmax = (H - 1) * 256;
+    // The gather reads 2 bytes past a sample's right neighbour: on the last row only if the rows are padded.
+    const int32_t vlimit = sl >= W + 2 ? vmax : vmax - 256;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m255 = _mm256_set1_epi32(255), m256 = _mm256_set1_epi32(256);
+    const __m256i lo_byte = _mm256_set1_epi32(0xff), hi_byte = _mm256_set1_epi32(0xff00);
+    const __m256i half = _mm256_set1_epi32(1 << 15), slv = _mm256_set1_epi32(sl);
+    const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,  //
+                                          0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m256i join = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
+    // Shuffle control of a lane: bytes (idx, zero, idx + 1, zero), the two samples as 16-bit values, is
+    // idx * 0x10001 + this.
+    const __m256i pair_base = _mm256_set1_epi32(int32_t(0x80018000u));
+    const int base_ok = sl > 0 && int64_t(sl) * H < (int64_t(1) << 31);  // offsets fit the gathers' int32
+    for (int a = 0, i = 0; i < out_w; a++) {
+        const int end = std::min(out_w, i + grid);
+        const CellSpan c = cell_span(nu0, nu1, nv0, nv1, a, fy, wrap);
+        const int32_t ue = c.us + c.dus * 7, ve = c.vs + c.dvs * 7;
+        if (grid == 8 && end - i == 8 && base_ok && ue >= 0 && ue < wrap - 256 && c.us < wrap - 256 && c.vs >= 0 &&
+            ve >= 0 && c.vs < vlimit && ve < vlimit) {
+            const __m256i k = lane;
+            const __m256i us = _mm256_add_epi32(_mm256_set1_epi32(c.us), _mm256_mullo_epi32(k, _mm256_set1_epi32(c.dus)));
+            const __m256i vs = _mm256_add_epi32(_mm256_set1_epi32(c.vs), _mm256_mullo_epi32(k, _mm256_set1_epi32(c.dvs)));
+            const __m256i x0 = _mm256_srai_epi32(us, 8), y0 = _mm256_srai_epi32(vs, 8);
+            const __m256i fx = _mm256_and_si256(us, m255), fyy = _mm256_and_si256(vs, m255);
+            // (left, right) samples as a 16-bit pair per lane, times (256 - fx, fx): one multiply-add.
+            const __m256i wx = _mm256_or_si256(_mm256_sub_epi32(m256, fx), _mm256_slli_epi32(fx, 16));
+            __m256i p0, p1;
+            const int32_t xs = std::min(c.us, ue) >> 8, ylo = std::min(c.vs, ve) >> 8, yhi = std::max(c.vs, ve) >> 8;
+            if (yhi - ylo <= 1 && (std::max(c.us, ue) >> 8) - xs <= 14 &&
+                (xs + 16 <= W || yhi + 1 < H - 1 || xs + 16 <= sl)) {
+                // The span reads within 16 source samples of two or three rows (the usual case: the view
+                // magnifies): one load per row, each lane's pair picked by a byte shuffle, and its row pair by
+                // whether its row is the lower one.
+                const uint8_t *r0 = sd + size_t(ylo) * sl + xs;
+                const __m128i *q0 = reinterpret_cast<const __m128i *>(r0);
+                const __m128i *q1 = reinterpret_cast<const __m128i *>(r0 + sl);
+                const __m256i ctrl = _mm256_add_epi32(
+                    _mm256_mullo_epi32(_mm256_sub_epi32(x0, _mm256_set1_epi32(xs)), _mm256_set1_epi32(0x10001)),
+                    pair_base);
+                p0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(q0)), ctrl);
+                p1 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(q1)), ctrl);
+                if (yhi > ylo) {
+                    const __m128i *q2 = reinterpret_cast<const __m128i *>(r0 + 2 * size_t(sl));
+                    const __m256i p2 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(q2)), ctrl);
+                    const __m256i lower = _mm256_cmpgt_epi32(y0, _mm256_set1_epi32(ylo));
+                    p0 = _mm256_blendv_epi8(p0, p1, lower);
+                    p1 = _mm256_blendv_epi8(p1, p2, lower);
+                }
+            } else {
+                const __m256i off0 = _mm256_add_epi32(_mm256_mullo_epi32(y0, slv), x0);
+                const __m256i off1 = _mm256_add_epi32(off0, slv);
+                const __m256i g0 = _mm256_i32gather_epi32(reinterpret_cast<const int *>(sd), off0, 1);
+                const __m256i g1 = _mm256_i32gather_epi32(reinterpret_cast<const int *>(sd), off1, 1);
+                p0 = _mm256_or_si256(_mm256_and_si256(g0, lo_byte), _mm256_slli_epi32(_mm256_and_si256(g0, hi_byte), 8));
+                p1 = _mm256_or_si256(_mm256_and_si256(g1, lo_byte), _mm256_slli_epi32(_mm256_and_si256(g1, hi_byte), 8));
+            }
+            const __m256i top = _mm256_madd_epi16(p0, wx), bot = _mm256_madd_epi16(p1, wx);
+            __m256i v = _mm256_add_epi32(_mm256_mullo_epi32(top, _mm256_sub_epi32(m256, fyy)),
+                                         _mm256_mullo_epi32(bot, fyy));
+            v = _mm256_srli_epi32(_mm256_add_epi32(v, half), 16);
+            v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, pick), join);
+            _mm_storel_epi64(reinterpret_cast<__m128i *>(drow + i), _mm256_castsi256_si128(v));
+        } else {
+            render_span<1>(c, i, end, sd, sl, 1, W, H, drow, 1);
+        }
+        i = end;
+    }
+}
+
+// SALCROP_RENDER_SIMD=0 in the environment turns the AVX2 loop off everywhere: the A/B of the benchmark and the
+// filter-level equality test run the same binary both ways.
+bool cpu_has_avx2()
+{
+    static const bool has = __builtin_cpu_supports("avx2") &&
+                            !(std::getenv("SALCROP_RENDER_SIMD") && std::string(std::getenv("SALCROP_RENDER_SIMD")) == "0");
+    return has;
+}
+#endif
 
 }  // namespace
 
@@ -272,15 +396,33 @@ void ViewRenderer::render(const Component &src, double yaw, double pitch, const 
     const size_t n = nu_.size();
     iu_.resize(n);
     iv_.resize(n);
+    // std::lround of the float, inline: half away from zero, exact in double (a libm call per node otherwise).
+    auto round_half_away = [](float x) {
+        const double d = double(x);
+        return int32_t(d >= 0 ? std::floor(d + 0.5) : std::ceil(d - 0.5));
+    };
     for (size_t k = 0; k < n; k++) {
-        iu_[k] = int32_t(std::lround((nu_[k] - 0.5f) * 256.0f));
-        iv_[k] = int32_t(std::lround((nv_[k] - 0.5f) * 256.0f));
+        iu_[k] = round_half_away((nu_[k] - 0.5f) * 256.0f);
+        iv_[k] = round_half_away((nv_[k] - 0.5f) * 256.0f);
     }
     const bool unit = src.step == 1 && dst.step == 1;
+#ifdef SALCROP_RENDER_AVX2
+    const bool avx2 = unit && simd_ && cpu_has_avx2();
+#else
+    const bool avx2 = false;
+#endif
     for (int j = 0; j < out_h_; j++) {
         const int b = j / kGrid, fy = j - b * kGrid;
         const int32_t *u0 = &iu_[size_t(b) * gw_], *v0 = &iv_[size_t(b) * gw_];
         uint8_t *drow = dst.data + size_t(j) * dst.linesize;
+#ifdef SALCROP_RENDER_AVX2
+        if (avx2) {
+            render_row_avx2(u0, u0 + gw_, v0, v0 + gw_, fy, kGrid, out_w_, src.data, src.linesize, src_w_, src_h_,
+                            drow);
+            continue;
+        }
+#endif
+        (void)avx2;
         if (unit)
             render_row<1>(u0, u0 + gw_, v0, v0 + gw_, fy, kGrid, out_w_, src.data, src.linesize, 1, src_w_, src_h_,
                           drow, 1);
@@ -339,7 +481,8 @@ void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, 
         const double lat = 90.0 - (r + 0.5) * 180.0 / map_h;
         const double area = std::cos(lat * kDeg);
         for (int c = 0; c < C; c++) {
-            const double v = std::max(0.0f, map[size_t(r) * map_w + pad.map_pad + c]) * area;
+            const double x = std::max(0.0f, map[size_t(r) * map_w + pad.map_pad + c]);
+            const double v = (s.contrast == 1.0 ? x : std::pow(x, s.contrast)) * area;
             out[size_t(r) * C + c] = float(v);
             sum += v;
             const double yaw = (c + 0.5) * 360.0 / C - 180.0;

@@ -71,6 +71,9 @@ public:
     void source_coords(double yaw, double pitch, std::vector<float> &map_u, std::vector<float> &map_v) const;
     // Bilinear sampling of `src` (a src_w x src_h component) at the view into `dst` (out_w x out_h).
     void render(const Component &src, double yaw, double pitch, const Component &dst);
+    // Whether planar components may take the AVX2 sampling loop (on CPUs with it; bit-identical output). Off:
+    // the plain loop, the reference the tests compare it with.
+    void set_simd(bool on) { simd_ = on; }
 
 private:
     void node_coords(double yaw, double pitch);
@@ -79,6 +82,7 @@ private:
     std::vector<float> rays_;        // camera-space unit rays of the grid nodes, xyz
     std::vector<float> nu_, nv_;     // per frame: source coords of the nodes
     std::vector<int32_t> iu_, iv_;   // the same as sample positions in 1/256 pixel
+    bool simd_ = true;
 };
 
 // Renders every component of an equirect picture into an output picture of the same format.
@@ -102,12 +106,20 @@ SeamPadding seam_padding(int input_w, int map_w);
 void wrap_pad_planes(float *planes, int input_w, int h, int pad);
 
 // From the network's map over the padded picture to a saliency map on the sphere, map_h x core_map: the
-// padding cut off, each cell weighted by its solid angle (cos latitude), normalised to sum 1, and blended with
-// the front prior (viewers start facing yaw 0 and mostly stay near it): (1 - w) * map + w * prior, where the
-// prior is a Gaussian in yaw and pitch of kFrontSigma degrees, also summing to 1.
+// padding cut off, the map raised to the power `contrast` (a concentrated subject keeps its mass, the diffuse
+// rest loses it), each cell weighted by its solid angle (cos latitude), normalised to sum 1, and blended with the
+// front prior: (1 - w) * map + w * prior, the prior a Gaussian in yaw and pitch of front_sigma degrees, also
+// summing to 1.
+//
+// How much it yields: the planner keeps the view where the blended map's mass is, so the view leaves the front
+// for a direction whose share of the (sharpened) map exceeds the front view's by (w / (1 - w)) times the prior's
+// own difference between the two (about 0.6 at sigma 45 for a direction 90° or more away, 0.85 at sigma 30), and
+// comes back when nothing stands out (a flat map leaves the prior alone). The defaults are the fit on all ten
+// AVTrack360 stills' head directions; leave-one-scene-out says what they are worth (EVALUATION.md, "Issue 28").
 struct SphereSaliency {
     double front_weight = 0.5;
-    double front_sigma = 30.0;  // degrees
+    double front_sigma = 45.0;  // degrees (issue 22: 30, chosen on 5 stills; 45 is the leave-one-scene-out fit)
+    double contrast = 1.0;      // the fit keeps the map as the network gives it
 };
 void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
                 float *out);

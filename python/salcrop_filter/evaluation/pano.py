@@ -2,19 +2,19 @@
 by the share of 48 viewers' head samples inside it, against a fixed front view and the best fixed direction
 chosen with the answers.
 
-Two ways to get a saliency map of the sphere from the flat model are compared (issue 22):
+Two ways to get a saliency map of the sphere from the flat model (issues 22, 28):
 
 - ``seam``: the equirect frame with its seam wrapped around on both sides (what the core runs, sphere.h), the
   padding cut off the map, cells weighted by cos latitude;
-- ``tangent``: eight perspective views around the horizon (fov 90, 16:9, every 45°) and two looking up and down,
-  each map projected back onto the same sphere grid and averaged where views overlap;
-- ``plain`` (reference): the flat model on the bare equirect frame (the seam is an edge to it).
+- ``tangent``: eight perspective views around the horizon (fov 90, 16:9, every 45°) and four looking up and down,
+  each map projected back onto the same sphere grid and averaged where views overlap.
 
-Each map is blended with the front prior (front_weight, front_sigma; sphere.h) and the direction is what the
-core's planner picks for a still (``_core.plan_sphere`` on the map repeated). Settings are chosen on the tuning
-clips and reported on the others.
+Each map is raised to a power (contrast) and blended with the front prior (front_weight, front_sigma; sphere.h);
+the direction is what the core's planner picks for a still (``_core.plan_sphere`` on the map repeated). The
+settings (method x weight x sigma x contrast) are chosen leave-one-scene-out: for each still, the setting with
+the best mean share on the other nine is scored on it (issue 28; issue 22 tuned on five and reported on five).
 
-    python -m salcrop_filter.evaluation.pano [--data DIR] [--json out.json]
+    python -m salcrop_filter.evaluation.pano [--data DIR] [--json out.json] [--clips DIR]
 """
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-TUNE_CLIPS = (1, 2, 3, 4, 7)      # the five lowest-numbered clips
-REPORT_CLIPS = (10, 11, 12, 13, 14)
-WEIGHTS = (0.0, 0.25, 0.5, 0.7, 0.85, 0.95)
+METHODS = ("seam", "tangent")
+WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7)
 SIGMAS = (30.0, 45.0, 60.0, 90.0)
+CONTRASTS = (1.0, 1.5, 2.0, 3.0, 4.0)
 RATIO, FOV = "16:9", 90.0
 EQ_W, EQ_H = 960, 480  # the stills are resized to this before anything (the network sees ~170x112 anyway)
 
@@ -137,67 +137,149 @@ def best_fixed(still: Still, geo: dict[str, float]) -> tuple[float, float, float
     return best
 
 
-def planned_direction(raw: np.ndarray, map_pad: int, weight: float, sigma: float) -> tuple[float, float]:
+def planned_direction(raw: np.ndarray, map_pad: int, weight: float, sigma: float,
+                      contrast: float = 1.0) -> tuple[float, float]:
     core = _core()
-    sm = core.sphere_map(raw, map_pad, weight, sigma)
+    sm = core.sphere_map(raw, map_pad, weight, sigma, contrast)
     maps = np.repeat(sm[None], 10, axis=0)
     yaw, pitch = core.plan_sphere(maps, 10.0, RATIO, FOV, "stationary", 0.5, EQ_W, EQ_H)
     return float(((yaw[0] + 180) % 360) - 180), float(pitch[0])
 
 
+Setting = tuple[str, float, float, float]  # method, front weight, front sigma, contrast
+
+
+def settings() -> list[Setting]:
+    out = []
+    for method in METHODS:
+        for c in CONTRASTS:
+            out.append((method, 0.0, SIGMAS[0], c))
+            out += [(method, w, sg, c) for w in WEIGHTS if w > 0 for sg in SIGMAS]
+    return out
+
+
 def evaluate(data: Path) -> dict[str, Any]:
+    """Every setting scored on every still once; then leave-one-scene-out: for each still the setting with the best
+    mean share on the other nine (method and prior together; and per method, to compare the methods held out)."""
     core = _core()
     runner = core.SaliencyRunner()
     geo = core.view_geometry(EQ_W, EQ_H, RATIO, FOV)
     stills = load_stills(data)
     raws = {s.clip: raw_maps(s, runner) for s in stills}
-    base = {s.clip: {"front": score(s, 0.0, 0.0, geo), "best_fixed": best_fixed(s, geo)[0]} for s in stills}
-
-    def run(method: str, w: float, sg: float, clips: tuple[int, ...]) -> dict[int, float]:
-        out = {}
-        for s in stills:
-            if s.clip in clips:
-                y, p = planned_direction(*raws[s.clip][method], w, sg)
-                out[s.clip] = score(s, y, p, geo)
-        return out
-
-    grid = {}
-    for method in ("seam", "tangent", "plain"):
-        for w in WEIGHTS:
-            for sg in SIGMAS if w > 0 else SIGMAS[:1]:
-                grid[(method, w, sg)] = float(np.mean(list(run(method, w, sg, TUNE_CLIPS).values())))
-    # The settings chosen on the tuning clips, per method, and the method chosen among them the same way.
-    chosen = {m: max((k for k in grid if k[0] == m), key=lambda k: grid[k]) for m in ("seam", "tangent", "plain")}
-    best_method = max(chosen.values(), key=lambda k: grid[k])
-    per_clip = {}
+    base = {}
     for s in stills:
-        row = dict(base[s.clip])
-        for m, (_, w, sg) in chosen.items():
-            y, p = planned_direction(*raws[s.clip][m], w, sg)
-            row[m] = score(s, y, p, geo)
-            row[m + "_dir"] = (round(y, 1), round(p, 1))
-        for m in ("seam", "tangent", "plain"):  # no prior: the model alone
-            y, p = planned_direction(*raws[s.clip][m], 0.0, 45.0)
-            row[m + "_no_prior"] = score(s, y, p, geo)
-        per_clip[s.clip] = row
-    return {"geometry": geo, "tune_clips": TUNE_CLIPS, "report_clips": REPORT_CLIPS,
-            "grid": {f"{m} w={w} sigma={sg}": v for (m, w, sg), v in grid.items()},
-            "chosen": {m: {"front_weight": k[1], "front_sigma": k[2], "tune_mean": grid[k]} for m, k in chosen.items()},
-            "best_method": best_method[0], "per_clip": per_clip}
+        best = best_fixed(s, geo)
+        base[s.clip] = {"front": score(s, 0.0, 0.0, geo), "best_fixed": best[0], "best_dir": best[1:]}
+    table: dict[Setting, dict[int, tuple[float, float, float]]] = {}
+    for st in settings():
+        method, w, sg, c = st
+        table[st] = {}
+        for s in stills:
+            y, p = planned_direction(*raws[s.clip][method], w, sg, c)
+            table[st][s.clip] = (score(s, y, p, geo), y, p)
+    clips = [s.clip for s in stills]
+
+    def pick(candidates: list[Setting], train: list[int]) -> Setting:
+        # Best mean share on the training scenes; ties to the earlier (smaller) setting in the grid's order.
+        return max(candidates, key=lambda st: (round(float(np.mean([table[st][c][0] for c in train])), 9),
+                                                -candidates.index(st)))
+
+    every = list(table)
+    per_method = {m: [st for st in every if st[0] == m] for m in METHODS}
+    loso: dict[str, dict[int, Any]] = {"all": {}, **{m: {} for m in METHODS}}
+    for held in clips:
+        train = [c for c in clips if c != held]
+        for name, cands in (("all", every), *per_method.items()):
+            st = pick(cands, train)
+            sc, y, p = table[st][held]
+            loso[name][held] = {"setting": st, "share": sc, "dir": (round(y, 1), round(p, 1))}
+    fit_all = pick(every, clips)
+    no_prior = {m: {c: table[(m, 0.0, SIGMAS[0], 1.0)][c][0] for c in clips} for m in METHODS}
+    return {"geometry": geo, "base": base, "loso": loso, "no_prior": no_prior,
+            "fit_all": {"setting": fit_all, "mean": float(np.mean([table[fit_all][c][0] for c in clips]))},
+            "default_now": {c: table[("seam", 0.5, 30.0, 1.0)][c][0] for c in clips}}
+
+
+def front_ratio(sm: np.ndarray, hfov: float = FOV) -> float:
+    """How much more of the map the best yaw's view column band holds than the front's (yaw steps of 5°)."""
+    mh, mw = sm.shape
+    cols = sm.sum(axis=0)
+    lon = (np.arange(mw) + 0.5) * 360.0 / mw - 180.0
+    mass = [cols[np.abs((lon - y + 180.0) % 360.0 - 180.0) <= hfov / 2].sum() for y in range(-180, 180, 5)]
+    return float(max(mass) / max(mass[36], 1e-9))  # index 36: yaw 0
+
+
+GATE_TAUS = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.5, 3.0, 99.0)
+
+
+def evaluate_gate(data: Path) -> dict[str, Any]:
+    """A gated prior (tried for issue 28, not adopted): a weak front weight when the best direction's view holds
+    tau times the front view's share of the (contrast-raised) map, a strong one otherwise; leave-one-scene-out
+    over method x tau x weak {0, .05, .1, .2, .3} x strong {.5, .7, .9} x sigma {30, 45} x contrast {1, 2}."""
+    core = _core()
+    runner = core.SaliencyRunner()
+    geo = core.view_geometry(EQ_W, EQ_H, RATIO, FOV)
+    stills = load_stills(data)
+    raws = {s.clip: raw_maps(s, runner) for s in stills}
+    grid = [(m, tau, lo, hi, sg, k) for m in METHODS for tau in GATE_TAUS for lo in (0.0, 0.05, 0.1, 0.2, 0.3)
+            for hi in (0.5, 0.7, 0.9) for sg in (30.0, 45.0) for k in (1.0, 2.0)]
+    ratios = {(m, s.clip, k): front_ratio(core.sphere_map(*raws[s.clip][m], 0.0, 30.0, k))
+              for m in METHODS for s in stills for k in (1.0, 2.0)}
+    table = {}
+    for st in grid:
+        m, tau, lo, hi, sg, k = st
+        table[st] = {}
+        for s in stills:
+            w = lo if ratios[(m, s.clip, k)] >= tau else hi
+            y, p = planned_direction(*raws[s.clip][m], w, sg, k)
+            table[st][s.clip] = score(s, y, p, geo)
+    clips = [s.clip for s in stills]
+    out: dict[str, Any] = {"ratios": {f"{m} contrast={k:g} scene {c}": round(r, 2) for (m, c, k), r in ratios.items()}}
+    for name in (*METHODS, "both"):
+        cands = [st for st in grid if name == "both" or st[0] == name]
+        held = {}
+        for c in clips:
+            train = [x for x in clips if x != c]
+            st = max(cands, key=lambda st: (round(float(np.mean([table[st][x] for x in train])), 9),
+                                            -cands.index(st)))
+            held[c] = table[st][c]
+        out[name] = {"mean": float(np.mean(list(held.values()))), "per_scene": held}
+    return out
+
+
+def gap_closed(view: float, front: float, best: float) -> float:
+    return (view - front) / (best - front) if best - front > 1e-9 else float("nan")
 
 
 def report(res: dict[str, Any]) -> str:
-    lines = []
-    cols = ["front", "best_fixed", "seam", "tangent", "plain", "seam_no_prior", "tangent_no_prior", "plain_no_prior"]
-    lines.append("| clip | set | " + " | ".join(cols) + " |")
-    lines.append("|---" * (len(cols) + 2) + "|")
-    for clip, row in sorted(res["per_clip"].items()):
-        tag = "tune" if clip in res["tune_clips"] else "report"
-        lines.append(f"| {clip} | {tag} | " + " | ".join(f"{100 * row[c]:.1f}" for c in cols) + " |")
-    for name, clips in (("tune", res["tune_clips"]), ("report", res["report_clips"])):
-        rows = [res["per_clip"][c] for c in clips]
-        lines.append(f"| mean | {name} | " + " | ".join(f"{100 * np.mean([r[c] for r in rows]):.1f}" for c in cols)
-                     + " |")
+    base, loso = res["base"], res["loso"]
+    clips = sorted(base)
+    lines = ["| scene | front | best fixed (dir) | issue 22 default | LOSO view | gap closed | setting chosen on the other 9 "
+             "| LOSO seam | LOSO tangent | seam, no prior | tangent, no prior |", "|---" * 11 + "|"]
+    for c in clips:
+        b, r = base[c], loso["all"][c]
+        m, w, sg, k = r["setting"]
+        lines.append(
+            f"| {c} | {100 * b['front']:.1f} | {100 * b['best_fixed']:.1f} ({b['best_dir'][0]:.0f}, "
+            f"{b['best_dir'][1]:.0f}) | {100 * res['default_now'][c]:.1f} | {100 * r['share']:.1f} {r['dir']} | "
+            f"{100 * gap_closed(r['share'], b['front'], b['best_fixed']):.0f}% | {m} w={w} sigma={sg:g} contrast={k:g} | "
+            f"{100 * loso['seam'][c]['share']:.1f} | {100 * loso['tangent'][c]['share']:.1f} | "
+            f"{100 * res['no_prior']['seam'][c]:.1f} | {100 * res['no_prior']['tangent'][c]:.1f} |")
+    mean = lambda xs: float(np.mean(list(xs)))  # noqa: E731
+    f, bf = mean(base[c]["front"] for c in clips), mean(base[c]["best_fixed"] for c in clips)
+    v = mean(loso["all"][c]["share"] for c in clips)
+    lines.append(f"| mean | {100 * f:.1f} | {100 * bf:.1f} | {100 * mean(res['default_now'].values()):.1f} | "
+                 f"{100 * v:.1f} | {100 * gap_closed(v, f, bf):.0f}% (of the mean gap) | | "
+                 f"{100 * mean(loso['seam'][c]['share'] for c in clips):.1f} | "
+                 f"{100 * mean(loso['tangent'][c]['share'] for c in clips):.1f} | "
+                 f"{100 * mean(res['no_prior']['seam'].values()):.1f} | "
+                 f"{100 * mean(res['no_prior']['tangent'].values()):.1f} |")
+    per = [gap_closed(loso["all"][c]["share"], base[c]["front"], base[c]["best_fixed"]) for c in clips]
+    worst = min(clips, key=lambda c: loso["all"][c]["share"] - base[c]["front"])
+    lines.append("")
+    lines.append(f"mean of the per-scene gap closed: {100 * float(np.nanmean(per)):.0f}%; worst scene against the front: "
+                 f"{worst} ({100 * (loso['all'][worst]['share'] - base[worst]['front']):+.1f} points); "
+                 f"fitted on all ten (the default): {res['fit_all']['setting']} mean {100 * res['fit_all']['mean']:.1f}")
     return "\n".join(lines)
 
 
@@ -216,9 +298,14 @@ def clip_steadiness(videos: Path, out_dir: Path) -> list[dict[str, Any]]:
         pitch = np.array([f.pitch for f in path.frames])
         dy, dp = np.abs(np.diff(yaw)), np.abs(np.diff(pitch))
         with av.open(str(clip)) as a, av.open(str(out)) as b:
-            n_in = sum(1 for _ in a.decode(video=0))
-            n_out = sum(1 for _ in b.decode(video=0))
-        rows.append({"clip": clip.name, "frames_in": n_in, "frames_out": n_out,
+            # Timestamps in seconds (the output's time base may differ from the input's).
+            t_in = [float(f.pts * f.time_base) for f in a.decode(video=0)]
+            t_out = [float(f.pts * f.time_base) for f in b.decode(video=0)]
+        n_in, n_out = len(t_in), len(t_out)
+        same_times = n_in == n_out and all(abs(x - y) < 1e-3 for x, y in zip(t_in, t_out))
+        rows.append({"clip": clip.name, "frames_in": n_in, "frames_out": n_out, "timestamps_kept": same_times,
+                     "sign_changes_of_yaw_velocity": int(np.count_nonzero(np.diff(np.sign(
+                         np.diff(yaw)[np.abs(np.diff(yaw)) > 1e-6])))),
                      "yaw_jitter_mean": float(dy.mean()), "yaw_jitter_p95": float(np.percentile(dy, 95)),
                      "pitch_jitter_mean": float(dp.mean()), "pitch_jitter_p95": float(np.percentile(dp, 95)),
                      "moving_share": float(np.mean((dy > 1e-6) | (dp > 1e-6))),
@@ -232,6 +319,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("../shared/data/pano360/avtrack360"),
                     help="the AVTrack360 folder (default: from the repository root)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--gate", action="store_true", help="also the gated prior tried and not adopted (issue 28)")
     a = ap.parse_args()
     if a.clips:
         import tempfile
@@ -240,8 +328,13 @@ def main() -> None:
             for row in clip_steadiness(a.clips, Path(d)):
                 print(json.dumps(row))
     res = evaluate(a.data)
-    print(json.dumps(res["chosen"], indent=1), "best method:", res["best_method"])
     print(report(res))
+    if a.gate:
+        gate = evaluate_gate(a.data)
+        res["gate"] = gate
+        print("gated prior, leave-one-scene-out mean:",
+              ", ".join(f"{k} {100 * gate[k]['mean']:.1f}%" for k in (*METHODS, "both")))
+        print("front ratios:", gate["ratios"])
     if a.json:
         a.json.write_text(json.dumps(res, indent=1, default=str))
 
