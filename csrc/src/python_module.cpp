@@ -12,6 +12,8 @@
 #include "engine.h"
 #include "errors.h"
 #include "keyframes.h"
+#include "subjects.h"
+#include "tracks.h"
 #include "model.h"
 #include "planner.h"
 #include "preprocess.h"
@@ -388,7 +390,9 @@ private:
 py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast> maps, std::vector<int64_t> cuts,
                     int width, int height, double fps, const std::string &ratio, const std::string &mode,
                     double smoothing, bool even, const std::vector<std::tuple<int64_t, double, double>> &keyframes,
-                    bool with_segments, double lookahead, const std::string &pad, bool with_reasons, double mass_value)
+                    bool with_segments, double lookahead, const std::string &pad, bool with_reasons, double mass_value,
+                    const std::vector<std::pair<int64_t, py::array_t<double, py::array::c_style | py::array::forcecast>>>
+                        &subjects)
 {
     EngineOptions o;
     o.width = width;
@@ -430,12 +434,33 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     for (const auto &[frame, x, y] : keyframes)
         keys.push_back({frame, x, y});
     const std::vector<double> pins = keyframe_pins(g, keys, T);
+    // Picked subjects' tracks: (first frame, N x 5 [x, y, w, h, lost]); kept as the engine keeps them.
+    TrackSet people;
+    for (const auto &[first, pts] : subjects) {
+        if (pts.ndim() != 2 || pts.shape(1) < 5)
+            throw std::invalid_argument("subjects: each track is (first_frame, N x 5 array of x, y, w, h, lost)");
+        if (first < 0 || first + pts.shape(0) > py::ssize_t(T))
+            throw std::invalid_argument("subjects: a track of frames " + std::to_string(first) + ".." +
+                                        std::to_string(first + pts.shape(0)) + " is outside the clip's " +
+                                        std::to_string(T) + " frames");
+        Track &tr = people.add(TrackKind::Subject, 0, first);
+        auto r = pts.unchecked<2>();
+        for (py::ssize_t k = 0; k < pts.shape(0); k++) {
+            TrackPoint p;
+            p.box = Box{r(k, 0), r(k, 1), r(k, 2), r(k, 3)};
+            p.lost = r(k, 4) != 0 || p.box.empty();
+            tr.points.push_back(p);
+        }
+    }
+    const std::vector<FrameTargets> targets =
+        people.empty() ? std::vector<FrameTargets>{}
+                       : subject_targets(g, people, 0, T, int(std::lround(kLostHoldSeconds * fps)));
     std::vector<Window> windows;
     std::vector<ShotPlan> shots;
     const float *data = maps.data();
     {
         py::gil_scoped_release release;
-        plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots, pins);
+        plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots, pins, targets);
     }
     py::array_t<int32_t> out({py::ssize_t(T), py::ssize_t(4)});
     auto o4 = out.mutable_unchecked<2>();
@@ -473,6 +498,7 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
 
 namespace salcrop {
 void def_sphere(py::module_ &m);  // python_sphere.cpp
+void def_subjects(py::module_ &m);  // python_subjects.cpp
 }
 
 PYBIND11_MODULE(_core, m)
@@ -575,6 +601,7 @@ PYBIND11_MODULE(_core, m)
         .def("render_padded", &PyEngine::render_padded, py::arg("decision"), py::arg("frame"),
              py::arg("output") = 0)
         .def("render_view", &PyEngine::render_view, py::arg("decision"), py::arg("frame"));
+    def_subjects(m);
     def_sphere(m);
 
     py::class_<PyRunner>(m, "SaliencyRunner")
@@ -612,11 +639,13 @@ PYBIND11_MODULE(_core, m)
           py::arg("keyframes") = std::vector<std::tuple<int64_t, double, double>>{},
           py::arg("with_segments") = false, py::arg("lookahead") = kDefaultLookahead, py::arg("pad") = "none",
           py::arg("with_reasons") = false, py::arg("mass_value") = kMassValue,
+          py::arg("subjects") = std::vector<std::pair<int64_t, py::array_t<double>>>{},
           "Plans a clip's crop windows from its saliency maps: (windows T x 4, shots [(start, end, mode)]) and, "
           "with_segments, [(start, end, 'stationary'|'pan'|'ease')] too. keyframes: (frame, x, y), the window's "
           "centre in source pixels, pinned there. pad: 'none', 'blur' or 'black' (a padded window is wider than the "
           "ratio's; the letterbox is the renderer's). lookahead: seconds, in chunks as the streaming engine plans "
           "(0 = each shot at once). with_reasons: one more list, per shot {'reason': 'planned'|'hold', 'note', "
           "'mass', 'static_mass'} (the path's and the best static window's mean map mass; hold: a chunk fell back). mass_value: what a "
-          "frame's whole map mass is worth in window lengths of motion (the planner's default; for measuring).");
+          "frame's whole map mass is worth in window lengths of motion (the planner's default; for measuring). subjects: "
+          "picked subjects' tracks [(first_frame, N x 5 [x, y, w, h, lost])], kept in the window (planner.h, keep).");
 }
