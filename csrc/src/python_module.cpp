@@ -103,7 +103,7 @@ public:
              double smoothing, const std::string &pad, int threads, bool even, bool keep_maps,
              const std::string &ort_library, const std::string &keyframes, const ScheduleTuples &replay,
              int64_t replay_end, const std::string &projection, double fov, int view_width, int view_height,
-             const std::string &stereo, double front)
+             const std::string &stereo, double front, const std::string &subjects)
     {
         EngineOptions o;
         o.width = width;
@@ -132,6 +132,7 @@ public:
         o.view_h = view_height;
         o.stereo = stereo;
         o.front = front;
+        o.subjects = subjects;
         validate(o);  // option errors first, with the GIL held (ValueError)
         engine_ = nogil([&] { return std::make_unique<Engine>(o); });
     }
@@ -555,6 +556,13 @@ PYBIND11_MODULE(_core, m)
         .def_property_readonly("yaw", [](const PyDecision &d) { return d.d.yaw; })
         .def_property_readonly("pitch", [](const PyDecision &d) { return d.d.pitch; })
         .def_property_readonly("fov", [](const PyDecision &d) { return d.d.fov; })
+        .def_property_readonly("subject", [](const PyDecision &d) { return d.d.subject; })
+        .def_property_readonly("subject_box", [](const PyDecision &d) -> py::object {
+            if (d.d.subject < 0 || d.d.subject_box.empty())
+                return py::none();
+            const Box &b = d.d.subject_box;
+            return py::make_tuple(b.x, b.y, b.w, b.h);
+        })
         .def("__repr__", [](const PyDecision &d) {
             return "Decision(frame=" + std::to_string(d.d.frame) + ", x=" + std::to_string(d.d.win.x) +
                    ", y=" + std::to_string(d.d.win.y) + ", w=" + std::to_string(d.d.win.w) +
@@ -566,7 +574,7 @@ PYBIND11_MODULE(_core, m)
         .def(py::init<int, int, double, const std::string &, const std::string &, const std::string &,
                       const std::string &, int, double, double, double, const std::string &, int, bool, bool,
                       const std::string &, const std::string &, const ScheduleTuples &, int64_t,
-                      const std::string &, double, int, int, const std::string &, double>(),
+                      const std::string &, double, int, int, const std::string &, double, const std::string &>(),
              py::arg("width"), py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("model") = "",
              py::arg("device") = "auto", py::arg("mode") = "auto", py::arg("stride") = kDefaultStride,
              py::arg("lookahead") = kDefaultLookahead, py::arg("scene_threshold") = kDefaultSceneThreshold,
@@ -574,7 +582,8 @@ PYBIND11_MODULE(_core, m)
              py::arg("even") = true, py::arg("keep_maps") = false, py::arg("ort_library") = "",
              py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0,
              py::arg("projection") = "flat", py::arg("fov") = kDefaultFov, py::arg("view_width") = 0,
-             py::arg("view_height") = 0, py::arg("stereo") = "mono", py::arg("front") = -1.0)
+             py::arg("view_height") = 0, py::arg("stereo") = "mono", py::arg("front") = -1.0,
+             py::arg("subjects") = "")
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("output_sizes", &PyEngine::output_sizes,
                                "(width, height) of every output, one per ratio of the list, in its order")
