@@ -42,6 +42,21 @@ constexpr double kPsrRate = 0.1;         // then they follow confident frames at
 constexpr int kSearchPerFrame = 6;       // windows tried per frame while lost (beside the last position)
 constexpr double kSearchStep = 0.5;      // the lost search's grid step, in search windows
 
+// atan2 within 0.0015 rad (a rational approximation of atan on [0, 1], by octant): 16k of them per window.
+inline float fast_atan2(float y, float x)
+{
+    const float ax = std::fabs(x), ay = std::fabs(y);
+    const float mx = std::max(ax, ay), mn = std::min(ax, ay);
+    const float a = mn / (mx + 1e-20f);
+    const float s = a * a;
+    float r = ((-0.0464964749f * s + 0.15931422f) * s - 0.327622764f) * s * a + a;
+    if (ay > ax)
+        r = float(M_PI_2) - r;
+    if (x < 0)
+        r = float(M_PI) - r;
+    return y < 0 ? -r : r;
+}
+
 // In-place radix-2 FFT of kCells points with a stride.
 struct Fft {
     std::array<cfloat, kCells / 2> twiddle;
@@ -192,8 +207,8 @@ public:
                 const float mag = std::sqrt(gx * gx + gy * gy);
                 if (mag < 1e-6f)
                     continue;
-                // Orientation in [0, 4) bins of 45 degrees; weight shared with the next bin (cyclic).
-                float o = std::atan2(gy, gx);
+                // Orientation in [0, kBins) bins over 180 degrees; weight shared with the next bin (cyclic).
+                float o = fast_atan2(gy, gx);
                 if (o < 0)
                     o += float(M_PI);
                 float b = o * float(kBins / M_PI);
@@ -218,21 +233,37 @@ public:
         const float gnorm = float(0.2 / std::sqrt(std::max(grad / (kN * double(kBins)), 1e-3)));
         const std::vector<float> &win = hann();
         out->energy = 0;
-        for (int ch = 0; ch < kChannels; ch++) {
+        auto value = [&](int ch, int k) {
+            const float *c = &cells_[size_t(k) * kChannels];
+            const float v = (ch == 0 ? float((c[0] - grey) * kGreyWeight) : c[ch] * gnorm) * win[size_t(k)];
+            out->energy += double(v) * v;
+            return v;
+        };
+        // Two real channels per complex FFT (a + ib), separated by the spectra's conjugate symmetry.
+        for (int ch = 0; ch < kChannels; ch += 2) {
             cfloat *plane = &out->f[size_t(ch) * kN];
-            for (int k = 0; k < kN; k++) {
-                const float *c = &cells_[size_t(k) * kChannels];
-                const float v = (ch == 0 ? float((c[0] - grey) * kGreyWeight) : c[ch] * gnorm) * win[size_t(k)];
-                plane[k] = cfloat(v, 0.0f);
-                out->energy += double(v) * v;
-            }
+            const bool pair = ch + 1 < kChannels;
+            for (int k = 0; k < kN; k++)
+                plane[k] = cfloat(value(ch, k), pair ? value(ch + 1, k) : 0.0f);
             fft().forward(plane);
+            if (!pair)
+                continue;
+            cfloat *second = &out->f[size_t(ch + 1) * kN];
+            std::copy(plane, plane + kN, packed_.begin());
+            for (int u = 0; u < kCells; u++)
+                for (int v = 0; v < kCells; v++) {
+                    const cfloat z = packed_[size_t(u * kCells + v)];
+                    const cfloat m = std::conj(packed_[size_t(((kCells - u) % kCells) * kCells + (kCells - v) % kCells)]);
+                    plane[u * kCells + v] = 0.5f * (z + m);
+                    second[u * kCells + v] = cfloat(0.0f, -0.5f) * (z - m);
+                }
         }
     }
 
 private:
     std::array<double, kSamples> xs_{};
     float gscale_x_ = 1, gscale_y_ = 1;
+    std::vector<cfloat> packed_ = std::vector<cfloat>(kN);
     std::array<int, kSamples> xi_{};
     std::array<float, kSamples> xf_{};
     std::vector<float> samples_ = std::vector<float>(size_t(kSamples) * kSamples);
@@ -276,16 +307,30 @@ GreyFrame make_grey_frame(const SalcropImage &img, int max_side, Resampler *shar
     if (shared && (shared->out_width() != w || shared->out_height() != h))
         *shared = Resampler(w, h);
     Resampler &rs = shared ? *shared : local;
-    std::vector<float> plane(size_t(w) * h), acc(size_t(w) * h, 0.0f);
+    std::vector<float> acc(size_t(w) * h, 0.0f);
     if (comps.yuv) {
         rs.resample(comps.c[0], acc.data());
     } else {
-        static const float kLuma[3] = {0.299f, 0.587f, 0.114f};
-        for (int c = 0; c < 3; c++) {
-            rs.resample(comps.c[c], plane.data());
-            for (size_t k = 0; k < plane.size(); k++)
-                acc[k] += kLuma[c] * plane[k];
+        // Luma first (one pass over the packed or planar picture, integer weights summing to 256), then one
+        // resample: a third of resampling each colour.
+        thread_local std::vector<uint8_t> luma_;  // reused: a fresh megabyte per frame costs page faults
+        luma_.resize(size_t(img.width) * img.height);
+        for (int y = 0; y < img.height; y++) {
+            const uint8_t *r = comps.c[0].data + size_t(y) * comps.c[0].linesize;
+            const uint8_t *g = comps.c[1].data + size_t(y) * comps.c[1].linesize;
+            const uint8_t *b = comps.c[2].data + size_t(y) * comps.c[2].linesize;
+            uint8_t *out = &luma_[size_t(y) * img.width];
+            const int sr = comps.c[0].step, sg = comps.c[1].step, sb = comps.c[2].step;
+            for (int x = 0; x < img.width; x++)
+                out[x] = uint8_t((77 * r[x * sr] + 150 * g[x * sg] + 29 * b[x * sb] + 128) >> 8);
         }
+        Component c;
+        c.data = luma_.data();
+        c.linesize = img.width;
+        c.width = img.width;
+        c.height = img.height;
+        c.step = 1;
+        rs.resample(c, acc.data());
     }
     for (size_t k = 0; k < acc.size(); k++)
         g.level[0].px[k] = uint8_t(std::clamp(acc[k] + 0.5f, 0.0f, 255.0f));
