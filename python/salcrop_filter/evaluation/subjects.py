@@ -6,7 +6,8 @@ started on the first frame's box: success (IoU >= 0.5) over the frames where the
 said it lost, the mean IoU and the tracker's speed (process CPU time, so other load on the machine counts less).
 
 ``python -m salcrop_filter.evaluation.subjects keep VIDEO T X Y W H``: the whole pipeline on a real clip with one
-pick: on how many of the frames the subject is seen its tracked box lies fully inside the window.
+pick: on how many of the frames the subject is seen its tracked box (the part inside the frame) lies fully inside
+the window, and the same over the frames where a window can hold it (the box no wider than the window).
 
 ``python -m salcrop_filter.evaluation.subjects speed``: frames per second of one tracker at 1280x720 on one core
 (a synthetic moving texture, so it needs no data).
@@ -81,9 +82,21 @@ def keep_clip(video: Path, t: float, box: list[float], ratio: str = "9:16") -> d
         path = reframe(video, Path(d) / "out.mp4", ratio, subjects=[{"t": t, "box": box}], audio=False)
     frames = path.frames
     seen = [f for f in frames if f.subject is not None]
-    inside = [f.x <= f.subject[0] + 0.5 and f.subject[0] + f.subject[2] <= f.x + f.w + 0.5 and
-              f.y <= f.subject[1] + 0.5 and f.subject[1] + f.subject[3] <= f.y + f.h + 0.5 for f in seen]
-    return {"frames": len(frames), "seen": len(seen), "inside": float(np.mean(inside)) if seen else 0.0,
+    W, H = path.source.width, path.source.height
+
+    def inside(f) -> bool:  # the part of the box inside the frame (a subject may stand partly outside it)
+        x0, y0 = max(0.0, f.subject[0]), max(0.0, f.subject[1])
+        x1, y1 = min(W, f.subject[0] + f.subject[2]), min(H, f.subject[1] + f.subject[3])
+        return f.x <= x0 + 0.5 and x1 <= f.x + f.w + 0.5 and f.y <= y0 + 0.5 and y1 <= f.y + f.h + 0.5
+
+    def fits(f) -> bool:  # a window can hold it at all
+        return (min(W, f.subject[0] + f.subject[2]) - max(0.0, f.subject[0]) <= f.w and
+                min(H, f.subject[1] + f.subject[3]) - max(0.0, f.subject[1]) <= f.h)
+
+    fitting = [f for f in seen if fits(f)]
+    return {"frames": len(frames), "seen": len(seen), "fits": len(fitting),
+            "inside": float(np.mean([inside(f) for f in seen])) if seen else 0.0,
+            "inside_where_it_fits": float(np.mean([inside(f) for f in fitting])) if fitting else 0.0,
             "shots": len(path.shots)}
 
 
