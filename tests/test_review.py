@@ -553,3 +553,40 @@ def test_a_file_that_is_not_a_video_is_refused_before_anything_starts(tmp_path: 
     r = review(tmp_path / "missing.mp4", "--no-browser", env=env)
     assert r.returncode == 2 and "no such file" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
+
+
+def test_a_picked_subject_is_tracked_kept_redone_exported_and_deleted(server: Server) -> None:
+    """The editor's backend for picks (docs/subjects.md): POST a box on a frame, the core tracks it through its shot,
+    the plan keeps it; picked again at another frame it is redone from there; deleted by an edit without it."""
+    assert wait_analysed(server)["state"] == "ready"
+    _, plan = server.request("GET", "api/videos/0/plan?ratio=9:16")
+    # The tree trunk at the left of the second shot (frames 201..381), while the deer's head draws the saliency.
+    pick = {"version": plan["version"], "frame": 300, "box": [400, 40, 100, 300]}
+    status, plan = server.request("POST", "api/videos/0/subjects?ratio=9:16", json.dumps(pick))
+    assert status == 200, plan
+    [track] = plan["subjects"]
+    assert track["frame"] == 300 and track["first"] == 201 and track["first"] + len(track["points"]) == 382
+    kept = [(f, p) for f, p in zip(range(201, 382), track["points"]) if not p[4]]
+    assert len(kept) >= 0.75 * 181  # lost on the shot's first frames (it opens with a dissolve)
+    inside = [plan["x"][f] <= p[0] + 0.5 and p[0] + p[2] <= plan["x"][f] + plan["w"][f] + 0.5 for f, p in kept]
+    assert np.mean(inside) >= 0.95
+    # Redone from frame 350 with a box 20 px to the right: the points before 350 stay, the rest follow the new box.
+    redo = {"version": plan["version"], "frame": 350, "box": [420, 40, 100, 300], "id": track["id"]}
+    status, plan = server.request("POST", "api/videos/0/subjects?ratio=9:16", json.dumps(redo))
+    assert status == 200, plan
+    [again] = plan["subjects"]
+    assert again["points"][:149] == track["points"][:149] and again["points"][149][:4] == [420, 40, 100, 300]
+    # Keyframe edits from a page that knows nothing of subjects keep them; the export is the picks.
+    body = {"version": plan["version"], "keyframes": [{"frame": 10, "x": 640.0, "y": 360.0}], "modes": {}}
+    status, plan = server.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(body))
+    assert status == 200 and len(plan["subjects"]) == 1
+    status, text = server.request("GET", "api/videos/0/subjects.json?ratio=9:16")
+    assert status == 200 and text == [{"frame": 350, "box": [420, 40, 100, 300]}]
+    # A bad pick is refused with a reason and changes nothing.
+    bad = {"version": plan["version"], "frame": 300, "box": [1250, 40, 100, 300]}
+    status, err = server.request("POST", "api/videos/0/subjects?ratio=9:16", json.dumps(bad))
+    assert status == 400 and "inside" in err["error"]
+    # Deleted: an edit without it.
+    body = {"version": plan["version"], "keyframes": [], "modes": {}, "subjects": []}
+    status, plan = server.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(body))
+    assert status == 200 and "subjects" not in plan
