@@ -253,8 +253,18 @@ class Session:
         return subjects_json(edits)
 
     def crop_path(self, index: int, ratio: str) -> CropPath:
-        _, _, plan = self.plan(index, ratio)
-        return plan.crop_path(self.video(index).analysis)  # type: ignore[arg-type]
+        _, edits, plan = self.plan(index, ratio)
+        path = plan.crop_path(self.video(index).analysis)  # type: ignore[arg-type]
+        if edits.subjects:  # as salcrop writes them: per frame the first pick seen there, per shot the ones kept
+            path.with_subjects = True
+            for t in edits.subjects:
+                for k, (x, y, w, h, lost) in enumerate(t.points):
+                    f = path.frames[t.first + k]
+                    if not lost and f.subject is None:
+                        f.subject = (x, y, w, h)
+                        shot = path.shots[f.shot]
+                        shot.subjects = sorted({*(shot.subjects or []), t.id})
+        return path
 
     def keyframes_text(self, index: int, ratio: str) -> str:
         ratio = self.check_ratio(ratio)
@@ -274,8 +284,10 @@ class Session:
         out = self.output_dir(v)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, text in ((f"{stem}.path.json", path.to_json()), (f"{stem}.keyframes.json",
-                                                                  self.keyframes_text(index, ratio))):
+        files = [(f"{stem}.path.json", path.to_json()), (f"{stem}.keyframes.json", self.keyframes_text(index, ratio))]
+        if path.with_subjects:
+            files.append((f"{stem}.subjects.json", self.subjects_text(index, ratio)))
+        for name, text in files:
             write_atomic(out / name, text)
             written.append(str(out / name))
         return written
