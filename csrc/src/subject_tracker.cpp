@@ -30,13 +30,16 @@ constexpr double kScalePenalty = 0.985;  // a scale change must beat staying by 
 constexpr int kSidelobeExclude = 5;      // the PSR's sidelobe leaves out +-5 cells around the peak
 // Lost when the PSR falls below kLostShare of the track's typical PSR (or below kPsrFloor), or the response's peak
 // below kLostPeak of its typical peak; re-found when a window's peak is back above kFoundPeak of it with a PSR of
-// kPsrFloor + kFoundMargin (the PSR alone does not tell a re-appearing subject from background texture; the peak
-// does). Tuned on OTB "Crossing" and UAV123 "person11" with a synthetic occlusion (EVALUATION.md "Issue 26").
+// kPsrFloor + kFoundMargin and kFoundPsrShare of the typical PSR, or a PSR of kFoundSharpShare of it (the PSR alone
+// does not tell a re-appearing subject from background texture; the peak mostly does, and a static pattern
+// elsewhere matches with a high peak but a far blunter response than the subject's own). Tuned on OTB "Crossing" and UAV123 "person11" with a synthetic occlusion (EVALUATION.md "Issue 26").
 constexpr double kLostShare = 0.25;
 constexpr double kPsrFloor = 4.0;
 constexpr double kLostPeak = 0.40;
 constexpr double kFoundPeak = 0.45;
 constexpr double kFoundMargin = 1.5;
+constexpr double kFoundPsrShare = 0.15;   // and the PSR at least this share of the typical one (with the peak),
+constexpr double kFoundSharpShare = 0.35; // or this share whatever the peak
 constexpr int kPsrWarmup = 5;            // frames after the first that set the typical PSR and peak
 constexpr double kPsrRate = 0.1;         // then they follow confident frames at this rate
 constexpr int kSearchPerFrame = 6;       // windows tried per frame while lost (beside the last position)
@@ -588,7 +591,12 @@ TrackPoint SubjectTracker::update(const GreyFrame &frame)
             by += p.dy * wh / kCells;
         }
     }
-    if (best.psr >= found && best.value >= kFoundPeak * s.peak_ref) {
+    // Re-found: a sharp peak as high as the subject's usually is, or a peak far sharper than any background's
+    // (a changed appearance lowers the peak); both against this track's own typical PSR, so that a static pattern
+    // elsewhere (a watermark) does not pass for a subject that matched at PSR 100.
+    const bool matches = best.psr >= std::max(found, kFoundPsrShare * s.psr_ref) && best.value >= kFoundPeak * s.peak_ref;
+    const bool sharp = best.psr >= std::max(found, kFoundSharpShare * s.psr_ref);
+    if (matches || sharp) {
         s.lost = false;
         s.cx = bx;
         s.cy = by;

@@ -239,7 +239,8 @@ class Session:
             if previous is None or not previous.first <= frame < previous.end():
                 raise EditError(f"subjects: no subject {subject} in the shot of frame {frame}")
         scale = min(1.0, 640 / max(a.width, a.height))
-        frames = _decode_range(v.path, start, end, max(1, round(a.width * scale)), max(1, round(a.height * scale)))
+        frames = _decode_range(v.path, start, end, max(1, round(a.width * scale)), max(1, round(a.height * scale)),
+                               a.times)
         new_id = subject if subject is not None else max((t.id for t in current.subjects), default=-1) + 1
         track = track_subject(frames, frames.shape[2] / a.width, start, frame, (x, y, w, h), new_id, previous)
         subjects = [t for t in current.subjects if t.id != new_id]
@@ -363,17 +364,41 @@ class Session:
         return np.clip(np.rint(scaled), 0, 255).astype(np.uint8).tobytes(), tuple(a.maps.shape)  # type: ignore
 
 
-def _decode_range(path: Path, start: int, end: int, width: int, height: int) -> np.ndarray:
-    """Frames [start, end) of a video as RGB at width x height (decoded from the start: a shot's worth)."""
+def _decode_range(path: Path, start: int, end: int, width: int, height: int, times: np.ndarray) -> np.ndarray:
+    """Frames [start, end) of a video, grey at width x height (the tracker's input). Seeks to the keyframe before
+    the shot and knows its frames by their times (the analysis's); decodes from the start when that does not give
+    exactly the shot's frames."""
     import av
 
-    out = []
-    with av.open(str(path)) as c:
-        for k, f in enumerate(c.decode(video=0)):
-            if k >= end:
-                break
-            if k >= start:
-                out.append(f.to_ndarray(format="rgb24", width=width, height=height))
-    if len(out) != end - start:
-        raise EditError(f"subjects: the video gave {len(out)} of frames {start}..{end - 1}")
-    return np.stack(out)
+    half = 0.5 * (float(np.median(np.diff(times))) if len(times) > 1 else 1.0)
+
+    def decode(seek: bool) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        with av.open(str(path)) as c:
+            stream = c.streams.video[0]
+            stream.thread_type = "AUTO"
+            first = float(times[start]) - half
+            if seek and start > 0 and stream.time_base:
+                c.seek(max(0, int(first / float(stream.time_base))), stream=stream, backward=True)
+            k = None if seek else -1
+            for f in c.decode(stream):
+                if seek:
+                    if f.time is None or f.time < first:
+                        continue
+                else:
+                    k += 1
+                    if k < start:
+                        continue
+                if len(out) >= end - start:
+                    break
+                if seek and not out and abs(f.time - float(times[start])) > half:
+                    return []  # not the analysis's frame: decode from the start instead
+                out.append(f.to_ndarray(format="gray", width=width, height=height))
+        return out
+
+    frames = decode(seek=True)
+    if len(frames) != end - start:
+        frames = decode(seek=False)
+    if len(frames) != end - start:
+        raise EditError(f"subjects: the video gave {len(frames)} of frames {start}..{end - 1}")
+    return np.stack(frames)
