@@ -248,3 +248,13 @@ def test_filter_subjects_option_tracks_keeps_and_refuses_a_bad_file(ffmpeg: Path
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
     assert "subjects:" in proc.stderr and "expected ','" in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.needs_shared
+def test_a_pick_past_the_end_of_the_video_fails_with_a_reason_and_leaves_nothing(shared_videos: Path,
+                                                                                 tmp_path: Path) -> None:
+    r = _salcrop(shared_videos / "carphone_pristine.mp4", "-o", tmp_path / "o.mp4", "--ratio", "1:2", "--subject",
+                 "30,110,40,50,60", "-q")
+    assert r.returncode != 0
+    assert "past the video's last frame (119)" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -290,6 +290,10 @@ void Engine::flush()
     }
     finish_shot();
     flushed_ = true;
+    if (next_pick_ < picks_.size())
+        throw std::invalid_argument("subjects: a subject is picked on frame " + std::to_string(picks_[next_pick_].frame) +
+                                    " (" + std::to_string(picks_[next_pick_].frame / opt_.fps) +
+                                    " s), past the video's last frame (" + std::to_string(pushed_ - 1) + ")");
     run_steps(true);
 }
 
