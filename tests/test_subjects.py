@@ -258,3 +258,22 @@ def test_a_pick_past_the_end_of_the_video_fails_with_a_reason_and_leaves_nothing
     assert r.returncode != 0
     assert "past the video's last frame (119)" in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.needs_shared
+def test_reframer_in_your_own_loop_keeps_the_subject(shared_videos: Path) -> None:
+    import av
+
+    from salcrop_filter import Reframer
+
+    r = Reframer("1:2", fps=30, subjects=[{"frame": 20, "box": [110, 40, 50, 60]}])
+    out = []
+    with av.open(str(shared_videos / "carphone_pristine.mp4")) as c:
+        for frame in c.decode(video=0):
+            out += r.push(frame)
+    out += r.flush()
+    path = r.path
+    assert len(out) == len(path.frames) == 120 and path.with_subjects
+    kept = [f for f in path.frames if f.subject is not None]
+    assert len(kept) >= 0.9 * 120
+    assert all(f.x <= f.subject[0] + 0.5 and f.subject[0] + f.subject[2] <= f.x + f.w + 0.5 for f in kept)
