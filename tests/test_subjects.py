@@ -277,3 +277,39 @@ def test_reframer_in_your_own_loop_keeps_the_subject(shared_videos: Path) -> Non
     kept = [f for f in path.frames if f.subject is not None]
     assert len(kept) >= 0.9 * 120
     assert all(f.x <= f.subject[0] + 0.5 and f.subject[0] + f.subject[2] <= f.x + f.w + 0.5 for f in kept)
+
+
+def test_the_editor_re_plans_a_long_shot_from_the_chunk_before_an_edit_and_gets_the_whole_plan() -> None:
+    """Issue 26 item 5: an edit late in a one-minute shot re-plans from the chunk whose frames it touches (the core's
+    plan_path resume); the path is exactly the one a whole re-plan gives."""
+    import time
+
+    from salcrop_filter.review.analysis import Analysis
+    from salcrop_filter.review.planning import Edits, Planner
+
+    T, fps = 1801, 30.0
+    rng = np.random.default_rng(1)
+    maps = np.zeros((T, 9, 16), np.float32)
+    xs = (8 + 6 * np.sin(np.arange(T) / 90)).astype(int)
+    for t in range(T):
+        maps[t, 3:6, xs[t]] = 1 + rng.random()
+    a = Analysis(1280, 720, fps, np.arange(T) / fps, maps, [])
+    first = Edits(keyframes=((300, 400.0, 360.0),))
+    late = Edits(keyframes=((300, 400.0, 360.0), (1500, 900.0, 360.0)))
+    resumed = Planner(a)
+    resumed.plan("9:16", first)
+    t0 = time.perf_counter()
+    fast = resumed.plan("9:16", late)
+    fast_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    whole = Planner(a).plan("9:16", late)
+    whole_s = time.perf_counter() - t0
+    assert np.array_equal(fast.windows, whole.windows)
+    assert fast.shots == whole.shots and fast.segments == whole.segments
+    assert abs(fast.windows[1500, 0] + fast.windows[1500, 2] / 2 - 900) <= 1
+    # And back (the keyframe deleted): again the whole plan's path.
+    back = resumed.plan("9:16", first)
+    assert np.array_equal(back.windows, Planner(a).plan("9:16", first).windows)
+    print(f"re-plan after an edit at frame 1500 of a 60 s shot: {1000 * fast_s:.0f} ms resumed, "
+          f"{1000 * whole_s:.0f} ms whole")
+    assert fast_s < whole_s

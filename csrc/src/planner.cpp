@@ -853,10 +853,28 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
     return plan;
 }
 
+namespace {
+size_t starts_of_cuts(const std::vector<int64_t> &cuts, size_t frames)
+{
+    size_t n = 1;
+    int64_t last = 0;
+    for (int64_t c : cuts)
+        if (c > last && c < int64_t(frames)) {
+            n++;
+            last = c;
+        }
+    return n;
+}
+}  // namespace
+
 void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, size_t frames, int map_h, int map_w,
                   const std::vector<int64_t> &cuts, std::vector<Window> *windows, std::vector<ShotPlan> *shots,
-                  const std::vector<double> &pins, const std::vector<FrameTargets> &targets)
+                  const std::vector<double> &pins, const std::vector<FrameTargets> &targets,
+                  std::vector<ChunkStart> *chunk_starts, const ChunkStart *resume)
 {
+    if (resume && (starts_of_cuts(cuts, frames) > 1 || resume->pos < 0 || size_t(resume->pos) >= frames ||
+                   !resume->carry.valid))
+        throw std::invalid_argument("plan: resume needs one shot and a chunk start inside it");
     const int bins = profile_bins(g, map_h, map_w);
     std::vector<float> profiles(frames * bins);
     for (size_t t = 0; t < frames; t++)
@@ -878,7 +896,15 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
         shot.end = b;
         std::vector<SegmentKind> labels;
         bool first = true;
-        for (int64_t pos = a; pos < b;) {
+        int64_t pos = a;
+        if (resume) {
+            pos = resume->pos;
+            carry = resume->carry;
+            const Window empty{};
+            windows->insert(windows->end(), size_t(pos - a), empty);
+            labels.insert(labels.end(), size_t(pos - a), SegmentKind::Stationary);
+        }
+        for (; pos < b;) {
             const bool last = b - pos < chunk || chunk == b - a;
             const int64_t end = last ? b : pos + chunk;
             const size_t keep = last ? size_t(end - pos) : size_t(std::max<int64_t>(1, chunk / 2));
@@ -892,6 +918,8 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
             if (!targets.empty())
                 chunk_targets.assign(targets.begin() + pos, targets.begin() + end);
             ChunkPlan cp = plan_chunk(g, p, prof, bins, carry, keep, chunk_pins, chunk_targets);
+            if (chunk_starts)
+                chunk_starts->push_back(ChunkStart{pos, carry, cp.mode});
             carry = cp.carry;
             if (cp.reason != PlanReason::Planned) {
                 shot.reason = cp.reason;
@@ -908,7 +936,7 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
         // The shot's mean map mass: its path's, and its best static window's (the floor's reference).
         const std::vector<Window> &w = *windows;
         std::vector<double> stat(size_t(g.range()) + 1, 0.0);
-        for (int64_t t = a; t < b; t++) {
+        for (int64_t t = resume ? resume->pos : a; t < b; t++) {  // resumed: over the frames it planned
             const float *pr = &profiles[size_t(t) * bins];
             std::vector<double> cdf(bins + 1, 0.0);
             for (int k = 0; k < bins; k++)
@@ -926,8 +954,9 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
             for (int x0 = 0; x0 <= g.range(); x0 += 2)
                 stat[size_t(x0)] += at(x0 + g.win_length()) - at(x0);
         }
-        shot.mass /= double(b - a);
-        shot.static_mass = *std::max_element(stat.begin(), stat.end()) / double(b - a);
+        const double counted = double(b - (resume ? resume->pos : a));
+        shot.mass /= counted;
+        shot.static_mass = *std::max_element(stat.begin(), stat.end()) / counted;
         shots->push_back(shot);
     }
 }

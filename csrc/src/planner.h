@@ -221,8 +221,19 @@ std::vector<double> keyframe_pins(const Geometry &g, const std::vector<Keyframe>
 // shot in the engine's chunks (plan that many frames, keep the first half, carry on), else all of it at once.
 // pins: empty, or per frame of the clip a keyframe's position along the axis (NaN where none).
 // targets: empty, or per frame of the clip what the tracks ask (plan_chunk's targets).
+// starts: receives, per chunk planned, where it started, the camera carried into it and the chunk's mode. resume
+// (one shot, no cuts): start at resume->pos with its carry, as the whole run would have reached it; frames before
+// pos get empty windows and stationary labels, for the caller to fill from its earlier plan (the editor: an edit
+// late in a long shot re-plans from the chunk whose frames it touches). A chunk's plan depends only on its carry
+// and its own frames, so the frames from pos on are exactly the whole run's.
+struct ChunkStart {
+    int64_t pos = 0;
+    Carry carry;
+    ShotMode mode = ShotMode::Stationary;
+};
 void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, size_t frames, int map_h, int map_w,
                   const std::vector<int64_t> &cuts, std::vector<Window> *windows, std::vector<ShotPlan> *shots,
-                  const std::vector<double> &pins = {}, const std::vector<FrameTargets> &targets = {});
+                  const std::vector<double> &pins = {}, const std::vector<FrameTargets> &targets = {},
+                  std::vector<ChunkStart> *starts = nullptr, const ChunkStart *resume = nullptr);
 
 }  // namespace salcrop

@@ -1,5 +1,7 @@
 // salcrop_filter._core: the C++ core for Python (contract in docs/PYTHON_CORE_API.md). Option mistakes raise
 // ValueError, everything else RuntimeError; the GIL is released while the network or the planner runs.
+#include <memory>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -388,12 +390,48 @@ private:
     int w_ = 0, h_ = 0;
 };
 
+// A chunk start (planner.h, ChunkStart) as a plain tuple for Python to keep and hand back: (pos, mode, carry).
+py::tuple chunk_start_tuple(const ChunkStart &c)
+{
+    const Carry &k = c.carry;
+    return py::make_tuple(c.pos, std::string(mode_name(c.mode)),
+                          py::make_tuple(k.valid, k.x, k.v, k.a, k.held, k.dir, k.dir_age, int(k.mode), k.padded,
+                                         k.pad_x, k.pad_len, k.shot_frames, k.shot_mass, k.shot_static));
+}
+
+ChunkStart chunk_start_of(const py::tuple &t)
+{
+    if (t.size() != 3)
+        throw std::invalid_argument("resume: a (pos, mode, carry) tuple from plan_path(with_states=True)");
+    ChunkStart c;
+    c.pos = t[0].cast<int64_t>();
+    const py::tuple k = t[2].cast<py::tuple>();
+    if (k.size() != 14)
+        throw std::invalid_argument("resume: not a carry from plan_path(with_states=True)");
+    Carry &r = c.carry;
+    r.valid = k[0].cast<bool>();
+    r.x = k[1].cast<double>();
+    r.v = k[2].cast<double>();
+    r.a = k[3].cast<double>();
+    r.held = k[4].cast<double>();
+    r.dir = k[5].cast<int>();
+    r.dir_age = k[6].cast<int>();
+    r.mode = ShotMode(k[7].cast<int>());
+    r.padded = k[8].cast<bool>();
+    r.pad_x = k[9].cast<int>();
+    r.pad_len = k[10].cast<int>();
+    r.shot_frames = k[11].cast<double>();
+    r.shot_mass = k[12].cast<double>();
+    r.shot_static = k[13].cast<std::vector<double>>();
+    return c;
+}
+
 py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast> maps, std::vector<int64_t> cuts,
                     int width, int height, double fps, const std::string &ratio, const std::string &mode,
                     double smoothing, bool even, const std::vector<std::tuple<int64_t, double, double>> &keyframes,
                     bool with_segments, double lookahead, const std::string &pad, bool with_reasons, double mass_value,
                     const std::vector<std::pair<int64_t, py::array_t<double, py::array::c_style | py::array::forcecast>>>
-                        &subjects)
+                        &subjects, bool with_states, const py::object &resume)
 {
     EngineOptions o;
     o.width = width;
@@ -458,10 +496,15 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
                        : subject_targets(g, people, 0, T, int(std::lround(kLostHoldSeconds * fps)));
     std::vector<Window> windows;
     std::vector<ShotPlan> shots;
+    std::vector<ChunkStart> starts;
+    std::unique_ptr<ChunkStart> from;
+    if (!resume.is_none())
+        from = std::make_unique<ChunkStart>(chunk_start_of(resume.cast<py::tuple>()));
     const float *data = maps.data();
     {
         py::gil_scoped_release release;
-        plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots, pins, targets);
+        plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots, pins, targets, with_states ? &starts : nullptr,
+                     from.get());
     }
     py::array_t<int32_t> out({py::ssize_t(T), py::ssize_t(4)});
     auto o4 = out.mutable_unchecked<2>();
@@ -485,6 +528,12 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
         d["mass"] = s.mass;
         d["static_mass"] = s.static_mass;
         reasons.append(d);
+    }
+    if (with_states) {  // (windows, shots, segments, states): the editor's resumable plan
+        py::list st;
+        for (const ChunkStart &c : starts)
+            st.append(chunk_start_tuple(c));
+        return py::make_tuple(out, sl, segments, st);
     }
     if (with_segments && with_reasons)
         return py::make_tuple(out, sl, segments, reasons);
@@ -649,6 +698,7 @@ PYBIND11_MODULE(_core, m)
           py::arg("with_segments") = false, py::arg("lookahead") = kDefaultLookahead, py::arg("pad") = "none",
           py::arg("with_reasons") = false, py::arg("mass_value") = kMassValue,
           py::arg("subjects") = std::vector<std::pair<int64_t, py::array_t<double>>>{},
+          py::arg("with_states") = false, py::arg("resume") = py::none(),
           "Plans a clip's crop windows from its saliency maps: (windows T x 4, shots [(start, end, mode)]) and, "
           "with_segments, [(start, end, 'stationary'|'pan'|'ease')] too. keyframes: (frame, x, y), the window's "
           "centre in source pixels, pinned there. pad: 'none', 'blur' or 'black' (a padded window is wider than the "
@@ -656,5 +706,8 @@ PYBIND11_MODULE(_core, m)
           "(0 = each shot at once). with_reasons: one more list, per shot {'reason': 'planned'|'hold', 'note', "
           "'mass', 'static_mass'} (the path's and the best static window's mean map mass; hold: a chunk fell back). mass_value: what a "
           "frame's whole map mass is worth in window lengths of motion (the planner's default; for measuring). subjects: "
-          "picked subjects' tracks [(first_frame, N x 5 [x, y, w, h, lost])], kept in the window (planner.h, keep).");
+          "picked subjects' tracks [(first_frame, N x 5 [x, y, w, h, lost])], kept in the window (planner.h, keep). "
+          "with_states: (windows, shots, segments, states), states a (pos, mode, carry) per chunk; resume: one of "
+          "them (one shot, no cuts): plan from that chunk on, frames before it get zero windows (the editor splices "
+          "its earlier plan in).");
 }

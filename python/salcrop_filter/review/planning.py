@@ -263,6 +263,9 @@ class Planner:
                                         if v is not None}
         self.mode = mode or "auto"  # shots without a forced mode
         self._memo: OrderedDict[tuple[Any, ...], tuple[np.ndarray, str, list[tuple[int, int, str]]]] = OrderedDict()
+        # Per (ratio, shot, mode): the latest full plan's inputs, windows, segments and chunk states, so an edit
+        # late in a long shot re-plans only from the chunk whose frames it touches (_core.plan_path resume).
+        self._bases: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     def plan(self, ratio: str, edits: Edits = Edits()) -> Plan:
@@ -287,15 +290,9 @@ class Planner:
                     self._memo.move_to_end(memo_key)
             if hit is None:
                 t0 = time.perf_counter()
-                subjects = [(first, np.asarray(points, dtype=np.float64).reshape(-1, 5)) for first, points in tracks]
-                w, s, seg = _core.plan_path(a.maps[start:end], [], a.width, a.height, a.fps, ratio=ratio, mode=mode,
-                                            keyframes=list(keys), with_segments=True, subjects=subjects,
-                                            **self.options)
+                hit = self._plan_shot(ratio, start, end, mode, keys, tracks)
                 seconds += time.perf_counter() - t0
                 planned += 1
-                if len(s) != 1:
-                    raise RuntimeError(f"internal: plan_path gave {len(s)} shots for one")
-                hit = (np.asarray(w, dtype=np.int32), s[0][2], [(x + start, y + start, m) for x, y, m in seg])
                 with self._lock:
                     self._memo[memo_key] = hit
                     while len(self._memo) > self.MEMO:
@@ -305,3 +302,59 @@ class Planner:
             shots.append((start, end, shot_mode))
             segments.extend(seg)
         return Plan(ratio, np.concatenate(windows), shots, segments, forced, seconds, planned)
+
+    def _chunk_frames(self) -> int:
+        """The engine's chunk (the lookahead in frames; 0: each shot at once), as plan_path counts it."""
+        lookahead = self.options.get("lookahead", 4.0)  # the core's default (options.h kDefaultLookahead)
+        return max(2, round(lookahead * self.analysis.fps)) if lookahead > 0 else 0
+
+    def _plan_shot(self, ratio: str, start: int, end: int, mode: str, keys: tuple[Any, ...],
+                   tracks: tuple[Any, ...]) -> tuple[np.ndarray, str, list[tuple[int, int, str]]]:
+        """One shot's plan; resumed from the shot's latest plan at the first chunk the changed frames reach."""
+        from .. import _core
+
+        a = self.analysis
+        subjects = [(first, np.asarray(points, dtype=np.float64).reshape(-1, 5)) for first, points in tracks]
+        base_key = (ratio, start, end, mode)
+        with self._lock:
+            base = self._bases.get(base_key)
+        resume, pos, j = None, 0, 0
+        chunk = self._chunk_frames()
+        if base is not None and chunk:
+            base_keys, base_tracks, _, _, _, states = base
+            changed = [f for f, _, _ in set(keys) ^ set(base_keys)]
+            if tracks != base_tracks:
+                changed += [first for first, _ in set(tracks) ^ set(base_tracks)]
+            if changed:
+                first_changed = min(changed)
+                j = next((k for k, st in enumerate(states) if st[0] + chunk > first_changed), 0)
+                if j > 0:
+                    resume, pos = states[j], int(states[j][0])
+        w, s, seg, states = _core.plan_path(a.maps[start:end], [], a.width, a.height, a.fps, ratio=ratio, mode=mode,
+                                            keyframes=list(keys), with_segments=True, subjects=subjects,
+                                            with_states=True, resume=resume, **self.options)
+        if len(s) != 1:
+            raise RuntimeError(f"internal: plan_path gave {len(s)} shots for one")
+        windows = np.asarray(w, dtype=np.int32)
+        segs = [(x, y, m) for x, y, m in seg]
+        if resume is not None:
+            _, _, base_windows, _, base_segs, base_states = base  # type: ignore[misc]
+            windows[:pos] = base_windows[:pos]
+            segs = [(x, min(y, pos), m) for x, y, m in base_segs if x < pos] + \
+                   [(max(x, pos), y, m) for x, y, m in segs if y > pos]
+            merged: list[tuple[int, int, str]] = []
+            for x, y, m in segs:  # the runs on either side of the seam join when they are one kind
+                if merged and merged[-1][2] == m and merged[-1][1] == x:
+                    merged[-1] = (merged[-1][0], y, m)
+                else:
+                    merged.append((x, y, m))
+            segs = merged
+            states = list(base_states[:j]) + list(states)
+        modes = {st[1] for st in states}
+        shot_mode = modes.pop() if len(modes) == 1 else "track"  # as plan_offline merges its chunks' modes
+        with self._lock:
+            self._bases[base_key] = (keys, tracks, windows.copy(), shot_mode, segs, states)
+            self._bases.move_to_end(base_key)
+            while len(self._bases) > self.MEMO:
+                self._bases.popitem(last=False)
+        return windows, shot_mode, [(x + start, y + start, m) for x, y, m in segs]
