@@ -93,6 +93,7 @@ typedef struct SalcropContext {
     char  *pad;
     char  *path;
     char  *keyframes;
+    char  *subjects;
     int    stride;
     double lookahead;
     double scene_threshold;
@@ -265,6 +266,7 @@ static int config_input(AVFilterLink *inlink)
     o.mode   = s->mode;
     o.pad    = s->pad;
     o.keyframes = s->keyframes;
+    o.subjects  = s->subjects;
     /* Negative numbers mean "the core's default": it owns the measured values. */
     if (s->stride >= 0)
         o.stride = s->stride;
@@ -1081,6 +1083,8 @@ static const AVOption salcrop_options[] = {
       OFFSET(threads),         AV_OPT_TYPE_INT,    { .i64 = 0 },       0, INT_MAX, FLAGS },
     { "keyframes",       "JSON file of keyframes [{\"t\": s or \"frame\": n, \"x\": px, \"y\": px}]: the window's centre is pinned there",
       OFFSET(keyframes),       AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
+    { "subjects",        "JSON file of picked subjects [{\"t\": s or \"frame\": n, \"box\": [x, y, w, h]}]: each is tracked through its shot and kept inside the window",
+      OFFSET(subjects),        AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
     { "path",            "write the crop path as JSON to this file (with ratios: one per ratio, p.json -> p.9x16.json, ...)",
       OFFSET(path),            AV_OPT_TYPE_STRING, { .str = NULL },    0, 0, FLAGS },
     { "debug",           "output full frames with the saliency map and the window drawn",

@@ -553,3 +553,121 @@ def test_a_file_that_is_not_a_video_is_refused_before_anything_starts(tmp_path: 
     r = review(tmp_path / "missing.mp4", "--no-browser", env=env)
     assert r.returncode == 2 and "no such file" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
+
+
+def test_a_picked_subject_is_tracked_kept_redone_exported_and_deleted(server: Server) -> None:
+    """The editor's backend for picks (docs/subjects.md): POST a box on a frame, the core tracks it through its shot,
+    the plan keeps it; picked again at another frame it is redone from there; deleted by an edit without it."""
+    assert wait_analysed(server)["state"] == "ready"
+    _, plan = server.request("GET", "api/videos/0/plan?ratio=9:16")
+    # The tree trunk at the left of the second shot (frames 201..381), while the deer's head draws the saliency.
+    pick = {"version": plan["version"], "frame": 300, "box": [400, 40, 100, 300]}
+    status, plan = server.request("POST", "api/videos/0/subjects?ratio=9:16", json.dumps(pick))
+    assert status == 200, plan
+    [track] = plan["subjects"]
+    assert track["frame"] == 300 and track["first"] == 201 and track["first"] + len(track["points"]) == 382
+    kept = [(f, p) for f, p in zip(range(201, 382), track["points"]) if not p[4]]
+    assert len(kept) >= 0.75 * 181  # lost on the shot's first frames (it opens with a dissolve)
+    inside = [plan["x"][f] <= p[0] + 0.5 and p[0] + p[2] <= plan["x"][f] + plan["w"][f] + 0.5 for f, p in kept]
+    assert np.mean(inside) >= 0.95
+    # Redone from frame 350 with a box 20 px to the right: the points before 350 stay, the rest follow the new box.
+    redo = {"version": plan["version"], "frame": 350, "box": [420, 40, 100, 300], "id": track["id"]}
+    status, plan = server.request("POST", "api/videos/0/subjects?ratio=9:16", json.dumps(redo))
+    assert status == 200, plan
+    [again] = plan["subjects"]
+    assert again["points"][:149] == track["points"][:149] and again["points"][149][:4] == [420, 40, 100, 300]
+    # Keyframe edits from a page that knows nothing of subjects keep them; the export is the picks.
+    body = {"version": plan["version"], "keyframes": [{"frame": 10, "x": 640.0, "y": 360.0}], "modes": {}}
+    status, plan = server.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(body))
+    assert status == 200 and len(plan["subjects"]) == 1
+    status, text = server.request("GET", "api/videos/0/subjects.json?ratio=9:16")
+    assert status == 200 and text == [{"frame": 350, "box": [420, 40, 100, 300]}]
+    # A bad pick is refused with a reason and changes nothing.
+    bad = {"version": plan["version"], "frame": 300, "box": [1250, 40, 100, 300]}
+    status, err = server.request("POST", "api/videos/0/subjects?ratio=9:16", json.dumps(bad))
+    assert status == 400 and "inside" in err["error"]
+    # Deleted: an edit without it.
+    body = {"version": plan["version"], "keyframes": [], "modes": {}, "subjects": []}
+    status, plan = server.request("PUT", "api/videos/0/edits?ratio=9:16", json.dumps(body))
+    assert status == 200 and "subjects" not in plan
+
+
+def test_pick_a_subject_on_the_page_fix_a_drift_undo_delete_and_render(server: Server, browser: Any,
+                                                                        workdir: Path) -> None:
+    """Issue 26 in the editor: drag a box on the video in pick mode -> tracked through its shot, drawn, kept by the
+    re-planned path; picked again at a later frame -> redone from there; undo/redo; delete; the render carries it."""
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url)
+    wait_ready(page)
+
+    def drag_box(x0: float, y0: float, x1: float, y1: float) -> None:
+        r = page.evaluate("(() => { const r = document.getElementById('overlay').getBoundingClientRect();"
+                          " return {x: r.left, y: r.top, s: r.width / review.state.width}; })()")
+        page.mouse.move(r["x"] + x0 * r["s"], r["y"] + y0 * r["s"])
+        page.mouse.down()
+        for k in range(1, 6):
+            page.mouse.move(r["x"] + (x0 + (x1 - x0) * k / 5) * r["s"], r["y"] + (y0 + (y1 - y0) * k / 5) * r["s"])
+        page.mouse.up()
+
+    def wait_replanned(version: int) -> dict[str, Any]:
+        page.wait_for_function(f"Number(document.body.dataset.planVersion) > {version} && !document.body.dataset.busy",
+                               timeout=60_000)
+        return plan_of(page)
+
+    seek(page, PIN_FRAME)
+    page.click("#pick-subject")
+    start = plan_of(page)
+    t0 = time.perf_counter()
+    drag_box(400, 40, 500, 340)  # the tree trunk at the left of the second shot (the deer draws the saliency)
+    plan = wait_replanned(start["version"])
+    picked_in = time.perf_counter() - t0
+    [track] = plan["subjects"]
+    assert track["frame"] == PIN_FRAME and track["first"] == 201 and len(track["points"]) == 181
+    assert page.locator("#subjects li").count() == 1
+    assert page.evaluate(f"review.state.subjectsAt({PIN_FRAME}).length") == 1  # drawn on the video
+    seen = [(201 + k, p) for k, p in enumerate(track["points"]) if not p[4]]
+    inside = [plan["x"][f] <= p[0] + 0.5 and p[0] + p[2] <= plan["x"][f] + plan["w"][f] + 0.5 for f, p in seen]
+    assert np.mean(inside) >= 0.95
+    assert all(plan["x"][f] == start["x"][f] for f in range(0, 201)), "the other shots keep their plans"
+
+    # A drift fixed: the subject is selected; a box drawn at frame 350 redoes it from there.
+    seek(page, 350)
+    drag_box(420, 40, 520, 340)
+    fixed = wait_replanned(plan["version"])
+    [again] = fixed["subjects"]
+    assert again["id"] == track["id"] and again["points"][:149] == track["points"][:149]
+    assert [round(v) for v in again["points"][149][:4]] == [420, 40, 100, 300]
+
+    # Undo brings the first track back, redo the fixed one; the ✕ deletes it, undo restores it.
+    page.click("#undo")
+    assert wait_replanned(fixed["version"])["subjects"][0]["points"] == track["points"]
+    page.click("#redo")
+    redone = wait_replanned(fixed["version"] + 1)
+    assert redone["subjects"][0]["points"] == again["points"]
+    page.click("#subjects li button")
+    gone = wait_replanned(redone["version"])
+    assert "subjects" not in gone and page.locator("#subjects li").count() == 0
+    page.click("#undo")
+    back = wait_replanned(gone["version"])
+    assert back["subjects"][0]["points"] == again["points"] and back["x"] == redone["x"]
+
+    # The render carries it: the rendered path is the page's plan, subject boxes included.
+    page.click("#render")
+    page.wait_for_function("document.body.dataset.render === 'done' || document.body.dataset.render === 'failed'",
+                           timeout=300_000)
+    assert page.evaluate("document.body.dataset.render") == "done", page.inner_text("#render-text")
+    out = workdir / "out"
+    assert frames_and_size(out / "testvideo_9x16.mp4") == (720, 406, 720)
+    status, exported = server.request("GET", "api/videos/0/path.json?ratio=9:16")
+    assert status == 200
+    path = CropPath.from_dict(exported)
+    assert [f.x for f in path.frames] == back["x"]
+    assert path.with_subjects and path.shots[1].subjects == [track["id"]]
+    print(f"pick to tracked and re-planned: {picked_in:.2f} s for a {181 / 29.97:.1f} s shot")
+    # Leave the ratio's edits empty for the other tests.
+    server.request("PUT", "api/videos/0/edits?ratio=9:16",
+                   json.dumps({"version": back["version"], "keyframes": [], "modes": {}, "subjects": []}))
+    assert errors == [], errors
+    page.close()

@@ -119,6 +119,18 @@ void draw_debug_view(SalcropPixelFormat format, int width, int height, uint8_t *
     pt.fill(w.x, w.y, w.x + th, w.y + w.h, green);
     pt.fill(w.x + w.w - th, w.y, w.x + w.w, w.y + w.h, green);
 
+    // The picked subject kept on this frame: its tracked box, in magenta.
+    if (!d.subject_box.empty()) {
+        const float magenta[3] = {255, 0, 255};
+        const int bx0 = int(std::lround(d.subject_box.x)), by0 = int(std::lround(d.subject_box.y));
+        const int bx1 = int(std::lround(d.subject_box.x + d.subject_box.w));
+        const int by1 = int(std::lround(d.subject_box.y + d.subject_box.h));
+        pt.fill(bx0, by0, bx1, by0 + th, magenta);
+        pt.fill(bx0, by1 - th, bx1, by1, magenta);
+        pt.fill(bx0, by0, bx0 + th, by1, magenta);
+        pt.fill(bx1 - th, by0, bx1, by1, magenta);
+    }
+
     // Mode, shot and what the camera does in this segment, top-left inside the window.
     std::string text = std::string(mode_name(d.mode)) + " SHOT " + std::to_string(d.shot) + " " +
                        segment_name(d.segment) + (w.padded ? " PADDED" : "");

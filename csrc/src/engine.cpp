@@ -84,6 +84,14 @@ Engine::Engine(const EngineOptions &o)
                 if (!tr.pins.emplace(k.frame, keyframe_position(tr.geo, k)).second)
                     throw std::invalid_argument("keyframes: two keyframes on frame " + std::to_string(k.frame));
 
+    if (!o.subjects.empty()) {
+        if (sphere())
+            throw std::invalid_argument("subjects: not available with projection=equirect (a flat crop's option)");
+        picks_ = parse_subjects(o.subjects, o.fps, o.width, o.height);
+        std::stable_sort(picks_.begin(), picks_.end(),
+                         [](const SubjectPick &a, const SubjectPick &b) { return a.frame < b.frame; });
+    }
+
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
     thumbs_ = std::make_unique<Thumbnailer>(eye_w, eye_h);
     if (sphere()) {
@@ -101,6 +109,12 @@ Engine::Engine(const EngineOptions &o)
     // and up to kWorkerSlack samples the model's worker may run behind before push() waits for it, plus the
     // detector's verdict lag and the frame being pushed.
     max_delay_ = lookahead_frames_ + clock_.max_idle() * (1 + kWorkerSlack) + detector_.lag() + 1;
+    // A pick is tracked backward over the lookback before it: those frames wait for it.
+    hold_frames_ = std::max(1, int(std::lround(kLostHoldSeconds * o.fps)));
+    if (!picks_.empty()) {
+        pick_lookback_ = lookahead_frames_;
+        max_delay_ += pick_lookback_;
+    }
 
     std::ostringstream d;
     d << "salcrop: model " << model_->path() << " (input " << model_->input_width() << "x" << model_->input_height()
@@ -130,6 +144,9 @@ Engine::Engine(const EngineOptions &o)
       << ", smoothing " << o.smoothing << ", mode " << o.mode << ", pad " << o.pad;
     if (!outputs_.front().pins.empty() || !sphere_pins_.empty())
         d << ", " << outputs_.front().pins.size() + sphere_pins_.size() << " keyframes";
+    if (!picks_.empty())
+        d << ", " << picks_.size() << " picked subject" << (picks_.size() > 1 ? "s" : "") << " (tracked back "
+          << pick_lookback_ << " frames from each pick, forward to its shot's end)";
     describe_ = d.str();
 
     map_buf_.assign(model_->map_floats(), 0.0f);
@@ -268,9 +285,12 @@ void Engine::push(const SalcropImage &img, double t)
         for (size_t k = 0; k < scratch_.size(); k++)  // clamped to [0, 1]: +0.5 and truncation round
             p.input[k] = uint8_t(scratch_[k] * 255.0f + 0.5f);
     }
+    const int64_t index = p.index;
     pending_.push_back(std::move(p));
     for (const auto &v : verdicts)
         on_verdict(v);
+    if (!picks_.empty())
+        track_subjects(img, index);
     steps_.push_back(Step{Step::Plan, 0, 0, false});
     run_steps(false);
     // The model runs behind; past max_delay the caller waits for it, so the bound holds whatever the timing.
@@ -301,6 +321,10 @@ void Engine::flush()
     }
     finish_shot();
     flushed_ = true;
+    if (next_pick_ < picks_.size())
+        throw std::invalid_argument("subjects: a subject is picked on frame " + std::to_string(picks_[next_pick_].frame) +
+                                    " (" + std::to_string(picks_[next_pick_].frame / opt_.fps) +
+                                    " s), past the video's last frame (" + std::to_string(pushed_ - 1) + ")");
     run_steps(true);
 }
 
@@ -322,6 +346,8 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
     Pending p = std::move(pending_.front());
     pending_.pop_front();
     const bool new_shot = v.frame == 0 || v.cut;
+    if (new_shot && !picks_.empty())
+        cut_subjects(v.frame);
     if (new_shot) {
         finish_shot();
         steps_.push_back(Step{Step::NewShot, 0, 0, false});
@@ -453,7 +479,12 @@ void Engine::plan_known(bool whole_shot)
 {
     for (;;) {
         size_t known = 0;
-        while (known < frames_.size() && frames_[known].known)
+        // Frames within the lookback before a pick not yet pushed wait for its backward track (not at a shot's
+        // end: the pick is in a later shot).
+        const int64_t wait_from = !whole_shot && next_pick_ < picks_.size()
+                                      ? picks_[next_pick_].frame - pick_lookback_
+                                      : INT64_MAX;
+        while (known < frames_.size() && frames_[known].known && frames_[known].index < wait_from)
             known++;
         if (known == 0)
             return;
@@ -485,7 +516,10 @@ void Engine::plan_known(bool whole_shot)
                     pins[k] = pin->second;
                 }
             }
-            ChunkPlan plan = plan_chunk(tr.geo, params_, prof, tr.bins, tr.carry, count, pins);
+            const std::vector<FrameTargets> targets =
+                picks_.empty() ? std::vector<FrameTargets>{}
+                               : subject_targets(tr.geo, people_, frames_[0].index, known, hold_frames_);
+            ChunkPlan plan = plan_chunk(tr.geo, params_, prof, tr.bins, tr.carry, count, pins, targets);
             tr.carry = plan.carry;
             commit(tr, plan, count);
         }
@@ -564,6 +598,10 @@ void Engine::commit(Output &output, const ChunkPlan &plan, size_t count)
         d.reason = plan.reason;
         if (k == 0 && plan.reason != PlanReason::Planned)
             d.note = plan.note;
+        if (const Track *kept = picks_.empty() ? nullptr : kept_subject(people_, f.index)) {
+            d.subject = kept->id;
+            d.subject_box = kept->at(f.index)->box;
+        }
         output.ready.push_back(d);
     }
 }
@@ -577,6 +615,71 @@ void Engine::release(size_t count)
         if (opt_.keep_maps)
             ready_maps_.push_back(std::move(frames_.front().map));
         frames_.pop_front();
+    }
+    if (!picks_.empty())
+        people_.drop_before(decided_ - hold_frames_);  // a lost subject's hold looks back that far
+}
+
+void Engine::track_subjects(const SalcropImage &img, int64_t index)
+{
+    const bool pick_near = next_pick_ < picks_.size() && picks_[next_pick_].frame - pick_lookback_ <= index;
+    if (live_.empty() && !pick_near)
+        return;
+    GreyFrame grey = make_grey_frame(img, kTrackingSide, &grey_rs_);
+    for (LiveSubject &s : live_)
+        if (Track *t = people_.find(s.id); t && t->end() == index)
+            t->points.push_back(s.tracker.update(grey));
+    while (next_pick_ < picks_.size() && picks_[next_pick_].frame <= index) {
+        const SubjectPick &pick = picks_[next_pick_];
+        if (pick.frame == index) {
+            // Backward over the kept frames of this shot, then forward from here as frames come.
+            std::vector<TrackPoint> back;
+            SubjectTracker tracker(grey, pick.box);
+            int64_t first = index;
+            for (auto it = grey_.rbegin(); it != grey_.rend() && it->first == first - 1 && it->first >= last_cut_;
+                 ++it) {
+                back.push_back(tracker.update(it->second));
+                first--;
+            }
+            Track &t = people_.add(TrackKind::Subject, -1, first);
+            t.pick = int(next_pick_);
+            t.points.assign(back.rbegin(), back.rend());
+            TrackPoint at;
+            at.box = pick.box;
+            at.score = 1;
+            t.points.push_back(at);
+            live_.push_back(LiveSubject{t.id, SubjectTracker(grey, pick.box)});
+        }
+        next_pick_++;
+    }
+    // Keep this frame only while a pick to come may track back over it.
+    const bool keep = next_pick_ < picks_.size() && picks_[next_pick_].frame - pick_lookback_ <= index;
+    if (keep)
+        grey_.emplace_back(index, std::move(grey));
+    const int64_t oldest = next_pick_ < picks_.size() ? picks_[next_pick_].frame - pick_lookback_ : INT64_MAX;
+    while (!grey_.empty() && (grey_.front().first < oldest || grey_.front().first < last_cut_))
+        grey_.pop_front();
+}
+
+void Engine::cut_subjects(int64_t cut)
+{
+    last_cut_ = std::max(last_cut_, cut);
+    while (!grey_.empty() && grey_.front().first < cut)
+        grey_.pop_front();
+    for (Track &t : people_.tracks()) {
+        if (t.kind != TrackKind::Subject || t.pick < 0)
+            continue;
+        const int64_t pick = picks_[size_t(t.pick)].frame;
+        if (pick >= cut && t.first < cut) {
+            // Tracked back across a cut confirmed since: the frames before it are another shot.
+            t.points.erase(t.points.begin(), t.points.begin() + (cut - t.first));
+            t.first = cut;
+        } else if (pick < cut && t.end() > cut) {
+            t.points.resize(size_t(cut - t.first));
+        }
+        if (pick < cut)
+            live_.erase(std::remove_if(live_.begin(), live_.end(), [&](const LiveSubject &s) { return s.id == t.id; }),
+                        live_.end());
     }
 }
 
@@ -612,7 +715,7 @@ const std::string &Engine::path_json(size_t output)
 {
     Output &tr = output_at(output);
     tr.json = sphere() ? make_sphere_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, view_, opt_.stereo, tr.log)
-                       : make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log);
+                       : make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log, !picks_.empty());
     return tr.json;
 }
 
@@ -635,6 +738,7 @@ void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int lin
                                     " is not the most recently popped one");
     Decision shown = d;
     shown.segment = outputs_.front().log.back().segment;  // the C ABI's decision does not carry it; the log does
+    shown.subject_box = outputs_.front().log.back().subject_box;
     if (sphere()) {
         const SalcropImage e = eye(SalcropImage{format, opt_.width, opt_.height, {data[0], data[1], data[2], data[3]},
                                                 {linesize[0], linesize[1], linesize[2], linesize[3]}, 0, 0});

@@ -41,6 +41,8 @@
 #include "saliency_worker.h"
 #include "salcrop/salcrop.h"
 #include "shots.h"
+#include "subject_tracker.h"
+#include "subjects.h"
 #include "tracks.h"
 
 namespace salcrop {
@@ -256,6 +258,23 @@ private:
     std::vector<float> popped_map_;              // map of the most recently popped decision
     TrackSet people_;  // tracks.h: faces, speakers, picked subjects
     AudioTrack audio_;  // audio.h: the sound, mono 16 kHz, dropped behind the decided frames
+
+    // Picked subjects (subjects.h): tracked forward at push; backward from a pick over the grey tracking copies
+    // (subject_tracker.h) of the frames before it, kept only for the pick_lookback_ frames before a pick to come
+    // (~300 KB each at 640x360), while no frame from pick_lookback_ before a pick to come is planned.
+    void track_subjects(const SalcropImage &img, int64_t index);
+    void cut_subjects(int64_t cut);  // a shot starts at `cut`: no track crosses it
+    std::vector<SubjectPick> picks_;      // by frame
+    size_t next_pick_ = 0;                // the first pick not yet pushed
+    int pick_lookback_ = 0, hold_frames_ = 0;
+    std::deque<std::pair<int64_t, GreyFrame>> grey_;  // frames before the next pick, oldest first
+    struct LiveSubject {
+        int id;
+        SubjectTracker tracker;
+    };
+    std::vector<LiveSubject> live_;       // subjects tracked forward as frames come
+    Resampler grey_rs_{1, 1};
+    int64_t last_cut_ = 0;                // the latest shot start the detector confirmed
     int64_t popped_frame_ = -1;
 };
 

@@ -5,81 +5,15 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <utility>
 #include <stdexcept>
+
 
 namespace salcrop {
 
-namespace {
-
-// Just enough JSON for an array of flat objects of numbers.
-class Reader {
-public:
-    explicit Reader(const std::string &text) : s_(text) {}
-
-    void expect(char c)
-    {
-        skip();
-        if (pos_ >= s_.size() || s_[pos_] != c)
-            fail(std::string("expected '") + c + "'");
-        pos_++;
-    }
-    bool accept(char c)
-    {
-        skip();
-        if (pos_ < s_.size() && s_[pos_] == c) {
-            pos_++;
-            return true;
-        }
-        return false;
-    }
-    std::string key()
-    {
-        expect('"');
-        const size_t end = s_.find('"', pos_);
-        if (end == std::string::npos)
-            fail("unterminated string");
-        std::string k = s_.substr(pos_, end - pos_);
-        pos_ = end + 1;
-        return k;
-    }
-    double number()
-    {
-        skip();
-        const char *begin = s_.c_str() + pos_;
-        char *end = nullptr;
-        const double v = std::strtod(begin, &end);
-        if (end == begin || !std::isfinite(v))
-            fail("expected a number");
-        pos_ += size_t(end - begin);
-        return v;
-    }
-    void end()
-    {
-        skip();
-        if (pos_ != s_.size())
-            fail("unexpected text after the array");
-    }
-    [[noreturn]] void fail(const std::string &what) const
-    {
-        throw std::invalid_argument("keyframes: " + what + " at character " + std::to_string(pos_) +
-                                    " (want a JSON array of {\"t\": s or \"frame\": n, \"x\": px, \"y\": px})");
-    }
-
-private:
-    void skip()
-    {
-        while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_])))
-            pos_++;
-    }
-    const std::string &s_;
-    size_t pos_ = 0;
-};
-
-}  // namespace
-
 std::vector<Keyframe> parse_keyframes(const std::string &json, double fps, const char *x_key, const char *y_key)
 {
-    Reader r(json);
+    JsonReader r(json, "keyframes", "a JSON array of {\"t\": s or \"frame\": n, \"x\": px, \"y\": px}");
     std::vector<Keyframe> out;
     r.expect('[');
     if (r.accept(']')) {
@@ -128,6 +62,71 @@ std::vector<Keyframe> parse_keyframes(const std::string &json, double fps, const
     r.expect(']');
     r.end();
     return out;
+}
+
+JsonReader::JsonReader(const std::string &text, std::string what, std::string want)
+    : s_(text), what_(std::move(what)), want_(std::move(want))
+{
+}
+
+void JsonReader::expect(char c)
+{
+    skip();
+    if (pos_ >= s_.size() || s_[pos_] != c)
+        fail(std::string("expected '") + c + "'");
+    pos_++;
+}
+
+bool JsonReader::accept(char c)
+{
+    skip();
+    if (pos_ < s_.size() && s_[pos_] == c) {
+        pos_++;
+        return true;
+    }
+    return false;
+}
+
+std::string JsonReader::key()
+{
+    expect('"');
+    const size_t end = s_.find('"', pos_);
+    if (end == std::string::npos)
+        fail("unterminated string");
+    std::string k = s_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    return k;
+}
+
+double JsonReader::number()
+{
+    skip();
+    const char *begin = s_.c_str() + pos_;
+    char *end = nullptr;
+    const double v = std::strtod(begin, &end);
+    if (end == begin || !std::isfinite(v))
+        fail("expected a number");
+    pos_ += size_t(end - begin);
+    return v;
+}
+
+void JsonReader::end()
+{
+    skip();
+    if (pos_ != s_.size())
+        fail("unexpected text after the array");
+}
+
+void JsonReader::fail(const std::string &what) const
+{
+    throw std::invalid_argument(what_ + ": " + what + " at character " + std::to_string(pos_) + " (want " + want_ +
+                                ")");
+}
+
+void JsonReader::skip()
+{
+    while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_])))
+        pos_++;
 }
 
 std::string read_text_file(const std::string &path)

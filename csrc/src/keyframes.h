@@ -15,6 +15,25 @@ namespace salcrop {
 std::vector<Keyframe> parse_keyframes(const std::string &json, double fps, const char *x_key = "x",
                                       const char *y_key = "y");
 
+// Just enough JSON for an array of flat objects of numbers (and arrays of numbers): the keyframes' and the picked
+// subjects' files (subjects.h). Errors name `what` ("keyframes") and the format wanted.
+class JsonReader {
+public:
+    JsonReader(const std::string &text, std::string what, std::string want);
+    void expect(char c);
+    bool accept(char c);
+    std::string key();
+    double number();
+    void end();  // nothing but white space is left
+    [[noreturn]] void fail(const std::string &what) const;
+
+private:
+    void skip();
+    const std::string &s_;
+    std::string what_, want_;
+    size_t pos_ = 0;
+};
+
 // The file's text; throws std::invalid_argument naming the file when it cannot be read.
 std::string read_text_file(const std::string &path);
 

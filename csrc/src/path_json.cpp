@@ -1,5 +1,6 @@
 #include "path_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -28,7 +29,8 @@ std::string num(double v)
 }
 }  // namespace
 
-std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log)
+std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log,
+                           bool subjects)
 {
     std::string s;
     s.reserve(128 + log.size() * 64);
@@ -40,7 +42,10 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
         s += (i ? ",{" : "{");
         s += "\"t\":" + num(d.t) + ",\"x\":" + std::to_string(d.win.x) + ",\"y\":" + std::to_string(d.win.y) +
              ",\"w\":" + std::to_string(d.win.w) + ",\"h\":" + std::to_string(d.win.h) +
-             ",\"shot\":" + std::to_string(d.shot) + "}";
+             ",\"shot\":" + std::to_string(d.shot);
+        if (subjects)  // the picked subject's tracked box, null where none is seen (lost)
+            s += ",\"subject\":" + (d.subject >= 0 && !d.subject_box.empty() ? json_box(d.subject_box) : "null");
+        s += "}";
     }
     s += "],\"shots\":[";
     size_t i = 0;
@@ -63,7 +68,18 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
         s += first ? "{" : ",{";
         first = false;
         s += "\"start\":" + std::to_string(log[i].frame) + ",\"end\":" + std::to_string(log[j - 1].frame + 1) +
-             ",\"mode\":\"" + mode_name(mode) + "\",\"reason\":\"" + reason + "\",\"segments\":[";
+             ",\"mode\":\"" + mode_name(mode) + "\",\"reason\":\"" + reason + "\"";
+        if (subjects) {  // the picked subjects' tracks kept in this shot
+            std::vector<int> kept;
+            for (size_t k = i; k < j; k++)
+                if (log[k].subject >= 0 && std::find(kept.begin(), kept.end(), log[k].subject) == kept.end())
+                    kept.push_back(log[k].subject);
+            s += ",\"subjects\":[";
+            for (size_t k = 0; k < kept.size(); k++)
+                s += (k ? "," : "") + std::to_string(kept[k]);
+            s += "]";
+        }
+        s += ",\"segments\":[";
         // Runs of what the camera does inside the shot (version 2).
         s += segments_json(log, i, j);
         s += "]}";
@@ -71,6 +87,12 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
     }
     s += "]}";
     return s;
+}
+
+std::string json_box(const Box &b)
+{
+    return "[" + json_number(b.x, 2) + "," + json_number(b.y, 2) + "," + json_number(b.w, 2) + "," +
+           json_number(b.h, 2) + "]";
 }
 
 std::string segments_json(const std::vector<Decision> &log, size_t first, size_t end)

@@ -10,10 +10,16 @@
 
 namespace salcrop {
 
-std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log);
+// subjects: the run has picked subjects: per frame "subject" (the kept subject's box, null where none is seen) and
+// per shot "subjects" (the ids of the subject tracks kept in it).
+std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log,
+                           bool subjects = false);
 
 // A JSON number with at most `decimals` decimals, trailing zeros trimmed ("1.5", "2"; a non-finite value: "0").
 std::string json_number(double v, int decimals);
+
+// A box as a JSON array [x,y,w,h] (2 decimals).
+std::string json_box(const Box &b);
 
 // A shot's "segments" array (version 2): runs of what the camera does on the decisions [first, end) of log.
 std::string segments_json(const std::vector<Decision> &log, size_t first, size_t end);

@@ -268,9 +268,10 @@ int first_reversal(const std::vector<double> &x, double before, int window, Move
 // the frames less w1 |Dx|, |Dj| <= reach per frame, from the seam's position. pin(t): the grid position a keyframe
 // fixes on frame t, or -1. The no-turn-back rule is left to the LP: a route that holds it as well (states for the
 // latest move's direction and age) kept less on hevc-gaze (BQMall: 45% of the fixations instead of 52%).
-template <class Pin>
+// extra(t, j): a further cost of grid position j on frame t (a kept subject's, keep_cost below).
+template <class Pin, class Extra>
 std::vector<int> best_route(const std::vector<double> &M, size_t n, int grid, double step, double w1, double value,
-                            int reach, const Carry &carry, Pin pin)
+                            int reach, const Carry &carry, Pin pin, Extra extra)
 {
     const int cells = grid + 1;
     constexpr double kInf = 1e300;
@@ -279,7 +280,7 @@ std::vector<int> best_route(const std::vector<double> &M, size_t n, int grid, do
     for (int j = 0; j < cells; j++) {
         const double d = carry.valid ? std::fabs(j * step - carry.x) : 0.0;
         if (d <= reach * step + step / 2 && (pin(0) < 0 || pin(0) == j))
-            cost[j] = w1 * d - value * M[j];
+            cost[j] = w1 * d - value * M[j] + extra(0, j);
     }
     if (pin(0) >= 0 && cost[pin(0)] >= kInf)
         cost[pin(0)] = -value * M[size_t(pin(0))];  // a keyframe out of the seam's reach: it wins
@@ -297,11 +298,11 @@ std::vector<int> best_route(const std::vector<double> &M, size_t n, int grid, do
                 }
             }
             if (next[j] < kInf)
-                next[j] -= value * M[t * cells + j];
+                next[j] += extra(t, j) - value * M[t * cells + j];
         }
         if (pj >= 0 && next[pj] >= kInf) {  // a keyframe out of reach at the usual speed: the route jumps there
             const int i = int(std::min_element(cost.begin(), cost.end()) - cost.begin());
-            next[pj] = cost[i] - value * M[t * cells + pj];
+            next[pj] = cost[i] - value * M[t * cells + pj] + extra(t, pj);
             back[t * cells + pj] = i;
         }
         cost.swap(next);
@@ -397,6 +398,41 @@ SegmentKind label_of(double v, double a)
 
 }  // namespace
 
+std::vector<KeepSpan> keep_spans(const Geometry &g, const std::vector<FrameTargets> &targets, size_t frames)
+{
+    std::vector<KeepSpan> out(frames);
+    const double len = g.win_length(), range = g.range();
+    for (size_t t = 0; t < frames && t < targets.size(); t++) {
+        // In the order given (the earliest pick first): each one that still fits joins the kept span.
+        double lo = 0, hi = 0;
+        bool any = false;
+        for (const AxisTarget &a : targets[t]) {
+            if (!a.keep || !(a.hi > a.lo))
+                continue;
+            if (!any) {
+                lo = a.lo;
+                hi = a.hi;
+                any = true;
+            } else if (std::max(hi, a.hi) - std::min(lo, a.lo) <= len) {
+                lo = std::min(lo, a.lo);
+                hi = std::max(hi, a.hi);
+            }
+        }
+        if (!any || range <= 0)
+            continue;
+        KeepSpan &k = out[t];
+        k.active = true;
+        k.centre = clampd((lo + hi) / 2 - len / 2, 0, range);
+        if (hi - lo <= len) {
+            k.lo = clampd(hi - len, 0, range);
+            k.hi = clampd(lo, 0, range);
+        } else {
+            k.lo = k.hi = k.centre;  // longer than the window: centred on it
+        }
+    }
+    return out;
+}
+
 std::vector<float> profile_with_targets(const Geometry &g, const float *profile, int bins, const FrameTargets &targets)
 {
     std::vector<float> out(profile, profile + bins);
@@ -433,10 +469,10 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
     with_targets.reserve(targets.size());
     std::vector<const float *> profiles = profiles_in;
     for (size_t t = 0; t < targets.size() && t < profiles.size(); t++) {
+        bool soft = false;
         for (const AxisTarget &a : targets[t])
-            if (a.keep)
-                throw std::logic_error("plan_chunk: keep-targets are not planned yet");
-        if (!targets[t].empty()) {
+            soft = soft || (a.weight > 0 && !a.keep);
+        if (soft) {
             with_targets.push_back(profile_with_targets(g, profiles[t], bins, targets[t]));
             profiles[t] = with_targets.back().data();
         }
@@ -450,6 +486,10 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
     const double len = g.win_length();
     const std::vector<FrameMass> masses = make_masses(g, profiles, bins);
     const MotionLimits lim = motion_limits(g, p);
+    const std::vector<KeepSpan> keeps = keep_spans(g, targets, n);
+    bool any_keep = false;
+    for (const KeepSpan &k : keeps)
+        any_keep = any_keep || k.active;
 
     // Per-frame best windows on a grid of positions.
     const int grid = range > 0 ? int(std::min<double>(range, 160)) : 0;
@@ -559,10 +599,20 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
         } else {
             // The route moves at most at the top speed.
             const int reach = std::max(1, int(std::floor(lim.vmax / step + 1e-9)));
-            route = best_route(M, n, grid, step, w1, value, reach, carry, [&](size_t t) {
-                const double pin = pin_at(t);
-                return std::isfinite(pin) ? nearest(pin) : -1;
-            });
+            route = best_route(
+                M, n, grid, step, w1, value, reach, carry,
+                [&](size_t t) {
+                    const double pin = pin_at(t);
+                    return std::isfinite(pin) ? nearest(pin) : -1;
+                },
+                [&](size_t t, int j) {
+                    if (t >= keeps.size() || !keeps[t].active)
+                        return 0.0;
+                    const KeepSpan &k = keeps[t];
+                    const double x = grid_x(j);
+                    const double out = std::max({0.0, k.lo - x - step / 2, x - k.hi - step / 2});
+                    return kKeepRouteWeight * value / step * out + kKeepCentring * value / len * std::fabs(x - k.centre);
+                });
         }
         plan.carry.held = grid_x(route[commit - 1]);
 
@@ -637,6 +687,16 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
             pb.w1 = w1;
             pb.w2 = pb.w1 * p.fps * kSpeedChangeSeconds;
             pb.w3 = pb.w2 * p.fps * kJerkSeconds;
+            // A kept subject: its span is a band whose every pixel outside costs more than anything the other
+            // terms could gain by it (an exact penalty: hard wherever the limits allow); centred on it as far as
+            // the smooth path allows, at a pull stronger than any saliency's.
+            const double keep_weight = 10 * (2 * pb.w1 + 4 * pb.w2 + 8 * pb.w3) + 100 * value / len;
+            for (size_t t = 0; t < keeps.size() && t < n; t++) {
+                if (!keeps[t].active)
+                    continue;
+                pb.bands.push_back({int(t), keeps[t].lo, keeps[t].hi, keep_weight});
+                pb.bands.push_back({int(t), keeps[t].centre, keeps[t].centre, kKeepCentring * value / len});
+            }
             pb.vmax = lim.vmax;
             pb.amax = lim.amax;
             pb.carry = carry;
@@ -675,7 +735,7 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
             return s / frames_so_far;
         };
         double kept_mass = shot_mean(path);
-        if (!still_forced && kept_mass < static_mass - kFloorAllowance) {
+        if (!still_forced && !any_keep && kept_mass < static_mass - kFloorAllowance) {
             double route_mass = before_mass;
             for (size_t t = 0; t < n; t++)
                 route_mass += M[t * cells + route[t]];
@@ -793,10 +853,28 @@ ChunkPlan plan_chunk(const Geometry &g, const PlanParams &p, const std::vector<c
     return plan;
 }
 
+namespace {
+size_t starts_of_cuts(const std::vector<int64_t> &cuts, size_t frames)
+{
+    size_t n = 1;
+    int64_t last = 0;
+    for (int64_t c : cuts)
+        if (c > last && c < int64_t(frames)) {
+            n++;
+            last = c;
+        }
+    return n;
+}
+}  // namespace
+
 void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, size_t frames, int map_h, int map_w,
                   const std::vector<int64_t> &cuts, std::vector<Window> *windows, std::vector<ShotPlan> *shots,
-                  const std::vector<double> &pins)
+                  const std::vector<double> &pins, const std::vector<FrameTargets> &targets,
+                  std::vector<ChunkStart> *chunk_starts, const ChunkStart *resume)
 {
+    if (resume && (starts_of_cuts(cuts, frames) > 1 || resume->pos < 0 || size_t(resume->pos) >= frames ||
+                   !resume->carry.valid))
+        throw std::invalid_argument("plan: resume needs one shot and a chunk start inside it");
     const int bins = profile_bins(g, map_h, map_w);
     std::vector<float> profiles(frames * bins);
     for (size_t t = 0; t < frames; t++)
@@ -818,7 +896,15 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
         shot.end = b;
         std::vector<SegmentKind> labels;
         bool first = true;
-        for (int64_t pos = a; pos < b;) {
+        int64_t pos = a;
+        if (resume) {
+            pos = resume->pos;
+            carry = resume->carry;
+            const Window empty{};
+            windows->insert(windows->end(), size_t(pos - a), empty);
+            labels.insert(labels.end(), size_t(pos - a), SegmentKind::Stationary);
+        }
+        for (; pos < b;) {
             const bool last = b - pos < chunk || chunk == b - a;
             const int64_t end = last ? b : pos + chunk;
             const size_t keep = last ? size_t(end - pos) : size_t(std::max<int64_t>(1, chunk / 2));
@@ -828,7 +914,12 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
             std::vector<double> chunk_pins;
             if (!pins.empty())
                 chunk_pins.assign(pins.begin() + pos, pins.begin() + end);
-            ChunkPlan cp = plan_chunk(g, p, prof, bins, carry, keep, chunk_pins);
+            std::vector<FrameTargets> chunk_targets;
+            if (!targets.empty())
+                chunk_targets.assign(targets.begin() + pos, targets.begin() + end);
+            ChunkPlan cp = plan_chunk(g, p, prof, bins, carry, keep, chunk_pins, chunk_targets);
+            if (chunk_starts)
+                chunk_starts->push_back(ChunkStart{pos, carry, cp.mode});
             carry = cp.carry;
             if (cp.reason != PlanReason::Planned) {
                 shot.reason = cp.reason;
@@ -845,7 +936,7 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
         // The shot's mean map mass: its path's, and its best static window's (the floor's reference).
         const std::vector<Window> &w = *windows;
         std::vector<double> stat(size_t(g.range()) + 1, 0.0);
-        for (int64_t t = a; t < b; t++) {
+        for (int64_t t = resume ? resume->pos : a; t < b; t++) {  // resumed: over the frames it planned
             const float *pr = &profiles[size_t(t) * bins];
             std::vector<double> cdf(bins + 1, 0.0);
             for (int k = 0; k < bins; k++)
@@ -863,8 +954,9 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
             for (int x0 = 0; x0 <= g.range(); x0 += 2)
                 stat[size_t(x0)] += at(x0 + g.win_length()) - at(x0);
         }
-        shot.mass /= double(b - a);
-        shot.static_mass = *std::max_element(stat.begin(), stat.end()) / double(b - a);
+        const double counted = double(b - (resume ? resume->pos : a));
+        shot.mass /= counted;
+        shot.static_mass = *std::max_element(stat.begin(), stat.end()) / counted;
         shots->push_back(shot);
     }
 }

@@ -158,6 +158,18 @@ struct AxisTarget {
 };
 using FrameTargets = std::vector<AxisTarget>;
 
+// What the keep-targets of one frame ask of the window's position: lie in [lo, hi] (the positions whose window
+// contains the kept span: the first keep-target and every later one that still fits with it), as near `centre`
+// (the span centred) as the smooth path allows. A span longer than the window: lo = hi = centre.
+struct KeepSpan {
+    bool active = false;
+    double lo = 0, hi = 0, centre = 0;
+};
+std::vector<KeepSpan> keep_spans(const Geometry &g, const std::vector<FrameTargets> &targets, size_t frames);
+constexpr double kKeepRouteWeight = 50;  // the route: a grid step outside a kept span costs 50 frames' whole mass
+constexpr double kKeepCentring = 1.5;    // per window length off the span's centre: 1.5 frames' whole mass (more
+                                         // than any saliency gains by moving that far: the subject outranks it)
+
 // A frame's profile (`bins` floats along the axis) with the soft targets' mass added: each target adds
 // weight * (the profile's total) spread evenly over the bins [lo, hi] covers. Keep-targets add nothing here.
 std::vector<float> profile_with_targets(const Geometry &g, const float *profile, int bins, const FrameTargets &targets);
@@ -208,8 +220,20 @@ std::vector<double> keyframe_pins(const Geometry &g, const std::vector<Keyframe>
 // Whole-clip planning: every shot independently, maps: T maps of map_h x map_w. With p.lookahead_frames, each
 // shot in the engine's chunks (plan that many frames, keep the first half, carry on), else all of it at once.
 // pins: empty, or per frame of the clip a keyframe's position along the axis (NaN where none).
+// targets: empty, or per frame of the clip what the tracks ask (plan_chunk's targets).
+// starts: receives, per chunk planned, where it started, the camera carried into it and the chunk's mode. resume
+// (one shot, no cuts): start at resume->pos with its carry, as the whole run would have reached it; frames before
+// pos get empty windows and stationary labels, for the caller to fill from its earlier plan (the editor: an edit
+// late in a long shot re-plans from the chunk whose frames it touches). A chunk's plan depends only on its carry
+// and its own frames, so the frames from pos on are exactly the whole run's.
+struct ChunkStart {
+    int64_t pos = 0;
+    Carry carry;
+    ShotMode mode = ShotMode::Stationary;
+};
 void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, size_t frames, int map_h, int map_w,
                   const std::vector<int64_t> &cuts, std::vector<Window> *windows, std::vector<ShotPlan> *shots,
-                  const std::vector<double> &pins = {});
+                  const std::vector<double> &pins = {}, const std::vector<FrameTargets> &targets = {},
+                  std::vector<ChunkStart> *starts = nullptr, const ChunkStart *resume = nullptr);
 
 }  // namespace salcrop

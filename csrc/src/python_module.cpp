@@ -1,5 +1,7 @@
 // salcrop_filter._core: the C++ core for Python (contract in docs/PYTHON_CORE_API.md). Option mistakes raise
 // ValueError, everything else RuntimeError; the GIL is released while the network or the planner runs.
+#include <memory>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -12,6 +14,8 @@
 #include "engine.h"
 #include "errors.h"
 #include "keyframes.h"
+#include "subjects.h"
+#include "tracks.h"
 #include "model.h"
 #include "planner.h"
 #include "preprocess.h"
@@ -102,7 +106,7 @@ public:
              double smoothing, const std::string &pad, int threads, bool even, bool keep_maps,
              const std::string &ort_library, const std::string &keyframes, const ScheduleTuples &replay,
              int64_t replay_end, const std::string &projection, double fov, int view_width, int view_height,
-             const std::string &stereo, double front, double max_memory)
+             const std::string &stereo, double front, double max_memory, const std::string &subjects)
     {
         EngineOptions o;
         o.width = width;
@@ -132,6 +136,7 @@ public:
         o.stereo = stereo;
         o.front = front;
         o.max_memory = max_memory;
+        o.subjects = subjects;
         validate(o);  // option errors first, with the GIL held (ValueError)
         engine_ = nogil([&] { return std::make_unique<Engine>(o); });
     }
@@ -387,10 +392,48 @@ private:
     int w_ = 0, h_ = 0;
 };
 
+// A chunk start (planner.h, ChunkStart) as a plain tuple for Python to keep and hand back: (pos, mode, carry).
+py::tuple chunk_start_tuple(const ChunkStart &c)
+{
+    const Carry &k = c.carry;
+    return py::make_tuple(c.pos, std::string(mode_name(c.mode)),
+                          py::make_tuple(k.valid, k.x, k.v, k.a, k.held, k.dir, k.dir_age, int(k.mode), k.padded,
+                                         k.pad_x, k.pad_len, k.shot_frames, k.shot_mass, k.shot_static));
+}
+
+ChunkStart chunk_start_of(const py::tuple &t)
+{
+    if (t.size() != 3)
+        throw std::invalid_argument("resume: a (pos, mode, carry) tuple from plan_path(with_states=True)");
+    ChunkStart c;
+    c.pos = t[0].cast<int64_t>();
+    const py::tuple k = t[2].cast<py::tuple>();
+    if (k.size() != 14)
+        throw std::invalid_argument("resume: not a carry from plan_path(with_states=True)");
+    Carry &r = c.carry;
+    r.valid = k[0].cast<bool>();
+    r.x = k[1].cast<double>();
+    r.v = k[2].cast<double>();
+    r.a = k[3].cast<double>();
+    r.held = k[4].cast<double>();
+    r.dir = k[5].cast<int>();
+    r.dir_age = k[6].cast<int>();
+    r.mode = ShotMode(k[7].cast<int>());
+    r.padded = k[8].cast<bool>();
+    r.pad_x = k[9].cast<int>();
+    r.pad_len = k[10].cast<int>();
+    r.shot_frames = k[11].cast<double>();
+    r.shot_mass = k[12].cast<double>();
+    r.shot_static = k[13].cast<std::vector<double>>();
+    return c;
+}
+
 py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast> maps, std::vector<int64_t> cuts,
                     int width, int height, double fps, const std::string &ratio, const std::string &mode,
                     double smoothing, bool even, const std::vector<std::tuple<int64_t, double, double>> &keyframes,
-                    bool with_segments, double lookahead, const std::string &pad, bool with_reasons, double mass_value)
+                    bool with_segments, double lookahead, const std::string &pad, bool with_reasons, double mass_value,
+                    const std::vector<std::pair<int64_t, py::array_t<double, py::array::c_style | py::array::forcecast>>>
+                        &subjects, bool with_states, const py::object &resume)
 {
     EngineOptions o;
     o.width = width;
@@ -432,12 +475,38 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     for (const auto &[frame, x, y] : keyframes)
         keys.push_back({frame, x, y});
     const std::vector<double> pins = keyframe_pins(g, keys, T);
+    // Picked subjects' tracks: (first frame, N x 5 [x, y, w, h, lost]); kept as the engine keeps them.
+    TrackSet people;
+    for (const auto &[first, pts] : subjects) {
+        if (pts.ndim() != 2 || pts.shape(1) < 5)
+            throw std::invalid_argument("subjects: each track is (first_frame, N x 5 array of x, y, w, h, lost)");
+        if (first < 0 || first + pts.shape(0) > py::ssize_t(T))
+            throw std::invalid_argument("subjects: a track of frames " + std::to_string(first) + ".." +
+                                        std::to_string(first + pts.shape(0)) + " is outside the clip's " +
+                                        std::to_string(T) + " frames");
+        Track &tr = people.add(TrackKind::Subject, 0, first);
+        auto r = pts.unchecked<2>();
+        for (py::ssize_t k = 0; k < pts.shape(0); k++) {
+            TrackPoint p;
+            p.box = Box{r(k, 0), r(k, 1), r(k, 2), r(k, 3)};
+            p.lost = r(k, 4) != 0 || p.box.empty();
+            tr.points.push_back(p);
+        }
+    }
+    const std::vector<FrameTargets> targets =
+        people.empty() ? std::vector<FrameTargets>{}
+                       : subject_targets(g, people, 0, T, int(std::lround(kLostHoldSeconds * fps)));
     std::vector<Window> windows;
     std::vector<ShotPlan> shots;
+    std::vector<ChunkStart> starts;
+    std::unique_ptr<ChunkStart> from;
+    if (!resume.is_none())
+        from = std::make_unique<ChunkStart>(chunk_start_of(resume.cast<py::tuple>()));
     const float *data = maps.data();
     {
         py::gil_scoped_release release;
-        plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots, pins);
+        plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots, pins, targets, with_states ? &starts : nullptr,
+                     from.get());
     }
     py::array_t<int32_t> out({py::ssize_t(T), py::ssize_t(4)});
     auto o4 = out.mutable_unchecked<2>();
@@ -462,6 +531,12 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
         d["static_mass"] = s.static_mass;
         reasons.append(d);
     }
+    if (with_states) {  // (windows, shots, segments, states): the editor's resumable plan
+        py::list st;
+        for (const ChunkStart &c : starts)
+            st.append(chunk_start_tuple(c));
+        return py::make_tuple(out, sl, segments, st);
+    }
     if (with_segments && with_reasons)
         return py::make_tuple(out, sl, segments, reasons);
     if (with_reasons)
@@ -475,6 +550,7 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
 
 namespace salcrop {
 void def_sphere(py::module_ &m);  // python_sphere.cpp
+void def_subjects(py::module_ &m);  // python_subjects.cpp
 }
 
 PYBIND11_MODULE(_core, m)
@@ -531,6 +607,13 @@ PYBIND11_MODULE(_core, m)
         .def_property_readonly("yaw", [](const PyDecision &d) { return d.d.yaw; })
         .def_property_readonly("pitch", [](const PyDecision &d) { return d.d.pitch; })
         .def_property_readonly("fov", [](const PyDecision &d) { return d.d.fov; })
+        .def_property_readonly("subject", [](const PyDecision &d) { return d.d.subject; })
+        .def_property_readonly("subject_box", [](const PyDecision &d) -> py::object {
+            if (d.d.subject < 0 || d.d.subject_box.empty())
+                return py::none();
+            const Box &b = d.d.subject_box;
+            return py::make_tuple(b.x, b.y, b.w, b.h);
+        })
         .def("__repr__", [](const PyDecision &d) {
             return "Decision(frame=" + std::to_string(d.d.frame) + ", x=" + std::to_string(d.d.win.x) +
                    ", y=" + std::to_string(d.d.win.y) + ", w=" + std::to_string(d.d.win.w) +
@@ -542,7 +625,8 @@ PYBIND11_MODULE(_core, m)
         .def(py::init<int, int, double, const std::string &, const std::string &, const std::string &,
                       const std::string &, int, double, double, double, const std::string &, int, bool, bool,
                       const std::string &, const std::string &, const ScheduleTuples &, int64_t,
-                      const std::string &, double, int, int, const std::string &, double, double>(),
+                      const std::string &, double, int, int, const std::string &, double, double,
+                      const std::string &>(),
              py::arg("width"), py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("model") = "",
              py::arg("device") = "auto", py::arg("mode") = "auto", py::arg("stride") = kDefaultStride,
              py::arg("lookahead") = kDefaultLookahead, py::arg("scene_threshold") = kDefaultSceneThreshold,
@@ -551,7 +635,7 @@ PYBIND11_MODULE(_core, m)
              py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0,
              py::arg("projection") = "flat", py::arg("fov") = kDefaultFov, py::arg("view_width") = 0,
              py::arg("view_height") = 0, py::arg("stereo") = "mono", py::arg("front") = -1.0,
-             py::arg("max_memory") = 0.0)
+             py::arg("max_memory") = 0.0, py::arg("subjects") = "")
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("output_sizes", &PyEngine::output_sizes,
                                "(width, height) of every output, one per ratio of the list, in its order")
@@ -593,6 +677,7 @@ PYBIND11_MODULE(_core, m)
         .def("render_padded", &PyEngine::render_padded, py::arg("decision"), py::arg("frame"),
              py::arg("output") = 0)
         .def("render_view", &PyEngine::render_view, py::arg("decision"), py::arg("frame"));
+    def_subjects(m);
     def_sphere(m);
     def_audio(m);
 
@@ -631,11 +716,17 @@ PYBIND11_MODULE(_core, m)
           py::arg("keyframes") = std::vector<std::tuple<int64_t, double, double>>{},
           py::arg("with_segments") = false, py::arg("lookahead") = kDefaultLookahead, py::arg("pad") = "none",
           py::arg("with_reasons") = false, py::arg("mass_value") = kMassValue,
+          py::arg("subjects") = std::vector<std::pair<int64_t, py::array_t<double>>>{},
+          py::arg("with_states") = false, py::arg("resume") = py::none(),
           "Plans a clip's crop windows from its saliency maps: (windows T x 4, shots [(start, end, mode)]) and, "
           "with_segments, [(start, end, 'stationary'|'pan'|'ease')] too. keyframes: (frame, x, y), the window's "
           "centre in source pixels, pinned there. pad: 'none', 'blur' or 'black' (a padded window is wider than the "
           "ratio's; the letterbox is the renderer's). lookahead: seconds, in chunks as the streaming engine plans "
           "(0 = each shot at once). with_reasons: one more list, per shot {'reason': 'planned'|'hold', 'note', "
           "'mass', 'static_mass'} (the path's and the best static window's mean map mass; hold: a chunk fell back). mass_value: what a "
-          "frame's whole map mass is worth in window lengths of motion (the planner's default; for measuring).");
+          "frame's whole map mass is worth in window lengths of motion (the planner's default; for measuring). subjects: "
+          "picked subjects' tracks [(first_frame, N x 5 [x, y, w, h, lost])], kept in the window (planner.h, keep). "
+          "with_states: (windows, shots, segments, states), states a (pos, mode, carry) per chunk; resume: one of "
+          "them (one shot, no cuts): plan from that chunk on, frames before it get zero windows (the editor splices "
+          "its earlier plan in).");
 }

@@ -75,7 +75,7 @@ void TrackSet::drop_before(int64_t frame)
         t.first += int64_t(drop);
     }
     tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(),
-                                 [&](const Track &t) { return t.points.empty() && t.first >= frame; }),
+                                 [](const Track &t) { return t.points.empty(); }),
                   tracks_.end());
 }
 
@@ -86,6 +86,45 @@ AxisTarget axis_target(const Geometry &g, int track, const Box &box)
     a.lo = g.vertical ? box.y : box.x;
     a.hi = a.lo + (g.vertical ? box.h : box.w);
     return a;
+}
+
+std::vector<FrameTargets> subject_targets(const Geometry &g, const TrackSet &tracks, int64_t first, size_t n,
+                                          int hold_frames)
+{
+    std::vector<FrameTargets> out(n);
+    for (const Track &tr : tracks.tracks()) {
+        if (tr.kind != TrackKind::Subject)
+            continue;
+        for (size_t k = 0; k < n; k++) {
+            const int64_t f = first + int64_t(k);
+            const TrackPoint *p = tr.at(f);
+            if (!p)
+                continue;
+            const Box *box = p->lost ? nullptr : &p->box;
+            for (int64_t b = f - 1; !box && b >= f - hold_frames; b--) {
+                const TrackPoint *q = tr.at(b);
+                if (!q)
+                    break;
+                if (!q->lost)
+                    box = &q->box;
+            }
+            if (!box)
+                continue;
+            AxisTarget a = axis_target(g, tr.id, *box);
+            a.keep = true;
+            out[k].push_back(a);
+        }
+    }
+    return out;
+}
+
+const Track *kept_subject(const TrackSet &tracks, int64_t frame)
+{
+    for (const Track &tr : tracks.tracks())
+        if (tr.kind == TrackKind::Subject)
+            if (const TrackPoint *p = tr.at(frame); p && !p->lost)
+                return &tr;
+    return nullptr;
 }
 
 }  // namespace salcrop

@@ -81,4 +81,12 @@ private:
 // The interval of `box` along the geometry's moving axis (planner.h, AxisTarget).
 AxisTarget axis_target(const Geometry &g, int track, const Box &box);
 
+// The picked subjects' keep-targets on frames [first, first + n): each subject track's box where it is seen; where
+// it is lost, its last seen box for up to hold_frames after it was last seen (the camera holds), then nothing (the
+// plan eases back to the automatic path). Subjects in the order of their ids (the earliest pick first).
+std::vector<FrameTargets> subject_targets(const Geometry &g, const TrackSet &tracks, int64_t first, size_t n,
+                                          int hold_frames);
+// The subject kept on `frame`: the first subject track seen there (nullptr: none, or all lost).
+const Track *kept_subject(const TrackSet &tracks, int64_t frame);
+
 }  // namespace salcrop

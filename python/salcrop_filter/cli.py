@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "no budget")
     g.add_argument("--keyframes", metavar="JSON", help='pin the window\'s centre: [{"t": s or "frame": n, "x": px, '
                    '"y": px}, ...]; the planner fills in the rest')
+    g.add_argument("--subject", action="append", metavar="T,X,Y,W,H", dest="subject_picks",
+                   help="keep this subject in the window: its box (source pixels) at T seconds; tracked through its "
+                   "shot (repeatable: several subjects)")
+    g.add_argument("--subjects", metavar="JSON", help='subjects to keep: [{"t": s or "frame": n, "box": [x, y, w, h]}, '
+                   '...] (docs/subjects.md)')
     s = p.add_argument_group("360° input (equirectangular)")
     s.add_argument("--projection", choices=("flat", "equirect"),
                    help="equirect: render a perspective view of the sphere that follows the saliency (default flat)")
@@ -258,6 +263,15 @@ def _warn_one_line(message: Warning | str, category: type[Warning], filename: st
     print(f"salcrop: warning: {message}", file=sys.stderr)
 
 
+def _subject_pick(text: str, parser: argparse.ArgumentParser) -> dict[str, object]:
+    """--subject T,X,Y,W,H as the core's subjects entry (the core checks the box against the frame)."""
+    try:
+        t, x, y, w, h = (float(v) for v in text.split(","))
+    except ValueError:
+        parser.error(f"--subject {text}: want T,X,Y,W,H (seconds, then the box in source pixels), e.g. 2.5,100,80,60,120")
+    return {"t": t, "box": [x, y, w, h]}
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _warn_one_line  # a user sees "salcrop: warning: ...", not a source location
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -278,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
             args.view_width, args.view_height = (int(v) for v in args.size.lower().split("x"))
         except ValueError:
             parser.error(f"--size {args.size}: want WxH, e.g. 1920x1080")
+    if args.subject_picks:
+        if args.subjects:
+            parser.error("give --subject (repeatable) or --subjects FILE, not both")
+        args.subjects = [_subject_pick(text, parser) for text in args.subject_picks]
     if args.plot and args.projection == "equirect":
         parser.error("--plot draws a flat crop path; a 360° run's path is the JSON of --path")
     if args.ray is not None:

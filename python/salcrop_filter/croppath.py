@@ -9,6 +9,7 @@ Format (docs/DESIGN.md)::
 
     {"version": 2, "source": {"width": W, "height": H, "fps": F}, "ratio": "9:16",
      "frames": [{"t": sec, "x": int, "y": int, "w": int, "h": int, "shot": int}, ...],
+     (runs with picked subjects: frames also carry "subject": [x, y, w, h] or null, shots "subjects": [ids])
      "shots": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|track", "reason": "planned|hold: ...",
                 "segments": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|ease"}, ...]}]}
 
@@ -59,6 +60,8 @@ class Frame:
     w: int
     h: int
     shot: int
+    #: The picked subject's tracked box (x, y, w, h) on this frame; None where lost or none (runs with subjects).
+    subject: tuple[float, float, float, float] | None = None
 
 
 @dataclass
@@ -80,6 +83,8 @@ class Shot:
     segments: list[Segment] = field(default_factory=list)
     #: Why the planner made the shot's path: "planned", or its note when it held (below the best static window).
     reason: str = ""
+    #: Runs with picked subjects: the ids of the subject tracks kept in this shot (None: a run without subjects).
+    subjects: list[int] | None = None
 
 
 @dataclass
@@ -91,6 +96,8 @@ class CropPath:
     frames: list[Frame] = field(default_factory=list)
     shots: list[Shot] = field(default_factory=list)
     version: int = VERSION
+    #: The run had picked subjects: frames carry "subject" (a box or null) and shots "subjects" (docs/subjects.md).
+    with_subjects: bool = False
 
     # --- serialisation -------------------------------------------------------------------------
 
@@ -100,14 +107,22 @@ class CropPath:
             "version": self.version,
             "source": {"width": self.source.width, "height": self.source.height, "fps": self.source.fps},
             "ratio": self.ratio,
-            "frames": [{"t": f.t, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "shot": f.shot} for f in self.frames],
+            "frames": [self._frame_dict(f) for f in self.frames],
             "shots": [self._shot_dict(s) for s in self.shots],
         }
+
+    def _frame_dict(self, f: Frame) -> dict[str, Any]:
+        d: dict[str, Any] = {"t": f.t, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "shot": f.shot}
+        if self.with_subjects:
+            d["subject"] = None if f.subject is None else list(f.subject)
+        return d
 
     def _shot_dict(self, shot: Shot) -> dict[str, Any]:
         d: dict[str, Any] = {"start": shot.start, "end": shot.end, "mode": shot.mode}
         if shot.reason:
             d["reason"] = shot.reason
+        if self.with_subjects:
+            d["subjects"] = list(shot.subjects or [])
         if self.version >= 2:
             d["segments"] = [{"start": g.start, "end": g.end, "mode": g.mode} for g in shot.segments]
         return d
@@ -151,6 +166,7 @@ class CropPath:
                 Frame(
                     t=_num(f, "t", where), x=_int(f, "x", where), y=_int(f, "y", where),
                     w=_int(f, "w", where), h=_int(f, "h", where), shot=_int(f, "shot", where),
+                    subject=_box(f.get("subject"), where),
                 )
             )
         shots = []
@@ -173,11 +189,17 @@ class CropPath:
             reason = s.get("reason", "")
             if not isinstance(reason, str):
                 raise CropPathError(f"{where}: reason must be a string")
+            kept = s.get("subjects")
+            if kept is not None and (not isinstance(kept, list) or
+                                     not all(isinstance(k, int) and not isinstance(k, bool) for k in kept)):
+                raise CropPathError(f"{where}: subjects must be a list of track ids")
             shots.append(Shot(start=_int(s, "start", where), end=_int(s, "end", where), mode=mode, segments=segments,
-                              reason=reason))
+                              reason=reason, subjects=kept))
         if not isinstance(d["ratio"], str):
             raise CropPathError(f"ratio: expected a string such as \"9:16\", got {d['ratio']!r}")
-        path = cls(source=source, ratio=d["ratio"], frames=frames, shots=shots, version=d["version"])
+        with_subjects = any("subject" in f for f in d["frames"]) or any("subjects" in s for s in d["shots"])
+        path = cls(source=source, ratio=d["ratio"], frames=frames, shots=shots, version=d["version"],
+                   with_subjects=with_subjects)
         path.validate()
         return path
 
@@ -306,3 +328,14 @@ def _num(d: dict[str, Any], key: str, where: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise CropPathError(f"{where}: {key} must be a number, got {v!r}")
     return float(v)
+
+
+def _box(value: Any, where: str) -> tuple[float, float, float, float] | None:
+    """A frame's "subject": null, or [x, y, w, h] in source pixels."""
+    if value is None:
+        return None
+    if (not isinstance(value, list) or len(value) != 4 or
+            not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)):
+        raise CropPathError(f"{where}: subject must be null or [x, y, w, h]")
+    x, y, w, h = (float(v) for v in value)
+    return (x, y, w, h)

@@ -33,7 +33,8 @@ __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS
 
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
 ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads",
-                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo", "front", "max_memory")
+                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo", "front", "max_memory",
+                  "subjects")
 
 log = logging.getLogger("salcrop")
 
@@ -56,23 +57,26 @@ def _engine_kwargs(options: dict[str, Any]) -> dict[str, Any]:
     # None means "the core's default", so the defaults live in one place (the core).
     kwargs = {k: v for k, v in options.items() if v is not None}
     if "keyframes" in kwargs:
-        kwargs["keyframes"] = _keyframes_json(kwargs["keyframes"])
+        kwargs["keyframes"] = _json_option("keyframes", kwargs["keyframes"], "{'t' or 'frame', 'x', 'y'}")
+    if "subjects" in kwargs:
+        kwargs["subjects"] = _json_option("subjects", kwargs["subjects"], "{'t' or 'frame', 'box': [x, y, w, h]}")
     return kwargs
 
 
-def _keyframes_json(keyframes: Any) -> str:
-    """The core takes keyframes as JSON text (it parses and checks them): a file's text, or a list dumped."""
-    if isinstance(keyframes, (str, os.PathLike)):
+def _json_option(name: str, value: Any, item: str) -> str:
+    """The core takes keyframes and subjects as JSON text (it parses and checks them): a file's text, or a list
+    dumped."""
+    if isinstance(value, (str, os.PathLike)):
         try:
-            return Path(keyframes).read_text(encoding="utf-8")
+            return Path(value).read_text(encoding="utf-8")
         except OSError as e:
-            raise OptionError(f"keyframes: {os.fspath(keyframes)}: cannot read: {e.strerror}") from None
-    if isinstance(keyframes, (list, tuple)):
+            raise OptionError(f"{name}: {os.fspath(value)}: cannot read: {e.strerror}") from None
+    if isinstance(value, (list, tuple)):
         try:
-            return json.dumps(list(keyframes))
+            return json.dumps(list(value))
         except TypeError as e:
-            raise OptionError(f"keyframes: {e}") from None
-    raise OptionError(f"keyframes: a JSON file or a list of {{'t' or 'frame', 'x', 'y'}}, got {type(keyframes).__name__}")
+            raise OptionError(f"{name}: {e}") from None
+    raise OptionError(f"{name}: a JSON file or a list of {item}, got {type(value).__name__}")
 
 
 def parse_ratios(text: str) -> list[str]:
@@ -345,8 +349,10 @@ def reframe(src: str | os.PathLike[str],
     before anything is written; if any output fails, none is left.
 
     ``options`` are the FFmpeg filter's: model, device, mode, stride, lookahead, scene_threshold,
-    smoothing, pad, threads, keyframes (None or absent = the core's default). ``keyframes``: a JSON file or a
-    list of ``{"t": seconds or "frame": n, "x": px, "y": px}``, the window's centre pinned there. ``path_in`` renders a given (e.g.
+    smoothing, pad, threads, keyframes, subjects (None or absent = the core's default). ``keyframes``: a JSON file or
+    a list of ``{"t": seconds or "frame": n, "x": px, "y": px}``, the window's centre pinned there. ``subjects``: a
+    JSON file or a list of ``{"t": seconds or "frame": n, "box": [x, y, w, h]}`` (source pixels): each subject is
+    tracked through its shot and kept inside the window (docs/subjects.md). ``path_in`` renders a given (e.g.
     hand-edited) crop path instead of planning one. ``preview`` also writes a side-by-side debug video
     (source with heatmap, window and mode | result). ``progress(done, total)`` is called per output frame.
 
@@ -407,6 +413,8 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
     if segment is not None and options.get("keyframes") is not None:
         # A segment's frames and times count from its own start; the user's keyframes count from the input's.
         raise OptionError("keyframes cannot be combined with split runs (--split-shots) yet; run the file whole")
+    if segment is not None and options.get("subjects") is not None:
+        raise OptionError("subjects cannot be combined with split runs (--split-shots) yet; run the file whole")
     if segment is not None and options.get("projection") == "equirect":
         raise OptionError("a 360° input (projection=equirect) cannot be split into segments yet; run it whole")
     probe = _probe(src)

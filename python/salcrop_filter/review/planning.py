@@ -21,8 +21,8 @@ import numpy as np
 from ..croppath import MODES, CropPath, Frame, Segment, Shot, Source
 from .analysis import Analysis
 
-__all__ = ["EditError", "Edits", "Plan", "Planner", "ratio_key", "parse_ratio_list", "keyframes_json",
-           "keyframes_from_json"]
+__all__ = ["EditError", "Edits", "Plan", "Planner", "SubjectTrack", "ratio_key", "parse_ratio_list",
+           "keyframes_json", "keyframes_from_json", "subjects_json", "track_subject"]
 
 FORCED_MODES = MODES  # what a person may force on a shot: stationary, pan, track
 
@@ -58,22 +58,69 @@ def parse_ratio_list(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class SubjectTrack:
+    """A picked subject (docs/subjects.md): the pick (frame, box) and its track through the shot, as the core's
+    tracker gave it: ``points[k]`` = (x, y, w, h, lost) on frame ``first + k``, source pixels."""
+
+    id: int
+    frame: int
+    box: tuple[float, float, float, float]
+    first: int
+    points: tuple[tuple[float, float, float, float, bool], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "frame": self.frame, "box": list(self.box), "first": self.first,
+                "points": [[round(x, 2), round(y, 2), round(w, 2), round(h, 2), int(lost)]
+                           for x, y, w, h, lost in self.points]}
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str) -> "SubjectTrack":
+        if not isinstance(d, dict) or set(d) != {"id", "frame", "box", "first", "points"}:
+            raise EditError(f"{where}: expected an object with exactly id, frame, box, first and points")
+        for name in ("id", "frame", "first"):
+            if isinstance(d[name], bool) or not isinstance(d[name], int):
+                raise EditError(f"{where}: {name} must be an integer, got {d[name]!r}")
+        box = d["box"]
+        if not isinstance(box, list) or len(box) != 4 or not all(_finite(v) for v in box):
+            raise EditError(f"{where}: box must be [x, y, w, h]")
+        points = []
+        if not isinstance(d["points"], list):
+            raise EditError(f"{where}: points must be a list of [x, y, w, h, lost]")
+        for k, pt in enumerate(d["points"]):
+            if not isinstance(pt, list) or len(pt) != 5 or not all(_finite(v) for v in pt):
+                raise EditError(f"{where}: points[{k}] must be [x, y, w, h, lost]")
+            points.append((float(pt[0]), float(pt[1]), float(pt[2]), float(pt[3]), bool(pt[4])))
+        return cls(d["id"], d["frame"], tuple(float(v) for v in box), d["first"], tuple(points))  # type: ignore[arg-type]
+
+    def end(self) -> int:
+        return self.first + len(self.points)
+
+
+def _finite(v: Any) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+
+
+@dataclass(frozen=True)
 class Edits:
-    """A person's corrections for one ratio: pinned window centres and modes forced on shots."""
+    """A person's corrections for one ratio: pinned window centres, modes forced on shots, picked subjects."""
 
     keyframes: tuple[tuple[int, float, float], ...] = ()  # (frame, x, y), sorted by frame
     modes: tuple[tuple[int, str], ...] = ()  # (shot index, mode), sorted by shot
+    subjects: tuple[SubjectTrack, ...] = ()  # in the order picked (the first pick outranks later ones)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"keyframes": [{"frame": f, "x": x, "y": y} for f, x, y in self.keyframes],
-                "modes": {str(s): m for s, m in self.modes}}
+        d: dict[str, Any] = {"keyframes": [{"frame": f, "x": x, "y": y} for f, x, y in self.keyframes],
+                             "modes": {str(s): m for s, m in self.modes}}
+        if self.subjects:
+            d["subjects"] = [t.to_dict() for t in self.subjects]
+        return d
 
     @classmethod
     def from_dict(cls, d: Any, analysis: Analysis) -> "Edits":
         """Checked against the video: EditError naming the first bad entry."""
         if not isinstance(d, dict):
             raise EditError("edits: expected an object with keyframes and modes")
-        unknown = sorted(set(d) - {"keyframes", "modes", "version"})
+        unknown = sorted(set(d) - {"keyframes", "modes", "subjects", "version"})
         if unknown:
             raise EditError(f"edits: unknown field(s) {', '.join(unknown)}")
         raw_keys = d.get("keyframes", [])
@@ -100,11 +147,15 @@ class Edits:
             except (TypeError, ValueError):
                 raise EditError(f"modes: {s!r} is not a shot index") from None
             modes.append((shot, m))
-        return cls.checked(keys, modes, analysis)
+        raw_subjects = d.get("subjects", [])
+        if not isinstance(raw_subjects, list):
+            raise EditError("subjects: expected a list of picked subjects")
+        subjects = [SubjectTrack.from_dict(t, f"subjects[{i}]") for i, t in enumerate(raw_subjects)]
+        return cls.checked(keys, modes, analysis, subjects)
 
     @classmethod
     def checked(cls, keys: Iterable[tuple[int, float, float]], modes: Iterable[tuple[int, str]],
-                analysis: Analysis) -> "Edits":
+                analysis: Analysis, subjects: Iterable[SubjectTrack] = ()) -> "Edits":
         keys, modes = sorted(keys), sorted(modes)
         n = analysis.frames
         seen: set[int] = set()
@@ -126,7 +177,16 @@ class Edits:
                 raise EditError(f"modes: shot {shot}: {mode!r} is not one of {', '.join(FORCED_MODES)}")
         if len({s for s, _ in modes}) != len(modes):
             raise EditError("modes: a shot is given twice")
-        return cls(tuple(keys), tuple(modes))
+        subjects = tuple(subjects)
+        ranges = analysis.shot_ranges()
+        for i, t in enumerate(subjects):
+            shot = [(a, b) for a, b in ranges if a <= t.frame < b]
+            if not shot or not (shot[0][0] <= t.first and t.end() <= shot[0][1] and t.first <= t.frame < t.end()):
+                raise EditError(f"subjects[{i}]: its track (frames {t.first}..{t.end() - 1}) must lie in the shot of "
+                                f"its pick (frame {t.frame})")
+        if len({t.id for t in subjects}) != len(subjects):
+            raise EditError("subjects: an id is given twice")
+        return cls(tuple(keys), tuple(modes), subjects)
 
 
 @dataclass
@@ -161,6 +221,29 @@ def keyframes_json(edits: Edits) -> str:
     return json.dumps([{"frame": f, "x": round(x, 3), "y": round(y, 3)} for f, x, y in edits.keyframes], indent=1)
 
 
+def subjects_json(edits: Edits) -> str:
+    """The subjects file salcrop reads (``--subjects``, the filter's ``subjects=``): the picks, by frame number."""
+    return json.dumps([{"frame": t.frame, "box": [round(v, 2) for v in t.box]} for t in edits.subjects], indent=1)
+
+
+def track_subject(frames: np.ndarray, scale: float, shot_start: int, pick: int, box: tuple[float, float, float, float],
+                  subject_id: int, previous: SubjectTrack | None = None) -> SubjectTrack:
+    """The core's tracker over a shot's frames (``frames``: the shot's pictures, RGB, at ``scale`` times the source
+    size; ``pick`` the pick's frame number in the video). ``previous``: the same subject's track, redone from the
+    pick on (a drift fixed by picking it again): its points before the pick are kept."""
+    from .. import _core
+
+    out = _core.track_frames(frames, pick - shot_start, [v * scale for v in box])
+    points = [(x / scale, y / scale, w / scale, h / scale, bool(lost)) for x, y, w, h, _, lost in out]
+    points[pick - shot_start] = (*box, False)
+    first = shot_start
+    if previous is not None and previous.first < pick:
+        kept = [p for k, p in enumerate(previous.points) if previous.first + k < pick]
+        first = previous.first
+        points = kept + points[pick - shot_start:]
+    return SubjectTrack(subject_id, pick, tuple(box), first, tuple(points))  # type: ignore[arg-type]
+
+
 def keyframes_from_json(text: str, analysis: Analysis) -> list[tuple[int, float, float]]:
     """A keyframes file as the core reads it (its parser, its rounding of times to frames); ValueError if bad."""
     from .. import _core
@@ -180,6 +263,9 @@ class Planner:
                                         if v is not None}
         self.mode = mode or "auto"  # shots without a forced mode
         self._memo: OrderedDict[tuple[Any, ...], tuple[np.ndarray, str, list[tuple[int, int, str]]]] = OrderedDict()
+        # Per (ratio, shot, mode): the latest full plan's inputs, windows, segments and chunk states, so an edit
+        # late in a long shot re-plans only from the chunk whose frames it touches (_core.plan_path resume).
+        self._bases: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     def plan(self, ratio: str, edits: Edits = Edits()) -> Plan:
@@ -196,20 +282,17 @@ class Planner:
         for k, (start, end) in enumerate(a.shot_ranges()):
             keys = tuple((f - start, x, y) for f, x, y in edits.keyframes if start <= f < end)
             mode = forced.get(k, self.mode)
-            memo_key = (ratio, start, end, mode, keys)
+            tracks = tuple((t.first - start, t.points) for t in edits.subjects if start <= t.frame < end)
+            memo_key = (ratio, start, end, mode, keys, tracks)
             with self._lock:
                 hit = self._memo.get(memo_key)
                 if hit is not None:
                     self._memo.move_to_end(memo_key)
             if hit is None:
                 t0 = time.perf_counter()
-                w, s, seg = _core.plan_path(a.maps[start:end], [], a.width, a.height, a.fps, ratio=ratio, mode=mode,
-                                            keyframes=list(keys), with_segments=True, **self.options)
+                hit = self._plan_shot(ratio, start, end, mode, keys, tracks)
                 seconds += time.perf_counter() - t0
                 planned += 1
-                if len(s) != 1:
-                    raise RuntimeError(f"internal: plan_path gave {len(s)} shots for one")
-                hit = (np.asarray(w, dtype=np.int32), s[0][2], [(x + start, y + start, m) for x, y, m in seg])
                 with self._lock:
                     self._memo[memo_key] = hit
                     while len(self._memo) > self.MEMO:
@@ -219,3 +302,59 @@ class Planner:
             shots.append((start, end, shot_mode))
             segments.extend(seg)
         return Plan(ratio, np.concatenate(windows), shots, segments, forced, seconds, planned)
+
+    def _chunk_frames(self) -> int:
+        """The engine's chunk (the lookahead in frames; 0: each shot at once), as plan_path counts it."""
+        lookahead = self.options.get("lookahead", 4.0)  # the core's default (options.h kDefaultLookahead)
+        return max(2, round(lookahead * self.analysis.fps)) if lookahead > 0 else 0
+
+    def _plan_shot(self, ratio: str, start: int, end: int, mode: str, keys: tuple[Any, ...],
+                   tracks: tuple[Any, ...]) -> tuple[np.ndarray, str, list[tuple[int, int, str]]]:
+        """One shot's plan; resumed from the shot's latest plan at the first chunk the changed frames reach."""
+        from .. import _core
+
+        a = self.analysis
+        subjects = [(first, np.asarray(points, dtype=np.float64).reshape(-1, 5)) for first, points in tracks]
+        base_key = (ratio, start, end, mode)
+        with self._lock:
+            base = self._bases.get(base_key)
+        resume, pos, j = None, 0, 0
+        chunk = self._chunk_frames()
+        if base is not None and chunk:
+            base_keys, base_tracks, _, _, _, states = base
+            changed = [f for f, _, _ in set(keys) ^ set(base_keys)]
+            if tracks != base_tracks:
+                changed += [first for first, _ in set(tracks) ^ set(base_tracks)]
+            if changed:
+                first_changed = min(changed)
+                j = next((k for k, st in enumerate(states) if st[0] + chunk > first_changed), 0)
+                if j > 0:
+                    resume, pos = states[j], int(states[j][0])
+        w, s, seg, states = _core.plan_path(a.maps[start:end], [], a.width, a.height, a.fps, ratio=ratio, mode=mode,
+                                            keyframes=list(keys), with_segments=True, subjects=subjects,
+                                            with_states=True, resume=resume, **self.options)
+        if len(s) != 1:
+            raise RuntimeError(f"internal: plan_path gave {len(s)} shots for one")
+        windows = np.asarray(w, dtype=np.int32)
+        segs = [(x, y, m) for x, y, m in seg]
+        if resume is not None:
+            _, _, base_windows, _, base_segs, base_states = base  # type: ignore[misc]
+            windows[:pos] = base_windows[:pos]
+            segs = [(x, min(y, pos), m) for x, y, m in base_segs if x < pos] + \
+                   [(max(x, pos), y, m) for x, y, m in segs if y > pos]
+            merged: list[tuple[int, int, str]] = []
+            for x, y, m in segs:  # the runs on either side of the seam join when they are one kind
+                if merged and merged[-1][2] == m and merged[-1][1] == x:
+                    merged[-1] = (merged[-1][0], y, m)
+                else:
+                    merged.append((x, y, m))
+            segs = merged
+            states = list(base_states[:j]) + list(states)
+        modes = {st[1] for st in states}
+        shot_mode = modes.pop() if len(modes) == 1 else "track"  # as plan_offline merges its chunks' modes
+        with self._lock:
+            self._bases[base_key] = (keys, tracks, windows.copy(), shot_mode, segs, states)
+            self._bases.move_to_end(base_key)
+            while len(self._bases) > self.MEMO:
+                self._bases.popitem(last=False)
+        return windows, shot_mode, [(x + start, y + start, m) for x, y, m in segs]

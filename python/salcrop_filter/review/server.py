@@ -185,6 +185,23 @@ def make_app(session: Session, token: str, *, allowed_hosts: list[str] | None = 
         v = session.video(vid)
         return JSONResponse(_plan_json(version, p, e, v.width, v.height))
 
+    async def pick_subject(request: Request) -> Response:
+        """{version, frame, box: [x, y, w, h], id?}: track the box through its shot and keep it (docs/subjects.md)."""
+        vid, ratio = video_id(request), ratio_of(request)
+        body = await body_json(request)
+        if not isinstance(body, dict) or not {"version", "frame", "box"} <= set(body):
+            raise EditError("subjects: send {version, frame, box: [x, y, w, h], id (to redo a subject from there)}")
+        version, e, p = await run_in_threadpool(session.track_subject, vid, ratio, body["frame"], body["box"],
+                                                body["version"], body.get("id"))
+        v = session.video(vid)
+        return JSONResponse(_plan_json(version, p, e, v.width, v.height))
+
+    async def subjects_json(request: Request) -> Response:
+        vid, ratio = video_id(request), ratio_of(request)
+        text = await run_in_threadpool(session.subjects_text, vid, ratio)
+        v = session.video(vid)
+        return _download(text, f"{v.path.stem}_{ratio.replace(':', 'x')}.subjects.json")
+
     def _download(text: str, name: str) -> Response:
         return Response(text, media_type="application/json",
                         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
@@ -248,6 +265,8 @@ def make_app(session: Session, token: str, *, allowed_hosts: list[str] | None = 
         Route("/api/videos/{vid:int}/keyframes", import_keyframes, methods=["POST"]),
         Route("/api/videos/{vid:int}/path.json", path_json),
         Route("/api/videos/{vid:int}/keyframes.json", keyframes_json),
+        Route("/api/videos/{vid:int}/subjects", pick_subject, methods=["POST"]),
+        Route("/api/videos/{vid:int}/subjects.json", subjects_json),
         Route("/api/videos/{vid:int}/export", export, methods=["POST"]),
         Route("/api/videos/{vid:int}/render", render, methods=["POST"]),
         Route("/api/renders/{job:int}", render_job),

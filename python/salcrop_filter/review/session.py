@@ -21,7 +21,8 @@ from ..croppath import CropPath
 from ..pipeline import OptionError, ReframeError, _probe, make_engine, reframe
 from .analysis import Analysis, AnalysisOptions, AnalysisProgress, cache_dir, load_or_analyse, \
     model_identity
-from .planning import EditError, Edits, Plan, Planner, keyframes_from_json, keyframes_json, ratio_key
+from .planning import EditError, Edits, Plan, Planner, keyframes_from_json, keyframes_json, ratio_key, \
+    subjects_json, track_subject
 from .store import EditStore, write_atomic
 
 __all__ = ["Session", "Video", "NotReady", "Busy", "SessionOptions", "output_stem"]
@@ -194,6 +195,9 @@ class Session:
         """Checks and saves a tab's edits for a ratio (StaleEdit if another tab saved since ``base``)."""
         ratio = self.check_ratio(ratio)
         _, a, planner, store = self.ready(index)
+        if isinstance(body, dict) and "subjects" not in body:  # a page that edits keyframes keeps the picks
+            _, current = self.edits(index, ratio)
+            body = {**body, "subjects": [t.to_dict() for t in current.subjects]}
         edits = Edits.from_dict(body, a)
         plan = planner.plan(ratio, edits)  # before saving: edits the core refuses are not saved
         version = store.put(ratio, edits.to_dict(), base)
@@ -211,9 +215,57 @@ class Session:
         edits = Edits.checked(keys, current.modes, a)
         return self.set_edits(index, ratio, edits.to_dict(), base)
 
+    def track_subject(self, index: int, ratio: str, frame: int, box: Any, base: Any,
+                      subject: int | None = None) -> tuple[int, Edits, Plan]:
+        """A pick (docs/subjects.md): the box on ``frame`` is tracked through its shot by the core's tracker and kept
+        in the window. ``subject``: an existing subject's id, redone from this frame on (a drift fixed); None: a new
+        subject. Deleting one is an edit without it (set_edits)."""
+        ratio = self.check_ratio(ratio)
+        v, a, _, _ = self.ready(index)
+        if isinstance(frame, bool) or not isinstance(frame, int) or not 0 <= frame < a.frames:
+            raise EditError(f"subjects: frame {frame!r} is not one of the video's frames 0..{a.frames - 1}")
+        if (not isinstance(box, list) or len(box) != 4 or
+                not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in box)):
+            raise EditError("subjects: box must be [x, y, w, h] in source pixels")
+        x, y, w, h = (float(b) for b in box)
+        if not (w >= 4 and h >= 4 and x >= 0 and y >= 0 and x + w <= a.width and y + h <= a.height):
+            raise EditError(f"subjects: box [{x:g}, {y:g}, {w:g}, {h:g}] is not a box of at least 4x4 pixels inside "
+                            f"the {a.width}x{a.height} picture")
+        start, end = next((s, e) for s, e in a.shot_ranges() if s <= frame < e)
+        _, current = self.edits(index, ratio)
+        previous = None
+        if subject is not None:
+            previous = next((t for t in current.subjects if t.id == subject), None)
+            if previous is None or not previous.first <= frame < previous.end():
+                raise EditError(f"subjects: no subject {subject} in the shot of frame {frame}")
+        scale = min(1.0, 640 / max(a.width, a.height))
+        frames = _decode_range(v.path, start, end, max(1, round(a.width * scale)), max(1, round(a.height * scale)),
+                               a.times)
+        new_id = subject if subject is not None else max((t.id for t in current.subjects), default=-1) + 1
+        track = track_subject(frames, frames.shape[2] / a.width, start, frame, (x, y, w, h), new_id, previous)
+        subjects = [t for t in current.subjects if t.id != new_id]
+        subjects.insert(next((k for k, t in enumerate(current.subjects) if t.id == new_id), len(subjects)), track)
+        body = {**current.to_dict(), "subjects": [t.to_dict() for t in subjects]}
+        return self.set_edits(index, ratio, body, base)
+
+    def subjects_text(self, index: int, ratio: str) -> str:
+        ratio = self.check_ratio(ratio)
+        _, edits = self.edits(index, ratio)
+        return subjects_json(edits)
+
     def crop_path(self, index: int, ratio: str) -> CropPath:
-        _, _, plan = self.plan(index, ratio)
-        return plan.crop_path(self.video(index).analysis)  # type: ignore[arg-type]
+        _, edits, plan = self.plan(index, ratio)
+        path = plan.crop_path(self.video(index).analysis)  # type: ignore[arg-type]
+        if edits.subjects:  # as salcrop writes them: per frame the first pick seen there, per shot the ones kept
+            path.with_subjects = True
+            for t in edits.subjects:
+                for k, (x, y, w, h, lost) in enumerate(t.points):
+                    f = path.frames[t.first + k]
+                    if not lost and f.subject is None:
+                        f.subject = (x, y, w, h)
+                        shot = path.shots[f.shot]
+                        shot.subjects = sorted({*(shot.subjects or []), t.id})
+        return path
 
     def keyframes_text(self, index: int, ratio: str) -> str:
         ratio = self.check_ratio(ratio)
@@ -233,8 +285,10 @@ class Session:
         out = self.output_dir(v)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, text in ((f"{stem}.path.json", path.to_json()), (f"{stem}.keyframes.json",
-                                                                  self.keyframes_text(index, ratio))):
+        files = [(f"{stem}.path.json", path.to_json()), (f"{stem}.keyframes.json", self.keyframes_text(index, ratio))]
+        if path.with_subjects:
+            files.append((f"{stem}.subjects.json", self.subjects_text(index, ratio)))
+        for name, text in files:
             write_atomic(out / name, text)
             written.append(str(out / name))
         return written
@@ -308,3 +362,43 @@ class Session:
         peak = a.maps.reshape(a.frames, -1).max(axis=1)
         scaled = a.maps / np.maximum(peak, 1e-12)[:, None, None] * 255.0
         return np.clip(np.rint(scaled), 0, 255).astype(np.uint8).tobytes(), tuple(a.maps.shape)  # type: ignore
+
+
+def _decode_range(path: Path, start: int, end: int, width: int, height: int, times: np.ndarray) -> np.ndarray:
+    """Frames [start, end) of a video, grey at width x height (the tracker's input). Seeks to the keyframe before
+    the shot and knows its frames by their times (the analysis's); decodes from the start when that does not give
+    exactly the shot's frames."""
+    import av
+
+    half = 0.5 * (float(np.median(np.diff(times))) if len(times) > 1 else 1.0)
+
+    def decode(seek: bool) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        with av.open(str(path)) as c:
+            stream = c.streams.video[0]
+            stream.thread_type = "AUTO"
+            first = float(times[start]) - half
+            if seek and start > 0 and stream.time_base:
+                c.seek(max(0, int(first / float(stream.time_base))), stream=stream, backward=True)
+            k = None if seek else -1
+            for f in c.decode(stream):
+                if seek:
+                    if f.time is None or f.time < first:
+                        continue
+                else:
+                    k += 1
+                    if k < start:
+                        continue
+                if len(out) >= end - start:
+                    break
+                if seek and not out and abs(f.time - float(times[start])) > half:
+                    return []  # not the analysis's frame: decode from the start instead
+                out.append(f.to_ndarray(format="gray", width=width, height=height))
+        return out
+
+    frames = decode(seek=True)
+    if len(frames) != end - start:
+        frames = decode(seek=False)
+    if len(frames) != end - start:
+        raise EditError(f"subjects: the video gave {len(frames)} of frames {start}..{end - 1}")
+    return np.stack(frames)

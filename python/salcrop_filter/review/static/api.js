@@ -38,6 +38,9 @@ export const api = {
   importKeyframes: (v, ratio, version, text) =>
     call("POST", `api/videos/${v}/keyframes?ratio=${encodeURIComponent(ratio)}&version=${version}`, text,
          "application/json"),
+  pickSubject: (v, ratio, version, frame, box, id) =>
+    call("POST", `api/videos/${v}/subjects?ratio=${encodeURIComponent(ratio)}`,
+         id === undefined || id === null ? { version, frame, box } : { version, frame, box, id }),
   exportFiles: (v, ratio) => call("POST", `api/videos/${v}/export?ratio=${encodeURIComponent(ratio)}`),
   render: (v, ratios) => call("POST", `api/videos/${v}/render`, { ratios }),
   renderJob: (id) => call("GET", `api/renders/${id}`),

@@ -15,6 +15,17 @@ const state = {
   histories: new Map(),  // "video/ratio" -> {past: [edits], future: [edits]}
   keyframes() { return this.plan ? this.plan.keyframes : []; },
   keyframeAt(f) { return this.keyframes().find((k) => k.frame === f) || null; },
+  picking: false, selectedSubject: null,
+  subjects() { return this.plan && this.plan.subjects ? this.plan.subjects : []; },
+  // The picked subjects' boxes on frame f: [{id, box: [x, y, w, h], lost}].
+  subjectsAt(f) {
+    const out = [];
+    for (const t of this.subjects()) {
+      const p = t.points[f - t.first];
+      if (p) out.push({ id: t.id, box: p.slice(0, 4), lost: !!p[4] });
+    }
+    return out;
+  },
 };
 
 const video = $("player");
@@ -86,7 +97,7 @@ function historyOf() {
 
 function currentEdits() {
   const p = state.plan;
-  return { keyframes: p.keyframes.map((k) => ({ ...k })), modes: { ...p.modes } };
+  return { keyframes: p.keyframes.map((k) => ({ ...k })), modes: { ...p.modes }, subjects: state.subjects() };
 }
 
 function setPlan(plan) {
@@ -97,6 +108,9 @@ function setPlan(plan) {
   if (state.selectedKey !== null && !state.keyframeAt(state.selectedKey)) state.selectedKey = null;
   if (resized) layout();
   renderKeyframeList();
+  if (state.selectedSubject !== null && !state.subjects().some((t) => t.id === state.selectedSubject))
+    state.selectedSubject = null;
+  renderSubjectList();
   updateButtons();
   $("plan-time").textContent =
     `last plan: ${plan.planned_shots} shot(s) planned by the core in ${plan.planned_ms} ms`;
@@ -163,6 +177,68 @@ function deleteKey(frame) {
   e.keyframes = e.keyframes.filter((k) => k.frame !== frame);
   if (state.selectedKey === frame) state.selectedKey = null;
   applyEdits(e);
+}
+
+// A box drawn on the video: the server tracks it through its shot (the selected subject, if any, is redone from
+// this frame on: a drift fixed) and answers the re-planned path.
+async function pickSubject(frame, box) {
+  if (!state.plan || state.busy) return;
+  const before = currentEdits();
+  const redo = state.subjects().find((t) => t.id === state.selectedSubject && frame >= t.first &&
+                                            frame < t.first + t.points.length);
+  state.busy = true;
+  document.body.dataset.busy = "1";
+  say("tracking the subject through its shot…");
+  try {
+    const plan = await api.pickSubject(state.video, state.ratio, state.plan.version, frame, box,
+                                       redo ? redo.id : null);
+    const h = historyOf();
+    h.past.push(before);
+    h.future = [];
+    setPlan(plan);
+    const picked = redo ? redo.id : Math.max(...plan.subjects.map((t) => t.id));
+    state.selectedSubject = picked;
+    renderSubjectList();
+    say(`subject ${picked} tracked and kept; re-planned in ${plan.planned_ms} ms`);
+  } catch (e) {
+    say(e.message, true);
+  } finally {
+    state.busy = false;
+    delete document.body.dataset.busy;
+  }
+}
+
+function deleteSubject(id) {
+  const e = currentEdits();
+  e.subjects = e.subjects.filter((t) => t.id !== id);
+  if (state.selectedSubject === id) state.selectedSubject = null;
+  applyEdits(e);
+}
+
+function renderSubjectList() {
+  const ol = $("subjects"), tracks = state.subjects();
+  ol.replaceChildren();
+  $("subject-count").textContent = tracks.length ? `(${tracks.length})` : "";
+  for (const t of tracks) {
+    const li = document.createElement("li");
+    li.dataset.id = String(t.id);
+    const lost = t.points.filter((p) => p[4]).length;
+    li.append(`subject ${t.id} · picked on frame ${t.frame} · frames ${t.first}–${t.first + t.points.length - 1}` +
+              (lost ? ` · lost on ${lost}` : ""));
+    if (t.id === state.selectedSubject) li.className = "selected";
+    const del = document.createElement("button");
+    del.textContent = "✕";
+    del.title = "Delete this subject";
+    del.addEventListener("click", (ev) => { ev.stopPropagation(); deleteSubject(t.id); });
+    li.append(del);
+    li.addEventListener("click", () => {
+      state.selectedSubject = state.selectedSubject === t.id ? null : t.id;
+      if (state.selectedSubject !== null) seek(t.frame);
+      renderSubjectList();
+      dirty = true;
+    });
+    ol.append(li);
+  }
 }
 
 function setMode(shot, mode) {
@@ -375,6 +451,12 @@ async function selectRatio(r) {
 
 function bind() {
   player.onPin = (f, x, y) => pin(f, x, y);
+  player.onPick = (f, box) => pickSubject(f, box);
+  $("pick-subject").addEventListener("click", () => {
+    state.picking = !state.picking;
+    $("pick-subject").setAttribute("aria-pressed", String(state.picking));
+    $("pick-subject").classList.toggle("active", state.picking);
+  });
   timeline.onSeek = (f) => seek(f);
   timeline.onMoveKey = moveKey;
   timeline.onDeleteKey = deleteKey;
@@ -452,5 +534,5 @@ async function main() {
 }
 
 // For tests and for poking at the page from the console: read-only use, please.
-window.review = { state, seek, player, timeline, undo, redo, setMode, selectRatio };
+window.review = { state, seek, player, timeline, undo, redo, setMode, selectRatio, pickSubject };
 main();

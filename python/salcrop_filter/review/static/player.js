@@ -23,6 +23,8 @@ export class Player {
     this.state = state;
     this.drag = null;  // {offset, pos}: the window being dragged, in source pixels along the axis
     this.onPin = null;  // (frame, cx, cy) when a drag ends
+    this.onPick = null;  // (frame, [x, y, w, h]) when a box is drawn in pick mode
+    this.box = null;  // {x0, y0, x1, y1}: the box being drawn (pick mode), source pixels
     this.heatCanvas = document.createElement("canvas");
     overlay.addEventListener("pointerdown", (e) => this.pointerDown(e));
     overlay.addEventListener("pointermove", (e) => this.pointerMove(e));
@@ -63,6 +65,14 @@ export class Player {
   }
 
   pointerDown(e) {
+    if (this.state.picking && this.state.plan && !this.state.busy) {
+      this.video.pause();
+      const pt = this.sourcePoint(e);
+      this.box = { x0: pt.x, y0: pt.y, x1: pt.x, y1: pt.y };
+      this.overlay.setPointerCapture(e.pointerId);
+      this.draw();
+      return;
+    }
     const p = this.state.plan, win = this.windowAt(this.state.frame);
     if (!p || !win || p.axis === "none" || this.state.busy) return;
     this.video.pause();
@@ -78,6 +88,13 @@ export class Player {
   }
 
   pointerMove(e) {
+    if (this.box) {
+      const pt = this.sourcePoint(e);
+      this.box.x1 = pt.x;
+      this.box.y1 = pt.y;
+      this.draw();
+      return;
+    }
     if (!this.drag) return;
     const pt = this.sourcePoint(e);
     const along = this.state.plan.axis === "x" ? pt.x : pt.y;
@@ -86,6 +103,16 @@ export class Player {
   }
 
   pointerUp(e) {
+    if (this.box) {
+      const b = this.box, W = this.state.width, H = this.state.height;
+      this.box = null;
+      const x = Math.max(0, Math.min(b.x0, b.x1)), y = Math.max(0, Math.min(b.y0, b.y1));
+      const w = Math.min(W, Math.max(b.x0, b.x1)) - x, h = Math.min(H, Math.max(b.y0, b.y1)) - y;
+      this.draw();
+      if (this.onPick && w >= 4 && h >= 4)
+        this.onPick(this.state.frame, [x, y, w, h].map((v) => Math.round(v * 10) / 10));
+      return;
+    }
     if (!this.drag) return;
     const win = this.windowAt(this.state.frame);
     this.drag = null;
@@ -127,6 +154,20 @@ export class Player {
         ctx.moveTo(cx, cy - r); ctx.lineTo(cx + r, cy); ctx.lineTo(cx, cy + r); ctx.lineTo(cx - r, cy);
         ctx.fill();
       }
+    }
+    // Picked subjects: their tracked boxes on this frame (dashed where lost), and the box being drawn.
+    ctx.lineWidth = Math.max(2, 2 * (window.devicePixelRatio || 1));
+    for (const t of st.subjectsAt(st.frame)) {
+      ctx.setLineDash(t.lost ? [6, 4] : []);
+      ctx.strokeStyle = t.id === st.selectedSubject ? "#ff4fd8" : "#d94fff";
+      ctx.strokeRect(t.box[0] * k, t.box[1] * k, t.box[2] * k, t.box[3] * k);
+    }
+    ctx.setLineDash([]);
+    if (this.box) {
+      const b = this.box;
+      ctx.strokeStyle = "#ffffff";
+      ctx.strokeRect(Math.min(b.x0, b.x1) * k, Math.min(b.y0, b.y1) * k, Math.abs(b.x1 - b.x0) * k,
+                     Math.abs(b.y1 - b.y0) * k);
     }
     this.drawResult(win);
   }

@@ -105,6 +105,17 @@ export class Timeline {
       if (f === 0 || p.shots.some((s) => s.start === f)) ctx.moveTo(x, y); else ctx.lineTo(x, y);
     }
     ctx.stroke();
+    // picked subjects: their boxes' extent along the axis over their frames (a lane each; gaps where lost)
+    for (const t of st.subjects()) {
+      ctx.fillStyle = t.id === st.selectedSubject ? "rgba(255,79,216,0.55)" : "rgba(217,79,255,0.38)";
+      t.points.forEach((q, k) => {
+        if (q[4]) return;
+        const f = t.first + k, lo = p.axis === "y" ? q[1] : q[0], ext = p.axis === "y" ? q[3] : q[2];
+        const y0 = this.py(lo, b), y1 = this.py(lo + ext, b);
+        ctx.fillRect(this.fx(f - 0.5, b), Math.min(y0, y1), Math.max(1, this.fx(f + 0.5, b) - this.fx(f - 0.5, b)),
+                     Math.abs(y1 - y0));
+      });
+    }
     ctx.fillStyle = "#9aa3ad";
     ctx.font = `${11 * dpr}px system-ui`;
     ctx.fillText(p.axis === "none" ? "the window is the whole frame" : `window ${p.axis}`, b.x0 + 4 * dpr, b.y0 + 12 * dpr);
