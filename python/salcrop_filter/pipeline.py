@@ -24,7 +24,7 @@ from .spherepath import spherical_layout
 from .decoders import missing_decoder
 from .errors import OptionError, ReframeError
 from .picture import Picture, fit
-from .writer import VideoWriter, temp_beside
+from .writer import SourceLook, VideoWriter, temp_beside
 
 __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS", "VideoWriter", "Segment",
            "parse_ratios"]
@@ -181,6 +181,7 @@ class _Probe:
     total: int | None
     frame_bytes: int  # Picture.nbytes() of the first frame
     spherical: tuple[str, str] | None = None  # the first frame's spherical side data: (projection, stereo)
+    look: SourceLook | None = None  # what the outputs keep of the source: bit depth, colour, HDR, metadata
 
 
 def _open_input(src: Path) -> Any:
@@ -227,17 +228,26 @@ def _probe(src: Path) -> _Probe:
         total = v.frames or None
         if total is None and c.duration:
             total = round(c.duration / 1e6 * float(fps))
-        return _Probe(pic.width, pic.height, fps, total, pic.nbytes(), spherical_layout(first))
+        return _Probe(pic.width, pic.height, fps, total, pic.nbytes(), spherical_layout(first),
+                      SourceLook.of(c, v, first))
 
 
 def _decode(container: Any, video: Any, outs: list[VideoWriter]) -> Iterator[av.VideoFrame]:
     """Video frames in display order; audio packets go straight to ``outs`` as they are demuxed (decoded once
     for all that re-encode it)."""
     carrying = [o for o in outs if o.audio_out is not None]
-    streams = [video] + ([carrying[0].audio_in] if carrying else [])
+    subtitles = {i for o in outs for i in o.subtitles}
+    streams = ([video] + ([carrying[0].audio_in] if carrying else [])
+               + [s for s in container.streams.subtitles if s.index in subtitles])
     for packet in container.demux(*streams):
         if packet.stream is video:
             yield from packet.decode()
+            continue
+        if packet.stream.index in subtitles:
+            input_stream = packet.stream
+            for out in outs:
+                packet.stream = input_stream
+                out.write_subtitle(packet)
             continue
         decoded = None
         for out in carrying:
@@ -410,7 +420,7 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
             outs = []
             for dst, size in zip(dsts, out_sizes):
                 outs.append(VideoWriter(dst, size[0], size[1], vin.time_base, probe.fps, first_fmt, codec,
-                                        codec_options, container_options))
+                                        codec_options, container_options, look=probe.look))
                 writers.append(outs[-1])
                 if audio and inp.streams.audio:
                     try:
@@ -420,6 +430,8 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
                     if not carried:
                         warnings.warn(f"{src}: audio dropped: this FFmpeg build cannot read its codec", stacklevel=3)
                         audio = False
+                if segment is None:  # a segment's file is joined without them (the source's are not cut)
+                    outs[-1].add_subtitles(inp.streams.subtitles)
             prev = None
             if preview is not None:
                 from .preview import PreviewWriter
