@@ -77,7 +77,7 @@ def test_the_site_builds_strictly_with_the_api_and_the_filters_options(ffmpeg: P
     options = (site / "filter-options" / "index.html").read_text()
     help_text = subprocess.run([str(ffmpeg), "-hide_banner", "-h", "filter=salcrop"], capture_output=True,
                                text=True, timeout=60).stdout
-    names = re.findall(r"^  (\w+)\s+<", help_text, re.M)
+    names = re.findall(r"^\s+(\w+)\s+<", help_text, re.M)
     assert len(names) > 10 and all(n in options for n in names), names
     for page in ("evaluation", "benchmarks", "commands", "install"):
         assert (site / page / "index.html").exists(), page
