@@ -42,7 +42,8 @@ def have_shared_data() -> bool:
 
 
 def declares_shared_data(item: pytest.Item) -> bool:
-    return bool(DECLARING_FIXTURES & set(getattr(item, "fixturenames", ()))) or item.get_closest_marker("needs_shared") is not None
+    declared = DECLARING_FIXTURES & set(getattr(item, "fixturenames", ()))
+    return bool(declared) or item.get_closest_marker("needs_shared") is not None
 
 
 # --- the guard: who touched the shared data without saying so

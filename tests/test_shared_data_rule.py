@@ -49,7 +49,8 @@ def test_the_check_catches_the_ways_a_path_into_shared_is_spelled() -> None:
     assert direct_shared_paths('P = REPO.parent / "shared" / "videos"')
     assert direct_shared_paths('open("../shared/videos/a.mp4")')
     assert direct_shared_paths('import os\nx = os.environ["SALCROP_DATA"]')
-    assert not direct_shared_paths('"""Reads ../shared/videos."""\ndef f(shared_videos):\n    return shared_videos / "a.mp4"')
+    assert not direct_shared_paths('"""Reads ../shared/videos."""\n'
+                                   'def f(shared_videos):\n    return shared_videos / "a.mp4"')
     assert not direct_shared_paths('assert p.exists(), f"missing {p} (../shared/data/pano360)"')
 
 

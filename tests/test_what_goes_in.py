@@ -60,7 +60,8 @@ def hdr_source(ffmpeg: Path, real_clip, tmp_path_factory: pytest.TempPathFactory
        # setparams tags the frames (ffmpeg 7.1 takes the encoder's primaries and transfer from them, not from
        # -color_primaries/-color_trc), format makes them 10-bit
        "-vf", "setparams=color_primaries=bt2020:color_trc=smpte2084:colorspace=bt2020nc:range=tv,format=yuv420p10le",
-       "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", f"log-level=error:hdr10=1:master-display={MASTER}:max-cll=1000,400",
+       "-c:v", "libx265", "-preset", "ultrafast",
+       "-x265-params", f"log-level=error:hdr10=1:master-display={MASTER}:max-cll=1000,400",
        "-tag:v", "hvc1", "-c:a", "aac", "-c:s", "mov_text", "-metadata:s:s:0", "language=fra",
        "-metadata", "title=salcrop look test", dst)
     return dst

@@ -28,8 +28,8 @@ TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
 def _run(cmd: list, timeout: float = 1800, **kw) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, **kw)
     if proc.returncode != 0:
-        pytest.fail(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}",
-                    pytrace=False)
+        pytest.fail(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n"
+                    f"{proc.stderr[-5000:]}", pytrace=False)
     return proc
 
 
@@ -98,7 +98,8 @@ def test_the_salcrop_command_reframes_a_real_clip(venv: Path, real_clip, tmp_pat
             "with av.open(sys.argv[1]) as a, av.open(sys.argv[2]) as b:\n"
             "    va, vb = a.streams.video[0], b.streams.video[0]\n"
             "    print(sum(1 for _ in a.decode(va)), sum(1 for _ in b.decode(vb)), vb.width, vb.height, va.height)")
-    n_in, n_out, w, h, h_in = map(int, _run([venv / "bin" / "python", "-c", code, src, out], env=_clean_env()).stdout.split())
+    counted = _run([venv / "bin" / "python", "-c", code, src, out], env=_clean_env()).stdout
+    n_in, n_out, w, h, h_in = map(int, counted.split())
     assert n_out == n_in > 100
     assert h == h_in // 2 * 2 and abs(w / h - 9 / 16) < 0.02, (w, h)
 

@@ -174,7 +174,8 @@ class VideoWriter:
         the input streams it carries."""
         carried = []
         for stream in streams:
-            if stream.codec_context is None or stream.codec_context.codec.canonical_name not in self.container.supported_codecs:
+            ctx = stream.codec_context
+            if ctx is None or ctx.codec.canonical_name not in self.container.supported_codecs:
                 continue
             self.subtitles[stream.index] = self.container.add_stream_from_template(stream)
             self.subtitles[stream.index].metadata.update(stream.metadata)
