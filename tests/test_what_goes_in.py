@@ -150,3 +150,18 @@ def test_10_bit_through_the_default_encoder(ffprobe: Path, hdr_source: Path, tmp
     reframe(hdr_source, tmp_path / "h264.mp4", "9:16", audio=False)
     v = streams(ffprobe, tmp_path / "h264.mp4")["video"]
     assert v["codec_name"] == "h264" and v["pix_fmt"] == "yuv420p10le" and v["color_space"] == "bt2020nc"
+
+
+@pytest.mark.parametrize("space,luma", [(1, 63), (5, 81), (6, 81), (9, 74), (2, 81)])
+def test_rgb_pictures_are_written_in_the_sources_matrix(space: int, luma: int) -> None:
+    """Padded, fitted and 360° pictures are rgb: pure red becomes the luma of the source's matrix (BT.709
+    0.2126, BT.601 0.299, BT.2020 0.2627; limited range: 16 + 219 x), not always BT.601's."""
+    import av
+    import numpy as np
+
+    from salcrop_filter.writer import rgb_to_yuv
+
+    red = np.zeros((16, 16, 3), np.uint8)
+    red[..., 0] = 255
+    out = rgb_to_yuv(av.VideoFrame.from_ndarray(red, format="rgb24"), "yuv420p", space, full_range=False)
+    assert np.frombuffer(out.planes[0], np.uint8)[0] == luma

@@ -14,7 +14,7 @@ import av
 
 from .errors import ReframeError
 
-__all__ = ["VideoWriter", "SourceLook", "temp_beside"]
+__all__ = ["VideoWriter", "SourceLook", "rgb_to_yuv", "temp_beside"]
 
 # Containers where libx264 is the natural default; elsewhere the container's own default codec.
 _X264_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
@@ -23,8 +23,15 @@ _X264_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv"}
 KEPT_FORMATS = ("yuv420p", "yuvj420p", "yuv420p10le")
 # Container metadata the muxer writes itself: not copied from the source.
 _MUXER_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "creation_time", "duration"}
-# AVColorSpace -> the swscale coefficients of the same number (rgb frames: padded or fitted pictures, 360° views).
-_SWS_MATRIX = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
+# AVColorSpace -> the number PyAV 16's reformat() takes for the same matrix (rgb frames: padded or fitted pictures,
+# 360° views). Measured, not assumed: it reads 6 as BT.601 but 5 (BT470BG, the same matrix) as BT.709.
+_SWS_MATRIX = {1: 1, 4: 4, 5: 6, 6: 6, 7: 7, 9: 9, 10: 9}
+
+
+def rgb_to_yuv(frame: av.VideoFrame, pix_fmt: str, space: int, full_range: bool) -> av.VideoFrame:
+    """An rgb frame in ``pix_fmt`` with the matrix of AVColorSpace ``space`` (2, unspecified: BT.601) and range."""
+    return frame.reformat(format=pix_fmt, dst_colorspace=_SWS_MATRIX.get(space, 6),
+                          dst_color_range=2 if full_range else 1)
 
 
 @dataclass
@@ -208,9 +215,7 @@ class VideoWriter:
         if self.look is not None and frame.format.name != self.video.pix_fmt:
             # An rgb picture (padded, fitted, a 360° view): into the source's matrix and range, not swscale's
             # default BT.601 limited range.
-            frame = frame.reformat(format=self.video.pix_fmt,
-                                   dst_colorspace=_SWS_MATRIX.get(self.look.space) if self.look.space != 2 else None,
-                                   dst_color_range=2 if self.video.codec_context.color_range == 2 else 1)
+            frame = rgb_to_yuv(frame, self.video.pix_fmt, self.look.space, self.video.codec_context.color_range == 2)
         frame.pts = pts
         frame.time_base = self.video.codec_context.time_base
         self.container.mux(self.video.encode(frame))
