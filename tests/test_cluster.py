@@ -156,7 +156,7 @@ def test_corrupt_input_fails_alone(ray_runtime, videos, tmp_path, capsys):
     assert re.search(r"carphone_pristine\.mp4\s+120\s+[\d.]+\s+\S+\s+done", err), err
 
 
-def test_resume_skips_complete_outputs_overwrite_redoes(ray_runtime, videos, tmp_path, capsys):
+def test_resume_skips_complete_outputs_y_redoes_others_are_refused(ray_runtime, videos, tmp_path, capsys):
     src = str(videos / "carphone_pristine.mp4")
     out = tmp_path / "out"
     args = ["--ray", "--task-cpus", "1", src, "-o", f"{out}/"]  # one input: a folder only when it says so
@@ -172,7 +172,10 @@ def test_resume_skips_complete_outputs_overwrite_redoes(ray_runtime, videos, tmp
     assert re.search(r"carphone_pristine\.mp4\s+120\s+0\.0\s+-\s+skipped", capsys.readouterr().err)
     assert dst.stat().st_mtime_ns == first
 
-    assert cli_main(args + ["--smoothing", "0.8"]) == 0  # other options: redone
+    # other options: that file is not this run's output, and an existing output is only replaced with -y
+    assert cli_main(args + ["--smoothing", "0.8"]) == 1
+    assert "exists" in capsys.readouterr().err and dst.stat().st_mtime_ns == first
+    assert cli_main(args + ["--smoothing", "0.8", "-y"]) == 0  # redone
     assert dst.stat().st_mtime_ns != first
     second = dst.stat().st_mtime_ns
     capsys.readouterr()

@@ -74,10 +74,10 @@ def test_bad_detector_options(kwargs: dict, option: str) -> None:
         _core.ShotDetector(**kwargs)
 
 
-def test_hevc_gaze_clips_are_single_shots_apart_from_the_slides(shared_videos: Path) -> None:
+def test_hevc_gaze_clips_are_single_shots_apart_from_the_slides(shared_data: Path) -> None:
     # The hevc-gaze clips are single shots, except the slide changes of SlideEditing and SlideShow. BQTerrace's
     # file has one frame more than its gaze: that stray last frame starts no shot of its own.
-    videos = shared_videos.parent / "data" / "hevc-gaze" / "videos"
+    videos = shared_data / "hevc-gaze" / "videos"
     assert videos.is_dir(), f"{videos} is missing (the suite expects ../shared/data/hevc-gaze)"
     found = {}
     for clip in ("BQTerrace", "Couple", "BasketballPass", "Cactus"):

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from salcrop_filter.training import corpus, teacher
+
+
+@pytest.fixture(autouse=True)
+def corpus_data(shared_data):
+    """Every test here reads the corpus in conftest's shared_data (the package finds it through SALCROP_DATA)."""
+    return shared_data / "unlabeled-videos"
 
 
 def test_kept_out_part_is_a_third_of_the_corpus_split_by_source_repository():

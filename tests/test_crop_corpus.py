@@ -21,7 +21,7 @@ def test_window_mass_counts_the_covered_share_of_each_cell():
     assert crop_corpus.window_mass(maps, windows, 80, 40) == pytest.approx([0.5, 0.5])
 
 
-def test_shipped_model_against_the_teacher_on_a_real_kept_out_clip(tmp_path):
+def test_shipped_model_against_the_teacher_on_a_real_kept_out_clip(tmp_path, shared_data):
     """The shortest kept-out clip (1.5 s of dashcam): teacher's maps computed if not cached, the shipped model through
     the Engine; the teacher's window holds most of its own map, the scores are shares, a contact sheet is written."""
     clip = next(c for c in corpus.load_clips() if c.name == "032_carnd_vehdet")

@@ -79,12 +79,12 @@ def test_shipped_large_model_matches_its_checkpoint():
     assert parity(LARGE, net, frames) < 1e-5
 
 
-def test_large_model_runs_through_the_core_with_its_own_sizes():
+def test_large_model_runs_through_the_core_with_its_own_sizes(shared_videos: pathlib.Path):
     from salcrop_filter.saliency import SaliencyModel
 
     sm = SaliencyModel(str(LARGE), device="cpu", threads=1)
     assert sm.input_size == (224, 400) and sm.map_size == (28, 50)
-    maps = sm.predict(_clip("chaplin.mp4", 4))
+    maps = sm.predict(_clip(shared_videos / "chaplin.mp4", 4))
     assert maps.shape == (4, 28, 50) and (maps >= 0).all()
     np.testing.assert_allclose(maps.sum(axis=(1, 2)), 1.0, atol=1e-3)
 

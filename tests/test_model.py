@@ -20,16 +20,15 @@ from salcrop_filter.evaluation.metrics import all_metrics, auc_judd, cc  # noqa:
 REPO = pathlib.Path(__file__).resolve().parents[1]
 MODEL = REPO / "models" / "salcrop.onnx"
 CHECKPOINT = REPO / "models" / "salcrop.pt"
-SHARED = REPO.parent / "shared"
 CONTRACT_KEYS = ("salcrop_model_version", "input_height", "input_width", "layout", "normalization",
                  "state_channels", "map_height", "map_width", "training_data_sha256", "trained")
 
 
-def _clip(name: str, count: int) -> np.ndarray:
-    """The first ``count`` frames of a real clip as uint8 RGB [T,H,W,3]."""
+def _clip(path: pathlib.Path, count: int) -> np.ndarray:
+    """The first ``count`` frames of a real clip (from conftest's shared_videos or real_clip) as uint8 RGB [T,H,W,3]."""
     import av
     frames = []
-    with av.open(str(SHARED / "videos" / name)) as c:
+    with av.open(str(path)) as c:
         for f in c.decode(video=0):
             frames.append(f.to_ndarray(format="rgb24"))
             if len(frames) == count:
@@ -43,11 +42,10 @@ def _model_input(frames: np.ndarray, height: int, width: int) -> np.ndarray:
                                            align_corners=False).numpy()
 
 
-@pytest.mark.needs_shared
-def test_shipped_model_beats_centre_bias_on_held_out_images():
-    assert (SHARED / "data" / "osie").is_dir(), f"the eye-tracking data is missing under {SHARED / 'data'}"
+def test_shipped_model_beats_centre_bias_on_held_out_images(shared_data):
+    assert (shared_data / "osie").is_dir(), f"the eye-tracking data is missing under {shared_data}"
     model = OnnxSaliency(MODEL)
-    train, held = datasets.split(datasets.load_all(SHARED / "data"))
+    train, held = datasets.split(datasets.load_all(shared_data))
     subset = held[::3]  # 57 of 170 images keeps this under a minute on 2 cores
     res = evaluate_images(model, subset, fit_centre_sigma(train, count=60))
     assert res["model"]["CC"] >= res["centre bias"]["CC"] + 0.15, res
@@ -62,12 +60,11 @@ def test_training_never_saw_the_held_out_split():
     assert sum(len(v) for v in datasets.held_out_keys().values()) == sum(datasets.HELD_OUT.values())
 
 
-@pytest.mark.needs_shared
-def test_export_round_trips_on_real_frames(tmp_path):
+def test_export_round_trips_on_real_frames(tmp_path, real_clip):
     path = export_onnx(tmp_path / "m.onnx", checkpoint=CHECKPOINT)
     net, _ = load_checkpoint(CHECKPOINT)
     cfg = net.config
-    frames = _model_input(_clip("bigbuckbunny.mp4", 4), cfg.input_height, cfg.input_width)
+    frames = _model_input(_clip(real_clip("bigbuckbunny.mp4"), 4), cfg.input_height, cfg.input_width)
     assert parity(path, net, frames) < 1e-5
 
 
@@ -121,11 +118,10 @@ def test_metrics_rank_a_perfect_prediction_above_a_flat_one():
     assert cc(dense[::-1], dense) < 0.9
 
 
-@pytest.mark.needs_shared
-def test_saliency_model_predicts_normalised_maps_through_the_core():
+def test_saliency_model_predicts_normalised_maps_through_the_core(shared_videos):
     from salcrop_filter.saliency import SaliencyModel
 
-    frames = _clip("chaplin.mp4", 6)
+    frames = _clip(shared_videos / "chaplin.mp4", 6)
     sm = SaliencyModel(str(MODEL), device="cpu")
     maps = sm.predict(frames)
     h, w = sm.map_size
@@ -140,8 +136,7 @@ def test_saliency_model_predicts_normalised_maps_through_the_core():
 INT8 = REPO / "models" / "salcrop-int8.onnx"
 
 
-@pytest.mark.needs_shared  # quantize calibrates on OSIE images
-def test_int8_model_is_what_quantize_makes_from_the_float_model(tmp_path):
+def test_int8_model_is_what_quantize_makes_from_the_float_model(tmp_path, shared_data):  # calibrates on OSIE
     """Up to CPU rounding, not byte for byte: calibration's float maths differs between x86-64 CPUs."""
     from salcrop_filter.training.quantize import differences, quantize_model
 
@@ -190,7 +185,7 @@ def test_int8_check_passes_cpu_rounding_and_catches_a_changed_model(tmp_path):
     assert any("graph differs" in d for d in differences(INT8, tmp_path / "n.onnx"))
 
 
-def test_int8_check_catches_the_quantization_of_a_changed_float_model(tmp_path):
+def test_int8_check_catches_the_quantization_of_a_changed_float_model(tmp_path, shared_data):  # calibrates on OSIE
     """A float model one fine-tuning step away (the first convolution's weights 2% larger) quantizes to a stale model:
     per channel, its int8 weights stay the same and their scales move by the 2%, and the ranges seen downstream move."""
     from salcrop_filter.training.quantize import differences, quantize_model
@@ -213,16 +208,15 @@ def test_int8_model_keeps_the_contract_and_the_float_model_metadata():
     assert INT8.stat().st_size < MODEL.stat().st_size / 2
 
 
-@pytest.mark.needs_shared
-def test_int8_model_matches_the_float_model_on_held_out_images_and_video():
-    train, held = datasets.split(datasets.load_all(SHARED / "data"))
+def test_int8_model_matches_the_float_model_on_held_out_images_and_video(shared_data, shared_videos):
+    train, held = datasets.split(datasets.load_all(shared_data))
     subset, sigma = held[::3], fit_centre_sigma(train, count=60)
     fp = evaluate_images(OnnxSaliency(MODEL), subset, sigma)["model"]
     q = evaluate_images(OnnxSaliency(INT8), subset, sigma)["model"]
     assert q["CC"] >= fp["CC"] - 0.01 and q["NSS"] >= fp["NSS"] - 0.05, (fp, q)
     # KLD punishes zeros: the float read-out keeps the 8-bit maps free of them.
     assert q["KLD"] <= fp["KLD"] + 0.05, (fp, q)
-    frames = _clip("basketball.mp4", 8)
+    frames = _clip(shared_videos / "basketball.mp4", 8)
     h, w = OnnxSaliency(MODEL).input_hw
     x = _model_input(frames, h, w)
     maps_fp, maps_q = OnnxSaliency(MODEL).run(x), OnnxSaliency(INT8).run(x)
@@ -239,8 +233,7 @@ def test_core_default_model_is_int8_on_cpu_and_the_large_float_model_on_cuda():
     assert pathlib.Path(SaliencyModel(device="cpu").path).name == "salcrop-int8.onnx"
 
 
-@pytest.mark.needs_shared
-def test_int8_model_gives_the_same_maps_without_avx512_vnni(tmp_path):
+def test_int8_model_gives_the_same_maps_without_avx512_vnni(tmp_path, shared_videos):
     # ONNX Runtime's 8-bit kernels differ by CPU: with AVX-512 VNNI (this project's machines) and without (AVX2,
     # where products are summed in 16 bits and full-range weights saturate). valgrind's CPU has no AVX-512, so the
     # same frames run through both paths; the 7-bit weights of quantize.py make them agree.
@@ -250,7 +243,7 @@ def test_int8_model_gives_the_same_maps_without_avx512_vnni(tmp_path):
 
     valgrind = shutil.which("valgrind")
     assert valgrind, "valgrind is missing (scripts/setup.sh installs it)"
-    frames = _model_input(_clip("chaplin.mp4", 3), *OnnxSaliency(INT8).input_hw)
+    frames = _model_input(_clip(shared_videos / "chaplin.mp4", 3), *OnnxSaliency(INT8).input_hw)
     np.save(tmp_path / "frames.npy", frames)
     code = (
         "import sys, numpy as np, onnxruntime as ort\n"

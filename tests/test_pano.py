@@ -17,11 +17,8 @@ import av
 import numpy as np
 import pytest
 
-from conftest import REPO
-
-PANO = REPO.parent / "shared" / "data" / "pano360" / "videos"
-SMALL = PANO / "alcatraz_426x214.mp4"   # not exactly 2:1 (426x214): accepted within 2%
-BATTLE = PANO / "battle1941_640x320.mp4"
+SMALL = "alcatraz_426x214.mp4"   # not exactly 2:1 (426x214): accepted within 2%
+BATTLE = "battle1941_640x320.mp4"
 
 
 def run(cmd: list, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -51,12 +48,19 @@ def core():
     return _core
 
 
+@pytest.fixture(scope="session")
+def pano_videos(shared_data: Path) -> Path:
+    """The 360° clips, ../shared/data/pano360/videos (through conftest's shared_data: skipped without it)."""
+    return shared_data / "pano360" / "videos"
+
+
 @pytest.fixture(scope="module")
-def clip3s(ffmpeg: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def clip3s(ffmpeg: Path, pano_videos: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first 3 s of the small Alcatraz clip (90 frames), with a real audio track added (the clips have none)."""
-    assert SMALL.exists(), f"missing {SMALL} (../shared/data/pano360)"
+    small = pano_videos / SMALL
+    assert small.exists(), f"missing {small} (../shared/data/pano360)"
     out = tmp_path_factory.mktemp("pano") / "alcatraz3s.mp4"
-    run([ffmpeg, "-v", "error", "-y", "-t", "3", "-i", SMALL, "-f", "lavfi", "-t", "3", "-i",
+    run([ffmpeg, "-v", "error", "-y", "-t", "3", "-i", small, "-f", "lavfi", "-t", "3", "-i",
          "sine=frequency=440:sample_rate=48000", "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-crf", "18",
          "-c:a", "aac", "-shortest", out])
     return out
@@ -229,13 +233,14 @@ def test_cli_projection_equirect(clip3s: Path, tmp_path: Path) -> None:
     assert main([str(clip3s), "-o", str(tmp_path / "d.mp4"), "--projection", "equirect", "--fov", "10", "-q"]) != 0
 
 
-def test_view_follows_a_subject_moving_across_the_seam(tmp_path: Path, shared_videos: Path) -> None:
+def test_view_follows_a_subject_moving_across_the_seam(tmp_path: Path, shared_videos: Path,
+                                                      pano_videos: Path) -> None:
     """bikes.mp4 projected onto the sphere, its centre moving from yaw 110° through 180° to -110° over 8 s."""
     from salcrop_filter import reframe
     from salcrop_filter.evaluation.pano_synthetic import angular_errors, make_clip, wrong_way
 
     clip = tmp_path / "synth.mp4"
-    truth = make_clip(shared_videos / "bikes.mp4", BATTLE, clip)
+    truth = make_clip(shared_videos / "bikes.mp4", pano_videos / BATTLE, clip)
     path = reframe(clip, tmp_path / "o.mp4", "16:9", projection="equirect", fov=90, front=0.0)
     frames = [{"yaw": f.yaw, "pitch": f.pitch} for f in path.frames]
     err = angular_errors(frames, truth)
@@ -269,14 +274,14 @@ def test_ray_batch_renders_views(clip3s: Path, tmp_path: Path) -> None:
         assert c.streams.video[0].frames == 90
 
 
-def test_frames_without_spherical_side_data_stay_flat(clip3s: Path, tmp_path: Path) -> None:
+def test_frames_without_spherical_side_data_stay_flat(clip3s: Path, pano_videos: Path, tmp_path: Path) -> None:
     """The clips carry no spherical metadata (SOURCES.md): reframe without projection crops them as flat video
     (the side data path itself is untested: neither FFmpeg 7.1's CLI nor PyAV can attach it to a new file)."""
     from salcrop_filter import reframe
     from salcrop_filter.croppath import CropPath
     from salcrop_filter.spherepath import spherical_layout
 
-    with av.open(str(SMALL)) as c:
+    with av.open(str(pano_videos / SMALL)) as c:
         assert spherical_layout(next(c.decode(video=0))) is None
     assert isinstance(reframe(clip3s, tmp_path / "flat.mp4", "9:16", audio=False), CropPath)
 

@@ -25,7 +25,8 @@ ALLOWANCE = 0.01
 
 
 @pytest.fixture(scope="module")
-def planned_maps() -> list[tuple]:
+def planned_maps(shared_data) -> list[tuple]:
+    """The clips come from the hevc-gaze set in conftest's shared_data (the package finds it through SALCROP_DATA)."""
     runner = _core.SaliencyRunner(model="", device="cpu", threads=2)
     out = []
     for clip in load_clips(names=CLIPS):

@@ -36,10 +36,14 @@ def script(*args: str, timeout: float, env: dict[str, str] | None = None) -> sub
     return proc
 
 
-@pytest.mark.needs_shared
-def test_core_under_address_and_undefined_sanitizers() -> None:
+def clip_env(shared_videos: Path) -> dict[str, str]:
+    """The clip sanitize.sh cuts its pieces from, handed to it from conftest's shared_videos."""
+    return {"SALCROP_SANITIZE_CLIP": str(shared_videos / "testvideo.mp4")}
+
+
+def test_core_under_address_and_undefined_sanitizers(shared_videos: Path) -> None:
     # The sanitized build is cached in build/sanitize; a cold one takes about 3 minutes on 2 cores.
-    proc = script("scripts/sanitize.sh", "asan", timeout=1200)
+    proc = script("scripts/sanitize.sh", "asan", timeout=1200, env=clip_env(shared_videos))
     out = proc.stdout + proc.stderr
     runs = re.findall(r"run_clip: (\d+) frames (\d+x\d+) (\w+) -> (\d+x\d+), (\d+) padded, 0 failures", out)
     assert len(runs) == 7, out[-4000:]
@@ -47,10 +51,9 @@ def test_core_under_address_and_undefined_sanitizers() -> None:
     assert "asan: all clean" in out
 
 
-@pytest.mark.needs_shared
-def test_engine_threads_under_thread_sanitizer() -> None:
+def test_engine_threads_under_thread_sanitizer(shared_videos: Path) -> None:
     # The engine runs its model on a worker thread: a thread-sanitized core pushes real frames through the C ABI.
-    proc = script("scripts/sanitize.sh", "tsan", timeout=1200)
+    proc = script("scripts/sanitize.sh", "tsan", timeout=1200, env=clip_env(shared_videos))
     out = proc.stdout + proc.stderr
     runs = re.findall(r"run_clip: (\d+) frames 320x180 yuv420p -> 102x180, 0 padded, 0 failures", out)
     assert [int(n) for n in runs] == [36, 60], out[-4000:]
@@ -77,9 +80,8 @@ def test_fuzz_c_api() -> None:
 
 @pytest.mark.skipif(shutil.which("valgrind") is None and os.geteuid() != 0,
                     reason="valgrind is not installed and cannot be installed without root")
-@pytest.mark.needs_shared
-def test_ffmpeg_filter_under_valgrind() -> None:
-    proc = script("scripts/sanitize.sh", "valgrind", timeout=1800)
+def test_ffmpeg_filter_under_valgrind(shared_videos: Path) -> None:
+    proc = script("scripts/sanitize.sh", "valgrind", timeout=1800, env=clip_env(shared_videos))
     out = proc.stdout + proc.stderr
     assert "ERROR SUMMARY: 0 errors" in out and "definitely lost: 0 bytes" in out, out[-4000:]
     assert "valgrind: all clean" in out

@@ -12,7 +12,6 @@ from salcrop_filter.training import teacher, teacher_onnx
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 TEACHER = REPO / "models" / "salcrop-teacher.onnx"
-SHARED = REPO.parent / "shared"
 
 
 def test_shipped_teacher_is_what_the_export_makes_and_keeps_its_licence(tmp_path):
@@ -34,7 +33,7 @@ def test_shipped_teacher_is_what_the_export_makes_and_keeps_its_licence(tmp_path
         assert np.abs(x - y).max() <= 1e-4 * max(1.0, float(np.abs(x).max()))
 
 
-def test_model_teacher_names_the_installed_teacher_and_its_maps_are_the_teachers():
+def test_model_teacher_names_the_installed_teacher_and_its_maps_are_the_teachers(shared_videos: pathlib.Path):
     """``model="teacher"`` loads salcrop-teacher.onnx through the core; on a real clip its maps (state carried)
     match the PyTorch teacher's at the same size."""
     import av
@@ -46,7 +45,7 @@ def test_model_teacher_names_the_installed_teacher_and_its_maps_are_the_teachers
     runner = _core.SaliencyRunner(model="teacher", device="cpu", threads=1)
     assert pathlib.Path(runner.path).name == "salcrop-teacher.onnx"
     frames = []
-    with av.open(str(SHARED / "videos" / "basketball.mp4")) as c:
+    with av.open(str(shared_videos / "basketball.mp4")) as c:
         for i, f in enumerate(c.decode(video=0)):
             if i % 5 == 0:
                 frames.append(cv2.resize(f.to_ndarray(format="rgb24"), (448, 256), interpolation=cv2.INTER_AREA))

@@ -7,8 +7,10 @@
     salcrop in.mp4 -o out.mp4 --path-in edited.json
     salcrop --ray auto a.mp4 b.mp4 ... -o out/  # a batch on a Ray cluster (cluster.py)
     salcrop review in.mp4 --ratio 9:16,1:1      # the local web editor (review/)
+    salcrop train|eval|crop-eval|export|quantize|split ...   # the other subcommands (commands.py)
 
-Exit status: 0 done, 1 a file could not be processed, 2 usage error (bad option, missing input).
+An existing output is never overwritten without -y/--overwrite (as ffmpeg's -y), the same with and without --ray.
+Exit status: 0 done, 1 a file could not be processed, 2 usage error (bad option, missing input, existing output).
 User errors print one line (``salcrop: error: ...``), never a traceback.
 """
 
@@ -22,6 +24,7 @@ import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
+from .commands import SUBCOMMANDS, run, summary
 from .croppath import CropPath, CropPathError
 from .outputs import is_dir_arg, output_name, ratio_tag
 
@@ -88,9 +91,15 @@ def _clock(seconds: float) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="salcrop",
+        usage="salcrop [reframe] INPUT... -o OUT [options]\n       salcrop COMMAND [-h] ...",
         description="Reframe videos to another aspect ratio, keeping what people look at, with a steady camera.",
-        epilog="Options left out use the core's defaults, the same as the FFmpeg filter's (ffmpeg -h filter=salcrop). "
-               "salcrop review IN [--ratio 9:16,1:1]: review and correct the path in a browser (salcrop review -h).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  salcrop in.mp4 -o out.mp4                       # 9:16, the default ratio\n"
+               "  salcrop in.mp4 -o out/ --ratio 9:16,1:1,4:5     # three ratios in one pass\n"
+               "  salcrop in.mp4 -o out.mp4 -y --path path.json   # overwrite out.mp4, keep the crop path\n\n"
+               "commands (salcrop COMMAND -h for each):\n" + summary() + "\n\n"
+               "Options left out use the core's defaults, the same as the FFmpeg filter's (ffmpeg -h filter=salcrop).",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video file(s) to reframe")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -138,14 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: libx264 for .mp4/.mov/.mkv/.m4v, else the container's own, e.g. VP9 for .webm)")
     p.add_argument("--no-audio", action="store_true", help="drop the audio")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("-y", "--overwrite", action="store_true",
+                   help="overwrite existing outputs (default: refuse them; with --ray, skip the outputs a previous "
+                   "run with the same input and options completed and refuse the others)")
     r = p.add_argument_group("scale-out on Ray (pip install salcrop_filter[ray]; inputs and -o on a file system "
                              "every node sees)")
     r.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                    help="run the inputs as Ray tasks, outputs into the folder -o; no ADDRESS: a local Ray runtime "
                    "(all cores), 'auto' or host:port or ray://host:port: a running cluster (a word after --ray "
                    "that is none of these is an input)")
-    r.add_argument("--overwrite", action="store_true",
-                   help="redo outputs that are complete (default: skip them, by their .NAME.salcrop.json record)")
     r.add_argument("--split-shots", action="store_true",
                    help="cut each input at its shots into segments planned and encoded by different workers, "
                    "then joined (the same crop path as one run)")
@@ -245,6 +255,14 @@ def _plan_jobs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> lis
     return jobs
 
 
+def _job_files(job: dict[str, Any]) -> list[Path]:
+    """Every file a job writes: the videos, the preview, the path JSONs and plots."""
+    files = list(job["dst"].values()) + ([job["preview"]] if job["preview"] is not None else [])
+    for extra in (job["path"], job["plot"]):
+        files += list(extra.values()) if extra is not None else []
+    return files
+
+
 def _save_extras(job: dict[str, Any], paths: dict[str, CropPath]) -> None:
     """--path and --plot of a finished job, one file per ratio."""
     for ratio, path in paths.items():
@@ -275,10 +293,11 @@ def _subject_pick(text: str, parser: argparse.ArgumentParser) -> dict[str, objec
 def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _warn_one_line  # a user sees "salcrop: warning: ...", not a source location
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["review"]:  # the local web editor (review/command.py); an input named "review" is ./review
-        from .review.command import main as review_main
-
-        return review_main(argv[1:])
+    # A subcommand (commands.py); an input file named like one is ./train, or follows "salcrop reframe".
+    if argv[:1] == ["reframe"]:
+        argv = argv[1:]
+    elif argv[:1] and argv[0] in SUBCOMMANDS:
+        return run(argv[0], argv[1:])
     parser = build_parser()
     args = parser.parse_args(_ray_address_or_input(argv))  # exits 2 on bad syntax
     notes = logging.getLogger("salcrop")  # the pipeline's notes (what the memory budget did)
@@ -300,10 +319,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--plot draws a flat crop path; a 360° run's path is the JSON of --path")
     if args.ray is not None:
         return _main_ray(args, parser)
-    for flag in ("overwrite", "split_shots", "segment_seconds", "task_cpus"):
+    for flag in ("split_shots", "segment_seconds", "task_cpus"):
         if getattr(args, flag) not in (None, False):
             parser.error(f"--{flag.replace('_', '-')} needs --ray")
     jobs = _plan_jobs(args, parser)
+    if not args.overwrite:
+        existing = [f for job in jobs for f in _job_files(job) if f.exists()]
+        if existing:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            parser.error(f"{existing[0]} exists{more}; -y (--overwrite) replaces it")
 
     # Import the engine only now, so --help and usage errors work even without the compiled core.
     try:

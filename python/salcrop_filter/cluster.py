@@ -8,7 +8,8 @@ cannot drift apart. Ray does the scheduling (``num_cpus``/``num_gpus`` per task)
 worker died (``max_retries``) and reports the rest; this module adds what a batch needs around it:
 
 - resume: an output is complete when its sidecar record (written after the rename: the input's size and
-  mtime, the options, the model's sha256) matches this run; a rerun skips it, ``overwrite`` redoes it;
+  mtime, the options, the model's sha256) matches this run; a rerun skips it, ``overwrite`` redoes it; any other
+  existing output is refused unless ``overwrite``;
 - no partial files: outputs are written under a temporary name and renamed (pipeline.VideoWriter), and a
   retried attempt first deletes what a killed one left (shot_segments.remove_stale_parts);
 - one progress line for the whole batch (files done/total, frames/s over the cluster, ETA), fed by the tasks
@@ -380,6 +381,12 @@ def reframe_many(inputs: list[str | os.PathLike[str]], out: str | os.PathLike[st
         done = None if overwrite else [_complete(outs[r], rec) for r, rec in jobs[-1].records.items()]
         if done is not None and all(d is not None for d in done):
             result.status, result.frames = "skipped", int(done[0].get("frames", 0))  # type: ignore[union-attr]
+            continue
+        foreign = [] if overwrite else [outs[r] for r, d in zip(outs, done or []) if d is None and outs[r].exists()]
+        if foreign:  # not this run's complete output: another run's, or a file of the user's
+            result.status = "failed"
+            result.error = (f"{foreign[0]} exists and is not this input's output with these options; "
+                            "overwrite (-y) replaces it")
             continue
         kwargs: dict[str, Any] = dict(options, audio=audio, codec_options=codec_options)
         if previews is not None:

@@ -228,7 +228,12 @@ def fp16_agreement(fp32: str | pathlib.Path, fp16: str | pathlib.Path, frames: n
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
-    ap = argparse.ArgumentParser(description="Export models/salcrop.pt to ONNX (model contract version 1).")
+    ap = argparse.ArgumentParser(
+        prog="salcrop export", description="Export models/salcrop.pt to ONNX (model contract version 1).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example (the shipped checkpoint at another input size):\n"
+               "  salcrop export --height 224 --width 400 --out salcrop-224x400.onnx\n"
+               "alias: python -m salcrop_filter.export")
     ap.add_argument("--out", type=pathlib.Path, default=None)
     ap.add_argument("--checkpoint", type=pathlib.Path, default=None)
     ap.add_argument("--size", choices=sorted(STEMS), default=None,

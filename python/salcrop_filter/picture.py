@@ -17,7 +17,8 @@ class Picture:
     """A decoded frame turned upright (rotation metadata applied, as ffmpeg's autorotate does).
 
     yuv420p/yuvj420p frames stay planar (cropping is slicing, no colour conversion, and the core reads
-    the same bytes the FFmpeg filter reads); other formats are converted to RGB once.
+    the same bytes the FFmpeg filter reads); other formats are converted to RGB once for the core. 10-bit 4:2:0
+    (yuv420p10le) is cropped plane by plane too, so the output keeps its bit depth (writer.SourceLook).
     """
 
     def __init__(self, frame: av.VideoFrame, apply_rotation: bool = True) -> None:
@@ -26,6 +27,9 @@ class Picture:
         # counter-clockwise for positive k, so k = rotation / 90.
         self.turns = (round(frame.rotation / 90) % 4) if apply_rotation else 0
         self.planar = frame.format.name in ("yuv420p", "yuvj420p")
+        # Planes that crop() slices without a conversion: the 8-bit ones and 10-bit 4:2:0 (two bytes a sample).
+        self.sliceable = self.planar or frame.format.name == "yuv420p10le"
+        self._dtype = np.uint8 if self.planar else np.uint16
         # The filter's rule: yuvj420p, or a frame tagged full range (AVCOL_RANGE_JPEG == 2).
         self.full_range = frame.format.name == "yuvj420p" or int(frame.color_range) == 2
         self._planes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -46,8 +50,9 @@ class Picture:
     def planes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._planes is None:
             out = []
+            size = np.dtype(self._dtype).itemsize
             for p in self.frame.planes:
-                a = np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+                a = np.frombuffer(p, self._dtype).reshape(p.height, p.line_size // size)[:, : p.width]
                 out.append(self._upright(a))
             self._planes = (out[0], out[1], out[2])
         return self._planes
@@ -70,13 +75,16 @@ class Picture:
 
     def crop(self, x: int, y: int, w: int, h: int) -> av.VideoFrame:
         """The region as a new frame (same pixel format when planar and the region is chroma-aligned)."""
-        if self.planar and x % 2 == 0 and y % 2 == 0 and w % 2 == 0 and h % 2 == 0:
+        if self.sliceable and x % 2 == 0 and y % 2 == 0 and w % 2 == 0 and h % 2 == 0:
             out = av.VideoFrame(w, h, self.frame.format.name)
+            out.color_range = self.frame.color_range
+            out.colorspace = self.frame.colorspace
             pl = self.planes
             regions = (pl[0][y : y + h, x : x + w], pl[1][y // 2 : (y + h) // 2, x // 2 : (x + w) // 2],
                        pl[2][y // 2 : (y + h) // 2, x // 2 : (x + w) // 2])
+            size = np.dtype(self._dtype).itemsize
             for dst, src in zip(out.planes, regions):
-                np.frombuffer(dst, np.uint8).reshape(dst.height, dst.line_size)[:, : dst.width] = src
+                np.frombuffer(dst, self._dtype).reshape(dst.height, dst.line_size // size)[:, : dst.width] = src
             return out
         return av.VideoFrame.from_ndarray(np.ascontiguousarray(self.rgb[y : y + h, x : x + w]), format="rgb24")
 

@@ -26,7 +26,7 @@ from .decoders import missing_decoder
 from .errors import OptionError, ReframeError
 from .hearing import AudioFeed
 from .picture import Picture, fit
-from .writer import VideoWriter, temp_beside
+from .writer import SourceLook, VideoWriter, temp_beside
 
 __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS", "VideoWriter", "Segment",
            "parse_ratios"]
@@ -191,6 +191,7 @@ class _Probe:
     total: int | None
     frame_bytes: int  # Picture.nbytes() of the first frame
     spherical: tuple[str, str] | None = None  # the first frame's spherical side data: (projection, stereo)
+    look: SourceLook | None = None  # what the outputs keep of the source: bit depth, colour, HDR, metadata
 
 
 def _open_input(src: Path) -> Any:
@@ -237,7 +238,8 @@ def _probe(src: Path) -> _Probe:
         total = v.frames or None
         if total is None and c.duration:
             total = round(c.duration / 1e6 * float(fps))
-        return _Probe(pic.width, pic.height, fps, total, pic.nbytes(), spherical_layout(first))
+        return _Probe(pic.width, pic.height, fps, total, pic.nbytes(), spherical_layout(first),
+                      SourceLook.of(c, v, first))
 
 
 def _decode(container: Any, video: Any, outs: list[VideoWriter], feed: AudioFeed | None = None) -> Iterator[av.VideoFrame]:
@@ -246,10 +248,18 @@ def _decode(container: Any, video: Any, outs: list[VideoWriter], feed: AudioFeed
     carrying = [o for o in outs if o.audio_out is not None]
     carried = carrying[0].audio_in if carrying else None
     heard = feed.stream if feed is not None else None
-    streams = [video] + [carried] * (carried is not None) + [heard] * (heard is not None and heard is not carried)
+    subtitles = {i for o in outs for i in o.subtitles}
+    streams = ([video] + [carried] * (carried is not None) + [heard] * (heard is not None and heard is not carried)
+               + [s for s in container.streams.subtitles if s.index in subtitles])
     for packet in container.demux(*streams):
         if packet.stream is video:
             yield from packet.decode()
+            continue
+        if packet.stream.index in subtitles:
+            input_stream = packet.stream
+            for out in outs:
+                packet.stream = input_stream
+                out.write_subtitle(packet)
             continue
         decoded = None
         if feed is not None and packet.stream is heard and packet.size:
@@ -463,7 +473,7 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
             outs = []
             for dst, size in zip(dsts, out_sizes):
                 outs.append(VideoWriter(dst, size[0], size[1], vin.time_base, probe.fps, first_fmt, codec,
-                                        codec_options, container_options))
+                                        codec_options, container_options, look=probe.look))
                 writers.append(outs[-1])
                 if audio and inp.streams.audio:
                     try:
@@ -473,6 +483,8 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
                     if not carried:
                         warnings.warn(f"{src}: audio dropped: this FFmpeg build cannot read its codec", stacklevel=3)
                         audio = False
+                if segment is None:  # a segment's file is joined without them (the source's are not cut)
+                    outs[-1].add_subtitles(inp.streams.subtitles)
             prev = None
             if preview is not None:
                 from .preview import PreviewWriter

@@ -179,7 +179,12 @@ def _check(whole: bytes, encoder: bytes, head: bytes, features: list[str], frame
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
-    ap = argparse.ArgumentParser(description="Split a salcrop model into its batchable encoder and recurrent head.")
+    ap = argparse.ArgumentParser(
+        prog="salcrop split", description="Split a salcrop model into its batchable encoder and recurrent head.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example (writes my.encoder.onnx and my.head.onnx beside it):\n"
+               "  salcrop split my.onnx\n"
+               "alias: python -m salcrop_filter.split")
     ap.add_argument("models", nargs="+", type=pathlib.Path)
     args = ap.parse_args(argv)
     for m in args.models:

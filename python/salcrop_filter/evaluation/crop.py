@@ -398,7 +398,10 @@ Images come from the data cache at 320 px on the long side, so frames are upscal
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m salcrop_filter.crop_eval",
+    ap = argparse.ArgumentParser(prog="salcrop crop-eval", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="example (two held-out clips, one ratio):\n"
+                                        "  salcrop crop-eval --subset 2 --ratios 9:16\n"
+                                        "alias: python -m salcrop_filter.crop_eval",
                                  description="Crop quality of salcrop against baselines on held-out "
                                              "virtual-camera clips with real human fixations.")
     ap.add_argument("--subset", type=int, default=None, help="use only the first N held-out clips")

@@ -151,7 +151,12 @@ OSIE and NUS-Scene are MIT-licensed (NUS VIP lab); cite "Predicting human gaze b
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring."""
-    ap = argparse.ArgumentParser(description="Evaluate the saliency model on the held-out split.")
+    ap = argparse.ArgumentParser(
+        prog="salcrop eval", description="Evaluate the saliency model on the held-out split.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example (a quick look: the first 20 held-out images of the eye-tracking data in $SALCROP_DATA):\n"
+               "  salcrop eval --model models/salcrop-int8.onnx --limit 20\n"
+               "alias: python -m salcrop_filter.evaluate_saliency")
     ap.add_argument("--model", type=pathlib.Path, default=datasets.repo_root() / "models" / "salcrop.onnx")
     ap.add_argument("--checkpoint", type=pathlib.Path, default=datasets.repo_root() / "models" / "salcrop.pt")
     ap.add_argument("--readme", type=pathlib.Path, default=None, help="write the training record and table here")

@@ -22,6 +22,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="salcrop review",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example (two ratios in the browser; exports land beside the input):\n"
+               "  salcrop review in.mp4 --ratio 9:16,1:1",
         description="Review and correct the crop path of videos in a browser, for one or several ratios, then "
                     "export or render them. The saliency is computed once per video (and cached); every edit "
                     "re-plans from it at once.")
@@ -108,19 +111,20 @@ def main(argv: list[str] | None = None) -> int:
                                  scene_threshold=args.scene_threshold),
         smoothing=args.smoothing, lookahead=args.lookahead,
         output_dir=Path(args.output) if args.output else None)
+    try:  # before the analysis, which takes a while: the server's packages are an extra of the wheel
+        import uvicorn
+
+        from .server import make_app
+    except ImportError as e:
+        print(f"salcrop review: error: the editor needs starlette and uvicorn ({e}): "
+              "pip install 'salcrop_filter[review]' (scripts/setup.sh installs them in the repository)",
+              file=sys.stderr)
+        return EXIT_FAILED
     try:
         session = Session(inputs, ratios, options)
     except (OptionError, ReframeError, ValueError) as e:
         return usage(str(e))
 
-    try:
-        import uvicorn
-
-        from .server import make_app
-    except ImportError as e:
-        print(f"salcrop review: error: the editor needs starlette and uvicorn ({e}); run scripts/setup.sh",
-              file=sys.stderr)
-        return EXIT_FAILED
     local = args.host in ("127.0.0.1", "localhost", "::1")
     if not local:
         print(f"salcrop review: warning: --host {args.host}: the editor is reachable from other machines; anyone "

@@ -199,7 +199,12 @@ def differences(expected: str | pathlib.Path, actual: str | pathlib.Path, limit:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring."""
-    ap = argparse.ArgumentParser(description="Write the 8-bit CPU variant of the salcrop ONNX model.")
+    ap = argparse.ArgumentParser(
+        prog="salcrop quantize", description="Write the 8-bit CPU variant of the salcrop ONNX model.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example (is the shipped 8-bit model what the float one quantizes to?):\n"
+               "  salcrop quantize --check\n"
+               "alias: python -m salcrop_filter.quantize")
     ap.add_argument("--model", type=pathlib.Path, default=datasets.repo_root() / "models" / "salcrop.onnx")
     ap.add_argument("--out", type=pathlib.Path, default=None)
     ap.add_argument("--check", action="store_true",
