@@ -85,6 +85,7 @@ typedef struct SalcropContext {
     int    view_w, view_h;
     char  *stereo;
     double front;
+    char  *speakers;            ///< auto (faces count; who speaks when there is audio) | off
     int    sphere;              ///< projection=equirect: frames are rendered views
 
     SalcropEngine *engine;
@@ -228,6 +229,7 @@ static int config_input(AVFilterLink *inlink)
     o.view_height = s->view_h;
     o.stereo = s->stereo;
     o.front = s->front;
+    o.speakers = s->speakers;
 
     salcrop_destroy(s->engine);
     s->engine = salcrop_create(&o);
@@ -736,6 +738,8 @@ static const AVOption salcrop_options[] = {
       OFFSET(view_w),          AV_OPT_TYPE_IMAGE_SIZE, { .str = NULL }, 0, 0, FLAGS },
     { "stereo",          "equirect: mono, tb (top-bottom: the top eye is used) or sbs (side by side: the left eye)",
       OFFSET(stereo),          AV_OPT_TYPE_STRING, { .str = "mono" },  0, 0, FLAGS },
+    { "speakers",        "auto: faces count and the camera follows who speaks; off: saliency alone",
+      OFFSET(speakers),        AV_OPT_TYPE_STRING, { .str = "auto" },  0, 0,      FLAGS },
     { "front",           "equirect: weight of the front prior from 0 (saliency alone) to 1 (viewers mostly face the front; -1 = core default)",
       OFFSET(front),           AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -DBL_MAX, DBL_MAX, FLAGS },
     { NULL }

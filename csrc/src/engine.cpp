@@ -134,6 +134,16 @@ Engine::Engine(const EngineOptions &o)
 
     map_buf_.assign(model_->map_floats(), 0.0f);
     worker_ = std::make_unique<SaliencyWorker>(*model_);
+
+    // Faces: on a flat input with speakers=auto. Every kFaceSeconds at most (faces move less than saliency does),
+    // on frames the saliency clock samples.
+    if (chk_.speakers && !sphere()) {
+        faces_ = std::make_unique<FaceDetector>(o.ort_library);
+        face_every_ = std::max(o.stride, int(std::lround(kFaceSeconds * o.fps)));
+        // A face holds its box across the longest gap between two detections (a still picture: max_idle).
+        face_tracker_ = std::make_unique<FaceTracker>(o.fps, face_every_ + clock_.max_idle());
+        describe_ += "; faces: " + faces_->path() + " every " + std::to_string(face_every_) + " frames at most";
+    }
 }
 
 void Engine::check_buffer(int64_t bytes_per_frame) const
@@ -237,6 +247,8 @@ void Engine::push(const SalcropImage &img, double t)
         for (size_t k = 0; k < scratch_.size(); k++)  // clamped to [0, 1]: +0.5 and truncation round
             p.input[k] = uint8_t(scratch_[k] * 255.0f + 0.5f);
     }
+    if (faces_)
+        detect_faces(img, p.index, t, p.rate_sample);
     pending_.push_back(std::move(p));
     for (const auto &v : verdicts)
         on_verdict(v);
@@ -371,8 +383,12 @@ void Engine::run_steps(bool wait, size_t max_samples)
             break;
         case Step::NewShot:
             shot_++;
-            for (Output &tr : outputs_)
+            for (Output &tr : outputs_) {
                 tr.carry = Carry{};
+                tr.floor = FloorState{};
+            }
+            if (face_tracker_)
+                face_tracker_->new_shot(shot_);
             sphere_carry_ = SphereCarry{};
             break;
         case Step::AddFrame: {
@@ -380,6 +396,8 @@ void Engine::run_steps(bool wait, size_t max_samples)
             f.index = s.frame;
             f.t = s.t;
             frames_.push_back(std::move(f));
+            if (faces_)
+                add_face_frame(s.frame);
             break;
         }
         case Step::Plan:
@@ -444,19 +462,32 @@ void Engine::plan_known(bool whole_shot)
         }
         for (size_t n = 0; n < outputs_.size(); n++) {
             Output &tr = outputs_[n];
-            std::vector<const float *> prof;
-            std::vector<double> pins;
-            for (size_t k = 0; k < known; k++) {
-                prof.push_back(frames_[k].profiles[n].data());
-                auto pin = tr.pins.find(frames_[k].index);
-                if (pin != tr.pins.end()) {
-                    pins.resize(known, std::nan(""));
-                    pins[k] = pin->second;
-                }
+            if (!faces_) {
+                ChunkPlan plan = plan_part(tr, n, 0, known, tr.carry, count, {});
+                tr.carry = plan.carry;
+                commit(tr, plan, count);
+                continue;
             }
-            ChunkPlan plan = plan_chunk(tr.geo, params_, prof, tr.bins, tr.carry, count, pins);
-            tr.carry = plan.carry;
-            commit(tr, plan, count);
+            // Who the camera follows (speaker_policy.h); a cut splits the chunk: the camera starts afresh there.
+            const SpeakerChoice choice = follow_speakers(tr.geo, opt_.fps, face_series(people_, frames_[0].index,
+                                                         int(known)), int(known), tr.floor, count);
+            tr.floor = choice.state;
+            const size_t cut = choice.cut < 0 ? known : size_t(choice.cut);
+            if (cut >= count) {
+                // No cut among the frames committed now (one later is planned again by the next chunk).
+                ChunkPlan plan = plan_part(tr, n, 0, cut, tr.carry, count, choice.targets);
+                tr.carry = plan.carry;
+                commit(tr, plan, count, 0, &choice.speaker);
+                continue;
+            }
+            if (cut > 0) {
+                ChunkPlan before = plan_part(tr, n, 0, cut, tr.carry, cut, choice.targets);
+                commit(tr, before, cut, 0, &choice.speaker);
+            }
+            ChunkPlan after = plan_part(tr, n, cut, known, Carry{}, count - cut, choice.targets);
+            after.labels[0] = SegmentKind::Cut;
+            tr.carry = after.carry;
+            commit(tr, after, count - cut, cut, &choice.speaker);
         }
         release(count);
         if (last)
@@ -519,20 +550,87 @@ void Engine::render_view(const Decision &d, const SalcropImage &src, uint8_t *co
     salcrop::render_view(view_, renderers_, in, d.yaw, d.pitch, out);
 }
 
-void Engine::commit(Output &output, const ChunkPlan &plan, size_t count)
+ChunkPlan Engine::plan_part(const Output &tr, size_t n, size_t from, size_t to, const Carry &carry, size_t commit,
+                            const std::vector<FrameTargets> &targets)
 {
-    for (size_t k = 0; k < count; k++) {
+    std::vector<const float *> prof;
+    std::vector<double> pins;
+    std::vector<FrameTargets> part;
+    for (size_t k = from; k < to; k++) {
+        prof.push_back(frames_[k].profiles[n].data());
+        auto pin = tr.pins.find(frames_[k].index);
+        if (pin != tr.pins.end()) {
+            pins.resize(to - from, std::nan(""));
+            pins[k - from] = pin->second;
+        }
+    }
+    if (!targets.empty())
+        part.assign(targets.begin() + std::ptrdiff_t(from), targets.begin() + std::ptrdiff_t(to));
+    return plan_chunk(tr.geo, params_, prof, tr.bins, carry, commit, pins, part);
+}
+
+void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled)
+{
+    if (sampled && (last_face_ < 0 || index - last_face_ >= face_every_)) {
+        latest_dets_ = faces_->detect(img);
+        face_dets_[index] = latest_dets_;
+        last_face_ = index;
+    }
+    // Each face's crop for the speaker scorer, cut now while the pixels are at hand (the engine keeps no frames),
+    // with the latest detection's box.
+    if (collect_crops_)
+        for (size_t j = 0; j < latest_dets_.size(); j++)
+            pending_crops_.push_back(PendingCrop{last_face_, j, FaceCrop{index, t, face_crop(img, latest_dets_[j].box,
+                                                                                             kFaceCropSize)}});
+}
+
+void Engine::add_face_frame(int64_t index)
+{
+    auto it = face_dets_.find(index);
+    const std::vector<int> ids = face_tracker_->add_frame(people_, index, it == face_dets_.end() ? nullptr : &it->second);
+    if (it != face_dets_.end()) {
+        for (int id : ids) {
+            auto span = std::find_if(spans_.begin(), spans_.end(), [&](const TrackSpan &s) { return s.id == id; });
+            if (span == spans_.end())
+                spans_.push_back(TrackSpan{id, TrackKind::Face, shot_, index, index + 1});
+            else
+                span->end = index + 1;
+        }
+        face_ids_.erase(face_ids_.begin(), face_ids_.lower_bound(index));
+        face_ids_[index] = ids;
+        face_dets_.erase(it);
+    }
+    while (!pending_crops_.empty() && pending_crops_.front().crop.frame <= index) {
+        PendingCrop &c = pending_crops_.front();
+        auto ids_of = face_ids_.find(c.sample);
+        if (ids_of != face_ids_.end() && c.det < ids_of->second.size())
+            crops_[ids_of->second[c.det]].push_back(std::move(c.crop));
+        pending_crops_.pop_front();
+    }
+}
+
+void Engine::commit(Output &output, const ChunkPlan &plan, size_t count, size_t offset, const std::vector<int> *speaker)
+{
+    for (size_t i = 0; i < count; i++) {
+        const size_t k = offset + i;
         const Frame &f = frames_[k];
         Decision d;
         d.frame = f.index;
         d.t = f.t;
-        d.win = plan.windows[k];
         d.shot = shot_;
         d.mode = plan.mode;
-        d.segment = plan.labels[k];
+        d.win = plan.windows[i];
+        d.segment = plan.labels[i];
         d.reason = plan.reason;
-        if (k == 0 && plan.reason != PlanReason::Planned)
+        if (i == 0 && plan.reason != PlanReason::Planned)
             d.note = plan.note;
+        if (speaker)
+            d.speaker = (*speaker)[k];
+        for (const Track *t : people_.on(f.index)) {
+            const TrackPoint *p = t->at(f.index);
+            if (t->kind == TrackKind::Face && !p->lost)
+                d.faces.push_back(FaceMark{t->id, p->box, p->speaking});
+        }
         output.ready.push_back(d);
     }
 }
@@ -545,6 +643,8 @@ void Engine::release(size_t count)
             ready_maps_.push_back(std::move(frames_.front().map));
         frames_.pop_front();
     }
+    if (face_tracker_ && decided_ > face_tracker_->memory_frames())
+        people_.drop_before(decided_ - face_tracker_->memory_frames());
 }
 
 bool Engine::pop(Decision *out, size_t output)
@@ -569,7 +669,7 @@ const std::string &Engine::path_json(size_t output)
 {
     Output &tr = output_at(output);
     tr.json = sphere() ? make_sphere_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, view_, opt_.stereo, tr.log)
-                       : make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log);
+                       : make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log, spans_);
     return tr.json;
 }
 
@@ -591,7 +691,10 @@ void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int lin
         throw std::invalid_argument("draw_debug: decision " + std::to_string(d.frame) +
                                     " is not the most recently popped one");
     Decision shown = d;
-    shown.segment = outputs_.front().log.back().segment;  // the C ABI's decision does not carry it; the log does
+    // The C ABI's decision does not carry these; the log does.
+    shown.segment = outputs_.front().log.back().segment;
+    shown.faces = outputs_.front().log.back().faces;
+    shown.speaker = outputs_.front().log.back().speaker;
     if (sphere()) {
         const SalcropImage e = eye(SalcropImage{format, opt_.width, opt_.height, {data[0], data[1], data[2], data[3]},
                                                 {linesize[0], linesize[1], linesize[2], linesize[3]}, 0, 0});

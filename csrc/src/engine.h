@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "faces.h"
 #include "model.h"
 #include "options.h"
 #include "planner.h"
@@ -40,6 +41,8 @@
 #include "saliency_worker.h"
 #include "salcrop/salcrop.h"
 #include "shots.h"
+#include "speaker_policy.h"
+#include "speakers.h"
 #include "tracks.h"
 
 namespace salcrop {
@@ -84,6 +87,13 @@ private:
     bool finished_ = false;
 };
 
+// A face on a decided frame (the debug view, the editor): its track, its box and whether it speaks.
+struct FaceMark {
+    int id = -1;
+    Box box;
+    float speaking = kSpeakingUnknown;
+};
+
 struct Decision {
     int64_t frame = 0;
     double t = 0;
@@ -97,6 +107,15 @@ struct Decision {
     int speaker = -1;  // the face track followed because it speaks (tracks.h), -1 = none
     int subject = -1;  // the picked subject's track kept on this frame, -1 = none or lost
     Box subject_box;   // that track's box on this frame (path JSON "subject"); empty where lost
+    std::vector<FaceMark> faces;  // speakers=auto: the faces seen on this frame
+};
+
+// A track's extent for the path JSON's shots: the frames from its first to its last detection.
+struct TrackSpan {
+    int id = -1;
+    TrackKind kind = TrackKind::Face;
+    int shot = 0;
+    int64_t start = 0, end = 0;
 };
 
 class Engine {
@@ -138,6 +157,10 @@ public:
     // The people tracks (faces with who speaks, picked subjects) of the frames not yet decided, and of the most
     // recently popped one (tracks.h): for the debug view, the path JSON and the editor.
     const TrackSet &tracks() const { return people_; }
+    // Every track seen so far, with its extent (path JSON "tracks").
+    const std::vector<TrackSpan> &track_spans() const { return spans_; }
+    // speakers=auto on a flat input: faces are detected and tracked.
+    bool faces_on() const { return faces_ != nullptr; }
 
     const EngineOptions &options() const { return opt_; }
     const Geometry &geometry(size_t output = 0) const { return output_at(output).geo; }
@@ -161,6 +184,7 @@ private:
         std::deque<Decision> ready;
         std::vector<Decision> log;  // popped decisions, for path_json
         std::string json;
+        FloorState floor;  // who the camera follows (speaker_policy.h)
     };
     struct Pending {
         int64_t index;
@@ -189,7 +213,14 @@ private:
     void finish_shot();
     void hold_tail();
     void plan_known(bool whole_shot);
-    void commit(Output &output, const ChunkPlan &plan, size_t count);
+    // Decisions for frames_[offset, offset + count) from the plan's first count frames.
+    void commit(Output &output, const ChunkPlan &plan, size_t count, size_t offset = 0,
+                const std::vector<int> *speaker = nullptr);
+    // Plans frames_[from, to) of one output (targets: the whole chunk's, from frames_[0]).
+    ChunkPlan plan_part(const Output &output, size_t n, size_t from, size_t to, const Carry &carry, size_t commit,
+                        const std::vector<FrameTargets> &targets);
+    void detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled);
+    void add_face_frame(int64_t index);
     void release(size_t count);  // the first count frames are decided by every output
     const Output &output_at(size_t output) const;  // throws std::invalid_argument for an output it does not have
     Output &output_at(size_t output);
@@ -237,6 +268,24 @@ private:
     std::vector<float> core_input_;
     std::vector<float> popped_map_;              // map of the most recently popped decision
     TrackSet people_;  // tracks.h: faces, speakers, picked subjects
+    // Faces (speakers=auto, flat input): detected at push on the frames the saliency clock samples, at most every
+    // face_every_ frames, and associated into people_ as the steps run, in frame order.
+    std::unique_ptr<FaceDetector> faces_;
+    std::unique_ptr<FaceTracker> face_tracker_;
+    int face_every_ = 0;
+    int64_t last_face_ = -1;
+    std::map<int64_t, std::vector<FaceDetection>> face_dets_;  // detected at push, not yet associated
+    std::vector<FaceDetection> latest_dets_;                   // those of frame last_face_ (crops)
+    std::map<int64_t, std::vector<int>> face_ids_;             // a detected frame -> its detections' tracks
+    struct PendingCrop {
+        int64_t sample;  // the detected frame whose box it was cut with
+        size_t det;
+        FaceCrop crop;
+    };
+    bool collect_crops_ = false;                 // a speaker scorer is built in (speakers.h)
+    std::deque<PendingCrop> pending_crops_;      // cut at push, waiting for their detection's track
+    std::map<int, std::vector<FaceCrop>> crops_; // per face track, not yet scored
+    std::vector<TrackSpan> spans_;
     int64_t popped_frame_ = -1;
 };
 

@@ -66,8 +66,7 @@ void check_tensor(const std::string &path, const char *kind, const std::string &
 
 }  // namespace
 
-// The installed copy of the model file `name` (beside the core, in share/salcrop, or in the build's models/), or "".
-static std::string installed_model(const std::string &name)
+std::string installed_model(const std::string &name)
 {
     std::error_code ec;
     const fs::path dir = core_library_dir();

@@ -10,7 +10,10 @@
 
 namespace salcrop {
 
-std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log);
+// tracks: the people tracks seen (Engine::track_spans); each shot lists those of its own (empty: "tracks" is
+// left out of the shots).
+std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log,
+                           const std::vector<TrackSpan> &tracks = {});
 
 // A JSON number with at most `decimals` decimals, trailing zeros trimmed ("1.5", "2"; a non-finite value: "0").
 std::string json_number(double v, int decimals);

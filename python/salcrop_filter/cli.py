@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--smoothing", type=float, help="camera smoothing 0..1; higher = calmer")
     g.add_argument("--pad", choices=("none", "blur", "black"), help="fallback when the subject cannot fit")
     g.add_argument("--threads", type=int, help="CPU inference threads (0 = automatic: one non-spinning thread)")
+    g.add_argument("--speakers", choices=("auto", "off"), help="auto (default): faces count, and the camera follows "
+                   "who speaks (docs/speakers.md); off: saliency alone")
     g.add_argument("--keyframes", metavar="JSON", help='pin the window\'s centre: [{"t": s or "frame": n, "x": px, '
                    '"y": px}, ...]; the planner fills in the rest')
     s = p.add_argument_group("360° input (equirectangular)")

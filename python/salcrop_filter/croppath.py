@@ -8,9 +8,13 @@ the offending entry, e.g. ``frames[12]: x + w = 1300 exceeds the source width 12
 Format (docs/DESIGN.md)::
 
     {"version": 2, "source": {"width": W, "height": H, "fps": F}, "ratio": "9:16",
-     "frames": [{"t": sec, "x": int, "y": int, "w": int, "h": int, "shot": int}, ...],
+     "frames": [{"t": sec, "x": int, "y": int, "w": int, "h": int, "shot": int, "speaker": id|null}, ...],
      "shots": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|track", "reason": "planned|hold: ...",
-                "segments": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|ease"}, ...]}]}
+                "segments": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|ease|cut"}, ...],
+                "tracks": [{"id": int, "kind": "face", "start": frame, "end": frame_exclusive}, ...]}]}
+
+``speaker`` (the face track the camera follows because it speaks) and ``tracks`` (the shot's face tracks) are
+what the core says of the people it saw (docs/speakers.md); both are optional and kept as they are.
 
 Version 2 adds the segments: what the camera does inside each shot (holds, pans at constant speed, or eases
 between the two), tiling the shot. Version 1 (no segments) is read as it is and written back as version 1.
@@ -32,7 +36,7 @@ __all__ = ["CropPath", "CropPathError", "Frame", "Segment", "Shot", "Source", "M
 VERSION = 2
 VERSIONS = (1, 2)  # what from_dict reads
 MODES = ("stationary", "pan", "track")
-SEGMENT_MODES = ("stationary", "pan", "ease")
+SEGMENT_MODES = ("stationary", "pan", "ease", "cut")
 _RATIO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([:/]\s*(\d+(?:\.\d+)?))?\s*$")
 
 
@@ -59,6 +63,8 @@ class Frame:
     w: int
     h: int
     shot: int
+    #: The face track the camera follows on this frame because it speaks (None: nobody, or not said).
+    speaker: int | None = None
 
 
 @dataclass
@@ -80,6 +86,8 @@ class Shot:
     segments: list[Segment] = field(default_factory=list)
     #: Why the planner made the shot's path: "planned", or its note when it held (below the best static window).
     reason: str = ""
+    #: The shot's people tracks as the core wrote them ({"id", "kind", "start", "end"}); None: not said.
+    tracks: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -100,9 +108,15 @@ class CropPath:
             "version": self.version,
             "source": {"width": self.source.width, "height": self.source.height, "fps": self.source.fps},
             "ratio": self.ratio,
-            "frames": [{"t": f.t, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "shot": f.shot} for f in self.frames],
+            "frames": [self._frame_dict(f) for f in self.frames],
             "shots": [self._shot_dict(s) for s in self.shots],
         }
+
+    def _frame_dict(self, f: Frame) -> dict[str, Any]:
+        d: dict[str, Any] = {"t": f.t, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "shot": f.shot}
+        if f.speaker is not None:
+            d["speaker"] = f.speaker
+        return d
 
     def _shot_dict(self, shot: Shot) -> dict[str, Any]:
         d: dict[str, Any] = {"start": shot.start, "end": shot.end, "mode": shot.mode}
@@ -110,6 +124,8 @@ class CropPath:
             d["reason"] = shot.reason
         if self.version >= 2:
             d["segments"] = [{"start": g.start, "end": g.end, "mode": g.mode} for g in shot.segments]
+        if shot.tracks is not None:
+            d["tracks"] = shot.tracks
         return d
 
     def to_json(self, indent: int | None = None) -> str:
@@ -151,6 +167,7 @@ class CropPath:
                 Frame(
                     t=_num(f, "t", where), x=_int(f, "x", where), y=_int(f, "y", where),
                     w=_int(f, "w", where), h=_int(f, "h", where), shot=_int(f, "shot", where),
+                    speaker=None if f.get("speaker") is None else _int(f, "speaker", where),
                 )
             )
         shots = []
@@ -173,8 +190,11 @@ class CropPath:
             reason = s.get("reason", "")
             if not isinstance(reason, str):
                 raise CropPathError(f"{where}: reason must be a string")
+            tracks = s.get("tracks")
+            if tracks is not None and not (isinstance(tracks, list) and all(isinstance(t, dict) for t in tracks)):
+                raise CropPathError(f"{where}: tracks must be a list of objects")
             shots.append(Shot(start=_int(s, "start", where), end=_int(s, "end", where), mode=mode, segments=segments,
-                              reason=reason))
+                              reason=reason, tracks=tracks))
         if not isinstance(d["ratio"], str):
             raise CropPathError(f"ratio: expected a string such as \"9:16\", got {d['ratio']!r}")
         path = cls(source=source, ratio=d["ratio"], frames=frames, shots=shots, version=d["version"])

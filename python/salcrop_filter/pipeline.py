@@ -31,7 +31,8 @@ __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS
 
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
 ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads",
-                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo", "front")
+                  "keyframes", "projection", "fov", "view_width", "view_height", "stereo", "front",
+                  "speakers")
 
 Progress = Callable[[int, "int | None"], None]
 
