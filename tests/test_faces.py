@@ -85,7 +85,8 @@ def test_a_face_at_the_frame_edge_and_many_faces(detector: "_core.FaceDetector",
     assert len(many) == 12, many
 
 
-def push_clip(path: Path, frames: int, **options) -> tuple["_core.Engine", list]:
+def push_clip(path: Path, frames: int, **options) -> tuple["_core.Engine", list, int]:
+    pushed = 0
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         fps = float(s.average_rate or 25)
@@ -98,33 +99,35 @@ def push_clip(path: Path, frames: int, **options) -> tuple["_core.Engine", list]
             if eng is None:
                 eng = _core.Engine(rgb.shape[1], rgb.shape[0], fps, **options)
             eng.push_rgb(rgb, f.time if f.time is not None else i / fps)
+            pushed += 1
             decisions += eng.pop()
         decisions += eng.flush()
-    return eng, decisions
+    return eng, decisions, pushed
 
 
 def test_engine_face_tracks_keep_their_ids_through_a_shot(shared_videos: Path) -> None:
-    eng, decisions = push_clip(shared_videos / "carphone_pristine.mp4", 150)
-    assert len(decisions) == 150
+    eng, decisions, pushed = push_clip(shared_videos / "carphone_pristine.mp4", 150)
+    assert "face-yunet" in eng.describe()
+    assert len(decisions) == pushed >= 100
     with_face = [d for d in decisions if d.faces]
-    assert len(with_face) >= 140
+    assert len(with_face) >= pushed - 10
     ids = {f[0] for d in with_face for f in d.faces}
     # One driver: one track (a second, short one at most, for a spurious detection).
     main = max(ids, key=lambda i: sum(1 for d in with_face for f in d.faces if f[0] == i))
-    assert sum(1 for d in with_face if any(f[0] == main for f in d.faces)) >= 140
+    assert sum(1 for d in with_face if any(f[0] == main for f in d.faces)) >= pushed - 10
     path = json.loads(eng.path_json())
     assert all("speaker" in f and f["speaker"] is None for f in path["frames"])  # no audio: nobody "speaks"
     tracks = [t for s in path["shots"] for t in s["tracks"]]
-    assert any(t["id"] == main and t["kind"] == "face" and t["end"] - t["start"] >= 140 for t in tracks)
+    assert any(t["id"] == main and t["kind"] == "face" and t["end"] - t["start"] >= pushed - 15 for t in tracks)
     for s in path["shots"]:
         for t in s["tracks"]:
             assert s["start"] <= t["start"] < t["end"] <= s["end"]
 
 
 def test_speakers_off_sees_no_faces(shared_videos: Path) -> None:
-    eng, decisions = push_clip(shared_videos / "carphone_pristine.mp4", 40, speakers="off")
+    eng, decisions, _ = push_clip(shared_videos / "carphone_pristine.mp4", 40, speakers="off")
     assert all(not d.faces and d.speaker is None for d in decisions)
-    assert "faces" not in eng.describe()
+    assert "face-yunet" not in eng.describe()
 
 
 def test_speakers_option_is_checked() -> None:
