@@ -39,6 +39,15 @@
  * split does) from one engine: shots and the network run once, each ratio
  * has its own path. Every output's decision for a frame is ready at the same
  * time, so a buffered frame goes to all outputs (as references) at once.
+ *
+ * audio=1 adds a second input, audio, for analysis only (who speaks):
+ * [0:v][0:a]salcrop=audio=1[v]. Its frames go to the core as they come, in
+ * whatever format, rate and layout the graph gives (the core resamples and
+ * mixes down once), and are then dropped; they never hold a video frame
+ * back. A filter's pads are fixed when it is created, before the graph's
+ * labels are linked, so the second input must be asked for by the option.
+ * An audio stream the core refuses (e.g. 4 kHz) is ignored with a warning:
+ * the video is reframed without it.
  */
 
 #include <float.h>
@@ -87,6 +96,7 @@ typedef struct SalcropContext {
     double front;
     char  *speakers;            ///< auto (faces count; who speaks when there is audio) | off
     int    sphere;              ///< projection=equirect: frames are rendered views
+    int    audio;               ///< a second input, audio, for analysis
 
     SalcropEngine *engine;
     SalcropPixelFormat core_format;
@@ -104,6 +114,13 @@ typedef struct SalcropContext {
     int64_t nb_pushed;
     int64_t nb_emitted;
     int path_written;
+    int audio_done;             ///< the audio input ended, failed or was closed
+    double audio_t;             ///< end of the last audio block, seconds
+    double video_t;             ///< time of the last video frame pushed, seconds
+    int video_status;           ///< the video input's end (EOF or error), once seen
+    int64_t video_status_pts;
+    int64_t nb_audio;           ///< audio blocks the core took
+    double audio_heard;         ///< seconds of sound in them
 } SalcropContext;
 
 static const struct {
@@ -132,6 +149,7 @@ static const struct {
 static int query_formats(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
+    int ret;
     int crop_only = !s->debug && (!s->pad || !strcmp(s->pad, "none")) &&
                     !(s->projection && !strcmp(s->projection, "equirect"));
     int fmts[FF_ARRAY_ELEMS(format_map) + 1];
@@ -142,6 +160,16 @@ static int query_formats(AVFilterContext *ctx)
                           !(av_pix_fmt_desc_get(format_map[i].av)->flags & AV_PIX_FMT_FLAG_ALPHA)))
             fmts[n++] = format_map[i].av;
     fmts[n] = AV_PIX_FMT_NONE;
+    /* The audio input takes any sample format, rate and layout: the core
+     * reads them all (SalcropSampleFormat is AVSampleFormat's order). */
+    if (s->audio) {
+        AVFilterLink *alink = ctx->inputs[1];
+
+        if ((ret = ff_formats_ref(ff_all_formats(AVMEDIA_TYPE_AUDIO), &alink->outcfg.formats)) < 0 ||
+            (ret = ff_formats_ref(ff_all_samplerates(), &alink->outcfg.samplerates)) < 0 ||
+            (ret = ff_channel_layouts_ref(ff_all_channel_counts(), &alink->outcfg.channel_layouts)) < 0)
+            return ret;
+    }
     return ff_set_common_formats_from_list(ctx, fmts);
 }
 
@@ -249,6 +277,11 @@ static int config_input(AVFilterLink *inlink)
         av_log(ctx, AV_LOG_ERROR, "ratios='%s' gives %d outputs, the filter has %d pads\n",
                o.ratio, salcrop_output_count(s->engine), s->nb_ratios);
         return AVERROR(EINVAL);
+    }
+    /* Without the audio input, the core knows now that no sound will come. */
+    if (!s->audio && salcrop_audio_end(s->engine) < 0) {
+        av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+        return AVERROR_EXTERNAL;
     }
     for (i = 0; i < s->nb_ratios; i++)
         salcrop_output_size_at(s->engine, i, &s->out_w[i], &s->out_h[i]);
@@ -365,6 +398,7 @@ static int push_frame(AVFilterContext *ctx, AVFrame *frame)
 
     t = frame->pts != AV_NOPTS_VALUE ? frame->pts * av_q2d(inlink->time_base)
                                      : s->nb_pushed / s->fps;
+    s->video_t = t;
     if (s->reduced) {
         reduce_depth(s, frame);
         frame_to_image(s, s->reduced, &img);
@@ -511,6 +545,76 @@ static int emit_ready(AVFilterContext *ctx)
     return nb;
 }
 
+/* Audio is asked for while it is behind the video, so that the two stay in
+ * step (a scheduler feeds the input that asks); video frames are never held
+ * for it, only the end of the stream waits for the sound of its last frame. */
+static int audio_behind(const SalcropContext *s)
+{
+    return s->audio && !s->audio_done && s->audio_t < s->video_t + 1 / s->fps;
+}
+
+/* No more audio: the core stops waiting for it. */
+static int end_audio(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+
+    if (s->audio_done)
+        return 0;
+    s->audio_done = 1;
+    if (s->audio) {
+        ff_inlink_set_status(ctx->inputs[1], AVERROR_EOF);
+        av_log(ctx, AV_LOG_VERBOSE, "audio: %"PRId64" blocks, %.3f s of sound, up to %.3f s\n",
+               s->nb_audio, s->audio_heard, s->audio_t);
+    }
+    if (s->engine && salcrop_audio_end(s->engine) < 0) {
+        av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
+        return AVERROR_EXTERNAL;
+    }
+    return 0;
+}
+
+/* Gives the core every audio frame queued on the audio input. A block the
+ * core refuses ends the audio (with a warning): the video goes on without. */
+static int consume_audio(AVFilterContext *ctx)
+{
+    SalcropContext *s = ctx->priv;
+    AVFilterLink *alink = ctx->inputs[1];
+    SalcropAudio a;
+    AVFrame *frame;
+    int64_t pts;
+    int ret, status;
+    double t;
+
+    while (!s->audio_done && (ret = ff_inlink_consume_frame(alink, &frame)) > 0) {
+        t = frame->pts != AV_NOPTS_VALUE ? frame->pts * av_q2d(alink->time_base) : s->audio_t;
+        a.format      = (SalcropSampleFormat)frame->format;
+        a.sample_rate = frame->sample_rate;
+        a.channels    = frame->ch_layout.nb_channels;
+        a.nb_samples  = frame->nb_samples;
+        a.data        = (const uint8_t *const *)frame->extended_data;
+        ret = salcrop_push_audio(s->engine, &a, t);
+        if (frame->sample_rate > 0)
+            s->audio_t = t + (double)frame->nb_samples / frame->sample_rate;
+        if (ret >= 0 && frame->sample_rate > 0) {
+            s->nb_audio++;
+            s->audio_heard += (double)frame->nb_samples / frame->sample_rate;
+        }
+        av_frame_free(&frame);
+        if (ret < 0) {
+            av_log(ctx, AV_LOG_WARNING, "%s; the audio input is ignored from %.3f s on\n",
+                   salcrop_last_error(), t);
+            return end_audio(ctx);
+        }
+    }
+    if (s->audio_done)
+        return 0;
+    if (ret < 0)
+        return ret;
+    if (ff_inlink_acknowledge_status(alink, &status, &pts))
+        return end_audio(ctx);
+    return 0;
+}
+
 /* With several ratios, output idx's file is the path option with the ratio
  * before its extension: path=p.json gives p.9x16.json, p.1x1.json, ... */
 static char *path_name(SalcropContext *s, int idx)
@@ -587,26 +691,52 @@ static int activate(AVFilterContext *ctx)
 
     if (all_outputs_closed(ctx)) {
         ff_inlink_set_status(inlink, AVERROR_EOF);
-        return 0;
+        return end_audio(ctx);
     }
 
-    ret = ff_inlink_consume_frame(inlink, &frame);
-    if (ret < 0)
-        return ret;
-    if (ret > 0) {
-        ret = push_frame(ctx, frame);
+    if (s->audio && !s->audio_done) {
+        ret = consume_audio(ctx);
         if (ret < 0)
             return ret;
-        ret = emit_ready(ctx);
-        if (ret < 0)
-            return ret;
-        /* One frame per call keeps the graph scheduling fair; come back
-         * for more input, the EOF or a request. */
-        ff_filter_set_ready(ctx, 100);
-        return 0;
     }
 
-    if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
+    if (!s->video_status) {
+        ret = ff_inlink_consume_frame(inlink, &frame);
+        if (ret < 0)
+            return ret;
+        if (ret > 0) {
+            ret = push_frame(ctx, frame);
+            if (ret < 0)
+                return ret;
+            ret = emit_ready(ctx);
+            if (ret < 0)
+                return ret;
+            if (audio_behind(s))
+                ff_inlink_request_frame(ctx->inputs[1]);
+            /* One frame per call keeps the graph scheduling fair; come back
+             * for more input, the EOF or a request. */
+            ff_filter_set_ready(ctx, 100);
+            return 0;
+        }
+        if (ff_inlink_acknowledge_status(inlink, &status, &pts)) {
+            s->video_status     = status;
+            s->video_status_pts = pts;
+        }
+    }
+
+    if (s->video_status) {
+        status = s->video_status;
+        pts    = s->video_status_pts;
+        /* The last frames' sound may still be on its way: ask for it up
+         * to the video's end (the audio's own end comes as its EOF). */
+        if (status == AVERROR_EOF && audio_behind(s)) {
+            ff_inlink_request_frame(ctx->inputs[1]);
+            return 0;
+        }
+        /* The video's end is the end: audio after it is not needed. */
+        ret = end_audio(ctx);
+        if (ret < 0)
+            return ret;
         if (status == AVERROR_EOF) {
             if (salcrop_flush(s->engine) < 0) {
                 av_log(ctx, AV_LOG_ERROR, "%s\n", salcrop_last_error());
@@ -632,6 +762,8 @@ static int activate(AVFilterContext *ctx)
     for (i = 0; i < ctx->nb_outputs; i++) {
         if (!ff_outlink_get_status(ctx->outputs[i]) && ff_outlink_frame_wanted(ctx->outputs[i])) {
             ff_inlink_request_frame(inlink);
+            if (audio_behind(s))
+                ff_inlink_request_frame(ctx->inputs[1]);
             return 0;
         }
     }
@@ -662,6 +794,16 @@ static av_cold int init(AVFilterContext *ctx)
         if (!pad.name)
             return AVERROR(ENOMEM);
         if ((ret = ff_append_outpad_free_name(ctx, &pad)) < 0)
+            return ret;
+    }
+
+    if (s->audio) {
+        AVFilterPad pad = {
+            .type = AVMEDIA_TYPE_AUDIO,
+            .name = "audio",
+        };
+
+        if ((ret = ff_append_inpad(ctx, &pad)) < 0)
             return ret;
     }
 
@@ -742,6 +884,8 @@ static const AVOption salcrop_options[] = {
       OFFSET(speakers),        AV_OPT_TYPE_STRING, { .str = "auto" },  0, 0,      FLAGS },
     { "front",           "equirect: weight of the front prior from 0 (saliency alone) to 1 (viewers mostly face the front; -1 = core default)",
       OFFSET(front),           AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -DBL_MAX, DBL_MAX, FLAGS },
+    { "audio", "take a second input, audio, to hear who speaks (analysis only; [0:v][0:a]salcrop=audio=1)",
+      OFFSET(audio),           AV_OPT_TYPE_BOOL,   { .i64 = 0 },       0, 1, FLAGS },
     { NULL }
 };
 
@@ -763,7 +907,7 @@ const AVFilter ff_vf_salcrop = {
     .init          = init,
     .uninit        = uninit,
     .activate      = activate,
-    .flags         = AVFILTER_FLAG_DYNAMIC_OUTPUTS,
+    .flags         = AVFILTER_FLAG_DYNAMIC_INPUTS | AVFILTER_FLAG_DYNAMIC_OUTPUTS,
     FILTER_INPUTS(salcrop_inputs),
     .outputs       = NULL,  /* one per ratio, made in init() */
     FILTER_QUERY_FUNC(query_formats),

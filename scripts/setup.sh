@@ -40,8 +40,9 @@ ffmpeg_libs=(libx264-dev libx265-dev libvpx-dev libdav1d-dev libsvtav1enc-dev li
              libfreetype-dev libfontconfig-dev libharfbuzz-dev libass-dev libgnutls28-dev libsrt-gnutls-dev
              libxml2-dev zlib1g-dev libbz2-dev liblzma-dev)
 # chromium: the browser tests/test_review.py drives through Playwright (81 MB download, 290 MB installed).
+# espeak-ng: the synthetic talking faces of tests/test_speakers.py (a voice with exact labels; 10 MB).
 for pkg in nasm "${ffmpeg_libs[@]}" pkg-config cmake make g++ python3-venv python3-dev xz-utils valgrind \
-           coinor-libclp-dev chromium; do
+           coinor-libclp-dev chromium espeak-ng; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -126,7 +127,8 @@ step "salcrop_filter package"
 # The bundled models go into the package too (CMakeLists.txt), so a new or retrained model reinstalls it.
 pkg_hash=$(content_hash pyproject.toml CMakeLists.txt $(git ls-files -co --exclude-standard csrc python | sort) \
     models/salcrop.onnx models/salcrop-int8.onnx models/salcrop-large.onnx models/salcrop-teacher.onnx models/salcrop.pt \
-    models/face-yunet.onnx "$ort_include" "$ort_lib")
+    models/silero-vad.onnx models/face-yunet.onnx \
+    "$ort_include" "$ort_lib")
 if [[ $(cat "$venv/.salcrop-package" 2>/dev/null) != "$pkg_hash" ]]; then
     SALCROP_ORT_INCLUDE="$ort_include" "$venv/bin/pip" install -q --no-deps --no-build-isolation .
     echo "$pkg_hash" > "$venv/.salcrop-package"
@@ -138,7 +140,8 @@ step "model"
 mkdir -p "$build/share/salcrop"
 if [[ -f models/salcrop.onnx ]]; then
     for m in models/salcrop.onnx models/salcrop-int8.onnx models/salcrop-large.onnx models/salcrop-teacher.onnx \
-             models/NOTICE-teacher.md models/face-yunet.onnx models/NOTICE-faces.md; do
+             models/NOTICE-teacher.md models/silero-vad.onnx models/NOTICE-silero-vad.md models/face-yunet.onnx \
+             models/NOTICE-faces.md; do
         if [[ -f $m ]] && ! cmp -s "$m" "$build/share/salcrop/${m#models/}"; then cp "$m" "$build/share/salcrop/"; fi
     done
     # For the GPU: the FP16 copy (model=.../salcrop-fp16.onnx; not the default until measured on a GPU) and the

@@ -253,6 +253,25 @@ SALCROP_API int salcrop_push(SalcropEngine *engine, const SalcropImage *image, d
     });
 }
 
+SALCROP_API int salcrop_push_audio(SalcropEngine *engine, const SalcropAudio *audio, double time_seconds)
+{
+    return guarded([&] {
+        need(engine, "engine");
+        need(audio, "audio");
+        engine->engine->push_audio(*audio, time_seconds);
+        return 0;
+    });
+}
+
+SALCROP_API int salcrop_audio_end(SalcropEngine *engine)
+{
+    return guarded([&] {
+        need(engine, "engine");
+        engine->engine->audio_end();
+        return 0;
+    });
+}
+
 SALCROP_API int salcrop_pop(SalcropEngine *engine, SalcropDecision *out)
 {
     return salcrop_pop_at(engine, 0, out);

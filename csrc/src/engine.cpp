@@ -142,6 +142,7 @@ Engine::Engine(const EngineOptions &o)
         face_every_ = std::max(o.stride, int(std::lround(kFaceSeconds * o.fps)));
         // A face holds its box across the longest gap between two detections (a still picture: max_idle).
         face_tracker_ = std::make_unique<FaceTracker>(o.fps, face_every_ + clock_.max_idle());
+        scorer_ = std::make_unique<SpeakerScorer>(o.ort_library, 1);
         describe_ += "; faces: " + faces_->path() + " every " + std::to_string(face_every_) + " frames at most";
     }
 }
@@ -453,6 +454,8 @@ void Engine::plan_known(bool whole_shot)
         const size_t span = last ? known : size_t(lookahead_frames_);
         const size_t count = last ? known : std::max<size_t>(1, size_t(lookahead_frames_) / 2);
         known = span;
+        if (scorer_)
+            score_speakers();
         if (sphere()) {
             plan_sphere(known, count);
             release(count);
@@ -577,8 +580,9 @@ void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool
         last_face_ = index;
     }
     // Each face's crop for the speaker scorer, cut now while the pixels are at hand (the engine keeps no frames),
-    // with the latest detection's box.
-    if (collect_crops_)
+    // with the latest detection's box; not when there is no sound to hear (none came, or the front end said so).
+    const bool no_sound = !audio_.any() && (audio_.ended() || t > kNoAudioSeconds);
+    if (scorer_ && !no_sound)
         for (size_t j = 0; j < latest_dets_.size(); j++)
             pending_crops_.push_back(PendingCrop{last_face_, j, FaceCrop{index, t, face_crop(img, latest_dets_[j].box,
                                                                                              kFaceCropSize)}});
@@ -606,6 +610,27 @@ void Engine::add_face_frame(int64_t index)
         if (ids_of != face_ids_.end() && c.det < ids_of->second.size())
             crops_[ids_of->second[c.det]].push_back(std::move(c.crop));
         pending_crops_.pop_front();
+    }
+}
+
+void Engine::score_speakers()
+{
+    if (!audio_.any())
+        return;
+    // Crops more than the scorer's context behind the first undecided frame are no longer needed.
+    const int64_t keep_from = frames_.empty() ? decided_ : frames_.front().index - int64_t(std::lround(2.0 * opt_.fps));
+    for (auto it = crops_.begin(); it != crops_.end();) {
+        Track *t = people_.find(it->first);
+        std::vector<FaceCrop> &crops = it->second;
+        crops.erase(crops.begin(), std::find_if(crops.begin(), crops.end(), [&](const FaceCrop &c) {
+                        return c.frame >= keep_from && (!t || c.frame >= t->first);
+                    }));
+        if (!t || crops.empty()) {
+            it = crops_.erase(it);
+            continue;
+        }
+        scorer_->score(*t, crops, audio_, opt_.fps);
+        ++it;
     }
 }
 
@@ -637,6 +662,8 @@ void Engine::commit(Output &output, const ChunkPlan &plan, size_t count, size_t 
 
 void Engine::release(size_t count)
 {
+    if (count > 0 && count <= frames_.size())
+        audio_.drop_before(frames_[count - 1].t - kAudioKeepSeconds);
     for (size_t k = 0; k < count; k++) {
         decided_++;
         if (opt_.keep_maps)
@@ -645,6 +672,16 @@ void Engine::release(size_t count)
     }
     if (face_tracker_ && decided_ > face_tracker_->memory_frames())
         people_.drop_before(decided_ - face_tracker_->memory_frames());
+}
+
+void Engine::push_audio(const SalcropAudio &a, double t)
+{
+    audio_.push(a, t);
+}
+
+void Engine::audio_end()
+{
+    audio_.end();
 }
 
 bool Engine::pop(Decision *out, size_t output)

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "audio.h"
 #include "faces.h"
 #include "model.h"
 #include "options.h"
@@ -123,6 +124,13 @@ public:
     explicit Engine(const EngineOptions &o);
 
     void push(const SalcropImage &img, double t);
+    // Sound for analysis (salcrop_push_audio): mixed down and resampled into audio(); std::invalid_argument for a
+    // malformed block. audio_end(): no more sound (or none at all).
+    void push_audio(const SalcropAudio &a, double t);
+    void audio_end();
+    // The sound of the frames not yet decided (and kAudioKeepSeconds before them: the speaker models' context).
+    const AudioTrack &audio() const { return audio_; }
+    static constexpr double kAudioKeepSeconds = 2.0;
     bool pop(Decision *out, size_t output = 0);  // the output's next decision if one is ready
     void flush();
 
@@ -221,6 +229,7 @@ private:
                         const std::vector<FrameTargets> &targets);
     void detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled);
     void add_face_frame(int64_t index);
+    void score_speakers();
     void release(size_t count);  // the first count frames are decided by every output
     const Output &output_at(size_t output) const;  // throws std::invalid_argument for an output it does not have
     Output &output_at(size_t output);
@@ -282,10 +291,12 @@ private:
         size_t det;
         FaceCrop crop;
     };
-    bool collect_crops_ = false;                 // a speaker scorer is built in (speakers.h)
+    std::unique_ptr<SpeakerScorer> scorer_;      // who speaks (speakers.h), with faces
+    static constexpr double kNoAudioSeconds = 2.0;  // no sound pushed by then: no crops are cut (nothing to hear)
     std::deque<PendingCrop> pending_crops_;      // cut at push, waiting for their detection's track
     std::map<int, std::vector<FaceCrop>> crops_; // per face track, not yet scored
     std::vector<TrackSpan> spans_;
+    AudioTrack audio_;  // audio.h: the sound, mono 16 kHz, dropped behind the decided frames
     int64_t popped_frame_ = -1;
 };
 

@@ -16,10 +16,11 @@ namespace salcrop {
 // salcrop-int8.onnx for the CPU (salcrop.onnx if there is no 8-bit file) or, for CUDA (gpu=true),
 // salcrop-large.onnx (salcrop.onnx if the large model is not installed).
 std::string default_model_path(bool gpu = false);
-// The installed copy of the model file `name` (beside the core, in share/salcrop, or in the build's models/), or "".
-std::string installed_model(const std::string &name);
 // model= as given: a bare name ("teacher", "large") is the installed salcrop-<name>.onnx, anything else a path.
 std::string named_model_path(const std::string &model);
+// The installed copy of the bundled file `name` (beside the core, in share/salcrop, or in the build's models/), or
+// "": how the other bundled models (the voice-activity model, speakers.cpp) are found too.
+std::string installed_model(const std::string &name);
 
 class SaliencyModel {
 public:

@@ -18,6 +18,7 @@
 #include "model.h"
 #include "planner.h"
 #include "preprocess.h"
+#include "python_audio.h"
 #include "shots.h"
 
 #ifndef SALCROP_VERSION
@@ -691,6 +692,13 @@ PYBIND11_MODULE(_core, m)
         .def("push_rgb", &PyEngine::push_rgb, py::arg("frame"), py::arg("t"))
         .def("push_yuv420p", &PyEngine::push_yuv420p, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("t"),
              py::arg("full_range") = false, py::arg("colorspace") = -1)
+        .def("push_audio", [](PyEngine &e, const py::array &samples, const std::string &format, int sample_rate,
+                              double t, int channels) {
+            PyAudioBlock b(samples, format, sample_rate, channels);
+            e.engine().push_audio(b.block, t);
+        }, py::arg("samples"), py::arg("format"), py::arg("sample_rate"), py::arg("t"), py::arg("channels") = 0,
+           "Sound for analysis (who speaks), as AudioTrack.push: a PyAV block at t seconds on the frames' clock.")
+        .def("audio_end", [](PyEngine &e) { e.engine().audio_end(); }, "No more sound (or none).")
         .def("pop", &PyEngine::pop, py::arg("max_count") = -1, py::arg("output") = 0)
         .def("flush", &PyEngine::flush, py::arg("max_count") = -1, py::arg("output") = 0)
         .def("path_json", [](PyEngine &e, size_t output) { return e.engine().path_json(output); },
@@ -706,6 +714,7 @@ PYBIND11_MODULE(_core, m)
              py::arg("output") = 0)
         .def("render_view", &PyEngine::render_view, py::arg("decision"), py::arg("frame"));
     def_sphere(m);
+    def_audio(m);
 
     py::class_<PyRunner>(m, "SaliencyRunner")
         .def(py::init<const std::string &, const std::string &, int, const std::string &>(), py::arg("model") = "",

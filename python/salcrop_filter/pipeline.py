@@ -23,6 +23,7 @@ from .croppath import CropPath, CropPathError
 from .spherepath import spherical_layout
 from .decoders import missing_decoder
 from .errors import OptionError, ReframeError
+from .hearing import AudioFeed
 from .picture import Picture, fit
 from .writer import VideoWriter, temp_beside
 
@@ -231,16 +232,23 @@ def _probe(src: Path) -> _Probe:
         return _Probe(pic.width, pic.height, fps, total, pic.nbytes(), spherical_layout(first))
 
 
-def _decode(container: Any, video: Any, outs: list[VideoWriter]) -> Iterator[av.VideoFrame]:
+def _decode(container: Any, video: Any, outs: list[VideoWriter], feed: AudioFeed | None = None) -> Iterator[av.VideoFrame]:
     """Video frames in display order; audio packets go straight to ``outs`` as they are demuxed (decoded once
-    for all that re-encode it)."""
+    for all that re-encode it and for ``feed``, the engine's ears)."""
     carrying = [o for o in outs if o.audio_out is not None]
-    streams = [video] + ([carrying[0].audio_in] if carrying else [])
+    carried = carrying[0].audio_in if carrying else None
+    heard = feed.stream if feed is not None else None
+    streams = [video] + [carried] * (carried is not None) + [heard] * (heard is not None and heard is not carried)
     for packet in container.demux(*streams):
         if packet.stream is video:
             yield from packet.decode()
             continue
         decoded = None
+        if feed is not None and packet.stream is heard and packet.size:
+            decoded = feed.decode(packet)
+            feed.push(decoded)
+        if packet.stream is not carried:
+            continue
         for out in carrying:
             if out.audio_copy:
                 out.write_audio(packet)
@@ -431,7 +439,14 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
             pending: deque[tuple[Picture, int | None]] = deque()
             done = 0
             total = probe.total if segment is None else segment.count
-            frames: Iterator[av.VideoFrame] = _decode(inp, vin, outs)
+            # The engine hears the first audio stream (who speaks), whether or not the output carries it.
+            feed = None
+            if engine is not None:
+                if inp.streams.audio:
+                    feed = AudioFeed(engine, inp.streams.audio[0], str(src))
+                else:
+                    engine.audio_end()
+            frames: Iterator[av.VideoFrame] = _decode(inp, vin, outs, feed)
             if segment is not None:
                 frames = _segment_frames(src, inp, vin, frames, segment)
 
@@ -491,6 +506,8 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
                 pending.append((pic, pts))
                 drain(engine.pop)
             if engine is not None:
+                if feed is not None:
+                    feed.end()
                 drain(engine.flush)
                 if options.get("projection") == "equirect":
                     from .spherepath import SpherePath
@@ -553,7 +570,9 @@ class Reframer:
     >>> for out in r.flush(): ...
 
     Frames come out after the planner's lookahead, cropped (yuv420p stays yuv420p, other formats come out
-    as rgb24), with their pts and time base kept. The engine is created on the first frame, from its size
+    as rgb24), with their pts and time base kept. The sound, for who speaks: give the stream's audio frames to
+    :meth:`push_audio` as you decode them (their times on the video's clock) and call :meth:`audio_end` when the
+    audio ends (or at once, when there is none); without either, the engine plans with faces and saliency. The engine is created on the first frame, from its size
     (upright) and ``fps`` (default 25: set the stream's rate for speed limits and lookahead in seconds).
     """
 
@@ -567,6 +586,9 @@ class Reframer:
         self._pushed = 0
         self.output_size: tuple[int, int] | None = None  # known after the first push
         self.size: tuple[int, int] | None = None  # upright input size
+        self._heard: list[av.AudioFrame] = []  # audio pushed before the first video frame made the engine
+        self._feed: AudioFeed | None = None
+        self._audio_ended = False
 
     def push(self, frame: av.VideoFrame) -> list[av.VideoFrame]:
         """Take one decoded frame; return every output frame ready now (possibly none)."""
@@ -576,6 +598,11 @@ class Reframer:
                                       **self.options)
             self.output_size = tuple(self.engine.output_size)
             self.size = (pic.width, pic.height)
+            self._feed = AudioFeed(self.engine, None, "Reframer")
+            self._feed.push(self._heard)
+            self._heard.clear()
+            if self._audio_ended:
+                self._feed.end()
         elif (pic.width, pic.height) != self.size:
             raise ReframeError(f"frame {self._pushed} is {pic.width}x{pic.height}, earlier ones were "
                                f"{self.size[0]}x{self.size[1]}")
@@ -585,10 +612,27 @@ class Reframer:
         self._pending.append(pic)
         return self._emit(self.engine.pop())
 
+    def push_audio(self, frame: av.AudioFrame) -> None:
+        """Take one decoded audio frame of the input (any format, rate and layout), for who speaks. A frame the
+        core refuses (e.g. a 4 kHz rate) warns and ends the sound; the video goes on."""
+        if self._audio_ended:
+            return
+        if self._feed is None:
+            self._heard.append(frame)
+        else:
+            self._feed.push([frame])
+
+    def audio_end(self) -> None:
+        """No more sound (or none): decisions stop waiting for it."""
+        self._audio_ended = True
+        if self._feed is not None:
+            self._feed.end()
+
     def flush(self) -> list[av.VideoFrame]:
         """End of stream: every remaining output frame."""
         if self.engine is None:
             return []
+        self.audio_end()
         return self._emit(self.engine.flush())
 
     def _emit(self, decisions: list[Any]) -> list[av.VideoFrame]:

@@ -1,0 +1,139 @@
+#include "python_audio.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "audio.h"
+#include "speakers.h"
+
+namespace py = pybind11;
+
+namespace salcrop {
+
+namespace {
+
+py::dtype format_dtype(SalcropSampleFormat f)
+{
+    switch (f) {
+    case SALCROP_SAMPLE_U8: case SALCROP_SAMPLE_U8P: return py::dtype::of<uint8_t>();
+    case SALCROP_SAMPLE_S16: case SALCROP_SAMPLE_S16P: return py::dtype::of<int16_t>();
+    case SALCROP_SAMPLE_S32: case SALCROP_SAMPLE_S32P: return py::dtype::of<int32_t>();
+    case SALCROP_SAMPLE_S64: case SALCROP_SAMPLE_S64P: return py::dtype::of<int64_t>();
+    case SALCROP_SAMPLE_FLT: case SALCROP_SAMPLE_FLTP: return py::dtype::of<float>();
+    default: return py::dtype::of<double>();
+    }
+}
+
+}  // namespace
+
+PyAudioBlock::PyAudioBlock(const py::array &samples, const std::string &format, int sample_rate, int channels)
+{
+    const SalcropSampleFormat f = sample_format_from_name(format);
+    const py::dtype want = format_dtype(f);
+    if (!samples.dtype().equal(want))
+        throw std::invalid_argument("audio: a " + format + " block must be a numpy array of " +
+                                    std::string(py::str(want)) + ", not " + std::string(py::str(samples.dtype())));
+    array = py::array::ensure(samples, py::array::c_style);
+    if (!array)
+        throw std::invalid_argument("audio: the samples are not a contiguous array");
+    const auto *base = static_cast<const uint8_t *>(array.data());
+    if (sample_format_planar(f)) {
+        if (array.ndim() != 2)
+            throw std::invalid_argument("audio: a planar (" + format + ") block must be channels x samples");
+        const int rows = int(array.shape(0));
+        if (channels != 0 && channels != rows)
+            throw std::invalid_argument("audio: " + std::to_string(rows) + " planes for " +
+                                        std::to_string(channels) + " channels");
+        channels = rows;
+        block.nb_samples = int(std::min<py::ssize_t>(array.shape(1), py::ssize_t(kAudioMaxBlock) + 1));
+        for (int c = 0; c < rows; ++c)
+            planes.push_back(base + size_t(c) * size_t(array.strides(0)));
+    } else {
+        if (array.ndim() > 2 || (array.ndim() == 2 && array.shape(0) != 1))
+            throw std::invalid_argument("audio: a packed (" + format +
+                                        ") block must be one interleaved row (1 x samples*channels)");
+        if (channels == 0)
+            channels = 1;
+        if (channels < 1)
+            throw std::invalid_argument("audio: " + std::to_string(channels) + " channels");
+        const py::ssize_t n = array.size();
+        if (n % channels)
+            throw std::invalid_argument("audio: " + std::to_string(n) + " interleaved samples are not a whole "
+                                        "number of " + std::to_string(channels) + "-channel frames");
+        block.nb_samples = int(std::min<py::ssize_t>(n / channels, py::ssize_t(kAudioMaxBlock) + 1));
+        planes.push_back(base);
+    }
+    block.format = f;
+    block.sample_rate = sample_rate;
+    block.channels = channels;
+    block.data = planes.data();
+}
+
+void def_audio(py::module_ &m)
+{
+    py::class_<AudioTrack>(m, "AudioTrack",
+                           "The core's sound for analysis: blocks of any format, rate and layout, mixed down to "
+                           "mono 16 kHz once, on the blocks' clock (gaps silence, overlaps dropped).")
+        .def(py::init<>())
+        .def("push", [](AudioTrack &a, const py::array &samples, const std::string &format, int sample_rate,
+                        double t, int channels) {
+            PyAudioBlock b(samples, format, sample_rate, channels);
+            a.push(b.block, t);
+        }, py::arg("samples"), py::arg("format"), py::arg("sample_rate"), py::arg("t"), py::arg("channels") = 0,
+           "A block whose first sample plays at t seconds (PyAV: frame.to_ndarray(), frame.format.name, "
+           "frame.sample_rate, frame.time, len(frame.layout.channels)). ValueError for a malformed block.")
+        .def("end", &AudioTrack::end)
+        .def_property_readonly("ended", &AudioTrack::ended)
+        .def_property_readonly("any", &AudioTrack::any)
+        .def_property_readonly("known_until", &AudioTrack::known_until)
+        .def_property_readonly("stored", &AudioTrack::stored)
+        .def("samples", [](const AudioTrack &a, double t0, double t1) {
+            const std::vector<float> s = a.samples(t0, t1);
+            py::array_t<float> out(py::ssize_t(s.size()));
+            if (!s.empty())
+                std::memcpy(out.mutable_data(), s.data(), s.size() * sizeof(float));
+            return out;
+        }, py::arg("t0"), py::arg("t1"), "Mono float32 samples at 16 kHz for [t0, t1); silence where none.")
+        .def("drop_before", &AudioTrack::drop_before, py::arg("t"));
+    m.attr("AUDIO_RATE") = kAudioRate;
+
+    py::class_<SpeakerScorer>(m, "SpeakerScorer",
+                              "Who speaks (speakers.h): per face crop, the probability that this face speaks.")
+        .def(py::init<const std::string &, int>(), py::arg("ort_library") = "", py::arg("threads") = 1)
+        .def("score", [](SpeakerScorer &s, const py::array_t<uint8_t, py::array::c_style | py::array::forcecast> &crops,
+                         const py::array_t<double, py::array::c_style | py::array::forcecast> &times,
+                         const AudioTrack &audio, double fps) {
+            if (crops.ndim() != 3 || crops.shape(1) != kFaceCropSize || crops.shape(2) != kFaceCropSize)
+                throw std::invalid_argument("crops must be N x 112 x 112 uint8 (grey face boxes)");
+            if (times.ndim() != 1 || times.shape(0) != crops.shape(0))
+                throw std::invalid_argument("times must hold one time per crop");
+            const size_t n = size_t(crops.shape(0));
+            std::vector<FaceCrop> list(n);
+            Track track;
+            track.points.resize(n);
+            const size_t bytes = size_t(kFaceCropSize) * kFaceCropSize;
+            for (size_t i = 0; i < n; ++i) {
+                list[i].frame = int64_t(i);
+                list[i].t = times.at(py::ssize_t(i));
+                list[i].grey.assign(crops.data() + i * bytes, crops.data() + (i + 1) * bytes);
+            }
+            std::vector<SpeakerEvidence> ev;
+            {
+                py::gil_scoped_release release;
+                s.score(track, list, audio, fps, &ev);
+            }
+            const py::ssize_t len = py::ssize_t(n);
+            py::array_t<float> speaking(len), mouth(len), voice(len);
+            for (size_t i = 0; i < n; ++i) {
+                speaking.mutable_at(py::ssize_t(i)) = track.points[i].speaking;
+                mouth.mutable_at(py::ssize_t(i)) = ev[i].mouth;
+                voice.mutable_at(py::ssize_t(i)) = ev[i].voice;
+            }
+            return py::make_tuple(speaking, mouth, voice);
+        }, py::arg("crops"), py::arg("times"), py::arg("audio"), py::arg("fps") = 25.0,
+           "One face track's crops (N x 112 x 112 grey, in time order) at `times` (seconds, the audio's clock): "
+           "(speaking, mouth, voice) float32 arrays of N: the probability that the face speaks (-1 = not "
+           "scored), the mouth-to-eyes movement ratio and the voice probability behind it (-1 = not scored).");
+}
+
+}  // namespace salcrop

@@ -1,0 +1,104 @@
+"""The Python front ends hear the input (reframe(), the CLI, several ratios, Reframer): the first audio stream goes
+to the core as it is decoded, in whatever format, rate and layout it has; a stream the core refuses or packets that
+do not decode cost a warning, never a video frame. Inputs are made here with build/bin/ffmpeg's lavfi sources."""
+
+from __future__ import annotations
+
+import subprocess
+import warnings
+from pathlib import Path
+
+import av
+import pytest
+
+from salcrop_filter import Reframer, reframe
+
+FRAMES = 100
+
+
+def make_clip(ffmpeg: Path, path: Path, audio: str, *audio_args: str) -> Path:
+    cmd = [str(ffmpeg), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+           "testsrc2=d=4:s=320x180:r=25", "-f", "lavfi", "-i", audio, "-c:v", "libx264", "-preset", "ultrafast",
+           *audio_args, "-shortest", str(path)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    return path
+
+
+def count_frames(path: Path) -> tuple[int, int]:
+    with av.open(str(path)) as c:
+        video = sum(1 for _ in c.decode(video=0))
+    with av.open(str(path)) as c:
+        audio = sum(1 for p in c.demux(audio=0) if p.size) if c.streams.audio else 0
+    return video, audio
+
+
+@pytest.mark.parametrize("name, audio, args", [
+    ("aac-stereo", "sine=d=4,aformat=channel_layouts=stereo", ["-c:a", "aac"]),
+    ("pcm-5.1-96k", "sine=d=4,aresample=96000,aformat=channel_layouts=5.1", ["-c:a", "pcm_s16le"]),
+    ("pcm-mono-8k", "sine=d=4,aresample=8000", ["-c:a", "pcm_s16le"]),
+    ("flac-silence", "anullsrc=r=48000:cl=mono:d=4", ["-c:a", "flac"]),
+])
+def test_reframe_hears_and_keeps_every_frame(ffmpeg: Path, tmp_path: Path, name: str, audio: str,
+                                             args: list[str]) -> None:
+    src = make_clip(ffmpeg, tmp_path / f"{name}.mkv", audio, *args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing to warn about
+        path = reframe(src, tmp_path / f"{name}.out.mkv", "9:16")
+    assert len(path.frames) == FRAMES
+    video, packets = count_frames(tmp_path / f"{name}.out.mkv")
+    assert video == FRAMES and packets > 0
+
+
+def test_several_ratios_hear_once(ffmpeg: Path, tmp_path: Path) -> None:
+    src = make_clip(ffmpeg, tmp_path / "in.mp4", "sine=d=4", "-c:a", "aac")
+    paths = reframe(src, {"9:16": tmp_path / "a.mp4", "1:1": tmp_path / "b.mp4"})
+    assert [len(p.frames) for p in paths.values()] == [FRAMES, FRAMES]
+
+
+def test_refused_rate_warns_and_the_video_goes_on(ffmpeg: Path, tmp_path: Path) -> None:
+    src = make_clip(ffmpeg, tmp_path / "4k.mkv", "sine=d=4,aresample=4000", "-c:a", "pcm_s16le")
+    with pytest.warns(UserWarning, match="sample rate 4000 Hz is outside 8000 .. 192000; the audio is ignored"):
+        path = reframe(src, tmp_path / "out.mkv", "9:16")
+    assert len(path.frames) == FRAMES
+
+
+def test_corrupt_audio_packets(ffmpeg: Path, tmp_path: Path) -> None:
+    src = make_clip(ffmpeg, tmp_path / "bad.mkv", "sine=d=4", "-c:a", "aac", "-bsf:a", "noise=amount=20")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one warning for the packets the decoder refuses
+        path = reframe(src, tmp_path / "out.mkv", "9:16")
+    assert len(path.frames) == FRAMES
+
+
+def test_reframer_takes_audio_before_and_after_the_first_frame(ffmpeg: Path, tmp_path: Path) -> None:
+    src = make_clip(ffmpeg, tmp_path / "in.mkv", "sine=d=4,aformat=sample_fmts=fltp:channel_layouts=stereo",
+                    "-c:a", "pcm_f32le")
+    r = Reframer("9:16", fps=25)
+    out = []
+    with av.open(str(src)) as c:
+        for packet in c.demux():
+            for frame in packet.decode():
+                if isinstance(frame, av.AudioFrame):
+                    r.push_audio(frame)
+                else:
+                    out += r.push(frame)
+    r.audio_end()
+    out += r.flush()
+    assert len(out) == FRAMES
+    assert [f.pts for f in out] == sorted(f.pts for f in out)
+
+
+def test_reframer_refused_audio_warns(ffmpeg: Path, tmp_path: Path) -> None:
+    src = make_clip(ffmpeg, tmp_path / "in.mkv", "sine=d=4,aresample=4000", "-c:a", "pcm_s16le")
+    r = Reframer("9:16", fps=25)
+    out = []
+    with pytest.warns(UserWarning, match="the audio is ignored"):
+        with av.open(str(src)) as c:
+            for packet in c.demux():
+                for frame in packet.decode():
+                    if isinstance(frame, av.AudioFrame):
+                        r.push_audio(frame)
+                    else:
+                        out += r.push(frame)
+        out += r.flush()
+    assert len(out) == FRAMES

@@ -1,0 +1,124 @@
+"""Who speaks (csrc/src/speakers.cpp through _core.SpeakerScorer) on synthetic talking faces with exact labels.
+
+A voice from Debian's espeak-ng (a real speech synthesiser, so the real voice-activity model hears speech), then
+silence, then the voice again; two rendered faces watch it: one whose mouth opens with the voice's loudness, one
+whose mouth stays shut. Both faces' heads and light move the same way (sway, flicker, noise), so only the mouth tells
+them apart. Needs no ../shared: CI runs it as it is.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from salcrop_filter import _core
+
+FPS = 25.0
+SIZE = 112
+SPEECH = "The camera should follow whoever is speaking, and cut cleanly when the next person starts to talk."
+
+
+@pytest.fixture(scope="module")
+def voice(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, int]:
+    """espeak-ng's voice as int16 samples and their rate."""
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is missing (scripts/setup.sh installs it: apt-get install espeak-ng)", pytrace=False)
+    wav = tmp_path_factory.mktemp("voice") / "say.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), SPEECH], check=True, capture_output=True)
+    with wave.open(str(wav)) as w:
+        assert w.getnchannels() == 1 and w.getsampwidth() == 2
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16), w.getframerate()
+
+
+def soundtrack(speech: np.ndarray, rate: int, silence: float) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """speech, `silence` seconds of nothing, speech again; and the two spans of speech in seconds."""
+    gap = np.zeros(int(silence * rate), np.int16)
+    first = len(speech) / rate
+    return np.concatenate([speech, gap, speech]), [(0.0, first), (first + silence, 2 * first + silence)]
+
+
+def envelope(samples: np.ndarray, rate: int, t: float) -> float:
+    a = samples[max(0, int((t - 0.03) * rate)):int((t + 0.03) * rate)].astype(np.float64) / 32768
+    return float(np.sqrt(np.mean(a * a))) if len(a) else 0.0
+
+
+def render_face(opening: float, frame: int, rng: np.random.Generator) -> np.ndarray:
+    """A grey face box: skin, two eyes, a mouth open by `opening` (0..1); the head sways and the light flickers."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+    dx = 3 * np.sin(frame / 11.0)
+    dy = 2 * np.sin(frame / 7.0)
+    img = np.full((SIZE, SIZE), 50.0)
+    img[((xx - 56 - dx) / 44) ** 2 + ((yy - 58 - dy) / 54) ** 2 <= 1] = 170
+    for ex in (38, 74):
+        img[((xx - ex - dx) / 7) ** 2 + ((yy - 38 - dy) / 4) ** 2 <= 1] = 40
+    half_height = 1.5 + 9 * opening
+    img[((xx - 56 - dx) / 15) ** 2 + ((yy - 84 - dy) / half_height) ** 2 <= 1] = 30
+    img *= 1 + 0.04 * np.sin(frame / 5.0)  # the light
+    img += rng.normal(0, 2, img.shape)  # the sensor
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def scene(voice: tuple[np.ndarray, int]) -> dict:
+    speech, rate = voice
+    samples, spans = soundtrack(speech, rate, silence=2.0)
+    seconds = len(samples) / rate
+    times = np.arange(int(seconds * FPS)) / FPS
+    loud = np.array([envelope(samples, rate, t) for t in times])
+    opening = np.clip(loud / (np.percentile(loud, 90) + 1e-9), 0, 1)
+    rng = np.random.default_rng(7)
+    talker = np.stack([render_face(o, i, rng) for i, o in enumerate(opening)])
+    listener = np.stack([render_face(0.0, i, rng) for i in range(len(times))])
+    audio = _core.AudioTrack()
+    for start in range(0, len(samples), 1024):  # as a decoder gives it: blocks with their own times
+        audio.push(samples[None, start:start + 1024], "s16", rate, start / rate, channels=1)
+    audio.end()
+    in_speech = np.zeros(len(times), bool)
+    for a, b in spans:
+        in_speech |= (times >= a + 0.5) & (times <= b - 0.5)  # well inside: the windows reach 1 s around
+    silent = (times >= spans[0][1] + 0.6) & (times <= spans[1][0] - 0.6)
+    return dict(times=times, talker=talker, listener=listener, audio=audio, in_speech=in_speech, silent=silent)
+
+
+def test_the_talking_face_speaks_and_the_listener_does_not(scene: dict) -> None:
+    scorer = _core.SpeakerScorer()
+    talk, talk_mouth, talk_voice = scorer.score(scene["talker"], scene["times"], scene["audio"], FPS)
+    listen, listen_mouth, _ = scorer.score(scene["listener"], scene["times"], scene["audio"], FPS)
+    assert np.all(talk >= 0) and np.all(listen >= 0)  # all scored: the sound is known to the end
+    speech, silent = scene["in_speech"], scene["silent"]
+    assert speech.sum() > 50 and silent.sum() > 15
+    # The voice model hears the voice and the silence.
+    assert np.median(talk_voice[speech]) > 0.7
+    assert np.max(talk_voice[silent]) < 0.3
+    # While the voice speaks: the moving mouth speaks, the shut one does not, on most frames.
+    assert np.mean(talk[speech] > 0.5) > 0.8
+    assert np.mean(listen[speech] < 0.5) > 0.95
+    assert np.median(talk_mouth[speech]) > 2 * np.median(listen_mouth[speech])
+    # In the silence nobody speaks, whatever the mouths do.
+    assert np.all(talk[silent] < 0.3) and np.all(listen[silent] < 0.3)
+
+
+def test_no_sound_no_score(scene: dict) -> None:
+    speaking, mouth, voice = _core.SpeakerScorer().score(scene["talker"], scene["times"], _core.AudioTrack(), FPS)
+    assert np.all(speaking == -1) and np.all(mouth == -1) and np.all(voice == -1)
+
+
+def test_sound_not_yet_known_is_not_scored(scene: dict, voice: tuple[np.ndarray, int]) -> None:
+    speech, rate = voice
+    audio = _core.AudioTrack()
+    audio.push(speech[None, : rate * 2], "s16", rate, 0.0, channels=1)  # 2 s heard so far, stream still open
+    speaking, _, _ = _core.SpeakerScorer().score(scene["talker"], scene["times"], audio, FPS)
+    scored = scene["times"][speaking >= 0]
+    assert len(scored) > 0 and scored.max() <= 2.0 - 0.25
+
+
+def test_bad_crops_are_refused() -> None:
+    with pytest.raises(ValueError, match="N x 112 x 112"):
+        _core.SpeakerScorer().score(np.zeros((4, 64, 64), np.uint8), np.arange(4) / FPS, _core.AudioTrack(), FPS)
+    with pytest.raises(ValueError, match="one time per crop"):
+        _core.SpeakerScorer().score(np.zeros((4, 112, 112), np.uint8), np.arange(3) / FPS, _core.AudioTrack(), FPS)
