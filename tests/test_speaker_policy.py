@@ -79,8 +79,14 @@ def test_no_ping_pong_on_alternating_short_turns() -> None:
 
 def test_listeners_do_not_move_it_and_silence_keeps_the_last_speaker() -> None:
     n = int(10 * FPS)
-    # A speaks 0-3 s, then silence: the camera stays on A (nobody took the floor).
+    # A speaks 0-3 s, then silence: the camera stays on A (nobody took the floor) for 3 s, then lets go.
     spk, cuts, _ = _core.follow_speakers(tracks(n, A, B), speaking(n, [(0, 0, 3)], 2), W, H, FPS)
+    assert set(spk[int(0.5 * FPS):int(5.9 * FPS)]) == {0} and cuts == []
+    assert set(spk[int(6.2 * FPS):]) == {-1}
+    # B nods and says nothing: a listener's reaction, not a reason to move.
+    s = speaking(n, [(0, 0, 10)], 2)
+    s[1, int(4 * FPS):int(4.5 * FPS)] = 0.7
+    spk, cuts, _ = _core.follow_speakers(tracks(n, A, B), s, W, H, FPS)
     assert set(spk[int(0.5 * FPS):]) == {0} and cuts == []
 
 
@@ -97,10 +103,11 @@ def test_two_talking_at_once_that_fit_are_both_framed() -> None:
 def test_without_sound_faces_count_by_size_and_nobody_speaks() -> None:
     n = 50
     big = (900.0, 100.0, 200.0, 200.0)
-    spk, cuts, targets = _core.follow_speakers(tracks(n, A, big), np.full((2, n), -1, np.float32), W, H, FPS)
+    small = (600.0, 100.0, 40.0, 40.0)  # under a tenth of the height: a face in a crowd, not counted
+    spk, cuts, targets = _core.follow_speakers(tracks(n, A, big, small), np.full((3, n), -1, np.float32), W, H, FPS)
     assert set(spk) == {-1} and cuts == []
     w = {t[0]: t[3] for t in targets[10]}
-    assert w[1] == 2 * w[0] > 0
+    assert w[1] == 2 * w[0] > 0 and 2 not in w
 
 
 def test_pinned_and_ignored() -> None:

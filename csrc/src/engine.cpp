@@ -575,8 +575,20 @@ ChunkPlan Engine::plan_part(const Output &tr, size_t n, size_t from, size_t to, 
 void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled)
 {
     if (sampled && (last_face_ < 0 || index - last_face_ >= face_every_)) {
-        latest_dets_ = faces_->detect(img);
-        face_dets_[index] = latest_dets_;
+        std::vector<FaceDetection> dets = faces_->detect(img);
+        face_dets_[index] = dets;
+        // The crops' boxes stay where they were while the detector's box only jitters around the same face: the
+        // scorer reads brightness changes of the mouth against the eyes, and every jump of the box is one.
+        for (FaceDetection &d : dets)
+            for (const FaceDetection &prev : latest_dets_) {
+                const double size = std::max(1.0, std::max(prev.box.w, prev.box.h));
+                if (std::hypot(d.box.cx() - prev.box.cx(), d.box.cy() - prev.box.cy()) < kCropHold * size &&
+                    std::abs(std::max(d.box.w, d.box.h) - size) < kCropHold * size) {
+                    d.box = prev.box;
+                    break;
+                }
+            }
+        latest_dets_ = std::move(dets);
         last_face_ = index;
     }
     // Each face's crop for the speaker scorer, cut now while the pixels are at hand (the engine keeps no frames),

@@ -292,7 +292,8 @@ private:
         FaceCrop crop;
     };
     std::unique_ptr<SpeakerScorer> scorer_;      // who speaks (speakers.h), with faces
-    static constexpr double kNoAudioSeconds = 2.0;  // no sound pushed by then: no crops are cut (nothing to hear)
+    static constexpr double kNoAudioSeconds = 2.0;
+    static constexpr double kCropHold = 0.15;  // a crop's box moves once the face moved this share of its size  // no sound pushed by then: no crops are cut (nothing to hear)
     std::deque<PendingCrop> pending_crops_;      // cut at push, waiting for their detection's track
     std::map<int, std::vector<FaceCrop>> crops_; // per face track, not yet scored
     std::vector<TrackSpan> spans_;

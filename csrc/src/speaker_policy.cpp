@@ -32,6 +32,11 @@ std::vector<FaceSeries> face_series(const TrackSet &tracks, int64_t first, int f
 
 namespace {
 
+// No sound: only faces at least this share of the frame's height count (people who talk to the camera or to each
+// other, not a crowd's or a sports field's: there viewers follow the action; hevc-gaze's BasketballPass and
+// PartyScene lost 8-9 points of fixations when their players' and children's faces counted).
+constexpr double kMinFaceShare = 0.1;
+
 // The window position along the axis that centres `box` (inside the frame).
 double framing(const Geometry &g, const Box &box)
 {
@@ -62,6 +67,7 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
             sound = seen(i, k) && score(i, k) >= 0;
     const int floor = std::max(1, int(std::lround(kFloorSeconds * fps)));
     const int64_t min_turn = std::lround(kMinTurnSeconds * fps), min_cut = std::lround(kMinCutSeconds * fps);
+    const int64_t release = std::lround(kReleaseSeconds * fps);
     auto index_of = [&](int id) {
         for (int i = 0; i < n; i++)
             if (faces[size_t(i)].id == id)
@@ -126,6 +132,14 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
             }
             st.speaker = faces[size_t(next)].id;
             st.since_turn = 0;
+            st.since_talk = 0;
+        }
+        if (sound && !pinned && next >= 0) {
+            st.since_talk = talks(next, k) ? 0 : st.since_talk + 1;
+            if (st.since_talk > release) {
+                next = -1;  // silent too long, nobody else holds the floor: let go
+                st.speaker = -1;
+            }
         }
         if (sound || pinned) {
             const int s = next;
@@ -146,12 +160,16 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
             }
         } else {
             // No sound: faces count by size (viewers look at faces); nobody is the speaker.
+            auto counts = [&](int i) {
+                return seen(i, k) && faces[size_t(i)].user != TrackOverride::Ignored &&
+                       faces[size_t(i)].box[size_t(k)].h >= kMinFaceShare * g.frame_h;
+            };
             double total = 0;
             for (int i = 0; i < n; i++)
-                if (seen(i, k) && faces[size_t(i)].user != TrackOverride::Ignored)
+                if (counts(i))
                     total += faces[size_t(i)].box[size_t(k)].h;
             for (int i = 0; i < n && total > 0; i++)
-                if (seen(i, k) && faces[size_t(i)].user != TrackOverride::Ignored)
+                if (counts(i))
                     add_target(i, k, kFaceWeight * faces[size_t(i)].box[size_t(k)].h / total);
         }
         st.since_turn++;

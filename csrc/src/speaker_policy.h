@@ -8,7 +8,9 @@
 //     followed one on less than kYieldShare of them; then the camera goes (the editor's cut at the start of the
 //     turn, not a second late): short interjections, back-channel "mm"s and overlaps never hold the floor;
 //   - the followed face changes at most once per kMinTurnSeconds (no ping-pong); when nobody speaks the camera
-//     stays on the last speaker (a listener's reaction is not a reason to move);
+//     stays on the last speaker (a listener's reaction is not a reason to move), for up to kReleaseSeconds: a
+//     followed face silent that long while nobody takes the floor is let go (the sound does not say who speaks:
+//     saliency and the other faces decide again);
 //   - another face speaking at the same time that fits in the window beside the speaker is framed too;
 //   - the new speaker far from where the window frames the old one (more than kFarShare of a window length):
 //     the camera cuts (at most one cut per kMinCutSeconds, else it moves), near: the planner's short move.
@@ -33,6 +35,7 @@ constexpr double kYieldShare = 0.3;
 constexpr double kMinTurnSeconds = 2.0;
 constexpr double kMinCutSeconds = 2.0;
 constexpr double kFarShare = 0.5;
+constexpr double kReleaseSeconds = 3.0;
 constexpr double kSpeakerWeight = 2.0;  // the speaker's face: this share of the frame's saliency mass (AxisTarget)
 constexpr double kFaceWeight = 0.5;     // no sound: all faces together, shared by size
 
@@ -50,6 +53,7 @@ struct FloorState {
     int speaker = -1;           // the face followed
     int64_t since_turn = 1 << 30;  // frames since the followed face last changed
     int64_t since_cut = 1 << 30;   // frames since the camera last cut
+    int64_t since_talk = 0;        // frames since the followed face last spoke
 };
 
 struct SpeakerChoice {
