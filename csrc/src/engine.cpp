@@ -471,26 +471,46 @@ void Engine::plan_known(bool whole_shot)
                 commit(tr, plan, count);
                 continue;
             }
-            // Who the camera follows (speaker_policy.h); a cut splits the chunk: the camera starts afresh there.
+            // Who the camera follows (speaker_policy.h). A cut splits the chunk: the camera starts afresh there and
+            // holds still for kMinCutSeconds (an editor's cut is to a steady framing), the rest planned as usual.
+            const int64_t since_cut = tr.floor.since_cut;
             const SpeakerChoice choice = follow_speakers(tr.geo, opt_.fps, face_series(people_, frames_[0].index,
                                                          int(known)), int(known), tr.floor, count);
             tr.floor = choice.state;
+            const size_t hold = size_t(std::lround(kMinCutSeconds * opt_.fps));
+            struct Part {
+                size_t from, to;
+                bool fresh, still;
+            };
+            std::vector<Part> parts;
             const size_t cut = choice.cut < 0 ? known : size_t(choice.cut);
-            if (cut >= count) {
-                // No cut among the frames committed now (one later is planned again by the next chunk).
-                ChunkPlan plan = plan_part(tr, n, 0, cut, tr.carry, count, choice.targets);
+            // Still holding after a cut of an earlier chunk.
+            const size_t held = since_cut < int64_t(hold) ? std::min(cut, hold - size_t(since_cut)) : 0;
+            if (held > 0)
+                parts.push_back(Part{0, held, false, true});
+            if (cut > held)
+                parts.push_back(Part{held, cut, false, false});
+            if (cut < known) {
+                parts.push_back(Part{cut, std::min(known, cut + hold), true, true});
+                if (cut + hold < known)
+                    parts.push_back(Part{cut + hold, known, false, false});
+            }
+            for (const Part &part : parts) {
+                if (part.from >= count)
+                    break;  // planned again by the next chunk
+                const size_t keep = std::min(part.to, count) - part.from;
+                PlanParams params = params_;
+                if (part.still && !params.forced) {
+                    params.forced = true;
+                    params.mode = ShotMode::Stationary;
+                }
+                ChunkPlan plan = plan_part(tr, n, part.from, part.to, part.fresh ? Carry{} : tr.carry, keep,
+                                           choice.targets, &params);
+                if (part.fresh)
+                    plan.labels[0] = SegmentKind::Cut;
                 tr.carry = plan.carry;
-                commit(tr, plan, count, 0, &choice.speaker);
-                continue;
+                commit(tr, plan, keep, part.from, &choice.speaker);
             }
-            if (cut > 0) {
-                ChunkPlan before = plan_part(tr, n, 0, cut, tr.carry, cut, choice.targets);
-                commit(tr, before, cut, 0, &choice.speaker);
-            }
-            ChunkPlan after = plan_part(tr, n, cut, known, Carry{}, count - cut, choice.targets);
-            after.labels[0] = SegmentKind::Cut;
-            tr.carry = after.carry;
-            commit(tr, after, count - cut, cut, &choice.speaker);
         }
         release(count);
         if (last)
@@ -554,7 +574,7 @@ void Engine::render_view(const Decision &d, const SalcropImage &src, uint8_t *co
 }
 
 ChunkPlan Engine::plan_part(const Output &tr, size_t n, size_t from, size_t to, const Carry &carry, size_t commit,
-                            const std::vector<FrameTargets> &targets)
+                            const std::vector<FrameTargets> &targets, const PlanParams *params)
 {
     std::vector<const float *> prof;
     std::vector<double> pins;
@@ -569,7 +589,7 @@ ChunkPlan Engine::plan_part(const Output &tr, size_t n, size_t from, size_t to, 
     }
     if (!targets.empty())
         part.assign(targets.begin() + std::ptrdiff_t(from), targets.begin() + std::ptrdiff_t(to));
-    return plan_chunk(tr.geo, params_, prof, tr.bins, carry, commit, pins, part);
+    return plan_chunk(tr.geo, params ? *params : params_, prof, tr.bins, carry, commit, pins, part);
 }
 
 void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled)

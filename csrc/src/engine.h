@@ -226,7 +226,7 @@ private:
                 const std::vector<int> *speaker = nullptr);
     // Plans frames_[from, to) of one output (targets: the whole chunk's, from frames_[0]).
     ChunkPlan plan_part(const Output &output, size_t n, size_t from, size_t to, const Carry &carry, size_t commit,
-                        const std::vector<FrameTargets> &targets);
+                        const std::vector<FrameTargets> &targets, const PlanParams *params = nullptr);
     void detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled);
     void add_face_frame(int64_t index);
     void score_speakers();

@@ -14,8 +14,8 @@
 //   - another face speaking at the same time that fits in the window beside the speaker is framed too;
 //   - the new speaker far from where the window frames the old one (more than kFarShare of a window length):
 //     the camera cuts (at most one cut per kMinCutSeconds, else it moves), near: the planner's short move.
-// Without sound (no scores): every face counts, weighted by its size (viewers look at faces); nobody is "the
-// speaker" (-1).
+// Without sound (no scores): the one large face on screen counts (viewers look at faces; several and no sound to
+// say who speaks: no guess, speaker_policy.cpp); nobody is "the speaker" (-1).
 // A pinned track is followed whenever it is on screen; an ignored one never counts.
 #pragma once
 
@@ -37,7 +37,7 @@ constexpr double kMinCutSeconds = 2.0;
 constexpr double kFarShare = 0.5;
 constexpr double kReleaseSeconds = 3.0;
 constexpr double kSpeakerWeight = 2.0;  // the speaker's face: this share of the frame's saliency mass (AxisTarget)
-constexpr double kFaceWeight = 0.5;     // no sound: all faces together, shared by size
+constexpr double kFaceWeight = 0.5;     // no sound: the one large face
 
 // One face track over the frames of a chunk (index 0 = the chunk's first frame).
 struct FaceSeries {
