@@ -159,3 +159,41 @@ def test_track_faces_links_detections_and_holds_a_lost_face() -> None:
     # A shot cut ends every track.
     rows3 = _core.track_faces([[box(100.0)]] * 20, 25.0, cuts=[10])
     assert rows3[5][0][0] != rows3[15][0][0]
+
+
+def test_crop_path_keeps_speaker_tracks_and_cuts() -> None:
+    from salcrop_filter.croppath import CropPath
+
+    doc = {"version": 2, "source": {"width": 64, "height": 36, "fps": 25}, "ratio": "9:16",
+           "frames": [{"t": k / 25, "x": 0 if k < 2 else 40, "y": 0, "w": 20, "h": 36, "shot": 0,
+                       "speaker": None if k == 0 else 3} for k in range(4)],
+           "shots": [{"start": 0, "end": 4, "mode": "track", "reason": "planned",
+                      "segments": [{"start": 0, "end": 2, "mode": "stationary"}, {"start": 2, "end": 4, "mode": "cut"}],
+                      "tracks": [{"id": 3, "kind": "face", "start": 0, "end": 4}]}]}
+    path = CropPath.from_json(json.dumps(doc))
+    assert [f.speaker for f in path.frames] == [None, 3, 3, 3]
+    again = json.loads(path.to_json())
+    assert again["shots"][0]["tracks"] == doc["shots"][0]["tracks"]
+    assert again["shots"][0]["segments"][1]["mode"] == "cut"
+    assert "speaker" not in again["frames"][0] and again["frames"][1]["speaker"] == 3
+    doc["frames"][1]["speaker"] = "left"
+    with pytest.raises(ValueError, match="speaker"):
+        CropPath.from_json(json.dumps(doc))
+
+
+def test_filter_speakers_option(ffmpeg: Path, shared_videos: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    src = shared_videos / "carphone_pristine.mp4"
+    for value in ("off", "auto"):
+        out = tmp_path / f"{value}.json"
+        r = subprocess.run([str(ffmpeg), "-nostdin", "-v", "error", "-i", str(src), "-frames:v", "30", "-vf",
+                            f"salcrop=ratio=9/16:speakers={value}:path={out}", "-f", "null", "-"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(out.read_text())
+        assert len(doc["frames"]) >= 30 and all(f["speaker"] is None for f in doc["frames"])
+        assert bool(doc["shots"][0].get("tracks")) == (value == "auto")
+    r = subprocess.run([str(ffmpeg), "-nostdin", "-v", "error", "-i", str(src), "-frames:v", "5", "-vf",
+                        "salcrop=speakers=sometimes", "-f", "null", "-"], capture_output=True, text=True)
+    assert r.returncode != 0 and "speakers" in r.stderr
