@@ -100,15 +100,19 @@ def test_two_talking_at_once_that_fit_are_both_framed() -> None:
     assert {t[0] for t in targets[int(4 * FPS)]} == {0}
 
 
-def test_without_sound_the_one_large_face_counts_and_nobody_speaks() -> None:
+def test_without_sound_a_lone_large_face_counts_and_nobody_speaks() -> None:
     n = 50
     big = (900.0, 100.0, 200.0, 200.0)
     small = (600.0, 100.0, 40.0, 40.0)  # under 15% of the height: a face in a crowd, not counted
     unknown = np.full((2, n), -1, np.float32)
-    spk, cuts, targets = _core.follow_speakers(tracks(n, big, small), unknown, W, H, FPS)
+    spk, cuts, targets = _core.follow_speakers(tracks(n, big), unknown[:1], W, H, FPS)
     assert set(spk) == {-1} and cuts == []
     assert [(t[0], t[1], t[2]) for t in targets[10]] == [(0, 900.0, 1100.0)] and targets[10][0][3] > 0
-    # Two large faces and no sound to say who speaks: no guess.
+    # A small face alone, or a large one beside another: no guess.
+    _, _, targets = _core.follow_speakers(tracks(n, small), unknown[:1], W, H, FPS)
+    assert all(not t for t in targets)
+    _, _, targets = _core.follow_speakers(tracks(n, big, small), unknown, W, H, FPS)
+    assert all(not t for t in targets)
     _, _, targets = _core.follow_speakers(tracks(n, big, (200.0, 100.0, 200.0, 200.0)), unknown, W, H, FPS)
     assert all(not t for t in targets)
 

@@ -32,11 +32,11 @@ std::vector<FaceSeries> face_series(const TrackSet &tracks, int64_t first, int f
 
 namespace {
 
-// No sound: a face counts only when it is the one face of at least this share of the frame's height (a presenter,
-// an interviewee: viewers look at the face). Several such faces and no sound to say who speaks: no guess. Measured
-// on hevc-gaze at 9:16 (not held out: chosen there): every face by size moved clips by -10.9 (Vidyo1, three
-// people in a call) to +12.9 points (KristenAndSara); small faces (players, children, a crowd) cost BasketballPass
-// and PartyScene 8-9 points.
+// No sound: a face counts only when it is the only face on screen and at least this share of the frame's height (a
+// lone presenter or interviewee: viewers look at the face). Several faces and no sound to say who speaks: no guess.
+// Measured on hevc-gaze at 9:16 (not held out: chosen there): every face by size moved clips by -10.9 (Vidyo1,
+// three people in a call) to +12.9 points (KristenAndSara); the one large face among smaller ones still cost
+// Vidyo1 10.7 points; small faces (players, children, a crowd) cost BasketballPass and PartyScene 8-9 points.
 constexpr double kMinFaceShare = 0.15;
 
 // The window position along the axis that centres `box` (inside the frame).
@@ -161,16 +161,15 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
                 }
             }
         } else {
-            // No sound: the one large face counts (viewers look at faces); nobody is the speaker.
-            int large = -1, count = 0;
+            // No sound: a lone large face counts (viewers look at faces); nobody is the speaker.
+            int lone = -1, count = 0;
             for (int i = 0; i < n; i++)
-                if (seen(i, k) && faces[size_t(i)].user != TrackOverride::Ignored &&
-                    faces[size_t(i)].box[size_t(k)].h >= kMinFaceShare * g.frame_h) {
-                    large = i;
+                if (seen(i, k) && faces[size_t(i)].user != TrackOverride::Ignored) {
+                    lone = i;
                     count++;
                 }
-            if (count == 1)
-                add_target(large, k, kFaceWeight);
+            if (count == 1 && faces[size_t(lone)].box[size_t(k)].h >= kMinFaceShare * g.frame_h)
+                add_target(lone, k, kFaceWeight);
         }
         st.since_turn++;
         st.since_cut++;

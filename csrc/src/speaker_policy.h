@@ -14,8 +14,8 @@
 //   - another face speaking at the same time that fits in the window beside the speaker is framed too;
 //   - the new speaker far from where the window frames the old one (more than kFarShare of a window length):
 //     the camera cuts (at most one cut per kMinCutSeconds, else it moves), near: the planner's short move.
-// Without sound (no scores): the one large face on screen counts (viewers look at faces; several and no sound to
-// say who speaks: no guess, speaker_policy.cpp); nobody is "the speaker" (-1).
+// Without sound (no scores): a lone face on screen of at least 15% of the height counts (viewers look at faces;
+// several and no sound to say who speaks: no guess, speaker_policy.cpp); nobody is "the speaker" (-1).
 // A pinned track is followed whenever it is on screen; an ignored one never counts.
 #pragma once
 
