@@ -105,6 +105,7 @@ typedef struct SalcropContext {
     int    view_w, view_h;
     char  *stereo;
     double front;
+    char  *speakers;            ///< auto (faces count; who speaks when there is audio) | off
     int    sphere;              ///< projection=equirect: frames are rendered views
     double max_memory;
     int    audio;               ///< a second input, audio, for analysis
@@ -288,6 +289,7 @@ static int config_input(AVFilterLink *inlink)
     o.stereo = s->stereo;
     o.front = s->front;
     o.max_memory = s->max_memory;
+    o.speakers = s->speakers;
 
     salcrop_destroy(s->engine);
     s->engine = salcrop_create(&o);
@@ -1099,6 +1101,8 @@ static const AVOption salcrop_options[] = {
       OFFSET(stereo),          AV_OPT_TYPE_STRING, { .str = "mono" },  0, 0, FLAGS },
     { "max_memory",      "MB the frames awaiting their decision may take in memory; the others wait in a temporary file (0 = core default, < 0 = no budget)",
       OFFSET(max_memory),      AV_OPT_TYPE_DOUBLE, { .dbl = 0 },       -DBL_MAX, DBL_MAX, FLAGS },
+    { "speakers",        "auto: faces count and the camera follows who speaks; off: saliency alone",
+      OFFSET(speakers),        AV_OPT_TYPE_STRING, { .str = "auto" },  0, 0,      FLAGS },
     { "front",           "equirect: weight of the front prior from 0 (saliency alone) to 1 (viewers mostly face the front; -1 = core default)",
       OFFSET(front),           AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -DBL_MAX, DBL_MAX, FLAGS },
     { "audio", "take a second input, audio, to hear who speaks (analysis only; [0:v][0:a]salcrop=audio=1)",

@@ -127,7 +127,7 @@ step "salcrop_filter package"
 # The bundled models go into the package too (CMakeLists.txt), so a new or retrained model reinstalls it.
 pkg_hash=$(content_hash pyproject.toml CMakeLists.txt $(git ls-files -co --exclude-standard csrc python | sort) \
     models/salcrop.onnx models/salcrop-int8.onnx models/salcrop-large.onnx models/salcrop-teacher.onnx models/salcrop.pt \
-    models/silero-vad.onnx \
+    models/silero-vad.onnx models/face-yunet.onnx \
     "$ort_include" "$ort_lib")
 if [[ $(cat "$venv/.salcrop-package" 2>/dev/null) != "$pkg_hash" ]]; then
     SALCROP_ORT_INCLUDE="$ort_include" "$venv/bin/pip" install -q --no-deps --no-build-isolation .
@@ -140,7 +140,8 @@ step "model"
 mkdir -p "$build/share/salcrop"
 if [[ -f models/salcrop.onnx ]]; then
     for m in models/salcrop.onnx models/salcrop-int8.onnx models/salcrop-large.onnx models/salcrop-teacher.onnx \
-             models/NOTICE-teacher.md models/silero-vad.onnx models/NOTICE-silero-vad.md; do
+             models/NOTICE-teacher.md models/silero-vad.onnx models/NOTICE-silero-vad.md models/face-yunet.onnx \
+             models/NOTICE-faces.md; do
         if [[ -f $m ]] && ! cmp -s "$m" "$build/share/salcrop/${m#models/}"; then cp "$m" "$build/share/salcrop/"; fi
     done
     # For the GPU: the FP16 copy (model=.../salcrop-fp16.onnx; not the default until measured on a GPU) and the

@@ -117,8 +117,9 @@ def test_path_json_follows_the_crop_path_schema(bikes: Clip) -> None:
     assert doc["ratio"] == "4:5"
     assert len(doc["frames"]) == len(decisions)
     for entry, d in zip(doc["frames"], decisions):
-        assert set(entry) == {"t", "x", "y", "w", "h", "shot"}
+        assert set(entry) == {"t", "x", "y", "w", "h", "shot", "speaker"}
         assert all(isinstance(entry[k], int) for k in ("x", "y", "w", "h", "shot"))
+        assert entry["speaker"] == d.speaker  # the face track followed because it speaks (no audio here: None)
         assert (entry["x"], entry["y"], entry["w"], entry["h"], entry["shot"]) == (d.x, d.y, d.w, d.h, d.shot)
         assert entry["t"] == pytest.approx(d.t, abs=1e-6)
     shots = doc["shots"]

@@ -177,7 +177,7 @@ def test_crop_path_segments_tile_each_shot_and_match_the_windows(testvideo_run: 
         assert segments[0]["start"] == shot["start"] and segments[-1]["end"] == shot["end"]
         assert all(a["end"] == b["start"] for a, b in zip(segments, segments[1:]))
         for seg in segments:
-            assert seg["mode"] in ("stationary", "pan", "ease")
+            assert seg["mode"] in ("stationary", "pan", "ease", "cut")
             if seg["mode"] == "stationary":
                 first = seg["start"] - 1 if seg["start"] > shot["start"] else seg["start"]
                 assert len(set(xs[first:seg["end"]])) == 1, f"stationary segment {seg} moves"

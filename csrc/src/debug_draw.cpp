@@ -26,6 +26,7 @@ const Glyph kFont[] = {
     {'1', {4, 12, 4, 4, 4, 4, 14}},      {'2', {14, 17, 1, 2, 4, 8, 31}},     {'3', {30, 1, 1, 14, 1, 1, 30}},
     {'4', {2, 6, 10, 18, 31, 2, 2}},     {'5', {31, 16, 30, 1, 1, 17, 14}},   {'6', {6, 8, 16, 30, 17, 17, 14}},
     {'7', {31, 1, 2, 4, 8, 8, 8}},       {'8', {14, 17, 17, 14, 17, 17, 14}}, {'9', {14, 17, 17, 15, 1, 2, 12}},
+    {'F', {31, 16, 16, 30, 16, 16, 16}}, {'U', {17, 17, 17, 17, 17, 17, 14}}, {'%', {24, 25, 2, 4, 8, 19, 3}},
 };
 
 const uint8_t *glyph(char c)
@@ -131,25 +132,48 @@ void draw_debug_view(SalcropPixelFormat format, int width, int height, uint8_t *
         pt.fill(bx1 - th, by0, bx1, by1, magenta);
     }
 
-    // Mode, shot and what the camera does in this segment, top-left inside the window.
-    std::string text = std::string(mode_name(d.mode)) + " SHOT " + std::to_string(d.shot) + " " +
-                       segment_name(d.segment) + (w.padded ? " PADDED" : "");
-    for (char &c : text)
-        c = char(std::toupper(static_cast<unsigned char>(c)));
     const int scale = std::max(1, std::min(width, height) / 240);
-    const int tx = w.x + 3 * th, ty = w.y + 3 * th;
-    pt.fill(tx - scale, ty - scale, tx + int(text.size()) * 6 * scale + scale, ty + 8 * scale, black, 0.6f);
-    for (size_t k = 0; k < text.size(); k++) {
-        const uint8_t *g = glyph(text[k]);
-        if (!g)
-            continue;
-        for (int r = 0; r < 7; r++)
-            for (int col = 0; col < 5; col++)
-                if (g[r] & (16 >> col)) {
-                    const int x = tx + int(k) * 6 * scale + col * scale, y = ty + r * scale;
-                    pt.fill(x, y, x + scale, y + scale, white);
-                }
+    auto write = [&](const std::string &line, int tx, int ty) {
+        std::string text = line;
+        for (char &c : text)
+            c = char(std::toupper(static_cast<unsigned char>(c)));
+        pt.fill(tx - scale, ty - scale, tx + int(text.size()) * 6 * scale + scale, ty + 8 * scale, black, 0.6f);
+        for (size_t k = 0; k < text.size(); k++) {
+            const uint8_t *g = glyph(text[k]);
+            if (!g)
+                continue;
+            for (int r = 0; r < 7; r++)
+                for (int col = 0; col < 5; col++)
+                    if (g[r] & (16 >> col)) {
+                        const int x = tx + int(k) * 6 * scale + col * scale, y = ty + r * scale;
+                        pt.fill(x, y, x + scale, y + scale, white);
+                    }
+        }
+    };
+
+    // The faces: their track ids; the one followed (it speaks) in red, the others yellow.
+    const float yellow[3] = {255, 220, 0}, red[3] = {255, 40, 40};
+    for (const FaceMark &f : d.faces) {
+        const bool followed = f.id == d.speaker;
+        const float *c = followed ? red : yellow;
+        const int t = followed ? 2 * th : th;
+        const int x0 = int(f.box.x), y0 = int(f.box.y), x1 = int(f.box.x + f.box.w), y1 = int(f.box.y + f.box.h);
+        pt.fill(x0, y0, x1, y0 + t, c);
+        pt.fill(x0, y1 - t, x1, y1, c);
+        pt.fill(x0, y0, x0 + t, y1, c);
+        pt.fill(x1 - t, y0, x1, y1, c);
+        std::string label = "F" + std::to_string(f.id);
+        if (f.speaking >= 0)
+            label += " " + std::to_string(int(std::lround(f.speaking * 100))) + "%";
+        if (followed)
+            label += " SPEAKS";
+        write(label, x0, std::max(0, y0 - 10 * scale));
     }
+
+    // Mode, shot and what the camera does in this segment, top-left inside the window.
+    write(std::string(mode_name(d.mode)) + " SHOT " + std::to_string(d.shot) + " " + segment_name(d.segment) +
+              (w.padded ? " PADDED" : ""),
+          w.x + 3 * th, w.y + 3 * th);
 }
 
 void render_padded_view(const SalcropImage &src, const Window &region, int out_w, int out_h, bool black,

@@ -151,6 +151,17 @@ Engine::Engine(const EngineOptions &o)
 
     map_buf_.assign(model_->map_floats(), 0.0f);
     worker_ = std::make_unique<SaliencyWorker>(*model_);
+
+    // Faces: on a flat input with speakers=auto. Every kFaceSeconds at most (faces move less than saliency does),
+    // on frames the saliency clock samples.
+    if (chk_.speakers && !sphere()) {
+        faces_ = std::make_unique<FaceDetector>(o.ort_library);
+        face_every_ = std::max(o.stride, int(std::lround(kFaceSeconds * o.fps)));
+        // A face holds its box across the longest gap between two detections (a still picture: max_idle).
+        face_tracker_ = std::make_unique<FaceTracker>(o.fps, face_every_ + clock_.max_idle());
+        scorer_ = std::make_unique<SpeakerScorer>(o.ort_library, 1);
+        describe_ += "; faces: " + faces_->path() + " every " + std::to_string(face_every_) + " frames at most";
+    }
 }
 
 namespace {
@@ -286,6 +297,8 @@ void Engine::push(const SalcropImage &img, double t)
             p.input[k] = uint8_t(scratch_[k] * 255.0f + 0.5f);
     }
     const int64_t index = p.index;
+    if (faces_)
+        detect_faces(img, p.index, t, p.rate_sample);
     pending_.push_back(std::move(p));
     for (const auto &v : verdicts)
         on_verdict(v);
@@ -428,8 +441,12 @@ void Engine::run_steps(bool wait, size_t max_samples)
             break;
         case Step::NewShot:
             shot_++;
-            for (Output &tr : outputs_)
+            for (Output &tr : outputs_) {
                 tr.carry = Carry{};
+                tr.floor = FloorState{};
+            }
+            if (face_tracker_)
+                face_tracker_->new_shot(shot_);
             sphere_carry_ = SphereCarry{};
             break;
         case Step::AddFrame: {
@@ -437,6 +454,8 @@ void Engine::run_steps(bool wait, size_t max_samples)
             f.index = s.frame;
             f.t = s.t;
             frames_.push_back(std::move(f));
+            if (faces_)
+                add_face_frame(s.frame);
             break;
         }
         case Step::Plan:
@@ -497,6 +516,8 @@ void Engine::plan_known(bool whole_shot)
         const size_t span = last ? known : size_t(lookahead_frames_);
         const size_t count = last ? known : std::max<size_t>(1, size_t(lookahead_frames_) / 2);
         known = span;
+        if (scorer_)
+            score_speakers();
         if (sphere()) {
             plan_sphere(known, count);
             release(count);
@@ -506,22 +527,56 @@ void Engine::plan_known(bool whole_shot)
         }
         for (size_t n = 0; n < outputs_.size(); n++) {
             Output &tr = outputs_[n];
-            std::vector<const float *> prof;
-            std::vector<double> pins;
-            for (size_t k = 0; k < known; k++) {
-                prof.push_back(frames_[k].profiles[n].data());
-                auto pin = tr.pins.find(frames_[k].index);
-                if (pin != tr.pins.end()) {
-                    pins.resize(known, std::nan(""));
-                    pins[k] = pin->second;
-                }
+            // A picked subject outranks the speaker (and the saliency): with picks, the faces are not followed.
+            if (!faces_ || !picks_.empty()) {
+                const std::vector<FrameTargets> targets =
+                    picks_.empty() ? std::vector<FrameTargets>{}
+                                   : subject_targets(tr.geo, people_, frames_[0].index, known, hold_frames_);
+                ChunkPlan plan = plan_part(tr, n, 0, known, tr.carry, count, targets);
+                tr.carry = plan.carry;
+                commit(tr, plan, count);
+                continue;
             }
-            const std::vector<FrameTargets> targets =
-                picks_.empty() ? std::vector<FrameTargets>{}
-                               : subject_targets(tr.geo, people_, frames_[0].index, known, hold_frames_);
-            ChunkPlan plan = plan_chunk(tr.geo, params_, prof, tr.bins, tr.carry, count, pins, targets);
-            tr.carry = plan.carry;
-            commit(tr, plan, count);
+            // Who the camera follows (speaker_policy.h). A cut splits the chunk: the camera starts afresh there and
+            // holds still for kMinCutSeconds (an editor's cut is to a steady framing), the rest planned as usual.
+            const int64_t since_cut = tr.floor.since_cut;
+            const SpeakerChoice choice = follow_speakers(tr.geo, opt_.fps, face_series(people_, frames_[0].index,
+                                                         int(known)), int(known), tr.floor, count);
+            tr.floor = choice.state;
+            const size_t hold = size_t(std::lround(kMinCutSeconds * opt_.fps));
+            struct Part {
+                size_t from, to;
+                bool fresh, still;
+            };
+            std::vector<Part> parts;
+            const size_t cut = choice.cut < 0 ? known : size_t(choice.cut);
+            // Still holding after a cut of an earlier chunk.
+            const size_t held = since_cut < int64_t(hold) ? std::min(cut, hold - size_t(since_cut)) : 0;
+            if (held > 0)
+                parts.push_back(Part{0, held, false, true});
+            if (cut > held)
+                parts.push_back(Part{held, cut, false, false});
+            if (cut < known) {
+                parts.push_back(Part{cut, std::min(known, cut + hold), true, true});
+                if (cut + hold < known)
+                    parts.push_back(Part{cut + hold, known, false, false});
+            }
+            for (const Part &part : parts) {
+                if (part.from >= count)
+                    break;  // planned again by the next chunk
+                const size_t keep = std::min(part.to, count) - part.from;
+                PlanParams params = params_;
+                if (part.still && !params.forced) {
+                    params.forced = true;
+                    params.mode = ShotMode::Stationary;
+                }
+                ChunkPlan plan = plan_part(tr, n, part.from, part.to, part.fresh ? Carry{} : tr.carry, keep,
+                                           choice.targets, &params);
+                if (part.fresh)
+                    plan.labels[0] = SegmentKind::Cut;
+                tr.carry = plan.carry;
+                commit(tr, plan, keep, part.from, &choice.speaker);
+            }
         }
         release(count);
         if (last)
@@ -584,20 +639,121 @@ void Engine::render_view(const Decision &d, const SalcropImage &src, uint8_t *co
     salcrop::render_view(view_, renderers_, in, d.yaw, d.pitch, out);
 }
 
-void Engine::commit(Output &output, const ChunkPlan &plan, size_t count)
+ChunkPlan Engine::plan_part(const Output &tr, size_t n, size_t from, size_t to, const Carry &carry, size_t commit,
+                            const std::vector<FrameTargets> &targets, const PlanParams *params)
 {
-    for (size_t k = 0; k < count; k++) {
+    std::vector<const float *> prof;
+    std::vector<double> pins;
+    std::vector<FrameTargets> part;
+    for (size_t k = from; k < to; k++) {
+        prof.push_back(frames_[k].profiles[n].data());
+        auto pin = tr.pins.find(frames_[k].index);
+        if (pin != tr.pins.end()) {
+            pins.resize(to - from, std::nan(""));
+            pins[k - from] = pin->second;
+        }
+    }
+    if (!targets.empty())
+        part.assign(targets.begin() + std::ptrdiff_t(from), targets.begin() + std::ptrdiff_t(to));
+    return plan_chunk(tr.geo, params ? *params : params_, prof, tr.bins, carry, commit, pins, part);
+}
+
+void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled)
+{
+    if (sampled && (last_face_ < 0 || index - last_face_ >= face_every_)) {
+        std::vector<FaceDetection> dets = faces_->detect(img);
+        face_dets_[index] = dets;
+        // The crops' boxes stay where they were while the detector's box only jitters around the same face: the
+        // scorer reads brightness changes of the mouth against the eyes, and every jump of the box is one.
+        for (FaceDetection &d : dets)
+            for (const FaceDetection &prev : latest_dets_) {
+                const double size = std::max(1.0, std::max(prev.box.w, prev.box.h));
+                if (std::hypot(d.box.cx() - prev.box.cx(), d.box.cy() - prev.box.cy()) < kCropHold * size &&
+                    std::abs(std::max(d.box.w, d.box.h) - size) < kCropHold * size) {
+                    d.box = prev.box;
+                    break;
+                }
+            }
+        latest_dets_ = std::move(dets);
+        last_face_ = index;
+    }
+    // Each face's crop for the speaker scorer, cut now while the pixels are at hand (the engine keeps no frames),
+    // with the latest detection's box; not when there is no sound to hear (none came, or the front end said so).
+    const bool no_sound = !audio_.any() && (audio_.ended() || t > kNoAudioSeconds);
+    if (scorer_ && !no_sound)
+        for (size_t j = 0; j < latest_dets_.size(); j++)
+            pending_crops_.push_back(PendingCrop{last_face_, j, FaceCrop{index, t, face_crop(img, latest_dets_[j].box,
+                                                                                             kFaceCropSize)}});
+}
+
+void Engine::add_face_frame(int64_t index)
+{
+    auto it = face_dets_.find(index);
+    const std::vector<int> ids = face_tracker_->add_frame(people_, index, it == face_dets_.end() ? nullptr : &it->second);
+    if (it != face_dets_.end()) {
+        for (int id : ids) {
+            auto span = std::find_if(spans_.begin(), spans_.end(), [&](const TrackSpan &s) { return s.id == id; });
+            if (span == spans_.end())
+                spans_.push_back(TrackSpan{id, TrackKind::Face, shot_, index, index + 1});
+            else
+                span->end = index + 1;
+        }
+        face_ids_.erase(face_ids_.begin(), face_ids_.lower_bound(index));
+        face_ids_[index] = ids;
+        face_dets_.erase(it);
+    }
+    while (!pending_crops_.empty() && pending_crops_.front().crop.frame <= index) {
+        PendingCrop &c = pending_crops_.front();
+        auto ids_of = face_ids_.find(c.sample);
+        if (ids_of != face_ids_.end() && c.det < ids_of->second.size())
+            crops_[ids_of->second[c.det]].push_back(std::move(c.crop));
+        pending_crops_.pop_front();
+    }
+}
+
+void Engine::score_speakers()
+{
+    if (!audio_.any())
+        return;
+    // Crops more than the scorer's context behind the first undecided frame are no longer needed.
+    const int64_t keep_from = frames_.empty() ? decided_ : frames_.front().index - int64_t(std::lround(2.0 * opt_.fps));
+    for (auto it = crops_.begin(); it != crops_.end();) {
+        Track *t = people_.find(it->first);
+        std::vector<FaceCrop> &crops = it->second;
+        crops.erase(crops.begin(), std::find_if(crops.begin(), crops.end(), [&](const FaceCrop &c) {
+                        return c.frame >= keep_from && (!t || c.frame >= t->first);
+                    }));
+        if (!t || crops.empty()) {
+            it = crops_.erase(it);
+            continue;
+        }
+        scorer_->score(*t, crops, audio_, opt_.fps);
+        ++it;
+    }
+}
+
+void Engine::commit(Output &output, const ChunkPlan &plan, size_t count, size_t offset, const std::vector<int> *speaker)
+{
+    for (size_t i = 0; i < count; i++) {
+        const size_t k = offset + i;
         const Frame &f = frames_[k];
         Decision d;
         d.frame = f.index;
         d.t = f.t;
-        d.win = plan.windows[k];
         d.shot = shot_;
         d.mode = plan.mode;
-        d.segment = plan.labels[k];
+        d.win = plan.windows[i];
+        d.segment = plan.labels[i];
         d.reason = plan.reason;
-        if (k == 0 && plan.reason != PlanReason::Planned)
+        if (i == 0 && plan.reason != PlanReason::Planned)
             d.note = plan.note;
+        if (speaker)
+            d.speaker = (*speaker)[k];
+        for (const Track *t : people_.on(f.index)) {
+            const TrackPoint *p = t->at(f.index);
+            if (t->kind == TrackKind::Face && !p->lost)
+                d.faces.push_back(FaceMark{t->id, p->box, p->speaking});
+        }
         if (const Track *kept = picks_.empty() ? nullptr : kept_subject(people_, f.index)) {
             d.subject = kept->id;
             d.subject_box = kept->at(f.index)->box;
@@ -616,8 +772,13 @@ void Engine::release(size_t count)
             ready_maps_.push_back(std::move(frames_.front().map));
         frames_.pop_front();
     }
-    if (!picks_.empty())
-        people_.drop_before(decided_ - hold_frames_);  // a lost subject's hold looks back that far
+    // People tracks of decided frames go, but for what still looks back: a lost subject's hold, the face
+    // tracker's memory.
+    int64_t look_back = picks_.empty() ? -1 : hold_frames_;
+    if (face_tracker_)
+        look_back = std::max<int64_t>(look_back, face_tracker_->memory_frames());
+    if (look_back >= 0 && decided_ > look_back)
+        people_.drop_before(decided_ - look_back);
 }
 
 void Engine::track_subjects(const SalcropImage &img, int64_t index)
@@ -715,7 +876,7 @@ const std::string &Engine::path_json(size_t output)
 {
     Output &tr = output_at(output);
     tr.json = sphere() ? make_sphere_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, view_, opt_.stereo, tr.log)
-                       : make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log, !picks_.empty());
+                       : make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log, spans_, !picks_.empty());
     return tr.json;
 }
 
@@ -737,7 +898,10 @@ void Engine::draw_debug(const Decision &d, uint8_t *const data[4], const int lin
         throw std::invalid_argument("draw_debug: decision " + std::to_string(d.frame) +
                                     " is not the most recently popped one");
     Decision shown = d;
-    shown.segment = outputs_.front().log.back().segment;  // the C ABI's decision does not carry it; the log does
+    // The C ABI's decision does not carry these; the log does.
+    shown.segment = outputs_.front().log.back().segment;
+    shown.faces = outputs_.front().log.back().faces;
+    shown.speaker = outputs_.front().log.back().speaker;
     shown.subject_box = outputs_.front().log.back().subject_box;
     if (sphere()) {
         const SalcropImage e = eye(SalcropImage{format, opt_.width, opt_.height, {data[0], data[1], data[2], data[3]},

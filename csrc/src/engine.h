@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "audio.h"
+#include "faces.h"
 #include "model.h"
 #include "options.h"
 #include "planner.h"
@@ -43,6 +44,8 @@
 #include "shots.h"
 #include "subject_tracker.h"
 #include "subjects.h"
+#include "speaker_policy.h"
+#include "speakers.h"
 #include "tracks.h"
 
 namespace salcrop {
@@ -87,6 +90,13 @@ private:
     bool finished_ = false;
 };
 
+// A face on a decided frame (the debug view, the editor): its track, its box and whether it speaks.
+struct FaceMark {
+    int id = -1;
+    Box box;
+    float speaking = kSpeakingUnknown;
+};
+
 struct Decision {
     int64_t frame = 0;
     double t = 0;
@@ -100,6 +110,15 @@ struct Decision {
     int speaker = -1;  // the face track followed because it speaks (tracks.h), -1 = none
     int subject = -1;  // the picked subject's track kept on this frame, -1 = none or lost
     Box subject_box;   // that track's box on this frame (path JSON "subject"); empty where lost
+    std::vector<FaceMark> faces;  // speakers=auto: the faces seen on this frame
+};
+
+// A track's extent for the path JSON's shots: the frames from its first to its last detection.
+struct TrackSpan {
+    int id = -1;
+    TrackKind kind = TrackKind::Face;
+    int shot = 0;
+    int64_t start = 0, end = 0;
 };
 
 class Engine {
@@ -157,6 +176,10 @@ public:
     // The people tracks (faces with who speaks, picked subjects) of the frames not yet decided, and of the most
     // recently popped one (tracks.h): for the debug view, the path JSON and the editor.
     const TrackSet &tracks() const { return people_; }
+    // Every track seen so far, with its extent (path JSON "tracks").
+    const std::vector<TrackSpan> &track_spans() const { return spans_; }
+    // speakers=auto on a flat input: faces are detected and tracked.
+    bool faces_on() const { return faces_ != nullptr; }
 
     const EngineOptions &options() const { return opt_; }
     const Geometry &geometry(size_t output = 0) const { return output_at(output).geo; }
@@ -180,6 +203,7 @@ private:
         std::deque<Decision> ready;
         std::vector<Decision> log;  // popped decisions, for path_json
         std::string json;
+        FloorState floor;  // who the camera follows (speaker_policy.h)
     };
     struct Pending {
         int64_t index;
@@ -208,7 +232,15 @@ private:
     void finish_shot();
     void hold_tail();
     void plan_known(bool whole_shot);
-    void commit(Output &output, const ChunkPlan &plan, size_t count);
+    // Decisions for frames_[offset, offset + count) from the plan's first count frames.
+    void commit(Output &output, const ChunkPlan &plan, size_t count, size_t offset = 0,
+                const std::vector<int> *speaker = nullptr);
+    // Plans frames_[from, to) of one output (targets: the whole chunk's, from frames_[0]).
+    ChunkPlan plan_part(const Output &output, size_t n, size_t from, size_t to, const Carry &carry, size_t commit,
+                        const std::vector<FrameTargets> &targets, const PlanParams *params = nullptr);
+    void detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled);
+    void add_face_frame(int64_t index);
+    void score_speakers();
     void release(size_t count);  // the first count frames are decided by every output
     const Output &output_at(size_t output) const;  // throws std::invalid_argument for an output it does not have
     Output &output_at(size_t output);
@@ -257,6 +289,26 @@ private:
     std::vector<float> core_input_;
     std::vector<float> popped_map_;              // map of the most recently popped decision
     TrackSet people_;  // tracks.h: faces, speakers, picked subjects
+    // Faces (speakers=auto, flat input): detected at push on the frames the saliency clock samples, at most every
+    // face_every_ frames, and associated into people_ as the steps run, in frame order.
+    std::unique_ptr<FaceDetector> faces_;
+    std::unique_ptr<FaceTracker> face_tracker_;
+    int face_every_ = 0;
+    int64_t last_face_ = -1;
+    std::map<int64_t, std::vector<FaceDetection>> face_dets_;  // detected at push, not yet associated
+    std::vector<FaceDetection> latest_dets_;                   // those of frame last_face_ (crops)
+    std::map<int64_t, std::vector<int>> face_ids_;             // a detected frame -> its detections' tracks
+    struct PendingCrop {
+        int64_t sample;  // the detected frame whose box it was cut with
+        size_t det;
+        FaceCrop crop;
+    };
+    std::unique_ptr<SpeakerScorer> scorer_;      // who speaks (speakers.h), with faces
+    static constexpr double kNoAudioSeconds = 2.0;
+    static constexpr double kCropHold = 0.15;  // a crop's box moves once the face moved this share of its size  // no sound pushed by then: no crops are cut (nothing to hear)
+    std::deque<PendingCrop> pending_crops_;      // cut at push, waiting for their detection's track
+    std::map<int, std::vector<FaceCrop>> crops_; // per face track, not yet scored
+    std::vector<TrackSpan> spans_;
     AudioTrack audio_;  // audio.h: the sound, mono 16 kHz, dropped behind the decided frames
 
     // Picked subjects (subjects.h): tracked forward at push; backward from a pick over the grey tracking copies

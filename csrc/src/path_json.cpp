@@ -30,7 +30,7 @@ std::string num(double v)
 }  // namespace
 
 std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log,
-                           bool subjects)
+                           const std::vector<TrackSpan> &tracks, bool subjects)
 {
     std::string s;
     s.reserve(128 + log.size() * 64);
@@ -42,7 +42,8 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
         s += (i ? ",{" : "{");
         s += "\"t\":" + num(d.t) + ",\"x\":" + std::to_string(d.win.x) + ",\"y\":" + std::to_string(d.win.y) +
              ",\"w\":" + std::to_string(d.win.w) + ",\"h\":" + std::to_string(d.win.h) +
-             ",\"shot\":" + std::to_string(d.shot);
+             ",\"shot\":" + std::to_string(d.shot) +
+             ",\"speaker\":" + (d.speaker >= 0 ? std::to_string(d.speaker) : std::string("null"));
         if (subjects)  // the picked subject's tracked box, null where none is seen (lost)
             s += ",\"subject\":" + (d.subject >= 0 && !d.subject_box.empty() ? json_box(d.subject_box) : "null");
         s += "}";
@@ -82,7 +83,24 @@ std::string make_path_json(int width, int height, double fps, const Ratio &ratio
         s += ",\"segments\":[";
         // Runs of what the camera does inside the shot (version 2).
         s += segments_json(log, i, j);
-        s += "]}";
+        s += "]";
+        if (!tracks.empty()) {
+            // The shot's people tracks (tracks.h), clipped to its decided frames.
+            s += ",\"tracks\":[";
+            bool first_track = true;
+            const int64_t start = log[i].frame, end = log[j - 1].frame + 1;
+            for (const TrackSpan &t : tracks) {
+                if (t.shot != log[i].shot || t.end <= start || t.start >= end)
+                    continue;
+                s += first_track ? "{" : ",{";
+                first_track = false;
+                s += "\"id\":" + std::to_string(t.id) + ",\"kind\":\"" + track_kind_name(t.kind) +
+                     "\",\"start\":" + std::to_string(std::max(t.start, start)) +
+                     ",\"end\":" + std::to_string(std::min(t.end, end)) + "}";
+            }
+            s += "]";
+        }
+        s += "}";
         i = j;
     }
     s += "]}";

@@ -10,10 +10,11 @@
 
 namespace salcrop {
 
-// subjects: the run has picked subjects: per frame "subject" (the kept subject's box, null where none is seen) and
-// per shot "subjects" (the ids of the subject tracks kept in it).
+// tracks: the people tracks seen (Engine::track_spans); each shot lists those of its own (empty: "tracks" is
+// left out of the shots). subjects: the run has picked subjects: per frame "subject" (the kept subject's box, null
+// where none is seen) and per shot "subjects" (the ids of the subject tracks kept in it).
 std::string make_path_json(int width, int height, double fps, const Ratio &ratio, const std::vector<Decision> &log,
-                           bool subjects = false);
+                           const std::vector<TrackSpan> &tracks = {}, bool subjects = false);
 
 // A JSON number with at most `decimals` decimals, trailing zeros trimmed ("1.5", "2"; a non-finite value: "0").
 std::string json_number(double v, int decimals);

@@ -52,6 +52,8 @@ const char *segment_name(SegmentKind k)
         return "pan";
     case SegmentKind::Ease:
         return "ease";
+    case SegmentKind::Cut:
+        return "cut";
     }
     return "ease";
 }

@@ -99,8 +99,9 @@ struct Window {
     bool padded = false;
 };
 
-// What the camera does on one frame: holds still, pans at constant speed, or eases between the two.
-enum class SegmentKind { Stationary = 0, Pan = 1, Ease = 2 };
+// What the camera does on one frame: holds still, pans at constant speed, or eases between the two; Cut: the
+// camera cuts to a new framing on this frame (a speaker far from the window, speaker_policy.h).
+enum class SegmentKind { Stationary = 0, Pan = 1, Ease = 2, Cut = 3 };
 const char *segment_name(SegmentKind k);
 
 // Why a chunk's path is what it is: planned for the mass, or held because the plan kept less of the map than the

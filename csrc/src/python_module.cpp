@@ -6,6 +6,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <tuple>
@@ -13,6 +15,7 @@
 
 #include "engine.h"
 #include "errors.h"
+#include "faces.h"
 #include "keyframes.h"
 #include "subjects.h"
 #include "tracks.h"
@@ -106,7 +109,8 @@ public:
              double smoothing, const std::string &pad, int threads, bool even, bool keep_maps,
              const std::string &ort_library, const std::string &keyframes, const ScheduleTuples &replay,
              int64_t replay_end, const std::string &projection, double fov, int view_width, int view_height,
-             const std::string &stereo, double front, double max_memory, const std::string &subjects)
+             const std::string &stereo, double front, double max_memory, const std::string &subjects,
+             const std::string &speakers)
     {
         EngineOptions o;
         o.width = width;
@@ -137,6 +141,7 @@ public:
         o.front = front;
         o.max_memory = max_memory;
         o.subjects = subjects;
+        o.speakers = speakers;
         validate(o);  // option errors first, with the GIL held (ValueError)
         engine_ = nogil([&] { return std::make_unique<Engine>(o); });
     }
@@ -428,6 +433,122 @@ ChunkStart chunk_start_of(const py::tuple &t)
     return c;
 }
 
+py::list track_faces(const py::list &detections, double fps, std::vector<int64_t> cuts, int hold_frames)
+{
+    if (!(fps > 0))
+        throw std::invalid_argument("fps must be positive");
+    std::sort(cuts.begin(), cuts.end());
+    std::vector<std::vector<FaceDetection>> per_frame;
+    std::vector<bool> ran;
+    for (const py::handle &h : detections) {
+        std::vector<FaceDetection> dets;
+        ran.push_back(!h.is_none());
+        if (!h.is_none())
+            for (const py::handle &d : h) {
+                const auto t = d.cast<std::tuple<double, double, double, double, double>>();
+                dets.push_back(FaceDetection{Box{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t)},
+                                             float(std::get<4>(t))});
+            }
+        per_frame.push_back(std::move(dets));
+    }
+    TrackSet set;
+    FaceTracker tracker(fps, hold_frames > 0 ? hold_frames : std::max(1, int(std::lround(kFaceSeconds * fps))) * 2);
+    int shot = 0;
+    size_t next_cut = 0;
+    for (size_t f = 0; f < per_frame.size(); f++) {
+        while (next_cut < cuts.size() && cuts[next_cut] <= int64_t(f)) {
+            if (cuts[next_cut] == int64_t(f) && f > 0)
+                tracker.new_shot(++shot);
+            next_cut++;
+        }
+        tracker.add_frame(set, int64_t(f), ran[f] ? &per_frame[f] : nullptr);
+    }
+    py::list out;
+    for (size_t f = 0; f < per_frame.size(); f++) {
+        py::list row;
+        for (const Track *t : set.on(int64_t(f))) {
+            const TrackPoint *p = t->at(int64_t(f));
+            row.append(py::make_tuple(t->id, p->box.x, p->box.y, p->box.w, p->box.h, p->lost));
+        }
+        out.append(row);
+    }
+    return out;
+}
+
+py::tuple follow_speakers_py(py::array_t<double, py::array::c_style | py::array::forcecast> boxes,
+                             py::array_t<float, py::array::c_style | py::array::forcecast> speaking, int width,
+                             int height, double fps, const std::string &ratio, std::vector<int> ids,
+                             const std::vector<int> &pinned, const std::vector<int> &ignored, double lookahead)
+{
+    if (boxes.ndim() != 3 || boxes.shape(2) != 4)
+        throw std::invalid_argument("boxes must be N x T x 4 (x, y, w, h)");
+    if (speaking.ndim() != 2 || speaking.shape(0) != boxes.shape(0) || speaking.shape(1) != boxes.shape(1))
+        throw std::invalid_argument("speaking must be N x T, as boxes");
+    if (!(fps > 0))
+        throw std::invalid_argument("fps must be positive");
+    const int n = int(boxes.shape(0)), frames = int(boxes.shape(1));
+    if (ids.empty())
+        for (int i = 0; i < n; i++)
+            ids.push_back(i);
+    if (int(ids.size()) != n)
+        throw std::invalid_argument("ids must have one id per track");
+    EngineOptions o;
+    o.width = width;
+    o.height = height;
+    o.fps = fps;
+    o.ratio = ratio;
+    CheckedOptions c = validate(o);
+    const Geometry g = make_geometry(width, height, c.ratio, true);
+    auto b = boxes.unchecked<3>();
+    auto sp = speaking.unchecked<2>();
+    std::vector<FaceSeries> faces;
+    for (int i = 0; i < n; i++) {
+        FaceSeries s;
+        s.id = ids[size_t(i)];
+        if (std::find(pinned.begin(), pinned.end(), s.id) != pinned.end())
+            s.user = TrackOverride::Pinned;
+        if (std::find(ignored.begin(), ignored.end(), s.id) != ignored.end())
+            s.user = TrackOverride::Ignored;
+        for (int k = 0; k < frames; k++) {
+            const Box box{b(i, k, 0), b(i, k, 1), b(i, k, 2), b(i, k, 3)};
+            const bool seen = std::isfinite(box.x) && std::isfinite(box.y) && !box.empty();
+            s.seen.push_back(seen ? 1 : 0);
+            s.box.push_back(seen ? box : Box{});
+            s.speaking.push_back(sp(i, k));
+        }
+        faces.push_back(std::move(s));
+    }
+    // In the engine's chunks: `lookahead` frames seen, the first half committed, the state carried.
+    const int span = std::max(2, int(std::lround(lookahead * fps))), count = std::max(1, span / 2);
+    std::vector<int> speaker;
+    std::vector<int64_t> cuts;
+    py::list targets;
+    FloorState state;
+    for (int first = 0; first < frames;) {
+        const int known = std::min(span, frames - first);
+        const int commit = known < span ? known : count;
+        std::vector<FaceSeries> part = faces;
+        for (FaceSeries &f : part) {
+            f.seen.assign(f.seen.begin() + first, f.seen.begin() + first + known);
+            f.box.assign(f.box.begin() + first, f.box.begin() + first + known);
+            f.speaking.assign(f.speaking.begin() + first, f.speaking.begin() + first + known);
+        }
+        const SpeakerChoice choice = follow_speakers(g, fps, part, known, state, size_t(commit));
+        state = choice.state;
+        if (choice.cut >= 0 && choice.cut < commit)
+            cuts.push_back(first + choice.cut);
+        for (int k = 0; k < commit; k++) {
+            speaker.push_back(choice.speaker[size_t(k)]);
+            py::list row;
+            for (const AxisTarget &a : choice.targets[size_t(k)])
+                row.append(py::make_tuple(a.track, a.lo, a.hi, a.weight));
+            targets.append(row);
+        }
+        first += commit;
+    }
+    return py::make_tuple(speaker, cuts, targets);
+}
+
 py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast> maps, std::vector<int64_t> cuts,
                     int width, int height, double fps, const std::string &ratio, const std::string &mode,
                     double smoothing, bool even, const std::vector<std::tuple<int64_t, double, double>> &keyframes,
@@ -614,6 +735,15 @@ PYBIND11_MODULE(_core, m)
             const Box &b = d.d.subject_box;
             return py::make_tuple(b.x, b.y, b.w, b.h);
         })
+        .def_property_readonly("speaker", [](const PyDecision &d) -> py::object {
+            return d.d.speaker >= 0 ? py::object(py::int_(d.d.speaker)) : py::object(py::none());
+        }, "the face track followed because it speaks, or None")
+        .def_property_readonly("faces", [](const PyDecision &d) {
+            py::list out;
+            for (const FaceMark &f : d.d.faces)
+                out.append(py::make_tuple(f.id, f.box.x, f.box.y, f.box.w, f.box.h, f.speaking));
+            return out;
+        }, "the faces seen on this frame: (track id, x, y, w, h, speaking or -1)")
         .def("__repr__", [](const PyDecision &d) {
             return "Decision(frame=" + std::to_string(d.d.frame) + ", x=" + std::to_string(d.d.win.x) +
                    ", y=" + std::to_string(d.d.win.y) + ", w=" + std::to_string(d.d.win.w) +
@@ -626,7 +756,7 @@ PYBIND11_MODULE(_core, m)
                       const std::string &, int, double, double, double, const std::string &, int, bool, bool,
                       const std::string &, const std::string &, const ScheduleTuples &, int64_t,
                       const std::string &, double, int, int, const std::string &, double, double,
-                      const std::string &>(),
+                      const std::string &, const std::string &>(),
              py::arg("width"), py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("model") = "",
              py::arg("device") = "auto", py::arg("mode") = "auto", py::arg("stride") = kDefaultStride,
              py::arg("lookahead") = kDefaultLookahead, py::arg("scene_threshold") = kDefaultSceneThreshold,
@@ -635,7 +765,7 @@ PYBIND11_MODULE(_core, m)
              py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0,
              py::arg("projection") = "flat", py::arg("fov") = kDefaultFov, py::arg("view_width") = 0,
              py::arg("view_height") = 0, py::arg("stereo") = "mono", py::arg("front") = -1.0,
-             py::arg("max_memory") = 0.0, py::arg("subjects") = "")
+             py::arg("max_memory") = 0.0, py::arg("subjects") = "", py::arg("speakers") = "auto")
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("output_sizes", &PyEngine::output_sizes,
                                "(width, height) of every output, one per ratio of the list, in its order")
@@ -710,6 +840,33 @@ PYBIND11_MODULE(_core, m)
              py::arg("full_range") = false, py::arg("colorspace") = -1)
         .def("finish", &PyScheduleRecorder::finish);
 
+    py::class_<FaceDetector>(m, "FaceDetector", "The core's face detector (YuNet, models/face-yunet.onnx).")
+        .def(py::init([](const std::string &ort_library, const std::string &path) {
+                 return nogil([&] { return std::make_unique<FaceDetector>(ort_library, path); });
+             }), py::arg("ort_library") = "", py::arg("path") = "")
+        .def_property_readonly("path", &FaceDetector::path)
+        .def("detect", [](FaceDetector &d, const U8Array &frame) {
+                 if (frame.ndim() != 3 || frame.shape(2) != 3)
+                     throw std::invalid_argument("frame must be an H x W x 3 uint8 RGB array");
+                 const SalcropImage img = rgb_image(frame, int(frame.shape(1)), int(frame.shape(0)));
+                 const std::vector<FaceDetection> dets = nogil([&] { return d.detect(img); });
+                 py::list out;
+                 for (const FaceDetection &f : dets)
+                     out.append(py::make_tuple(f.box.x, f.box.y, f.box.w, f.box.h, f.score));
+                 return out;
+             }, py::arg("frame"), "faces in an RGB frame: [(x, y, w, h, score)], best first");
+    m.def("face_model_path", &face_model_path);
+    m.def("track_faces", &track_faces, py::arg("detections"), py::arg("fps"), py::arg("cuts") = std::vector<int64_t>{},
+          py::arg("hold_frames") = 0,
+          "Links per-frame detections (one list of (x, y, w, h, score) per frame, None where the detector did not\n"
+          "run) into face tracks as the engine does: per frame [(track id, x, y, w, h, lost)].");
+    m.def("follow_speakers", &follow_speakers_py, py::arg("boxes"), py::arg("speaking"), py::arg("width"),
+          py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("ids") = std::vector<int>{},
+          py::arg("pinned") = std::vector<int>{}, py::arg("ignored") = std::vector<int>{},
+          py::arg("lookahead") = kDefaultLookahead,
+          "The speaker policy on plain arrays (speaker_policy.h): boxes N x T x 4 (x, y, w, h; NaN where the face\n"
+          "is not seen), speaking N x T (0..1, or -1 unknown). Returns (speaker per frame, -1 none; the frames the\n"
+          "camera cuts on; per frame the targets [(track id, lo, hi, weight)]), in the engine's chunks.");
     m.def("plan_path", &plan_path, py::arg("maps"), py::arg("cuts"), py::arg("width"), py::arg("height"),
           py::arg("fps"), py::arg("ratio") = "9:16", py::arg("mode") = "auto",
           py::arg("smoothing") = kDefaultSmoothing, py::arg("even") = true,

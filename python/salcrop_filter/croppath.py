@@ -8,10 +8,14 @@ the offending entry, e.g. ``frames[12]: x + w = 1300 exceeds the source width 12
 Format (docs/DESIGN.md)::
 
     {"version": 2, "source": {"width": W, "height": H, "fps": F}, "ratio": "9:16",
-     "frames": [{"t": sec, "x": int, "y": int, "w": int, "h": int, "shot": int}, ...],
+     "frames": [{"t": sec, "x": int, "y": int, "w": int, "h": int, "shot": int, "speaker": id|null}, ...],
      (runs with picked subjects: frames also carry "subject": [x, y, w, h] or null, shots "subjects": [ids])
      "shots": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|track", "reason": "planned|hold: ...",
-                "segments": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|ease"}, ...]}]}
+                "segments": [{"start": frame, "end": frame_exclusive, "mode": "stationary|pan|ease|cut"}, ...],
+                "tracks": [{"id": int, "kind": "face", "start": frame, "end": frame_exclusive}, ...]}]}
+
+``speaker`` (the face track the camera follows because it speaks) and ``tracks`` (the shot's face tracks) are
+what the core says of the people it saw (docs/speakers.md); both are optional and kept as they are.
 
 Version 2 adds the segments: what the camera does inside each shot (holds, pans at constant speed, or eases
 between the two), tiling the shot. Version 1 (no segments) is read as it is and written back as version 1.
@@ -33,7 +37,7 @@ __all__ = ["CropPath", "CropPathError", "Frame", "Segment", "Shot", "Source", "M
 VERSION = 2
 VERSIONS = (1, 2)  # what from_dict reads
 MODES = ("stationary", "pan", "track")
-SEGMENT_MODES = ("stationary", "pan", "ease")
+SEGMENT_MODES = ("stationary", "pan", "ease", "cut")
 _RATIO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([:/]\s*(\d+(?:\.\d+)?))?\s*$")
 
 
@@ -62,6 +66,8 @@ class Frame:
     shot: int
     #: The picked subject's tracked box (x, y, w, h) on this frame; None where lost or none (runs with subjects).
     subject: tuple[float, float, float, float] | None = None
+    #: The face track the camera follows on this frame because it speaks (None: nobody, or not said).
+    speaker: int | None = None
 
 
 @dataclass
@@ -85,6 +91,8 @@ class Shot:
     reason: str = ""
     #: Runs with picked subjects: the ids of the subject tracks kept in this shot (None: a run without subjects).
     subjects: list[int] | None = None
+    #: The shot's people tracks as the core wrote them ({"id", "kind", "start", "end"}); None: not said.
+    tracks: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -115,6 +123,8 @@ class CropPath:
         d: dict[str, Any] = {"t": f.t, "x": f.x, "y": f.y, "w": f.w, "h": f.h, "shot": f.shot}
         if self.with_subjects:
             d["subject"] = None if f.subject is None else list(f.subject)
+        if f.speaker is not None:
+            d["speaker"] = f.speaker
         return d
 
     def _shot_dict(self, shot: Shot) -> dict[str, Any]:
@@ -125,6 +135,8 @@ class CropPath:
             d["subjects"] = list(shot.subjects or [])
         if self.version >= 2:
             d["segments"] = [{"start": g.start, "end": g.end, "mode": g.mode} for g in shot.segments]
+        if shot.tracks is not None:
+            d["tracks"] = shot.tracks
         return d
 
     def to_json(self, indent: int | None = None) -> str:
@@ -167,6 +179,7 @@ class CropPath:
                     t=_num(f, "t", where), x=_int(f, "x", where), y=_int(f, "y", where),
                     w=_int(f, "w", where), h=_int(f, "h", where), shot=_int(f, "shot", where),
                     subject=_box(f.get("subject"), where),
+                    speaker=None if f.get("speaker") is None else _int(f, "speaker", where),
                 )
             )
         shots = []
@@ -193,8 +206,11 @@ class CropPath:
             if kept is not None and (not isinstance(kept, list) or
                                      not all(isinstance(k, int) and not isinstance(k, bool) for k in kept)):
                 raise CropPathError(f"{where}: subjects must be a list of track ids")
+            tracks = s.get("tracks")
+            if tracks is not None and not (isinstance(tracks, list) and all(isinstance(t, dict) for t in tracks)):
+                raise CropPathError(f"{where}: tracks must be a list of objects")
             shots.append(Shot(start=_int(s, "start", where), end=_int(s, "end", where), mode=mode, segments=segments,
-                              reason=reason, subjects=kept))
+                              reason=reason, tracks=tracks, subjects=kept))
         if not isinstance(d["ratio"], str):
             raise CropPathError(f"ratio: expected a string such as \"9:16\", got {d['ratio']!r}")
         with_subjects = any("subject" in f for f in d["frames"]) or any("subjects" in s for s in d["shots"])

@@ -34,7 +34,7 @@ __all__ = ["reframe", "Reframer", "ReframeError", "OptionError", "ENGINE_OPTIONS
 # The filter's options, by the names the core's Engine takes them (docs/PYTHON_CORE_API.md).
 ENGINE_OPTIONS = ("model", "device", "mode", "stride", "lookahead", "scene_threshold", "smoothing", "pad", "threads",
                   "keyframes", "projection", "fov", "view_width", "view_height", "stereo", "front", "max_memory",
-                  "subjects")
+                  "subjects", "speakers")
 
 log = logging.getLogger("salcrop")
 

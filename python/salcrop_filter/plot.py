@@ -8,7 +8,7 @@ from .croppath import CropPath
 
 __all__ = ["plot_path", "MODE_COLOURS"]
 
-MODE_COLOURS = {"stationary": "#4c72b0", "pan": "#dd8452", "track": "#55a868", "ease": "#c44e52"}
+MODE_COLOURS = {"stationary": "#4c72b0", "pan": "#dd8452", "track": "#55a868", "ease": "#c44e52", "cut": "#8172b3"}
 
 
 def plot_path(path: CropPath, dst: str | os.PathLike[str], *, title: str | None = None,

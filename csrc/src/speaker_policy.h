@@ -1,0 +1,74 @@
+// Which face the camera follows, like an editor (DESIGN.md "People: the track layer"): face tracks in, per frame
+// soft targets for the planner (planner.h AxisTarget) out, with the frame where the camera cuts. Pure: plain
+// arrays in, no detector, no model (testable through _core.follow_speakers).
+//
+// With sound (some face has a speaking score):
+//   - a face speaks on a frame when its score is at least kTalking;
+//   - a new speaker takes the floor on frame k when it speaks on kFloorShare of the next kFloorSeconds and the
+//     followed one on less than kYieldShare of them; then the camera goes (the editor's cut at the start of the
+//     turn, not a second late): short interjections, back-channel "mm"s and overlaps never hold the floor;
+//   - the followed face changes at most once per kMinTurnSeconds (no ping-pong); when nobody speaks the camera
+//     stays on the last speaker (a listener's reaction is not a reason to move), for up to kReleaseSeconds: a
+//     followed face silent that long while nobody takes the floor is let go (the sound does not say who speaks:
+//     saliency and the other faces decide again);
+//   - another face speaking at the same time that fits in the window beside the speaker is framed too;
+//   - the new speaker far from where the window frames the old one (more than kFarShare of a window length):
+//     the camera cuts (at most one cut per kMinCutSeconds, else it moves), near: the planner's short move.
+// Without sound (no scores): a lone face on screen of at least 15% of the height counts (viewers look at faces;
+// several and no sound to say who speaks: no guess, speaker_policy.cpp); nobody is "the speaker" (-1).
+// A pinned track is followed whenever it is on screen; an ignored one never counts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "planner.h"
+#include "tracks.h"
+
+namespace salcrop {
+
+constexpr float kTalking = 0.5f;
+constexpr double kFloorSeconds = 1.0;
+constexpr double kFloorShare = 0.8;
+constexpr double kYieldShare = 0.3;
+constexpr double kMinTurnSeconds = 2.0;
+constexpr double kMinCutSeconds = 2.0;
+constexpr double kFarShare = 0.5;
+constexpr double kReleaseSeconds = 3.0;
+constexpr double kSpeakerWeight = 2.0;  // the speaker's face: this share of the frame's saliency mass (AxisTarget)
+constexpr double kFaceWeight = 0.5;     // no sound: the one large face
+
+// One face track over the frames of a chunk (index 0 = the chunk's first frame).
+struct FaceSeries {
+    int id = -1;
+    TrackOverride user = TrackOverride::None;
+    std::vector<uint8_t> seen;      // per frame: a box (not lost) on it
+    std::vector<Box> box;           // per frame (meaningful where seen)
+    std::vector<float> speaking;    // per frame: 0..1, or kSpeakingUnknown
+};
+
+// What the policy carries from one chunk to the next (the state after the committed frames).
+struct FloorState {
+    int speaker = -1;           // the face followed
+    int64_t since_turn = 1 << 30;  // frames since the followed face last changed
+    int64_t since_cut = 1 << 30;   // frames since the camera last cut
+    int64_t since_talk = 0;        // frames since the followed face last spoke
+};
+
+struct SpeakerChoice {
+    std::vector<FrameTargets> targets;  // per frame
+    std::vector<int> speaker;           // per frame: the face followed because it speaks, -1 none
+    int cut = -1;                       // the frame the camera cuts on (the chunk's first, at most), -1 none
+    FloorState state;                   // after `commit` frames
+};
+
+// The series of the face tracks of `tracks` over frames [first, first + frames) (tracks.h -> plain arrays).
+std::vector<FaceSeries> face_series(const TrackSet &tracks, int64_t first, int frames);
+
+// frames: the chunk's length; the last kFloorSeconds of it decide nothing (their future is not known yet), so
+// `commit` should leave them for the next chunk.
+SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<FaceSeries> &faces, int frames,
+                              const FloorState &state, size_t commit);
+
+}  // namespace salcrop

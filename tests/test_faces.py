@@ -1,0 +1,199 @@
+"""Faces in the core (issue 25): the YuNet detector through ONNX Runtime, face tracks through the Engine, and the
+path JSON / decision fields that say what the camera followed.
+
+The detector runs on real frames with real faces (../shared/videos: chaplin, Megamind, carphone); pictures without
+faces and synthetic layouts (a face cut by the frame edge, many faces) are made from those real crops, so the
+detector sees real faces everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from salcrop_filter import _core
+
+
+def frames_of(path: Path, count: int, step: int = 1) -> list[np.ndarray]:
+    out = []
+    with av.open(str(path)) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            if i % step == 0:
+                out.append(f.to_ndarray(format="rgb24"))
+            if len(out) == count:
+                break
+    return out
+
+
+@pytest.fixture(scope="module")
+def detector() -> "_core.FaceDetector":
+    return _core.FaceDetector()
+
+
+def test_the_shipped_model_is_found_and_loads(detector: "_core.FaceDetector") -> None:
+    assert Path(detector.path).name == "face-yunet.onnx"
+    assert Path(_core.face_model_path()).is_file()
+
+
+def test_no_face_in_a_flat_or_noisy_picture(detector: "_core.FaceDetector") -> None:
+    assert detector.detect(np.full((360, 640, 3), 128, np.uint8)) == []
+    rng = np.random.default_rng(0)
+    assert detector.detect(rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)) == []
+
+
+def test_a_bad_frame_is_refused(detector: "_core.FaceDetector") -> None:
+    with pytest.raises(ValueError, match="H x W x 3"):
+        detector.detect(np.zeros((10, 10), np.uint8))
+
+
+def test_real_faces_are_found_in_carphone(detector: "_core.FaceDetector", shared_videos: Path) -> None:
+    # carphone: one man in a car, facing the camera through the whole clip.
+    frames = frames_of(shared_videos / "carphone_pristine.mp4", 10, step=10)
+    found = [detector.detect(f) for f in frames]
+    assert sum(1 for d in found if d) >= 9, found
+    h, w = frames[0].shape[:2]
+    for dets in found:
+        for x, y, bw, bh, score in dets:
+            assert 0 <= x and 0 <= y and x + bw <= w + 1e-6 and y + bh <= h + 1e-6
+            assert 0.6 <= score <= 1.0
+    # The driver's face is the best one, and it is a face-sized box (not the whole frame).
+    best = [d[0] for d in found if d]
+    assert all(0.05 * w < b[2] < 0.6 * w for b in best)
+
+
+def test_a_face_at_the_frame_edge_and_many_faces(detector: "_core.FaceDetector", shared_videos: Path) -> None:
+    frame = frames_of(shared_videos / "carphone_pristine.mp4", 1)[0]
+    x, y, w, h, _ = detector.detect(frame)[0]
+    pad = int(0.3 * w)
+    face = frame[max(0, int(y) - pad): int(y + h) + pad, max(0, int(x) - pad): int(x + w) + pad]
+    fh, fw = face.shape[:2]
+    # Half the face sticks out of the left edge: still found, its box inside the picture.
+    canvas = np.full((360, 640, 3), 90, np.uint8)
+    canvas[100:100 + fh, 0:fw - fw // 3] = face[:, fw // 3:]
+    edge = detector.detect(canvas)
+    assert edge and edge[0][0] >= 0 and edge[0][0] < 5
+    # Twelve copies on a grid: twelve faces.
+    grid = np.full((3 * fh + 40, 4 * fw + 50, 3), 90, np.uint8)
+    for r in range(3):
+        for c in range(4):
+            grid[10 + r * (fh + 10): 10 + r * (fh + 10) + fh, 10 + c * (fw + 10): 10 + c * (fw + 10) + fw] = face
+    many = detector.detect(grid)
+    assert len(many) == 12, many
+
+
+def push_clip(path: Path, frames: int, **options) -> tuple["_core.Engine", list, int]:
+    pushed = 0
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        fps = float(s.average_rate or 25)
+        eng = None
+        decisions: list = []
+        for i, f in enumerate(c.decode(video=0)):
+            if i == frames:
+                break
+            rgb = f.to_ndarray(format="rgb24")
+            if eng is None:
+                eng = _core.Engine(rgb.shape[1], rgb.shape[0], fps, **options)
+            eng.push_rgb(rgb, f.time if f.time is not None else i / fps)
+            pushed += 1
+            decisions += eng.pop()
+        decisions += eng.flush()
+    return eng, decisions, pushed
+
+
+def test_engine_face_tracks_keep_their_ids_through_a_shot(shared_videos: Path) -> None:
+    eng, decisions, pushed = push_clip(shared_videos / "carphone_pristine.mp4", 150)
+    assert "face-yunet" in eng.describe()
+    assert len(decisions) == pushed >= 100
+    with_face = [d for d in decisions if d.faces]
+    assert len(with_face) >= pushed - 10
+    ids = {f[0] for d in with_face for f in d.faces}
+    # One driver: one track (a second, short one at most, for a spurious detection).
+    main = max(ids, key=lambda i: sum(1 for d in with_face for f in d.faces if f[0] == i))
+    assert sum(1 for d in with_face if any(f[0] == main for f in d.faces)) >= pushed - 10
+    path = json.loads(eng.path_json())
+    assert all("speaker" in f and f["speaker"] is None for f in path["frames"])  # no audio: nobody "speaks"
+    tracks = [t for s in path["shots"] for t in s["tracks"]]
+    assert any(t["id"] == main and t["kind"] == "face" and t["end"] - t["start"] >= pushed - 15 for t in tracks)
+    for s in path["shots"]:
+        for t in s["tracks"]:
+            assert s["start"] <= t["start"] < t["end"] <= s["end"]
+
+
+def test_speakers_off_sees_no_faces(shared_videos: Path) -> None:
+    eng, decisions, _ = push_clip(shared_videos / "carphone_pristine.mp4", 40, speakers="off")
+    assert all(not d.faces and d.speaker is None for d in decisions)
+    assert "face-yunet" not in eng.describe()
+
+
+def test_speakers_option_is_checked() -> None:
+    with pytest.raises(ValueError, match="speakers"):
+        _core.Engine(640, 360, 25.0, speakers="sometimes")
+
+
+def test_track_faces_links_detections_and_holds_a_lost_face() -> None:
+    box = lambda x: (x, 100.0, 60.0, 60.0, 0.9)  # noqa: E731
+    dets = []
+    for f in range(60):
+        if f % 5:
+            dets.append(None)  # the detector did not run
+        elif 20 <= f < 30:
+            dets.append([box(300.0)])  # the first face is missed for two samples
+        else:
+            dets.append([box(100.0 + f), box(300.0)])
+    rows = _core.track_faces(dets, 25.0, hold_frames=10)
+    ids_a = {r[0] for row in rows for r in row if r[1] < 250}
+    assert len(ids_a) == 1  # the same id before and after the gap
+    # Between detections, boxes are interpolated; across the gap (within the hold), not lost.
+    a = [next(r for r in row if r[0] in ids_a) for row in rows[:56]]
+    assert all(not r[5] for r in a)
+    assert abs(a[12][1] - 112.0) < 1e-6
+    # A face gone for more than a second ends; seen again, it is a new track.
+    dets2 = [[box(100.0)] if f < 5 or f >= 40 else ([] if f % 5 == 0 else None) for f in range(50)]
+    rows2 = _core.track_faces(dets2, 25.0, hold_frames=10)
+    assert rows2[0][0][0] != rows2[45][0][0]
+    # A shot cut ends every track.
+    rows3 = _core.track_faces([[box(100.0)]] * 20, 25.0, cuts=[10])
+    assert rows3[5][0][0] != rows3[15][0][0]
+
+
+def test_crop_path_keeps_speaker_tracks_and_cuts() -> None:
+    from salcrop_filter.croppath import CropPath
+
+    doc = {"version": 2, "source": {"width": 64, "height": 36, "fps": 25}, "ratio": "9:16",
+           "frames": [{"t": k / 25, "x": 0 if k < 2 else 40, "y": 0, "w": 20, "h": 36, "shot": 0,
+                       "speaker": None if k == 0 else 3} for k in range(4)],
+           "shots": [{"start": 0, "end": 4, "mode": "track", "reason": "planned",
+                      "segments": [{"start": 0, "end": 2, "mode": "stationary"}, {"start": 2, "end": 4, "mode": "cut"}],
+                      "tracks": [{"id": 3, "kind": "face", "start": 0, "end": 4}]}]}
+    path = CropPath.from_json(json.dumps(doc))
+    assert [f.speaker for f in path.frames] == [None, 3, 3, 3]
+    again = json.loads(path.to_json())
+    assert again["shots"][0]["tracks"] == doc["shots"][0]["tracks"]
+    assert again["shots"][0]["segments"][1]["mode"] == "cut"
+    assert "speaker" not in again["frames"][0] and again["frames"][1]["speaker"] == 3
+    doc["frames"][1]["speaker"] = "left"
+    with pytest.raises(ValueError, match="speaker"):
+        CropPath.from_json(json.dumps(doc))
+
+
+def test_filter_speakers_option(ffmpeg: Path, shared_videos: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    src = shared_videos / "carphone_pristine.mp4"
+    for value in ("off", "auto"):
+        out = tmp_path / f"{value}.json"
+        r = subprocess.run([str(ffmpeg), "-nostdin", "-v", "error", "-i", str(src), "-frames:v", "30", "-vf",
+                            f"salcrop=ratio=9/16:speakers={value}:path={out}", "-f", "null", "-"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(out.read_text())
+        assert len(doc["frames"]) >= 30 and all(f["speaker"] is None for f in doc["frames"])
+        assert bool(doc["shots"][0].get("tracks")) == (value == "auto")
+    r = subprocess.run([str(ffmpeg), "-nostdin", "-v", "error", "-i", str(src), "-frames:v", "5", "-vf",
+                        "salcrop=speakers=sometimes", "-f", "null", "-"], capture_output=True, text=True)
+    assert r.returncode != 0 and "speakers" in r.stderr
