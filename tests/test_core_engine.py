@@ -238,8 +238,11 @@ def test_memory_budget_says_how_many_frames_stay_in_memory(bikes: Clip) -> None:
     assert engine.frames_in_memory == 10 < engine.usual_delay < engine.max_delay
     assert f"up to {engine.max_delay} frames" in engine.describe() and "10 stay in memory" in engine.describe()
     engine = _core.Engine(bikes.width, bikes.height, bikes.fps)
-    engine.check_buffer(10**12)  # a terabyte per frame: none stays in memory, nothing is refused
+    engine.check_buffer(600 * 2**20)  # larger than the default budget: none stays in memory, nothing is refused
     assert engine.frames_in_memory == 0
+    engine = _core.Engine(bikes.width, bikes.height, bikes.fps)
+    with pytest.raises(ValueError, match="lookahead"):  # a terabyte per frame fits no machine, whatever the budget
+        engine.check_buffer(10**12)
 
 
 def test_frame_of_the_wrong_size_is_refused(bikes: Clip) -> None:
