@@ -86,6 +86,7 @@ def test_a_face_at_the_frame_edge_and_many_faces(detector: "_core.FaceDetector",
 
 
 def push_clip(path: Path, frames: int, **options) -> tuple["_core.Engine", list, int]:
+    options.setdefault("speakers", "auto")
     pushed = 0
     with av.open(str(path)) as c:
         s = c.streams.video[0]

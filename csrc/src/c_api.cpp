@@ -134,7 +134,7 @@ SALCROP_API void salcrop_options_init(SalcropOptions *o)
     o->view_height = 0;
     o->stereo = "mono";
     o->front = -1;
-    o->speakers = "auto";
+    o->speakers = "off";
     o->subjects = "";
     o->max_memory = 0;
 }
@@ -171,7 +171,7 @@ SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *o)
         e.view_h = o->view_height;
         e.stereo = str(o->stereo, "mono");
         e.front = o->front;
-        e.speakers = str(o->speakers, "auto");
+        e.speakers = str(o->speakers, "off");
         const std::string subjects = str(o->subjects, "");
         if (!subjects.empty())
             e.subjects = read_text_file(subjects);

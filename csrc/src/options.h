@@ -72,8 +72,9 @@ struct EngineOptions {
     int view_w = 0, view_h = 0;  // output size; 0 = keep the source's angular resolution at the view's centre
     std::string stereo = "mono";  // "tb" / "sbs": the top / left eye is used
     double front = -1;        // weight of the front prior, 0..1; < 0 = the default (sphere.h, SphereSaliency)
-    // People (tracks.h): "auto" = faces, and who speaks when audio is pushed; "off" = saliency alone.
-    std::string speakers = "auto";
+    // People (tracks.h): "auto" = faces, and who speaks when audio is pushed; "off" (the default until who-speaks
+    // beats saliency on a labelled dialogue: EVALUATION.md, Issue 25) = saliency alone.
+    std::string speakers = "off";
     std::string subjects;     // JSON text of the user's picked subjects (subjects.h); empty = none
     double max_memory = 0;    // MB for the caller's held frames: 0 = default budget, < 0 = none
 };
@@ -85,7 +86,7 @@ struct CheckedOptions {
     bool forced = false;   // mode != auto
     ShotMode mode = ShotMode::Track;
     PadMode pad = PadMode::None;
-    bool speakers = true;  // speakers=auto: faces (and who speaks, with audio) enter the plan
+    bool speakers = false;  // speakers=auto: faces (and who speaks, with audio) enter the plan
 };
 
 // Throws OptionError naming the first bad option and the allowed values.

@@ -765,7 +765,7 @@ PYBIND11_MODULE(_core, m)
              py::arg("keyframes") = "", py::arg("replay") = ScheduleTuples{}, py::arg("replay_end") = 0,
              py::arg("projection") = "flat", py::arg("fov") = kDefaultFov, py::arg("view_width") = 0,
              py::arg("view_height") = 0, py::arg("stereo") = "mono", py::arg("front") = -1.0,
-             py::arg("max_memory") = 0.0, py::arg("subjects") = "", py::arg("speakers") = "auto")
+             py::arg("max_memory") = 0.0, py::arg("subjects") = "", py::arg("speakers") = "off")
         .def_property_readonly("output_size", &PyEngine::output_size)
         .def_property_readonly("output_sizes", &PyEngine::output_sizes,
                                "(width, height) of every output, one per ratio of the list, in its order")

@@ -109,7 +109,8 @@ typedef struct SalcropOptions {
     const char *stereo;       /* equirect: "mono" | "tb" (top-bottom: top eye) | "sbs" (side by side: left eye) */
     double front;             /* equirect: weight of the front prior 0..1 (viewers mostly face yaw 0); < 0 = default */
     /* People (ABI 4): faces, voices and picked subjects, all as tracks (DESIGN.md "People: the track layer"). */
-    const char *speakers;     /* "auto" (faces always; who speaks when audio is pushed) | "off" */
+    const char *speakers;     /* "auto" (faces always; who speaks when audio is pushed) | "off" (default: saliency
+                                 alone; auto is opt-in until who-speaks beats it on a labelled dialogue) */
     const char *subjects;     /* JSON file of picked subjects: [{"t": s or "frame": n, "box": [x, y, w, h]}], each
                                  tracked through its shot and kept inside the window; NULL or "" = none */
     /* Memory (ABI 4). */
