@@ -41,7 +41,8 @@ ffmpeg_libs=(libx264-dev libx265-dev libvpx-dev libdav1d-dev libsvtav1enc-dev li
              libxml2-dev zlib1g-dev libbz2-dev liblzma-dev)
 # chromium: the browser tests/test_review.py drives through Playwright (81 MB download, 290 MB installed).
 # espeak-ng: the synthetic talking faces of tests/test_speakers.py (a voice with exact labels; 10 MB).
-for pkg in nasm "${ffmpeg_libs[@]}" pkg-config cmake make g++ python3-venv python3-dev xz-utils valgrind \
+# time: GNU time measures a test's child's peak memory (tests/test_memory_budget.py).
+for pkg in nasm "${ffmpeg_libs[@]}" pkg-config cmake make g++ python3-venv python3-dev xz-utils valgrind time \
            coinor-libclp-dev chromium espeak-ng; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done

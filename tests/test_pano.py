@@ -348,14 +348,13 @@ def _real_frame(path: Path, width: int, height: int) -> np.ndarray:
     raise AssertionError("short clip")
 
 
-@pytest.mark.needs_shared
-def test_vectorised_renderer_equals_the_plain_loop_on_real_frames(core) -> None:
+def test_vectorised_renderer_equals_the_plain_loop_on_real_frames(core, pano_videos: Path) -> None:
     """The AVX2 sampling loop against the plain one (the renderer before issue 28) on real equirect frames at the
     benchmark's size (a 3840x1920 luma plane, its 1920x960 chroma size) and a small one, views across the seam and
     at the pitch limit: within rounding (max abs difference <= 1; it is designed to be bit-identical)."""
-    for plane, (ow, oh) in ((_real_frame(BATTLE, 3840, 1920), (1920, 1080)),
-                            (_real_frame(BATTLE, 1920, 960), (960, 540)),
-                            (_real_frame(SMALL, 426, 214), (136, 76))):
+    for plane, (ow, oh) in ((_real_frame(pano_videos / BATTLE, 3840, 1920), (1920, 1080)),
+                            (_real_frame(pano_videos / BATTLE, 1920, 960), (960, 540)),
+                            (_real_frame(pano_videos / SMALL, 426, 214), (136, 76))):
         for yaw, pitch in ((0.0, 0.0), (179.5, 3.0), (-150.0, 39.0), (73.3, -39.0), (180.0, -12.5)):
             fast = core.render_equirect_plane(plane, yaw, pitch, 90.0, ow, oh)
             plain = core.render_equirect_plane(plane, yaw, pitch, 90.0, ow, oh, simd=False)
