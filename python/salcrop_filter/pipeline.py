@@ -312,6 +312,20 @@ def _stamps(vin: Any) -> _Timestamps:
     return _Timestamps(max(1, round(1 / (_rate(vin) * vin.time_base)))) if vin.time_base else _Timestamps()
 
 
+def _push_decoded(engine: Any, frame: av.VideoFrame, stamps: _Timestamps, vin: Any, pushed: int, probe: _Probe,
+                  src: Path) -> tuple[Picture, int | None]:
+    """Pushes the `pushed`-th decoded frame to the engine at its presentation time (the frame rate's where it has
+    none), as a run that decides before it crops does (the first pass of two, the editor's analysis); the picture
+    and its pts. A frame of another size than the stream's first is refused."""
+    pic = Picture(frame)
+    if (pic.width, pic.height) != (probe.width, probe.height):
+        raise ReframeError(f"{src}: frame {pushed} is {pic.width}x{pic.height}, the stream started at "
+                           f"{probe.width}x{probe.height}; size changes are not supported")
+    pts = stamps(frame)
+    pic.push_to(engine, float(pts * vin.time_base) if pts is not None else pushed / float(probe.fps))
+    return pic, pts
+
+
 def _analyse(src: Path, engine: Any, probe: _Probe, outputs: int, segment: Segment | None) -> list[deque[Any]]:
     """The first pass of a two-pass run: every frame pushed as the one-pass run pushes it, only its decisions kept
     (the pixels are decoded again to be cropped), so the held frames cost no memory and the path is the same."""
@@ -325,13 +339,7 @@ def _analyse(src: Path, engine: Any, probe: _Probe, outputs: int, segment: Segme
             frames = _segment_frames(src, inp, vin, frames, segment)
         pushed = 0
         for frame in frames:
-            pic = Picture(frame)
-            if (pic.width, pic.height) != (probe.width, probe.height):
-                raise ReframeError(f"{src}: frame {pushed} is {pic.width}x{pic.height}, the stream started at "
-                                   f"{probe.width}x{probe.height}; size changes are not supported")
-            pts = stamps(frame)
-            t = float(pts * vin.time_base) if pts is not None else pushed / float(probe.fps)
-            pic.push_to(engine, t)
+            _push_decoded(engine, frame, stamps, vin, pushed, probe, src)
             pushed += 1
             for k in range(outputs):
                 decided[k].extend(engine.pop(output=k))

@@ -27,7 +27,7 @@ import av
 import numpy as np
 
 from ..checksums import file_sha256
-from ..pipeline import Picture, ReframeError, VideoWriter, _open_input, _probe, _rate, _Timestamps, make_engine
+from ..pipeline import ReframeError, VideoWriter, _open_input, _probe, _push_decoded, _stamps, make_engine
 
 __all__ = ["Analysis", "AnalysisOptions", "AnalysisProgress", "analyse", "cache_dir", "cache_key", "load_or_analyse"]
 
@@ -196,7 +196,7 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
         # The same timestamps as reframe() gives the engine, so the path's times match salcrop's.
-        stamps = _Timestamps(max(1, round(1 / (_rate(vin) * vin.time_base)))) if vin.time_base else _Timestamps()
+        stamps = _stamps(vin)
         pushed = 0
         if proxy is not None:
             pw = min(PROXY_WIDTH, probe.width) // 2 * 2
@@ -208,13 +208,7 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
             for frame in inp.decode(vin):
                 if progress.cancel:
                     raise ReframeError(f"{src}: the analysis was stopped")
-                pic = Picture(frame)
-                if (pic.width, pic.height) != (probe.width, probe.height):
-                    raise ReframeError(f"{src}: frame {pushed} is {pic.width}x{pic.height}, the stream started at "
-                                       f"{probe.width}x{probe.height}; size changes are not supported")
-                pts = stamps(frame)
-                t = float(pts * vin.time_base) if pts is not None else pushed / float(probe.fps)
-                pic.push_to(engine, t)
+                pic, pts = _push_decoded(engine, frame, stamps, vin, pushed, probe, src)
                 if writer is not None:
                     upright = frame if pic.turns == 0 else av.VideoFrame.from_ndarray(pic.rgb, format="rgb24")
                     writer.write(upright.reformat(width=writer.video.width, height=writer.video.height,
