@@ -5,7 +5,8 @@
 # shared libraries the module needs beyond the manylinux set (COIN-OR Clp and what it links: CoinUtils, LAPACK,
 # BLAS, gfortran) into the wheel and tags it. ONNX Runtime is not inside: the core dlopens the libonnxruntime of
 # the `onnxruntime` wheel pip installs beside it (csrc/src/ort_runtime.cpp: site-packages/onnxruntime/capi).
-# The models inside: the 8-bit CPU default, the float model and its checkpoint (CMakeLists.txt,
+# The models inside: the 8-bit CPU default, the float model and its checkpoint, the face detector and the voice
+# activity model of speakers=auto (CMakeLists.txt,
 # SALCROP_PACKAGE_MODELS=default); the large model and the teacher stay in models/ (model=PATH).
 #
 #   bash scripts/build_wheel.sh                 # CPython 3.11 (python3.11 on PATH)
@@ -37,7 +38,7 @@ ort_include=$(bash scripts/fetch_ort_headers.sh | tail -n1)
 # Hash of what goes into a wheel: a wheel built from the same inputs is taken from the cache (as setup.sh does).
 inputs_hash=$( { for f in pyproject.toml CMakeLists.txt scripts/build_wheel.sh \
                    $(git ls-files -co --exclude-standard csrc python | sort) \
-                   models/salcrop.onnx models/salcrop-int8.onnx models/salcrop.pt; do
+                   models/salcrop.onnx models/salcrop-int8.onnx models/salcrop.pt models/face-yunet.onnx models/silero-vad.onnx; do
                      [[ -f $f ]] && sha256sum "$f"; done; echo "$ort_include"; } | sha256sum | cut -c1-16)
 
 mkdir -p dist

@@ -72,7 +72,9 @@ def test_the_wheel_holds_the_core_its_libraries_and_the_default_models_only(whee
     assert any("libClp" in n for n in libs) and any("libCoinUtils" in n for n in libs), libs
     assert not any("onnxruntime" in n for n in libs), "ONNX Runtime comes from its own wheel, not vendored"
     models = sorted(Path(n).name for n in names if n.endswith((".onnx", ".pt")))
-    assert models == ["salcrop-int8.onnx", "salcrop.onnx", "salcrop.pt"], models
+    # The saliency default, the float model and its checkpoint; speakers=auto's face detector and voice activity.
+    assert models == ["face-yunet.onnx", "salcrop-int8.onnx", "salcrop.onnx", "salcrop.pt", "silero-vad.onnx"], models
+    assert {"NOTICE-faces.md", "NOTICE-silero-vad.md"} <= {Path(n).name for n in names}
     assert wheel.stat().st_size < 30 * 1024 * 1024
 
 
@@ -125,6 +127,14 @@ print(json.dumps({{"one": len(path.frames), "ratios": sorted(paths), "lens": [le
     assert n > 100 and got["lens"] == [n, n] and got["loop"] == got["loop_path"] == n, got
     assert got["ratios"] == ["4:5", "9:16"]
     assert {p.name for p in tmp_path.iterdir()} >= {"one.mp4", "a.mp4", "b.mp4"}
+
+
+def test_speakers_auto_finds_its_models_in_the_wheel(venv: Path) -> None:
+    """speakers=auto loads the face detector and the voice-activity model: both ship in the wheel."""
+    code = ("from salcrop_filter import _core\n"
+            "print(_core.Engine(640, 360, 25.0, speakers='auto').describe())")
+    described = _run([venv / "bin" / "python", "-c", code], env=_clean_env()).stdout
+    assert "faces: " in described and "face-yunet.onnx" in described, described
 
 
 def test_review_without_its_extra_names_the_extra(venv: Path, real_clip) -> None:
