@@ -97,8 +97,9 @@ def test_filter_keeps_the_frames_past_the_budget_in_a_file(ffmpeg: Path, clip: P
     assert [p.name for p in budget.iterdir() if p.name.startswith("salcrop-")] == []
     held = runs["none"].peak_rss_mb - crop.peak_rss_mb  # the held frames and the core's own
     kept = runs["budget"].peak_rss_mb - crop.peak_rss_mb
-    # Without a budget ~270 frames (~210 MB) wait; with it ~20, plus the read-back frames in flight.
-    assert held > kept + 150 * FRAME_MB, f"no budget: +{held:.0f} MB, {BUDGET_MB} MB budget: +{kept:.0f} MB"
+    # Without a budget ~270 frames (~210 MB) wait; with it ~20, plus the read-back frames in flight. Measured apart
+    # by 135 to 200+ frames' worth (the allocator's peaks vary between runs): at least 100 frames.
+    assert held > kept + 100 * FRAME_MB, f"no budget: +{held:.0f} MB, {BUDGET_MB} MB budget: +{kept:.0f} MB"
     assert kept < held - (held - BUDGET_MB) * 0.6, f"no budget: +{held:.0f} MB, budget: +{kept:.0f} MB"
 
 
