@@ -537,46 +537,16 @@ void Engine::plan_known(bool whole_shot)
                 commit(tr, plan, count);
                 continue;
             }
-            // Who the camera follows (speaker_policy.h). A cut splits the chunk: the camera starts afresh there and
-            // holds still for kMinCutSeconds (an editor's cut is to a steady framing), the rest planned as usual.
-            const int64_t since_cut = tr.floor.since_cut;
-            const SpeakerChoice choice = follow_speakers(tr.geo, opt_.fps, face_series(people_, frames_[0].index,
-                                                         int(known)), int(known), tr.floor, count);
-            tr.floor = choice.state;
-            const size_t hold = size_t(std::lround(kMinCutSeconds * opt_.fps));
-            struct Part {
-                size_t from, to;
-                bool fresh, still;
-            };
-            std::vector<Part> parts;
-            const size_t cut = choice.cut < 0 ? known : size_t(choice.cut);
-            // Still holding after a cut of an earlier chunk.
-            const size_t held = since_cut < int64_t(hold) ? std::min(cut, hold - size_t(since_cut)) : 0;
-            if (held > 0)
-                parts.push_back(Part{0, held, false, true});
-            if (cut > held)
-                parts.push_back(Part{held, cut, false, false});
-            if (cut < known) {
-                parts.push_back(Part{cut, std::min(known, cut + hold), true, true});
-                if (cut + hold < known)
-                    parts.push_back(Part{cut + hold, known, false, false});
-            }
-            for (const Part &part : parts) {
-                if (part.from >= count)
-                    break;  // planned again by the next chunk
-                const size_t keep = std::min(part.to, count) - part.from;
-                PlanParams params = params_;
-                if (part.still && !params.forced) {
-                    params.forced = true;
-                    params.mode = ShotMode::Stationary;
-                }
-                ChunkPlan plan = plan_part(tr, n, part.from, part.to, part.fresh ? Carry{} : tr.carry, keep,
-                                           choice.targets, &params);
-                if (part.fresh)
-                    plan.labels[0] = SegmentKind::Cut;
-                tr.carry = plan.carry;
-                commit(tr, plan, keep, part.from, &choice.speaker);
-            }
+            // Who the camera follows, and the parts a cut splits the chunk into (speaker_plan.h).
+            const SpeakerChunk chunk = plan_speaker_chunk(
+                tr.geo, params_, opt_.fps, face_series(people_, frames_[0].index, int(known)), known, count, tr.carry,
+                tr.floor,
+                [&](size_t from, size_t to, const Carry &carry, size_t keep, const std::vector<FrameTargets> &targets,
+                    const PlanParams &params) { return plan_part(tr, n, from, to, carry, keep, targets, &params); });
+            tr.floor = chunk.floor;
+            tr.carry = chunk.carry;
+            for (const SpeakerPart &part : chunk.parts)
+                commit(tr, part.plan, part.keep, part.from, &chunk.speaker);
         }
         release(count);
         if (last)

@@ -44,6 +44,7 @@
 #include "shots.h"
 #include "subject_tracker.h"
 #include "subjects.h"
+#include "speaker_plan.h"
 #include "speaker_policy.h"
 #include "speakers.h"
 #include "tracks.h"
