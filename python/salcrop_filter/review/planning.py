@@ -146,7 +146,7 @@ def subject_of_face(face: FaceTrack, frame: int, subject_id: int, shot: tuple[in
     first = max(face.first, shot[0])
     points = [(float(p[0]), float(p[1]), float(p[2]), float(p[3]), False) if np.isfinite(p[0]) else
               (0.0, 0.0, 0.0, 0.0, True) for p in face.points[first - face.first:min(face.end(), shot[1]) - face.first]]
-    in_shot = [k + face.first for k in seen if shot[0] <= k + face.first < shot[1]]
+    in_shot = [int(k) + face.first for k in seen if shot[0] <= int(k) + face.first < shot[1]]
     if not in_shot:
         raise EditError(f"face {face.id} is not seen in the shot of frame {frame}")
     pick = min(in_shot, key=lambda f: abs(f - frame))
