@@ -862,3 +862,33 @@ def test_face_lanes_pin_ignore_keep_undo_and_render(people_server: Server, brows
                                       "pinned": [], "ignored": []}))
     assert errors == [], errors
     page.close()
+
+
+def test_plan_path_with_faces_refuses_what_it_cannot_plan() -> None:
+    """The core's API the editor's people use: bad face arrays, a pin that is also an ignore, faces with picked
+    subjects or a mid-shot resume get a ValueError saying why (never a crash or a silently other path)."""
+    from salcrop_filter import _core
+
+    a, _ = synthetic_people()
+    left = np.tile([80.0, 300, 120, 150, 0.9], (a.frames, 1))
+    call = dict(ratio="9:16", with_states=True)
+    w, shots, segs, states, who = _core.plan_path(a.maps, [], a.width, a.height, a.fps, faces=[(0, left)], **call)
+    assert len(who) == a.frames and set(who) == {0}
+    with pytest.raises(ValueError, match="x 5 array"):
+        _core.plan_path(a.maps, [], a.width, a.height, a.fps, faces=[(0, left[:10])], **call)
+    with pytest.raises(ValueError, match="given twice"):
+        _core.plan_path(a.maps, [], a.width, a.height, a.fps, faces=[(0, left), (0, left)], **call)
+    with pytest.raises(ValueError, match="both pinned and ignored"):
+        _core.plan_path(a.maps, [], a.width, a.height, a.fps, faces=[(0, left)], pinned=[0], ignored=[0], **call)
+    with pytest.raises(ValueError, match="do not mix"):
+        _core.plan_path(a.maps, [], a.width, a.height, a.fps, faces=[(0, left)],
+                        subjects=[(0, np.zeros((5, 5)))], **call)
+    with pytest.raises(ValueError, match="from a shot's start"):
+        _core.plan_path(a.maps, [], a.width, a.height, a.fps, faces=[(0, left)], resume=states[1], **call)
+    with pytest.raises(ValueError, match="with_states"):
+        _core.plan_path(a.maps, [], a.width, a.height, a.fps, ratio="9:16", faces=[(0, left)])
+    # Unseen frames (NaN) are not seen: a face only on the second half is followed only there.
+    half = left.copy()
+    half[:100, 0] = np.nan
+    who = _core.plan_path(a.maps, [], a.width, a.height, a.fps, faces=[(3, half)], pinned=[3], **call)[4]
+    assert set(who[:100]) == {-1} and set(who[100:]) == {3}
