@@ -78,6 +78,19 @@ def main() -> int:
                     print(f"  {how} face {face}: followed {followed(plan.speaker)}")
     for how, v in local.items():
         print(f"in process, {how}: {ms(v)} ms over {len(v)}")
+    # The baseline in the same run: the clip analysed without faces, a keyframe dropped on a frame (issue 19/26's
+    # edit: re-planned from the chunk it touches).
+    plain = load_or_analyse(args.clip, AnalysisOptions(), AnalysisProgress())
+    base_planner = Planner(plain)
+    base_planner.plan(args.ratio)
+    keyed = []
+    for r in range(args.rounds):
+        for frame in (60, 250, 440):
+            e = Edits.checked([(frame + r, 640.0, 360.0)], [], plain)
+            t0 = time.perf_counter()
+            base_planner.plan(args.ratio, e)
+            keyed.append(time.perf_counter() - t0)
+    print(f"baseline, no faces, a keyframe at frames 60/250/440: {ms(keyed)} ms over {len(keyed)}")
 
     # Over HTTP: a real server, the page's PUT.
     proc = subprocess.Popen([sys.executable, "-m", "salcrop_filter", "review", str(args.clip), "--speakers", "auto",
