@@ -312,7 +312,9 @@ function renderFaceList() {
     li.dataset.id = String(t.id);
     const seen = t.points.filter((q) => q).length;
     const followed = p && p.speaker ? p.speaker.filter((s) => s === t.id).length : 0;
-    li.append(`face ${t.id} · frames ${t.first}–${t.first + t.points.length - 1} · on screen ${seen} · followed ${followed}`);
+    li.append(`face ${t.id} · ${t.first}–${t.first + t.points.length - 1} · seen ${seen} · followed ${followed}`);
+    li.title = `face ${t.id}: frames ${t.first}–${t.first + t.points.length - 1}, on screen on ${seen}, ` +
+      `followed on ${followed}`;
     li.classList.toggle("selected", t.id === state.selectedFace);
     li.classList.toggle("pinned", pinned.includes(t.id));
     li.classList.toggle("ignored", ignored.includes(t.id));
