@@ -757,7 +757,8 @@ def box_inside(plan: dict[str, Any], f: int, box: list[float]) -> bool:
     return plan["x"][f] <= box[0] + 0.5 and box[0] + box[2] <= plan["x"][f] + plan["w"][f] + 0.5
 
 
-def test_face_lanes_pin_ignore_keep_undo_and_render(people_server: Server, browser: Any, workdir: Path) -> None:
+def test_face_lanes_pin_ignore_keep_undo_and_render(people_server: Server, browser: Any, workdir: Path,
+                                                    shared_data: Path, env: dict[str, str]) -> None:
     """Issue 25 item 5 on a real two-person conversation with sound: the page shows the face tracks (a lane each,
     their boxes and ids); a click on a face's box or lane selects that person; pin -> the re-planned path follows
     them wherever on screen; ignore -> never; undo/redo; keep -> a picked subject; the render carries the plan."""
@@ -857,6 +858,15 @@ def test_face_lanes_pin_ignore_keep_undo_and_render(people_server: Server, brows
     assert [-1 if f.speaker is None else f.speaker for f in path.frames] == final["speaker"]
     assert {t["id"] for t in path.shots[0].tracks} == {t["id"] for t in faces}
     print(f"pin click to re-planned path on the page: {pin_ms:.0f} ms (server: {pinned['planned_ms']} ms)")
+    # A second editor on the same video (the cached analysis) resumes the edits, the ignore included.
+    second = Server([shared_data / MSDWILD, "--speakers", "auto", "--ratio", "9:16", "-o", workdir / "people"], env)
+    try:
+        assert wait_analysed(second)["state"] == "ready"
+        _, resumed = second.request("GET", "api/videos/0/plan?ratio=9:16")
+        assert resumed["ignored"] == [other["id"]] and resumed["x"] == final["x"]
+        assert resumed["speaker"] == final["speaker"]
+    finally:
+        assert "Traceback" not in second.stop()
     people_server.request("PUT", "api/videos/0/edits?ratio=9:16",
                           json.dumps({"version": final["version"], "keyframes": [], "modes": {}, "subjects": [],
                                       "pinned": [], "ignored": []}))
