@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -93,6 +94,14 @@ Engine::Engine(const EngineOptions &o)
                          [](const SubjectPick &a, const SubjectPick &b) { return a.frame < b.frame; });
     }
 
+    // speakers=auto: the face and voice models' sessions are built on threads of their own while the saliency
+    // model's is (start-up is time before the first output); their errors still come from here (get() below).
+    std::future<std::unique_ptr<FaceDetector>> face_model;
+    std::future<std::unique_ptr<SpeakerScorer>> voice_model;
+    if (chk_.speakers && !sphere()) {
+        face_model = std::async(std::launch::async, [lib = o.ort_library] { return std::make_unique<FaceDetector>(lib); });
+        voice_model = std::async(std::launch::async, [lib = o.ort_library] { return std::make_unique<SpeakerScorer>(lib, 1); });
+    }
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
     thumbs_ = std::make_unique<Thumbnailer>(eye_w, eye_h);
     if (sphere()) {
@@ -155,12 +164,12 @@ Engine::Engine(const EngineOptions &o)
 
     // Faces: on a flat input with speakers=auto. Every kFaceSeconds at most (faces move less than saliency does),
     // on frames the saliency clock samples.
-    if (chk_.speakers && !sphere()) {
-        faces_ = std::make_unique<FaceDetector>(o.ort_library);
+    if (face_model.valid()) {
+        faces_ = face_model.get();
         face_every_ = std::max(o.stride, int(std::lround(kFaceSeconds * o.fps)));
         // A face holds its box across the longest gap between two detections (a still picture: max_idle).
         face_tracker_ = std::make_unique<FaceTracker>(o.fps, face_every_ + clock_.max_idle());
-        scorer_ = std::make_unique<SpeakerScorer>(o.ort_library, 1);
+        scorer_ = voice_model.get();
         // SALCROP_FACES_SYNC=1: every face job inside push(), as before the worker (the tests compare the two).
         const char *sync = std::getenv("SALCROP_FACES_SYNC");
         const bool synchronous = sync && *sync && std::string(sync) != "0";

@@ -122,7 +122,15 @@ void FaceWorker::submit(const SalcropImage &img, int64_t frame, double t, bool d
     job.t = t;
     job.detect = detect;
     job.cut = cut;
-    if (synchronous_) {
+    bool inline_run = synchronous_;
+    if (!inline_run && !detect) {
+        // Only crops, and nothing queued or running: the latest boxes are known, so they are cut here from the
+        // frame at hand (a copy of its luma would cost more than the crops). The worker is idle and only this
+        // thread submits, so nothing else touches latest_dets_ meanwhile; the result takes its place in order.
+        std::lock_guard<std::mutex> lock(mu_);
+        inline_run = next_ == jobs_.size();
+    }
+    if (inline_run) {
         // The frame is at hand: read in place, as push() did before the worker.
         job.img = img;
         try {

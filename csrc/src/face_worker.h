@@ -1,9 +1,10 @@
 // Faces on a thread of their own (issue 25's cost). The face detector is the dearest part of speakers=auto
 // (~26 ms a run at 720p on one core): run inside push() it held up the thread that feeds the engine while the other
 // core idled. The worker takes, in push order, a copy of what each job needs of a frame (every plane for a frame
-// the detector runs on; the luma for one whose faces are only cut out for the speaker scorer) and gives back what
-// push() computed before: the detections of the detected frames and each face's crop, cut with the latest
-// detection's boxes (held while they only jitter, kCropHold). Jobs run strictly in order and the engine takes the
+// the detector runs on; the luma for one whose faces are only cut out for the speaker scorer while a detection is
+// still running: when none is, its crops are cut inside submit(), without a copy) and gives back what push()
+// computed before: the detections of the detected frames and each face's crop, cut with the latest detection's
+// boxes (held while they only jitter, kCropHold). Jobs run strictly in order and the engine takes the
 // results in order before the frame's AddFrame step, so the tracks, the speaking scores and the path do not depend
 // on timing (SALCROP_FACES_SYNC=1 runs every job inside submit(), as before: the tests compare the two).
 //
