@@ -256,3 +256,24 @@ def test_the_face_worker_across_faces_that_come_and_go(ffmpeg: Path, shared_vide
     assert threaded == synchronous
     tracks = [t for s in threaded["shots"] for t in s["tracks"]]
     assert len(threaded["frames"]) == 180 and len(tracks) >= 2
+
+
+def test_a_split_run_s_joined_path_keeps_tracks_with_ids_unique_across_segments() -> None:
+    """Each segment's engine numbers its face tracks from 0: joined, a segment's ids (tracks, speaker per frame)
+    follow the previous segments' highest, and the tracks' frames are made global like the shots'."""
+    from salcrop_filter.croppath import CropPath
+    from salcrop_filter.shot_segments import join_paths
+
+    def part(ids: list[int], speaker: int) -> CropPath:
+        doc = {"version": 2, "source": {"width": 64, "height": 36, "fps": 25}, "ratio": "9:16",
+               "frames": [{"t": k / 25, "x": 0, "y": 0, "w": 20, "h": 36, "shot": 0, "speaker": speaker}
+                          for k in range(4)],
+               "shots": [{"start": 0, "end": 4, "mode": "stationary", "reason": "planned",
+                          "segments": [{"start": 0, "end": 4, "mode": "stationary"}],
+                          "tracks": [{"id": i, "kind": "face", "start": 0, "end": 4} for i in ids]}]}
+        return CropPath.from_json(json.dumps(doc))
+
+    joined = json.loads(join_paths([part([0, 1], 1), part([0, 1, 2], 2), part([0], 0)]).to_json())
+    assert [[t["id"] for t in s["tracks"]] for s in joined["shots"]] == [[0, 1], [2, 3, 4], [5]]
+    assert [s["tracks"][0]["start"] for s in joined["shots"]] == [0, 4, 8]
+    assert [f["speaker"] for f in joined["frames"]] == [1] * 4 + [4] * 4 + [5] * 4
