@@ -177,7 +177,7 @@ void box_row_portable(float *out, uint16_t *box, const uint8_t *src, size_t ls, 
 // per-frame pass). Each 32-column strip sums its fy rows in registers (no 16-bit row stored and reloaded per
 // source row), and the horizontal sums of the 720p factors (2, 4, 8) add pairs with vpmaddwd and vphaddd
 // instead of a scalar loop per output. Integer sums in any order are the same sums: the floats out are the
-// portable version's, bit for bit (test_core_engine.py checks it on real frames).
+// portable version's, bit for bit (test_per_frame_cost.py checks it on real frames).
 __attribute__((target("avx2"))) void box_row_avx2(float *out, uint16_t *box, const uint8_t *src, size_t ls,
                                                   int width, int fy, int out_w, int fx, float scale)
 {
@@ -335,7 +335,7 @@ namespace {
 // rgb_planes_to_hsv eight pixels at a time (the reference's branches on which channel is the largest were
 // mispredicted on every other pixel of real video, and GCC does not if-convert them). Every value comes from the
 // same float operations in the same order as in the reference loop, with selects for branches: the thumbnail is
-// the reference's bit for bit (test_core_engine.py checks it on real frames). The last n % 8 pixels: the
+// the reference's bit for bit (test_per_frame_cost.py checks it on real frames). The last n % 8 pixels: the
 // reference.
 __attribute__((target("avx2"))) size_t hsv_avx2(const float *rgb, size_t n, float *hsv)
 {
