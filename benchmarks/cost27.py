@@ -86,6 +86,7 @@ def main() -> int:
               f"{os.getloadavg()}")
         for name, t in ttf.items():
             print(f"| {name} | {statistics.median(t):.2f} s | {min(t):.2f} - {max(t):.2f} |")
+        print("runs in order:", {k: [round(x, 2) for x in v] for k, v in ttf.items()})
         return 0
     res: dict[str, list[tuple[float, float, float]]] = {k: [] for k in variants}
     for _ in range(args.repeats):
@@ -94,11 +95,20 @@ def main() -> int:
     med = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in res.items()}
     print(f"{args.clip.name}, {frames} frames, output {args.output}, {args.repeats} rounds; load average {load} -> "
           f"{os.getloadavg()}")
-    print("| variant | wall s (median) | wall / crop | CPU s | CPU ms added per frame | peak RSS MiB |")
+    # Ratios per round (each against the crop of its own round: the load drifts between rounds), their median
+    # and minimum; CPU added per frame likewise from each round's pair.
+    print("| variant | wall s median (min-max) | wall / crop median (min-max) | CPU s median (min-max) "
+          "| CPU ms added per frame median (min) | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, (wall, cpu, rss) in med.items():
-        added = (cpu - med["crop"][1]) / frames * 1000
-        print(f"| {name} | {wall:.2f} | {wall / med['crop'][0]:.2f} | {cpu:.2f} | {added:.2f} | {rss:.0f} |")
+    crop = res["crop"]
+    for name, runs in res.items():
+        walls = [r[0] for r in runs]
+        cpus = [r[1] for r in runs]
+        ratios = [r[0] / c[0] for r, c in zip(runs, crop)]
+        added = [(r[1] - c[1]) / frames * 1000 for r, c in zip(runs, crop)]
+        print(f"| {name} | {med[name][0]:.2f} ({min(walls):.2f}-{max(walls):.2f}) | {statistics.median(ratios):.2f} "
+              f"({min(ratios):.2f}-{max(ratios):.2f}) | {med[name][1]:.2f} ({min(cpus):.2f}-{max(cpus):.2f}) | "
+              f"{statistics.median(added):.2f} ({min(added):.2f}) | {med[name][2]:.0f} |")
     return 0
 
 

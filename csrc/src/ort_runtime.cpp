@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
+
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -76,6 +78,14 @@ void ort_init(const std::string &explicit_path)
             candidates.push_back(kBuildDefault);
         candidates.push_back("libonnxruntime.so.1");
     }
+
+    // ONNX Runtime 1.32's Linux build records usage telemetry (1DS): every Env creation opens, writes and grows
+    // a SQLite file in ~/.cache/Microsoft/DeveloperTools/.onnxruntime (2.3 MB after a day of runs here) and
+    // reads /proc and /sys for it, ~20-30 ms of every run's start-up (BENCHMARKS.md, issue 27 stop 31). salcrop
+    // asks for none of it: off unless the user set ORT_DISABLE_TELEMETRY (which is kept as it is). Set before
+    // the library loads, as it may read it at load. glibc's setenv keeps old environments alive, so a thread
+    // reading the environment meanwhile (ffmpeg's) reads a valid one.
+    setenv("ORT_DISABLE_TELEMETRY", "1", 0);
 
     std::string tried;
     for (const std::string &c : candidates) {

@@ -4,6 +4,11 @@
 #include <cmath>
 #include <type_traits>
 
+#if defined(__x86_64__) && !defined(SALCROP_NO_SIMD_CLONES)
+#include <immintrin.h>
+#define SALCROP_AVX2_BOX 1
+#endif
+
 namespace salcrop {
 
 AxisWeights AxisWeights::make(int in, int out)
@@ -156,6 +161,85 @@ void box_sums(float *out, const uint16_t *row, int out_w, int fx, float scale)
     }
 }
 
+// One output row of a whole-pixel box average: the fy source rows from src (ls bytes apart) summed in 16-bit
+// integers into box, then each run of fx sums. The portable loops; the reference the AVX2 version must equal.
+void box_row_portable(float *out, uint16_t *box, const uint8_t *src, size_t ls, int width, int fy, int out_w,
+                      int fx, float scale)
+{
+    std::fill(box, box + width, uint16_t(0));
+    for (int k = 0; k < fy; k++)
+        add_u8(box, src + size_t(k) * ls, width);
+    box_sums(out, box, out_w, fx, scale);
+}
+
+#ifdef SALCROP_AVX2_BOX
+// The same sums with AVX2 (the thumbnail reads every source sample of every frame: this is the core's one
+// per-frame pass). Each 32-column strip sums its fy rows in registers (no 16-bit row stored and reloaded per
+// source row), and the horizontal sums of the 720p factors (2, 4, 8) add pairs with vpmaddwd and vphaddd
+// instead of a scalar loop per output. Integer sums in any order are the same sums: the floats out are the
+// portable version's, bit for bit (test_per_frame_cost.py checks it on real frames).
+__attribute__((target("avx2"))) void box_row_avx2(float *out, uint16_t *box, const uint8_t *src, size_t ls,
+                                                  int width, int fy, int out_w, int fx, float scale)
+{
+    int x = 0;
+    for (; x + 32 <= width; x += 32) {
+        __m256i lo = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(src + x)));
+        __m256i hi = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(src + x + 16)));
+        // The frame comes from outside this core's caches (the decoder's threads wrote it): the pass waits on
+        // memory. Asking for every row's line 512 bytes ahead, once per 64-byte line, takes ~20% off it
+        // (BENCHMARKS.md, issue 27 stop 31); a prefetch never faults, past the end of a row or of the picture.
+        if ((x & 63) == 0)
+            for (int k = 0; k < fy; k++)
+                _mm_prefetch(reinterpret_cast<const char *>(src + size_t(k) * ls + x + 512), _MM_HINT_T0);
+        for (int k = 1; k < fy; k++) {
+            const uint8_t *r = src + size_t(k) * ls + x;
+            lo = _mm256_add_epi16(lo, _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(r))));
+            hi = _mm256_add_epi16(hi, _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(r + 16))));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(box + x), lo);
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(box + x + 16), hi);
+    }
+    for (; x < width; x++) {
+        uint16_t acc = 0;
+        for (int k = 0; k < fy; k++)
+            acc = uint16_t(acc + src[size_t(k) * ls + x]);
+        box[x] = acc;
+    }
+    // vpmaddwd reads the sums as signed 16-bit: at most 255 * fy, so fy <= 128.
+    int ox = 0;
+    if ((fx == 2 || fx == 4 || fx == 8) && fy <= 128) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        const __m256 vscale = _mm256_set1_ps(scale);
+        const __m256i order8 = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        for (; ox + 8 <= out_w; ox += 8) {
+            const uint16_t *b = box + size_t(ox) * fx;
+            // The 8 sums of adjacent pairs of b[16j .. 16j+15] (a macro: a lambda would not be built for AVX2).
+#define SALCROP_PAIRS(j) _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(b + 16 * (j))), ones)
+            __m256i sums;
+            if (fx == 2) {
+                sums = SALCROP_PAIRS(0);
+            } else if (fx == 4) {  // hadd leaves the 128-bit halves' quads as 0 1 4 5 | 2 3 6 7
+                sums = _mm256_permute4x64_epi64(_mm256_hadd_epi32(SALCROP_PAIRS(0), SALCROP_PAIRS(1)), 0xD8);
+            } else {  // two hadds: outputs 0 2 4 6 | 1 3 5 7
+                const __m256i q01 = _mm256_hadd_epi32(SALCROP_PAIRS(0), SALCROP_PAIRS(1));
+                const __m256i q23 = _mm256_hadd_epi32(SALCROP_PAIRS(2), SALCROP_PAIRS(3));
+                sums = _mm256_permutevar8x32_epi32(_mm256_hadd_epi32(q01, q23), order8);
+            }
+            _mm256_storeu_ps(out + ox, _mm256_mul_ps(_mm256_cvtepi32_ps(sums), vscale));
+#undef SALCROP_PAIRS
+        }
+    }
+    if (ox < out_w)
+        box_sums(out + ox, box + size_t(ox) * fx, out_w - ox, fx, scale);
+}
+
+bool have_avx2()
+{
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+#endif
+
 template <typename T>
 void accumulate_row(float *row, const T *src, int n, int step, float f, bool first)
 {
@@ -194,12 +278,14 @@ void Resampler::resample(const Component &c, float *out)
     if (c.step == 1 && fx >= 1 && fy >= 1 && fx * out_w_ == c.width && fy * out_h_ == c.height && fy <= 257) {
         box_.resize(size_t(c.width));
         const float scale = 1.0f / float(fx * fy);
-        for (int oy = 0; oy < out_h_; oy++) {
-            std::fill(box_.begin(), box_.end(), uint16_t(0));
-            for (int k = 0; k < fy; k++)
-                add_u8(box_.data(), base + size_t(oy * fy + k) * ls, c.width);
-            box_sums(out + size_t(oy) * out_w_, box_.data(), out_w_, fx, scale);
-        }
+        auto row = box_row_portable;
+#ifdef SALCROP_AVX2_BOX
+        if (!portable_ && have_avx2())
+            row = box_row_avx2;
+#endif
+        for (int oy = 0; oy < out_h_; oy++)
+            row(out + size_t(oy) * out_w_, box_.data(), base + size_t(oy) * fy * ls, ls, c.width, fy, out_w_, fx,
+                scale);
         return;
     }
     const auto &w = weights(c.width, c.height);
@@ -249,6 +335,71 @@ std::pair<int, int> thumbnail_size(int width, int height)
     return {tw, th};
 }
 
+namespace {
+
+#ifdef SALCROP_AVX2_BOX
+// rgb_planes_to_hsv eight pixels at a time (the reference's branches on which channel is the largest were
+// mispredicted on every other pixel of real video, and GCC does not if-convert them). Every value comes from the
+// same float operations in the same order as in the reference loop, with selects for branches: the thumbnail is
+// the reference's bit for bit (test_per_frame_cost.py checks it on real frames). The last n % 8 pixels: the
+// reference.
+__attribute__((target("avx2"))) size_t hsv_avx2(const float *rgb, size_t n, float *hsv)
+{
+    const __m256 eps = _mm256_set1_ps(1e-6f), one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    const __m256 c60 = _mm256_set1_ps(60.0f), c120 = _mm256_set1_ps(120.0f), c240 = _mm256_set1_ps(240.0f);
+    const __m256 c360 = _mm256_set1_ps(360.0f), c255 = _mm256_set1_ps(255.0f), half = _mm256_set1_ps(0.5f);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        const __m256 r = _mm256_loadu_ps(rgb + k), g = _mm256_loadu_ps(rgb + n + k), b = _mm256_loadu_ps(rgb + 2 * n + k);
+        // std::max({r, g, b}) keeps the first of equals: (a < b) ? b : a; std::min: (b < a) ? b : a.
+        const __m256 mrg = _mm256_blendv_ps(r, g, _mm256_cmp_ps(r, g, _CMP_LT_OQ));
+        const __m256 mx = _mm256_blendv_ps(mrg, b, _mm256_cmp_ps(mrg, b, _CMP_LT_OQ));
+        const __m256 nrg = _mm256_blendv_ps(r, g, _mm256_cmp_ps(g, r, _CMP_LT_OQ));
+        const __m256 mn = _mm256_blendv_ps(nrg, b, _mm256_cmp_ps(b, nrg, _CMP_LT_OQ));
+        const __m256 d = _mm256_sub_ps(mx, mn);
+        const __m256 is_r = _mm256_cmp_ps(mx, r, _CMP_EQ_OQ);
+        const __m256 is_g = _mm256_andnot_ps(is_r, _mm256_cmp_ps(mx, g, _CMP_EQ_OQ));
+        const __m256 num = _mm256_blendv_ps(_mm256_blendv_ps(_mm256_sub_ps(r, g), _mm256_sub_ps(b, r), is_g),
+                                            _mm256_sub_ps(g, b), is_r);
+        const __m256 has_hue = _mm256_cmp_ps(d, eps, _CMP_GT_OQ);
+        const __m256 q = _mm256_div_ps(_mm256_mul_ps(c60, num), _mm256_blendv_ps(one, d, has_hue));
+        __m256 hue = _mm256_blendv_ps(_mm256_add_ps(_mm256_blendv_ps(c240, c120, is_g), q), q, is_r);
+        hue = _mm256_and_ps(hue, has_hue);  // 0 where d <= 1e-6
+        hue = _mm256_blendv_ps(hue, _mm256_add_ps(hue, c360), _mm256_cmp_ps(hue, zero, _CMP_LT_OQ));
+        const __m256 lit = _mm256_cmp_ps(mx, eps, _CMP_GT_OQ);
+        const __m256 sat = _mm256_and_ps(_mm256_div_ps(_mm256_mul_ps(c255, d), _mm256_blendv_ps(one, mx, lit)), lit);
+        _mm256_storeu_ps(hsv + k, _mm256_mul_ps(hue, half));
+        _mm256_storeu_ps(hsv + n + k, sat);
+        _mm256_storeu_ps(hsv + 2 * n + k, mx);
+    }
+    return k;
+}
+#endif
+
+// One pixel of the reference: OpenCV's scales (H 0..180, S and V 0..255).
+inline void hsv_pixel(const float *rgb, size_t n, size_t k, float *hsv)
+{
+    const float r = rgb[k], g = rgb[n + k], b = rgb[2 * n + k];
+    const float mx = std::max({r, g, b}), mn = std::min({r, g, b});
+    const float d = mx - mn;
+    float hue = 0.0f;
+    if (d > 1e-6f) {
+        if (mx == r)
+            hue = 60.0f * (g - b) / d;
+        else if (mx == g)
+            hue = 120.0f + 60.0f * (b - r) / d;
+        else
+            hue = 240.0f + 60.0f * (r - g) / d;
+        if (hue < 0)
+            hue += 360.0f;
+    }
+    hsv[k] = hue * 0.5f;  // OpenCV's 8-bit hue scale, as PySceneDetect sees it
+    hsv[n + k] = mx > 1e-6f ? 255.0f * d / mx : 0.0f;
+    hsv[2 * n + k] = mx;
+}
+
+}  // namespace
+
 void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out)
 {
     Thumbnail &t = *out;
@@ -256,25 +407,24 @@ void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out)
     t.height = h;
     const size_t n = size_t(w) * h;
     t.hsv.resize(3 * n);
-    for (size_t k = 0; k < n; k++) {
-        const float r = rgb[k], g = rgb[n + k], b = rgb[2 * n + k];
-        const float mx = std::max({r, g, b}), mn = std::min({r, g, b});
-        const float d = mx - mn;
-        float hue = 0.0f;
-        if (d > 1e-6f) {
-            if (mx == r)
-                hue = 60.0f * (g - b) / d;
-            else if (mx == g)
-                hue = 120.0f + 60.0f * (b - r) / d;
-            else
-                hue = 240.0f + 60.0f * (r - g) / d;
-            if (hue < 0)
-                hue += 360.0f;
-        }
-        t.hsv[k] = hue * 0.5f;  // OpenCV's 8-bit hue scale, as PySceneDetect sees it
-        t.hsv[n + k] = mx > 1e-6f ? 255.0f * d / mx : 0.0f;
-        t.hsv[2 * n + k] = mx;
-    }
+    size_t k = 0;
+#ifdef SALCROP_AVX2_BOX
+    if (have_avx2())
+        k = hsv_avx2(rgb, n, t.hsv.data());
+#endif
+    for (; k < n; k++)
+        hsv_pixel(rgb, n, k, t.hsv.data());
+}
+
+void rgb_planes_to_hsv_reference(const float *rgb, int w, int h, Thumbnail *out)
+{
+    Thumbnail &t = *out;
+    t.width = w;
+    t.height = h;
+    const size_t n = size_t(w) * h;
+    t.hsv.resize(3 * n);
+    for (size_t k = 0; k < n; k++)
+        hsv_pixel(rgb, n, k, t.hsv.data());
 }
 
 namespace {
@@ -298,16 +448,18 @@ double sum_of(const float *v, size_t n)
 
 }  // namespace
 
-Thumbnailer::Thumbnailer(int src_w, int src_h)
-    : rs_(thumbnail_size(src_w, src_h).first, thumbnail_size(src_w, src_h).second)
+Thumbnailer::Thumbnailer(int src_w, int src_h, bool portable)
+    : rs_(thumbnail_size(src_w, src_h).first, thumbnail_size(src_w, src_h).second), portable_(portable)
 {
+    rs_.set_portable(portable);
 }
 
 const Thumbnail &Thumbnailer::make(const SalcropImage &img)
 {
     rgb_.resize(size_t(3) * rs_.out_width() * rs_.out_height());
     image_to_rgb_planes(img, rs_, 1.0f, rgb_.data());
-    rgb_planes_to_hsv(rgb_.data(), rs_.out_width(), rs_.out_height(), &thumb_);
+    (portable_ ? rgb_planes_to_hsv_reference : rgb_planes_to_hsv)(rgb_.data(), rs_.out_width(), rs_.out_height(),
+                                                                  &thumb_);
     thumb_.brightness = sum_of(rgb_.data(), rgb_.size()) / double(rgb_.size());
     return thumb_;
 }

@@ -35,6 +35,8 @@ public:
     // Writes out_w*out_h floats (same scale as the input samples).
     void resample(const Component &c, float *out);
     void resample(const float *in, int in_w, int in_h, float *out);
+    // The portable loops only (no AVX2): the reference the vectorised box sums are tested against.
+    void set_portable(bool portable) { portable_ = portable; }
 
 private:
     const std::pair<AxisWeights, AxisWeights> &weights(int in_w, int in_h);
@@ -42,6 +44,7 @@ private:
     std::map<std::pair<int, int>, std::pair<AxisWeights, AxisWeights>> cache_;
     std::vector<float> row_;
     std::vector<uint16_t> box_;
+    bool portable_ = false;
 };
 
 // Resamples the picture and writes 3 RGB planes of out_w*out_h floats, scaled by `scale` (1/255 for the model).
@@ -59,18 +62,22 @@ std::pair<int, int> thumbnail_size(int width, int height);
 
 // rgb: 3 planes (0..255) of w*h floats. Into *out, reusing its buffer (every frame: no allocation).
 void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out);
+// The same with one branch per case: the reference rgb_planes_to_hsv must equal bit for bit.
+void rgb_planes_to_hsv_reference(const float *rgb, int w, int h, Thumbnail *out);
 
 // The shot detector's view of every frame: an HSV thumbnail resampled straight from the source. Only the
 // frames the network may run on are also resampled to the model's input (image_to_rgb_planes), so the
 // thumbnail is the one pass over the source that every frame costs.
 class Thumbnailer {
 public:
-    Thumbnailer(int src_w, int src_h);
+    // portable: the reference loops only (tests compare the vectorised ones against them).
+    Thumbnailer(int src_w, int src_h, bool portable = false);
     // The thumbnail of img, valid until the next call (one buffer, reused).
     const Thumbnail &make(const SalcropImage &img);
 
 private:
     Resampler rs_;
+    bool portable_;
     std::vector<float> rgb_;
     Thumbnail thumb_;
 };

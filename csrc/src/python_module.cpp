@@ -751,6 +751,19 @@ PYBIND11_MODULE(_core, m)
     }, py::arg("json"), py::arg("fps"),
           "A keyframes JSON text (docs/DESIGN.md) as the core reads it: [(frame, x, y)], times rounded to frames at "
           "fps; ValueError naming the keyframe and what is wrong.");
+    m.def("thumbnail_yuv420p", [](const U8Array &y, const U8Array &u, const U8Array &v, bool full_range,
+                                  int colorspace, bool portable) {
+        const int h = y.ndim() == 2 ? int(y.shape(0)) : 0, w = y.ndim() == 2 ? int(y.shape(1)) : 0;
+        const SalcropImage img = yuv420p_image(y, u, v, w, h, full_range, colorspace);
+        Thumbnailer thumbs(w, h, portable);
+        const Thumbnail &t = thumbs.make(img);
+        py::array_t<float> hsv({3, t.height, t.width});
+        std::copy(t.hsv.begin(), t.hsv.end(), hsv.mutable_data());
+        return py::make_tuple(hsv, t.brightness);
+    }, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("full_range") = false, py::arg("colorspace") = -1,
+          py::arg("portable") = false,
+          "The shot detector's HSV thumbnail of a yuv420p picture (3 x h x w, OpenCV's scales) and its mean RGB;\n"
+          "portable=True: the reference loops, which the vectorised ones must equal bit for bit.");
     m.def("default_model_path", &default_model_path, py::arg("gpu") = false,
           "The model the core loads when none is given: the 8-bit one (salcrop-int8.onnx) for the CPU; for CUDA\n"
           "the large float model (salcrop-large.onnx, 224x400) when installed, else the float salcrop.onnx.");

@@ -1,0 +1,108 @@
+"""What issue 27 (stop 31) changed in salcrop's per-frame and start-up cost must not change what is computed.
+
+The shot detector's thumbnail (every frame's one pass over the source) has vectorised box sums and HSV conversion
+(AVX2 where the CPU has it); the portable loops are the reference, and the thumbnail, which decides the shots and
+the network's sampling and so the whole path, must equal theirs bit for bit on real frames. ONNX Runtime's usage
+telemetry is off: a run writes nothing into the user's home.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from salcrop_filter import _core
+
+
+def yuv_frames(path: Path, every: int, limit: int, size: tuple[int, int] | None = None):
+    """(y, u, v, full_range, colorspace) of every `every`-th of the first `limit` frames, optionally scaled."""
+    out = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for i, frame in enumerate(container.decode(stream)):
+            if i >= limit:
+                break
+            if i % every:
+                continue
+            if size is not None:
+                frame = frame.reformat(width=size[0], height=size[1], format="yuv420p")
+            planes = frame.to_ndarray(format="yuv420p")
+            h, w = frame.height, frame.width
+            ch, cw = (h + 1) // 2, (w + 1) // 2
+            y = planes[:h]
+            uv = planes[h:].reshape(-1)
+            u = uv[: ch * cw].reshape(ch, cw)
+            v = uv[ch * cw: 2 * ch * cw].reshape(ch, cw)
+            out.append((np.ascontiguousarray(y), u.copy(), v.copy()))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("clip", "size", "every"),
+    [
+        ("testvideo.mp4", None, 7),           # 1280x720: box factors 8 (Y) and 4 (chroma), the vectorised sums
+        ("bikes.mp4", None, 7),               # its own size
+        ("basketball.mp4", (1920, 1080), 7),  # factors 12 and 6: the vertical pass vectorised, the rest portable
+        ("testvideo.mp4", (3840, 2160), 40),  # factors 24 and 12
+        ("testvideo.mp4", (640, 360), 7),     # factors 4 and 2
+        ("testvideo.mp4", (1000, 562), 7),    # not whole pixels: the weighted resampler for both
+    ],
+)
+def test_thumbnail_equals_the_portable_loops_bit_for_bit(shared_videos: Path, clip: str, size, every: int) -> None:
+    frames = yuv_frames(shared_videos / clip, every=every, limit=120, size=size)
+    assert len(frames) >= 3
+    for full_range, colorspace in ((False, -1), (True, 0)):
+        for y, u, v in frames:
+            fast, fast_mean = _core.thumbnail_yuv420p(y, u, v, full_range, colorspace)
+            ref, ref_mean = _core.thumbnail_yuv420p(y, u, v, full_range, colorspace, portable=True)
+            assert fast.shape == ref.shape == (3, *_thumb_shape(y.shape))
+            # Bits, not values: the detector's sums and thresholds see exactly the same numbers.
+            assert fast.tobytes() == ref.tobytes()
+            assert fast_mean == ref_mean
+            assert 0 <= ref[0].min() and ref[0].max() <= 180 and ref[2].max() <= 255
+
+
+def _thumb_shape(yshape: tuple[int, int]) -> tuple[int, int]:
+    h, w = yshape
+    tw = min(w, 160)
+    return max(1, round(h * tw / w)), tw
+
+
+def test_thumbnail_of_synthetic_extremes_equals_the_portable_loops() -> None:
+    """Greys, saturated primaries, near-black and ties between channels (the HSV conversion's edge cases)."""
+    rng = np.random.default_rng(27)
+    h, w = 720, 1280
+    y = rng.integers(0, 256, (h, w), dtype=np.uint8)
+    u = rng.integers(0, 256, (h // 2, w // 2), dtype=np.uint8)
+    v = rng.integers(0, 256, (h // 2, w // 2), dtype=np.uint8)
+    y[:, :320] = 0            # black: no hue, no saturation
+    u[:, :160] = v[:, :160] = 128
+    y[:, 320:640] = 200       # grey: channels tie
+    u[:, 160:320] = v[:, 160:320] = 128
+    u[:, 320:400] = 255       # saturated, clipped channels
+    v[:, 400:480] = 0
+    for full_range in (False, True):
+        fast, fast_mean = _core.thumbnail_yuv420p(y, u, v, full_range)
+        ref, ref_mean = _core.thumbnail_yuv420p(y, u, v, full_range, portable=True)
+        assert fast.tobytes() == ref.tobytes()
+        assert fast_mean == ref_mean
+    assert ref[2, :, :40].max() < 1  # the black strip is black (its hue and saturation are rounding noise)
+
+
+def test_onnx_runtime_telemetry_stays_off(ffmpeg: Path, tmp_path: Path) -> None:
+    """ONNX Runtime 1.32 on Linux would open and grow ~/.cache/Microsoft/DeveloperTools/.onnxruntime/onnxruntime.db
+    on every run; salcrop turns that off unless the user set ORT_DISABLE_TELEMETRY."""
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env["HOME"] = str(tmp_path)
+    env["XDG_CACHE_HOME"] = str(tmp_path / ".cache")
+    run = subprocess.run([str(ffmpeg), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                          "testsrc2=s=320x180:d=0.2", "-vf", "salcrop=ratio=9/16", "-f", "null", "-"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    written = [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")]
+    assert not any("onnxruntime" in p or "Microsoft" in p for p in written), written
