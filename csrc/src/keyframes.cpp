@@ -15,53 +15,74 @@ std::vector<Keyframe> parse_keyframes(const std::string &json, double fps, const
 {
     JsonReader r(json, "keyframes", "a JSON array of {\"t\": s or \"frame\": n, \"x\": px, \"y\": px}");
     std::vector<Keyframe> out;
+    bool has_x = false, has_y = false;
+    Keyframe k;
+    parse_timed_array(
+        r, "keyframe", fps,
+        [&](const std::string &name, const std::string &) {
+            if (name == x_key) {
+                has_x = true;
+                k.x = r.number();
+            } else if (name == y_key) {
+                has_y = true;
+                k.y = r.number();
+            } else {
+                return false;
+            }
+            return true;
+        },
+        [&](int64_t frame, const std::string &which) {
+            if (!has_x || !has_y)
+                throw std::invalid_argument("keyframes: " + which + " needs \"" + x_key + "\" and \"" + y_key +
+                                            "\" (the view's centre)");
+            k.frame = frame;
+            out.push_back(k);
+            has_x = has_y = false;
+            k = Keyframe{};
+        });
+    return out;
+}
+
+void parse_timed_array(JsonReader &r, const std::string &noun, double fps,
+                       const std::function<bool(const std::string &name, const std::string &which)> &field,
+                       const std::function<void(int64_t frame, const std::string &which)> &entry)
+{
+    const std::string file = noun + "s";
     r.expect('[');
     if (r.accept(']')) {
         r.end();
-        return out;
+        return;
     }
+    size_t count = 0;
     do {
+        const std::string which = noun + " " + std::to_string(count++);
         r.expect('{');
-        bool has_t = false, has_frame = false, has_x = false, has_y = false;
+        bool has_t = false, has_frame = false;
         double t = 0, frame = 0;
-        Keyframe k;
         if (!r.accept('}')) {
             do {
                 const std::string name = r.key();
                 r.expect(':');
-                const double v = r.number();
                 if (name == "t") {
                     has_t = true;
-                    t = v;
+                    t = r.number();
                 } else if (name == "frame") {
                     has_frame = true;
-                    frame = v;
-                } else if (name == x_key) {
-                    has_x = true;
-                    k.x = v;
-                } else if (name == y_key) {
-                    has_y = true;
-                    k.y = v;
-                } else {
-                    r.fail("unknown key \"" + name + "\"");
+                    frame = r.number();
+                } else if (!field(name, which)) {
+                    r.fail("unknown key \"" + name + "\" in " + which);
                 }
             } while (r.accept(','));
             r.expect('}');
         }
-        const std::string which = "keyframe " + std::to_string(out.size());
         if (has_t == has_frame)
-            throw std::invalid_argument("keyframes: " + which + " needs exactly one of \"t\" (seconds) and \"frame\"");
-        if (!has_x || !has_y)
-            throw std::invalid_argument("keyframes: " + which + " needs \"" + x_key + "\" and \"" + y_key +
-                                        "\" (the view's centre)");
+            throw std::invalid_argument(file + ": " + which + " needs exactly one of \"t\" (seconds) and \"frame\"");
         if ((has_t && t < 0) || (has_frame && (frame < 0 || frame != std::floor(frame))))
-            throw std::invalid_argument("keyframes: " + which + " has a negative time or a fractional frame");
-        k.frame = has_t ? int64_t(std::llround(t * fps)) : int64_t(frame);
-        out.push_back(k);
+            throw std::invalid_argument(file + ": " + which + " has a negative time or a fractional frame");
+        entry(has_t ? int64_t(std::llround(t * fps)) : int64_t(frame), which);
     } while (r.accept(','));
     r.expect(']');
     r.end();
-    return out;
 }
 
 JsonReader::JsonReader(const std::string &text, std::string what, std::string want)

@@ -2,6 +2,8 @@
 // window's centre in source pixels at that moment. The planner pins the window there (planner.h, Keyframe).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,14 @@ private:
     std::string what_, want_;
     size_t pos_ = 0;
 };
+
+// Reads an array of objects that each say when, by "t" (seconds, the nearest frame at `fps`) or "frame", beside keys
+// of their own: `field(name, which)` reads the value of any other key and returns false for a key it does not know;
+// `entry(frame, which)` checks what the object's fields said and keeps it. `which` names the object in errors
+// ("keyframe 3"). The keyframes' and the picked subjects' files share this loop and its rules on time.
+void parse_timed_array(JsonReader &r, const std::string &noun, double fps,
+                       const std::function<bool(const std::string &name, const std::string &which)> &field,
+                       const std::function<void(int64_t frame, const std::string &which)> &entry);
 
 // The file's text; throws std::invalid_argument naming the file when it cannot be read.
 std::string read_text_file(const std::string &path);
