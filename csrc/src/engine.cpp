@@ -670,7 +670,7 @@ void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool
                 const double size = std::max(1.0, std::max(prev.box.w, prev.box.h));
                 if (std::hypot(d.box.cx() - prev.box.cx(), d.box.cy() - prev.box.cy()) < kCropHold * size &&
                     std::abs(std::max(d.box.w, d.box.h) - size) < kCropHold * size) {
-                    d.box = prev.box;
+                    d = prev;  // its box and landmarks
                     break;
                 }
             }
@@ -681,9 +681,13 @@ void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool
     // with the latest detection's box; not when there is no sound to hear (none came, or the front end said so).
     const bool no_sound = !audio_.any() && (audio_.ended() || t > kNoAudioSeconds);
     if (scorer_ && !no_sound)
-        for (size_t j = 0; j < latest_dets_.size(); j++)
-            pending_crops_.push_back(PendingCrop{last_face_, j, FaceCrop{index, t, face_crop(img, latest_dets_[j].box,
-                                                                                             kFaceCropSize)}});
+        for (size_t j = 0; j < latest_dets_.size(); j++) {
+            const FaceDetection &d = latest_dets_[j];
+            FaceCrop crop{index, t, face_crop(img, d.box, kFaceCropSize)};
+            if (d.landmarks)
+                set_crop_landmarks(crop, d.kps, face_crop_square(img.width, img.height, d.box));
+            pending_crops_.push_back(PendingCrop{last_face_, j, std::move(crop)});
+        }
 }
 
 void Engine::add_face_frame(int64_t index)
