@@ -115,6 +115,18 @@ run_tsan() {
             || die "run_clip under tsan failed (see the report above)"
         grep -q '"version":2' "$work/$name.json" || die "run_clip under tsan wrote no crop path"
     done
+    # speakers=auto: the face detector and the crops on their own thread (csrc/src/face_worker.cpp), on a real
+    # conversation (two faces) when ../shared has it; without sound the crops are cut for the first 2 s only.
+    local faces=${SALCROP_SANITIZE_FACES:-$repo/../shared/data/speakers/msdwild-00115/00115.mp4}
+    if [[ -f $faces ]]; then
+        "$ffmpeg" -v error -i "$faces" -vf "trim=end_frame=75,scale=640:360" -pix_fmt yuv420p -f rawvideo \
+            -y "$work/faces.raw"
+        echo "==> run_clip under tsan: speakers=auto, the first 75 frames of $(basename "$faces")"
+        TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SALCROP_RUN_CLIP_SPEAKERS=auto \
+            "$dir/run_clip" "$work/faces.raw" yuv420p 640 360 25 9:16 none 1 > "$work/faces.json" \
+            || die "run_clip under tsan failed with speakers=auto (see the report above)"
+        grep -q '"tracks"' "$work/faces.json" || die "run_clip under tsan with speakers=auto found no face track"
+    fi
     echo "==> tsan: all clean"
 }
 

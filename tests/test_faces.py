@@ -223,3 +223,82 @@ def test_filter_speakers_option(ffmpeg: Path, shared_videos: Path, tmp_path: Pat
     r = subprocess.run([str(ffmpeg), "-nostdin", "-v", "error", "-i", str(src), "-frames:v", "5", "-vf",
                         "salcrop=speakers=sometimes", "-f", "null", "-"], capture_output=True, text=True)
     assert r.returncode != 0 and "speakers" in r.stderr
+
+
+def _filter_path(ffmpeg: Path, inputs: list[str], graph: str, out: Path, synchronous: bool) -> dict:
+    """The path JSON of one filter run with speakers=auto; synchronous: the face jobs inside push()."""
+    import os
+    import subprocess
+
+    env = dict(os.environ)
+    env.pop("SALCROP_FACES_SYNC", None)
+    if synchronous:
+        env["SALCROP_FACES_SYNC"] = "1"
+    r = subprocess.run([str(ffmpeg), "-nostdin", "-v", "verbose", "-y", *inputs, "-filter_complex",
+                        graph + f":path={out}[v]", "-map", "[v]", "-f", "null", "-"],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert ("SALCROP_FACES_SYNC" in r.stderr) == synchronous and "faces:" in r.stderr
+    return json.loads(out.read_text())
+
+
+@pytest.mark.needs_shared
+def test_the_face_worker_gives_the_synchronous_run_s_tracks_and_path(ffmpeg: Path, shared_data: Path,
+                                                                      tmp_path: Path) -> None:
+    """The detector and the crops run on their own thread; what the planner sees is what the run inside push()
+    saw: the path JSON (windows, speaker per frame, face tracks per shot) byte for byte, on a real conversation."""
+    clip = shared_data / "speakers" / "msdwild-00115" / "00115.mp4"
+    inputs = ["-t", "10", "-i", str(clip)]
+    graph = "[0:v][0:a]salcrop=ratio=9/16:audio=1:speakers=auto"
+    threaded = _filter_path(ffmpeg, inputs, graph, tmp_path / "threaded.json", False)
+    synchronous = _filter_path(ffmpeg, inputs, graph, tmp_path / "sync.json", True)
+    assert (tmp_path / "threaded.json").read_bytes() == (tmp_path / "sync.json").read_bytes()
+    assert len(threaded["frames"]) == 250 and threaded == synchronous
+    assert any(f["speaker"] is not None for f in threaded["frames"])  # someone speaks, and is followed
+    assert len([t for s in threaded["shots"] for t in s["tracks"]]) >= 2
+
+
+@pytest.mark.needs_shared
+def test_the_face_worker_across_faces_that_come_and_go(ffmpeg: Path, shared_videos: Path, tmp_path: Path) -> None:
+    """A made clip: two real faces side by side (carphone and its mirror image) with a tone for sound, a second of
+    black in the middle (no face: the worker gets no copies then) and the faces again; the threaded and the
+    synchronous runs agree on every frame's window, faces and speaker."""
+    import subprocess
+
+    src = shared_videos / "carphone_pristine.mp4"
+    clip = tmp_path / "two_faces.mkv"
+    r = subprocess.run([str(ffmpeg), "-nostdin", "-v", "error", "-y", "-i", str(src), "-f", "lavfi", "-i",
+                        "sine=f=220:d=8,volume=enable='lt(mod(t,1),0.6)':volume=0", "-filter_complex",
+                        "[0:v]trim=end_frame=60,setpts=N/25/TB,split[a][b];[b]hflip[m];[a][m]hstack,split=3[p][q][r];"
+                        "[q]drawbox=c=black:t=fill[black];[p][black][r]concat=n=3,format=yuv420p[v]",
+                        "-map", "[v]", "-map", "1:a", "-c:v", "ffv1", "-c:a", "pcm_s16le", str(clip)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    inputs = ["-i", str(clip)]
+    graph = "[0:v][0:a]salcrop=ratio=9/16:audio=1:speakers=auto:lookahead=1"
+    threaded = _filter_path(ffmpeg, inputs, graph, tmp_path / "threaded.json", False)
+    synchronous = _filter_path(ffmpeg, inputs, graph, tmp_path / "sync.json", True)
+    assert threaded == synchronous
+    tracks = [t for s in threaded["shots"] for t in s["tracks"]]
+    assert len(threaded["frames"]) == 180 and len(tracks) >= 2
+
+
+def test_a_split_run_s_joined_path_keeps_tracks_with_ids_unique_across_segments() -> None:
+    """Each segment's engine numbers its face tracks from 0: joined, a segment's ids (tracks, speaker per frame)
+    follow the previous segments' highest, and the tracks' frames are made global like the shots'."""
+    from salcrop_filter.croppath import CropPath
+    from salcrop_filter.shot_segments import join_paths
+
+    def part(ids: list[int], speaker: int) -> CropPath:
+        doc = {"version": 2, "source": {"width": 64, "height": 36, "fps": 25}, "ratio": "9:16",
+               "frames": [{"t": k / 25, "x": 0, "y": 0, "w": 20, "h": 36, "shot": 0, "speaker": speaker}
+                          for k in range(4)],
+               "shots": [{"start": 0, "end": 4, "mode": "stationary", "reason": "planned",
+                          "segments": [{"start": 0, "end": 4, "mode": "stationary"}],
+                          "tracks": [{"id": i, "kind": "face", "start": 0, "end": 4} for i in ids]}]}
+        return CropPath.from_json(json.dumps(doc))
+
+    joined = json.loads(join_paths([part([0, 1], 1), part([0, 1, 2], 2), part([0], 0)]).to_json())
+    assert [[t["id"] for t in s["tracks"]] for s in joined["shots"]] == [[0, 1], [2, 3, 4], [5]]
+    assert [s["tracks"][0]["start"] for s in joined["shots"]] == [0, 4, 8]
+    assert [f["speaker"] for f in joined["frames"]] == [1] * 4 + [4] * 4 + [5] * 4

@@ -153,3 +153,17 @@ def test_several_ratios_past_the_budget(ffmpeg: Path, tmp_path: Path) -> None:
         assert r.code == 0, r.stderr
         out[mm] = (framemd5(a), framemd5(b))
     assert len(out["-1"][0]) == len(out["-1"][1]) == 100 and out["1"] == out["-1"]
+
+
+def test_the_face_worker_s_copies_count_in_the_budget() -> None:
+    """speakers=auto: the face worker holds copies of up to face_every + 4 frames while the detector runs (its
+    bound; push() waits beyond it); the budget counts them, so that many fewer awaiting frames stay in memory."""
+    frame = 3840 * 2160 * 3 // 2  # a 4K yuv420p frame
+    kept = {}
+    for speakers in ("off", "auto"):
+        eng = _core.Engine(3840, 2160, 25.0, speakers=speakers, max_memory=256)
+        eng.check_buffer(frame)
+        kept[speakers] = eng.frames_in_memory
+        assert kept[speakers] < eng.max_delay and "max_memory 256 MB" in eng.describe()
+    face_every = 5  # 0.2 s at 25 fps (faces.h kFaceSeconds), the default stride being 3
+    assert kept["auto"] == kept["off"] - (face_every + 4), kept

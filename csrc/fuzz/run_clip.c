@@ -101,6 +101,9 @@ int main(int argc, char **argv)
     o.ratio = argv[6];
     o.pad = argv[7];
     o.keep_maps = argc > 8 && atoi(argv[8]);
+    /* speakers=auto for the face worker's thread under tsan (scripts/sanitize.sh) */
+    if (getenv("SALCROP_RUN_CLIP_SPEAKERS") && *getenv("SALCROP_RUN_CLIP_SPEAKERS"))
+        o.speakers = getenv("SALCROP_RUN_CLIP_SPEAKERS");
     o.even = f == SALCROP_PIX_YUV420P || f == SALCROP_PIX_YUV422P || f == SALCROP_PIX_NV12;
     o.threads = 1;
     e = salcrop_create(&o);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -92,6 +94,14 @@ Engine::Engine(const EngineOptions &o)
                          [](const SubjectPick &a, const SubjectPick &b) { return a.frame < b.frame; });
     }
 
+    // speakers=auto: the face and voice models' sessions are built on threads of their own while the saliency
+    // model's is (start-up is time before the first output); their errors still come from here (get() below).
+    std::future<std::unique_ptr<FaceDetector>> face_model;
+    std::future<std::unique_ptr<SpeakerScorer>> voice_model;
+    if (chk_.speakers && !sphere()) {
+        face_model = std::async(std::launch::async, [lib = o.ort_library] { return std::make_unique<FaceDetector>(lib); });
+        voice_model = std::async(std::launch::async, [lib = o.ort_library] { return std::make_unique<SpeakerScorer>(lib, 1); });
+    }
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
     thumbs_ = std::make_unique<Thumbnailer>(eye_w, eye_h);
     if (sphere()) {
@@ -154,13 +164,19 @@ Engine::Engine(const EngineOptions &o)
 
     // Faces: on a flat input with speakers=auto. Every kFaceSeconds at most (faces move less than saliency does),
     // on frames the saliency clock samples.
-    if (chk_.speakers && !sphere()) {
-        faces_ = std::make_unique<FaceDetector>(o.ort_library);
+    if (face_model.valid()) {
+        faces_ = face_model.get();
         face_every_ = std::max(o.stride, int(std::lround(kFaceSeconds * o.fps)));
         // A face holds its box across the longest gap between two detections (a still picture: max_idle).
         face_tracker_ = std::make_unique<FaceTracker>(o.fps, face_every_ + clock_.max_idle());
-        scorer_ = std::make_unique<SpeakerScorer>(o.ort_library, 1);
-        describe_ += "; faces: " + faces_->path() + " every " + std::to_string(face_every_) + " frames at most";
+        scorer_ = voice_model.get();
+        // SALCROP_FACES_SYNC=1: every face job inside push(), as before the worker (the tests compare the two).
+        const char *sync = std::getenv("SALCROP_FACES_SYNC");
+        const bool synchronous = sync && *sync && std::string(sync) != "0";
+        face_jobs_ = face_every_ + kFaceJobs;
+        face_worker_ = std::make_unique<FaceWorker>(*faces_, size_t(face_jobs_), synchronous);
+        describe_ += "; faces: " + faces_->path() + " every " + std::to_string(face_every_) + " frames at most" +
+                     (synchronous ? " (in push: SALCROP_FACES_SYNC)" : " (on a worker thread)");
     }
 }
 
@@ -184,7 +200,8 @@ void Engine::check_buffer(int64_t bytes_per_frame)
         throw std::invalid_argument("check_buffer: bytes per frame must be positive, got " +
                                     std::to_string(bytes_per_frame));
     frames_in_memory_ = max_delay_;
-    const double worst = double(max_delay_) * double(bytes_per_frame);
+    // The face worker's copies of frames (at most face_jobs_, each at most a frame) count as frames held.
+    const double worst = double(max_delay_ + face_jobs_) * double(bytes_per_frame);
     if (opt_.max_memory >= 0) {
         // A budget: the lookahead keeps its length; the frames past the budget wait outside memory.
         const double mb = opt_.max_memory > 0 ? opt_.max_memory : kDefaultMaxMemoryMB;
@@ -198,7 +215,8 @@ void Engine::check_buffer(int64_t bytes_per_frame)
         const double budget = limit.bytes > 0 ? std::min(mb * 1024 * 1024, double(limit.bytes)) : mb * 1024 * 1024;
         if (worst <= budget)
             return;
-        frames_in_memory_ = int(std::min<double>(max_delay_, std::floor(budget / double(bytes_per_frame))));
+        frames_in_memory_ = std::max(1, int(std::min<double>(max_delay_, std::floor(budget / double(bytes_per_frame)) -
+                                                                          face_jobs_)));
         std::ostringstream m;
         m << "; max_memory " << mb << " MB" << (opt_.max_memory > 0 ? "" : " (default)")
           << (budget < mb * 1024 * 1024 ? ", bounded by " + limit.source + " (" + byte_size(budget) + ")" : "")
@@ -450,6 +468,8 @@ void Engine::run_steps(bool wait, size_t max_samples)
             sphere_carry_ = SphereCarry{};
             break;
         case Step::AddFrame: {
+            if (faces_ && !take_faces(s.frame, wait))
+                return;  // its faces are not back from the worker yet
             Frame f;
             f.index = s.frame;
             f.t = s.t;
@@ -537,46 +557,16 @@ void Engine::plan_known(bool whole_shot)
                 commit(tr, plan, count);
                 continue;
             }
-            // Who the camera follows (speaker_policy.h). A cut splits the chunk: the camera starts afresh there and
-            // holds still for kMinCutSeconds (an editor's cut is to a steady framing), the rest planned as usual.
-            const int64_t since_cut = tr.floor.since_cut;
-            const SpeakerChoice choice = follow_speakers(tr.geo, opt_.fps, face_series(people_, frames_[0].index,
-                                                         int(known)), int(known), tr.floor, count);
-            tr.floor = choice.state;
-            const size_t hold = size_t(std::lround(kMinCutSeconds * opt_.fps));
-            struct Part {
-                size_t from, to;
-                bool fresh, still;
-            };
-            std::vector<Part> parts;
-            const size_t cut = choice.cut < 0 ? known : size_t(choice.cut);
-            // Still holding after a cut of an earlier chunk.
-            const size_t held = since_cut < int64_t(hold) ? std::min(cut, hold - size_t(since_cut)) : 0;
-            if (held > 0)
-                parts.push_back(Part{0, held, false, true});
-            if (cut > held)
-                parts.push_back(Part{held, cut, false, false});
-            if (cut < known) {
-                parts.push_back(Part{cut, std::min(known, cut + hold), true, true});
-                if (cut + hold < known)
-                    parts.push_back(Part{cut + hold, known, false, false});
-            }
-            for (const Part &part : parts) {
-                if (part.from >= count)
-                    break;  // planned again by the next chunk
-                const size_t keep = std::min(part.to, count) - part.from;
-                PlanParams params = params_;
-                if (part.still && !params.forced) {
-                    params.forced = true;
-                    params.mode = ShotMode::Stationary;
-                }
-                ChunkPlan plan = plan_part(tr, n, part.from, part.to, part.fresh ? Carry{} : tr.carry, keep,
-                                           choice.targets, &params);
-                if (part.fresh)
-                    plan.labels[0] = SegmentKind::Cut;
-                tr.carry = plan.carry;
-                commit(tr, plan, keep, part.from, &choice.speaker);
-            }
+            // Who the camera follows, and the parts a cut splits the chunk into (speaker_plan.h).
+            const SpeakerChunk chunk = plan_speaker_chunk(
+                tr.geo, params_, opt_.fps, face_series(people_, frames_[0].index, int(known)), known, count, tr.carry,
+                tr.floor,
+                [&](size_t from, size_t to, const Carry &carry, size_t keep, const std::vector<FrameTargets> &targets,
+                    const PlanParams &params) { return plan_part(tr, n, from, to, carry, keep, targets, &params); });
+            tr.floor = chunk.floor;
+            tr.carry = chunk.carry;
+            for (const SpeakerPart &part : chunk.parts)
+                commit(tr, part.plan, part.keep, part.from, &chunk.speaker);
         }
         release(count);
         if (last)
@@ -660,34 +650,35 @@ ChunkPlan Engine::plan_part(const Output &tr, size_t n, size_t from, size_t to, 
 
 void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled)
 {
-    if (sampled && (last_face_ < 0 || index - last_face_ >= face_every_)) {
-        std::vector<FaceDetection> dets = faces_->detect(img);
-        face_dets_[index] = dets;
-        // The crops' boxes stay where they were while the detector's box only jitters around the same face: the
-        // scorer reads brightness changes of the mouth against the eyes, and every jump of the box is one.
-        for (FaceDetection &d : dets)
-            for (const FaceDetection &prev : latest_dets_) {
-                const double size = std::max(1.0, std::max(prev.box.w, prev.box.h));
-                if (std::hypot(d.box.cx() - prev.box.cx(), d.box.cy() - prev.box.cy()) < kCropHold * size &&
-                    std::abs(std::max(d.box.w, d.box.h) - size) < kCropHold * size) {
-                    d = prev;  // its box and landmarks
-                    break;
-                }
-            }
-        latest_dets_ = std::move(dets);
+    const bool detect = sampled && (last_face_ < 0 || index - last_face_ >= face_every_);
+    if (detect)
         last_face_ = index;
-    }
-    // Each face's crop for the speaker scorer, cut now while the pixels are at hand (the engine keeps no frames),
-    // with the latest detection's box; not when there is no sound to hear (none came, or the front end said so).
+    // Each face's crop for the speaker scorer, cut from this frame (the engine keeps no frames: the worker gets a
+    // copy) with the latest detection's box; not when there is no sound to hear (none came, or the front end said
+    // so), nor when the latest detection found no face (then there is nothing to copy).
     const bool no_sound = !audio_.any() && (audio_.ended() || t > kNoAudioSeconds);
-    if (scorer_ && !no_sound)
-        for (size_t j = 0; j < latest_dets_.size(); j++) {
-            const FaceDetection &d = latest_dets_[j];
-            FaceCrop crop{index, t, face_crop(img, d.box, kFaceCropSize)};
-            if (d.landmarks)
-                set_crop_landmarks(crop, d.kps, face_crop_square(img.width, img.height, d.box));
-            pending_crops_.push_back(PendingCrop{last_face_, j, std::move(crop)});
+    const bool cut = scorer_ && !no_sound;
+    if (detect || (cut && !face_worker_->no_faces()))
+        face_worker_->submit(img, index, t, detect, cut);
+}
+
+bool Engine::take_faces(int64_t upto, bool wait)
+{
+    for (;;) {
+        FaceWorker::Result r;
+        switch (face_worker_->take(upto, r, wait)) {
+        case FaceWorker::Take::None:
+            return true;
+        case FaceWorker::Take::NotYet:
+            return false;
+        case FaceWorker::Take::Took:
+            break;
         }
+        if (r.detected)
+            face_dets_[r.frame] = std::move(r.dets);
+        for (FaceWorker::Crop &c : r.crops)
+            pending_crops_.push_back(PendingCrop{c.sample, c.det, std::move(c.crop)});
+    }
 }
 
 void Engine::add_face_frame(int64_t index)

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "audio.h"
+#include "face_worker.h"
 #include "faces.h"
 #include "model.h"
 #include "options.h"
@@ -44,6 +45,7 @@
 #include "shots.h"
 #include "subject_tracker.h"
 #include "subjects.h"
+#include "speaker_plan.h"
 #include "speaker_policy.h"
 #include "speakers.h"
 #include "tracks.h"
@@ -239,6 +241,9 @@ private:
     ChunkPlan plan_part(const Output &output, size_t n, size_t from, size_t to, const Carry &carry, size_t commit,
                         const std::vector<FrameTargets> &targets, const PlanParams *params = nullptr);
     void detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled);
+    // The face worker's results up to frame `upto` into face_dets_ and pending_crops_; false when one is not back
+    // yet (wait=false).
+    bool take_faces(int64_t upto, bool wait);
     void add_face_frame(int64_t index);
     void score_speakers();
     void release(size_t count);  // the first count frames are decided by every output
@@ -295,8 +300,7 @@ private:
     std::unique_ptr<FaceTracker> face_tracker_;
     int face_every_ = 0;
     int64_t last_face_ = -1;
-    std::map<int64_t, std::vector<FaceDetection>> face_dets_;  // detected at push, not yet associated
-    std::vector<FaceDetection> latest_dets_;                   // those of frame last_face_ (crops)
+    std::map<int64_t, std::vector<FaceDetection>> face_dets_;  // detected, not yet associated
     std::map<int64_t, std::vector<int>> face_ids_;             // a detected frame -> its detections' tracks
     struct PendingCrop {
         int64_t sample;  // the detected frame whose box it was cut with
@@ -304,9 +308,12 @@ private:
         FaceCrop crop;
     };
     std::unique_ptr<SpeakerScorer> scorer_;      // who speaks (speakers.h), with faces
-    static constexpr double kNoAudioSeconds = 2.0;
-    static constexpr double kCropHold = 0.15;  // a crop's box moves once the face moved this share of its size  // no sound pushed by then: no crops are cut (nothing to hear)
-    std::deque<PendingCrop> pending_crops_;      // cut at push, waiting for their detection's track
+    static constexpr double kNoAudioSeconds = 2.0;  // no sound pushed by then: no crops are cut (nothing to hear)
+    static constexpr int kFaceJobs = 4;  // frame copies the face worker may hold beyond one detection gap
+    std::deque<PendingCrop> pending_crops_;      // cut, waiting for their detection's track
+    // The detector and the crops run on their own thread (face_worker.h), in push order; last: stopped first.
+    std::unique_ptr<FaceWorker> face_worker_;
+    int face_jobs_ = 0;  // the most frame copies it holds (counted in the memory budget)
     std::map<int, std::vector<FaceCrop>> crops_; // per face track, not yet scored
     std::vector<TrackSpan> spans_;
     AudioTrack audio_;  // audio.h: the sound, mono 16 kHz, dropped behind the decided frames

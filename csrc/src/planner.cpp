@@ -1,4 +1,5 @@
 #include "planner.h"
+#include "speaker_plan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -872,11 +873,20 @@ size_t starts_of_cuts(const std::vector<int64_t> &cuts, size_t frames)
 void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, size_t frames, int map_h, int map_w,
                   const std::vector<int64_t> &cuts, std::vector<Window> *windows, std::vector<ShotPlan> *shots,
                   const std::vector<double> &pins, const std::vector<FrameTargets> &targets,
-                  std::vector<ChunkStart> *chunk_starts, const ChunkStart *resume)
+                  std::vector<ChunkStart> *chunk_starts, const ChunkStart *resume,
+                  const std::vector<FaceSeries> *faces, std::vector<int> *speaker)
 {
     if (resume && (starts_of_cuts(cuts, frames) > 1 || resume->pos < 0 || size_t(resume->pos) >= frames ||
                    !resume->carry.valid))
         throw std::invalid_argument("plan: resume needs one shot and a chunk start inside it");
+    if (faces && (resume || !targets.empty()))
+        throw std::invalid_argument("plan: faces are planned from a shot's start and without other targets");
+    if (faces)
+        for (const FaceSeries &f : *faces)
+            if (f.seen.size() != frames || f.box.size() != frames || f.speaking.size() != frames)
+                throw std::invalid_argument("plan: face track " + std::to_string(f.id) + " does not span the clip");
+    if (speaker)
+        speaker->assign(frames, -1);
     const int bins = profile_bins(g, map_h, map_w);
     std::vector<float> profiles(frames * bins);
     for (size_t t = 0; t < frames; t++)
@@ -898,6 +908,7 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
         shot.end = b;
         std::vector<SegmentKind> labels;
         bool first = true;
+        FloorState floor;  // who the camera follows: afresh in every shot, as in the engine
         int64_t pos = a;
         if (resume) {
             pos = resume->pos;
@@ -919,6 +930,64 @@ void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, siz
             std::vector<FrameTargets> chunk_targets;
             if (!targets.empty())
                 chunk_targets.assign(targets.begin() + pos, targets.begin() + end);
+            if (faces) {
+                // The chunk's parts (a cut splits it) merged into one plan of its kept frames, as the engine
+                // commits them.
+                std::vector<FaceSeries> part;
+                for (const FaceSeries &f : *faces) {
+                    // The engine's tracks live from their first to their last sighting (and a little after, which
+                    // the frames' faces do not say): outside that, no such track.
+                    const auto on = [](uint8_t v) { return v != 0; };
+                    const auto seen_first = std::find_if(f.seen.begin(), f.seen.end(), on);
+                    const auto seen_last = std::find_if(f.seen.rbegin(), f.seen.rend(), on);
+                    if (seen_first == f.seen.end() || seen_first - f.seen.begin() >= end ||
+                        f.seen.rend() - seen_last <= pos)
+                        continue;
+                    FaceSeries s;
+                    s.id = f.id;
+                    s.user = f.user;
+                    s.seen.assign(f.seen.begin() + pos, f.seen.begin() + end);
+                    s.box.assign(f.box.begin() + pos, f.box.begin() + end);
+                    s.speaking.assign(f.speaking.begin() + pos, f.speaking.begin() + end);
+                    part.push_back(std::move(s));
+                }
+                const SpeakerChunk sc = plan_speaker_chunk(
+                    g, p, p.fps, part, size_t(end - pos), keep, carry, floor,
+                    [&](size_t from, size_t to, const Carry &c, size_t k, const std::vector<FrameTargets> &t,
+                        const PlanParams &pp) {
+                        std::vector<const float *> pr(prof.begin() + std::ptrdiff_t(from),
+                                                      prof.begin() + std::ptrdiff_t(to));
+                        std::vector<double> pn;
+                        if (!chunk_pins.empty())
+                            pn.assign(chunk_pins.begin() + std::ptrdiff_t(from), chunk_pins.begin() + std::ptrdiff_t(to));
+                        std::vector<FrameTargets> tg;
+                        if (!t.empty())
+                            tg.assign(t.begin() + std::ptrdiff_t(from), t.begin() + std::ptrdiff_t(to));
+                        return plan_chunk(g, pp, pr, bins, c, k, pn, tg);
+                    });
+                if (chunk_starts)
+                    chunk_starts->push_back(ChunkStart{pos, carry, sc.parts.front().plan.mode});
+                for (const SpeakerPart &sp : sc.parts) {
+                    const ChunkPlan &cp = sp.plan;
+                    if (cp.reason != PlanReason::Planned) {
+                        shot.reason = cp.reason;
+                        shot.note += (shot.note.empty() ? "" : "; ") + std::string("frames ") +
+                                     std::to_string(pos + int64_t(sp.from)) + "-" +
+                                     std::to_string(pos + int64_t(sp.from + sp.keep)) + ": " + cp.note;
+                    }
+                    windows->insert(windows->end(), cp.windows.begin(), cp.windows.begin() + std::ptrdiff_t(sp.keep));
+                    labels.insert(labels.end(), cp.labels.begin(), cp.labels.begin() + std::ptrdiff_t(sp.keep));
+                    shot.mode = first || cp.mode == shot.mode ? cp.mode : ShotMode::Track;
+                    first = false;
+                }
+                if (speaker)
+                    std::copy(sc.speaker.begin(), sc.speaker.begin() + std::ptrdiff_t(keep),
+                              speaker->begin() + pos);
+                carry = sc.carry;
+                floor = sc.floor;
+                pos += int64_t(keep);
+                continue;
+            }
             ChunkPlan cp = plan_chunk(g, p, prof, bins, carry, keep, chunk_pins, chunk_targets);
             if (chunk_starts)
                 chunk_starts->push_back(ChunkStart{pos, carry, cp.mode});

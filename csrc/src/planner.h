@@ -232,9 +232,14 @@ struct ChunkStart {
     Carry carry;
     ShotMode mode = ShotMode::Stationary;
 };
+// faces (speaker_policy.h; each over the whole clip): plan around who speaks, as the engine does with
+// speakers=auto and no picks (speaker_plan.h); targets must then be empty, and resume is refused (the policy's
+// state is not in a ChunkStart). speaker: receives per frame the face followed because it speaks, -1 none.
+struct FaceSeries;
 void plan_offline(const Geometry &g, const PlanParams &p, const float *maps, size_t frames, int map_h, int map_w,
                   const std::vector<int64_t> &cuts, std::vector<Window> *windows, std::vector<ShotPlan> *shots,
                   const std::vector<double> &pins = {}, const std::vector<FrameTargets> &targets = {},
-                  std::vector<ChunkStart> *starts = nullptr, const ChunkStart *resume = nullptr);
+                  std::vector<ChunkStart> *starts = nullptr, const ChunkStart *resume = nullptr,
+                  const std::vector<FaceSeries> *faces = nullptr, std::vector<int> *speaker = nullptr);
 
 }  // namespace salcrop

@@ -554,7 +554,8 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
                     double smoothing, bool even, const std::vector<std::tuple<int64_t, double, double>> &keyframes,
                     bool with_segments, double lookahead, const std::string &pad, bool with_reasons, double mass_value,
                     const std::vector<std::pair<int64_t, py::array_t<double, py::array::c_style | py::array::forcecast>>>
-                        &subjects, bool with_states, const py::object &resume)
+                        &subjects, bool with_states, const py::object &resume, const py::object &faces,
+                    const std::vector<int> &pinned, const std::vector<int> &ignored)
 {
     EngineOptions o;
     o.width = width;
@@ -617,6 +618,42 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     const std::vector<FrameTargets> targets =
         people.empty() ? std::vector<FrameTargets>{}
                        : subject_targets(g, people, 0, T, int(std::lround(kLostHoldSeconds * fps)));
+    // Face tracks over the whole clip: (id, T x 5 [x, y, w, h, speaking]; NaN x or an empty box where not seen,
+    // speaking -1 unknown). Planned around who speaks, as the engine with speakers=auto, the user's pins/ignores on.
+    std::unique_ptr<std::vector<FaceSeries>> series;
+    if (!faces.is_none()) {
+        if (!people.empty())
+            throw std::invalid_argument("plan_path: faces and subjects do not mix (a pick outranks the speaker)");
+        series = std::make_unique<std::vector<FaceSeries>>();
+        for (const py::handle &h : faces) {
+            const auto [id, arr] = h.cast<std::pair<int, py::array_t<double, py::array::c_style | py::array::forcecast>>>();
+            if (arr.ndim() != 2 || arr.shape(0) != py::ssize_t(T) || arr.shape(1) != 5)
+                throw std::invalid_argument("faces: track " + std::to_string(id) + ": expected a " +
+                                            std::to_string(T) + " x 5 array (x, y, w, h, speaking) over the clip");
+            FaceSeries f;
+            f.id = id;
+            if (std::find(pinned.begin(), pinned.end(), id) != pinned.end())
+                f.user = TrackOverride::Pinned;
+            if (std::find(ignored.begin(), ignored.end(), id) != ignored.end())
+                f.user = TrackOverride::Ignored;
+            auto r = arr.unchecked<2>();
+            for (size_t t = 0; t < T; t++) {
+                const Box b{r(t, 0), r(t, 1), r(t, 2), r(t, 3)};
+                const bool seen = std::isfinite(b.x) && std::isfinite(b.y) && !b.empty();
+                f.seen.push_back(seen ? 1 : 0);
+                f.box.push_back(seen ? b : Box{});
+                f.speaking.push_back(seen && std::isfinite(r(t, 4)) ? float(r(t, 4)) : kSpeakingUnknown);
+            }
+            for (const FaceSeries &other : *series)
+                if (other.id == id)
+                    throw std::invalid_argument("faces: track " + std::to_string(id) + " is given twice");
+            series->push_back(std::move(f));
+        }
+    }
+    for (int id : pinned)
+        if (std::find(ignored.begin(), ignored.end(), id) != ignored.end())
+            throw std::invalid_argument("track " + std::to_string(id) + " is both pinned and ignored");
+    std::vector<int> speaker;
     std::vector<Window> windows;
     std::vector<ShotPlan> shots;
     std::vector<ChunkStart> starts;
@@ -627,7 +664,7 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
     {
         py::gil_scoped_release release;
         plan_offline(g, p, data, T, mh, mw, cuts, &windows, &shots, pins, targets, with_states ? &starts : nullptr,
-                     from.get());
+                     from.get(), series.get(), series ? &speaker : nullptr);
     }
     py::array_t<int32_t> out({py::ssize_t(T), py::ssize_t(4)});
     auto o4 = out.mutable_unchecked<2>();
@@ -652,12 +689,16 @@ py::tuple plan_path(py::array_t<float, py::array::c_style | py::array::forcecast
         d["static_mass"] = s.static_mass;
         reasons.append(d);
     }
-    if (with_states) {  // (windows, shots, segments, states): the editor's resumable plan
+    if (with_states) {  // (windows, shots, segments, states[, speaker]): the editor's resumable plan
         py::list st;
         for (const ChunkStart &c : starts)
             st.append(chunk_start_tuple(c));
+        if (series)
+            return py::make_tuple(out, sl, segments, st, speaker);
         return py::make_tuple(out, sl, segments, st);
     }
+    if (series)
+        throw std::invalid_argument("plan_path: faces come back with with_states=True (the editor's call)");
     if (with_segments && with_reasons)
         return py::make_tuple(out, sl, segments, reasons);
     if (with_reasons)
@@ -845,11 +886,12 @@ PYBIND11_MODULE(_core, m)
                  return nogil([&] { return std::make_unique<FaceDetector>(ort_library, path); });
              }), py::arg("ort_library") = "", py::arg("path") = "")
         .def_property_readonly("path", &FaceDetector::path)
-        .def("detect", [](FaceDetector &d, const U8Array &frame, bool landmarks) {
+        .def_property_readonly("any_size", &FaceDetector::any_size)
+        .def("detect", [](FaceDetector &d, const U8Array &frame, int long_side, bool landmarks) {
                  if (frame.ndim() != 3 || frame.shape(2) != 3)
                      throw std::invalid_argument("frame must be an H x W x 3 uint8 RGB array");
                  const SalcropImage img = rgb_image(frame, int(frame.shape(1)), int(frame.shape(0)));
-                 const std::vector<FaceDetection> dets = nogil([&] { return d.detect(img); });
+                 const std::vector<FaceDetection> dets = nogil([&] { return d.detect(img, long_side); });
                  py::list out;
                  for (const FaceDetection &f : dets) {
                      if (!landmarks) {
@@ -862,9 +904,10 @@ PYBIND11_MODULE(_core, m)
                      out.append(py::make_tuple(f.box.x, f.box.y, f.box.w, f.box.h, f.score, kps));
                  }
                  return out;
-             }, py::arg("frame"), py::arg("landmarks") = false,
-             "faces in an RGB frame: [(x, y, w, h, score)], best first; with landmarks=True a sixth item: the five "
-             "landmarks (right eye, left eye, nose, right and left mouth corner) as 10 numbers, or None");
+             }, py::arg("frame"), py::arg("long_side") = FaceDetector::kInput, py::arg("landmarks") = false,
+             "faces in an RGB frame scaled to long_side on its long side: [(x, y, w, h, score)], best first; with "
+             "landmarks=True a sixth item: the five landmarks (right eye, left eye, nose, right and left mouth "
+             "corner) as 10 numbers, or None");
     m.def("face_model_path", &face_model_path);
     m.def("track_faces", &track_faces, py::arg("detections"), py::arg("fps"), py::arg("cuts") = std::vector<int64_t>{},
           py::arg("hold_frames") = 0,
@@ -884,7 +927,8 @@ PYBIND11_MODULE(_core, m)
           py::arg("with_segments") = false, py::arg("lookahead") = kDefaultLookahead, py::arg("pad") = "none",
           py::arg("with_reasons") = false, py::arg("mass_value") = kMassValue,
           py::arg("subjects") = std::vector<std::pair<int64_t, py::array_t<double>>>{},
-          py::arg("with_states") = false, py::arg("resume") = py::none(),
+          py::arg("with_states") = false, py::arg("resume") = py::none(), py::arg("faces") = py::none(),
+          py::arg("pinned") = std::vector<int>{}, py::arg("ignored") = std::vector<int>{},
           "Plans a clip's crop windows from its saliency maps: (windows T x 4, shots [(start, end, mode)]) and, "
           "with_segments, [(start, end, 'stationary'|'pan'|'ease')] too. keyframes: (frame, x, y), the window's "
           "centre in source pixels, pinned there. pad: 'none', 'blur' or 'black' (a padded window is wider than the "
@@ -895,5 +939,8 @@ PYBIND11_MODULE(_core, m)
           "picked subjects' tracks [(first_frame, N x 5 [x, y, w, h, lost])], kept in the window (planner.h, keep). "
           "with_states: (windows, shots, segments, states), states a (pos, mode, carry) per chunk; resume: one of "
           "them (one shot, no cuts): plan from that chunk on, frames before it get zero windows (the editor splices "
-          "its earlier plan in).");
+          "its earlier plan in). faces: [(track id, T x 5 [x, y, w, h, speaking])] over the clip (NaN where not seen, "
+          "speaking -1 unknown): planned around who speaks as the engine with speakers=auto (speaker_plan.h), "
+          "pinned ids followed whenever on screen, ignored ids never; with_states then returns a fifth list, per "
+          "frame the face followed because it speaks (-1 none); no resume.");
 }

@@ -118,19 +118,34 @@ def remove_stale(dst: str | os.PathLike[str], parts: bool = True) -> int:
 
 
 def join_paths(parts: list[CropPath]) -> CropPath:
-    """The segments' crop paths as one: frame and shot indices made global, each shot's camera segments kept."""
+    """The segments' crop paths as one: frame and shot indices made global, each shot's camera segments, people
+    tracks and kept subjects kept. Each segment's engine numbers its tracks from 0, so a segment's track ids
+    (``tracks``, ``speaker``, ``subjects``) are offset past the previous segments' highest: unique through the
+    whole path and in order of appearance, as a whole run's are (they equal a whole run's ids only where the
+    segments saw the same tracks: a segment's face detector starts its cadence on the segment's first frame)."""
     if not parts:
         raise ValueError("no parts to join")
     out = CropPath(parts[0].source, parts[0].ratio, version=parts[0].version)
+    id_base = 0
     for part in parts:
         frame_base, shot_base = len(out.frames), len(out.shots)
+        ids = [t["id"] for s in part.shots for t in (s.tracks or []) if isinstance(t.get("id"), int)]
+        ids += [i for s in part.shots for i in (s.subjects or [])]
+        ids += [f.speaker for f in part.frames if f.speaker is not None]
         for f in part.frames:
             f.shot += shot_base
+            if f.speaker is not None:
+                f.speaker += id_base
             out.frames.append(f)
         out.shots += [Shot(s.start + frame_base, s.end + frame_base, s.mode,
                            [PathSegment(g.start + frame_base, g.end + frame_base, g.mode) for g in s.segments],
-                           s.reason)
+                           s.reason,
+                           None if s.subjects is None else [i + id_base for i in s.subjects],
+                           None if s.tracks is None else [
+                               {**t, "id": t["id"] + id_base, "start": t["start"] + frame_base,
+                                "end": t["end"] + frame_base} for t in s.tracks])
                       for s in part.shots]
+        id_base += max(ids) + 1 if ids else 0
     return out
 
 

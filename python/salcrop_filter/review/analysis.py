@@ -9,6 +9,10 @@ The cache lives in ``${SALCROP_CACHE:-~/.cache/salcrop}/review/<key>.npz``; the 
 the model file's bytes, the execution provider and the options that change the maps (stride, scene threshold),
 so an edited video or another model is analysed afresh and the same video under another name is not.
 
+With ``speakers="auto"`` the engine also sees the faces and hears the input's first audio stream, as ``salcrop
+--speakers auto`` does: per frame the faces it tracked, with how likely each speaks, are kept too (the editor's
+face lanes, and what it re-plans around when a speaker is pinned or ignored).
+
 A video a browser cannot play (AVI, MPEG-4 Part 2, HEVC...) gets a small H.264 proxy for the page, encoded in the
 same pass from the same decoded frames, upright, with the same timestamps: ``<key>.proxy.mp4`` beside it.
 """
@@ -27,7 +31,8 @@ import av
 import numpy as np
 
 from ..checksums import file_sha256
-from ..pipeline import ReframeError, VideoWriter, _open_input, _probe, _push_decoded, _stamps, make_engine
+from ..hearing import AudioFeed
+from ..pipeline import ReframeError, VideoWriter, _decode, _open_input, _probe, _push_decoded, _stamps, make_engine
 
 __all__ = ["Analysis", "AnalysisOptions", "AnalysisProgress", "analyse", "cache_dir", "cache_key", "load_or_analyse"]
 
@@ -48,10 +53,18 @@ class AnalysisOptions:
     threads: int | None = None
     stride: int | None = None
     scene_threshold: float | None = None
+    speakers: str | None = None  # "auto": faces and who speaks (docs/speakers.md); None/"off": saliency only
+
+    @property
+    def with_faces(self) -> bool:
+        return self.speakers not in (None, "off")
 
     def engine_options(self) -> dict[str, Any]:
-        return {"model": self.model, "device": self.device, "threads": self.threads, "stride": self.stride,
-                "scene_threshold": self.scene_threshold}
+        out = {"model": self.model, "device": self.device, "threads": self.threads, "stride": self.stride,
+               "scene_threshold": self.scene_threshold}
+        if self.with_faces:
+            out["speakers"] = self.speakers
+        return out
 
 
 @dataclass
@@ -68,6 +81,9 @@ class Analysis:
     provider: str = ""
     key: str = ""  # the cache key (load_or_analyse)
     proxy: Path | None = None  # the browser's copy, when the original does not play in one
+    # speakers=auto: every face seen, one row per (frame, track): frame, track id, x, y, w, h, speaking (0..1,
+    # -1 unknown), as the engine's decisions say; None: an analysis without faces.
+    faces: np.ndarray | None = None
 
     @property
     def frames(self) -> int:
@@ -87,7 +103,8 @@ class Analysis:
                 np.savez(fh, format=np.array(CACHE_FORMAT), size=np.array([self.width, self.height]),
                          fps=np.array(self.fps), times=self.times, maps=self.maps,
                          cuts=np.array(self.cuts, dtype=np.int64), model=np.array(self.model),
-                         provider=np.array(self.provider))
+                         provider=np.array(self.provider),
+                         **({} if self.faces is None else {"faces": self.faces}))
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -100,8 +117,9 @@ class Analysis:
                 if int(z["format"]) != CACHE_FORMAT:
                     return None
                 w, h = (int(v) for v in z["size"])
+                faces = z["faces"].astype(np.float64).reshape(-1, 7) if "faces" in z.files else None
                 return cls(w, h, float(z["fps"]), z["times"].astype(np.float64), z["maps"].astype(np.float32),
-                           [int(c) for c in z["cuts"]], str(z["model"]), str(z["provider"]))
+                           [int(c) for c in z["cuts"]], str(z["model"]), str(z["provider"]), faces=faces)
         except (OSError, ValueError, KeyError, EOFError):
             return None
 
@@ -137,9 +155,11 @@ def cache_key(src: Path, options: AnalysisOptions, model_path: str, provider: st
     from .. import _core
 
     h = hashlib.sha256()
+    # Only an analysis with faces names them: the caches made without stay valid.
+    faces = [f"speakers {options.speakers}"] if options.with_faces else []
     for part in (f"format {CACHE_FORMAT}", f"core {_core.version()}", f"video {file_sha256(src)}",
                  f"model {file_sha256(model_path)}", f"provider {provider}", f"stride {options.stride}",
-                 f"scene_threshold {options.scene_threshold}"):
+                 f"scene_threshold {options.scene_threshold}", *faces):
         h.update(part.encode() + b"\n")
     return h.hexdigest()[:32]
 
@@ -179,6 +199,7 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
     maps: list[np.ndarray] = []
     times: list[float] = []
     shots: list[int] = []
+    faces: list[tuple[float, ...]] = []
 
     def take(popper: Any) -> None:
         # popped_map is the map of the most recent pop: one decision at a time.
@@ -189,6 +210,8 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
             maps.append(engine.popped_map())
             times.append(d.t)
             shots.append(d.shot)
+            if options.with_faces:
+                faces.extend((d.frame, *face) for face in d.faces)
             popper = engine.pop
 
     writer: VideoWriter | None = None
@@ -204,8 +227,15 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
             # Short GOPs: the page seeks frame by frame.
             writer = VideoWriter(proxy, pw, ph, vin.time_base, probe.fps, codec="libx264",
                                  codec_options={"preset": "ultrafast", "crf": "26", "g": "12"})
+        # With faces the engine hears the first audio stream, as reframe() feeds it (who speaks).
+        feed = None
+        if options.with_faces:
+            if inp.streams.audio:
+                feed = AudioFeed(engine, inp.streams.audio[0], str(src))
+            else:
+                engine.audio_end()
         try:
-            for frame in inp.decode(vin):
+            for frame in _decode(inp, vin, [], feed):
                 if progress.cancel:
                     raise ReframeError(f"{src}: the analysis was stopped")
                 pic, pts = _push_decoded(engine, frame, stamps, vin, pushed, probe, src)
@@ -216,6 +246,8 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
                 pushed += 1
                 progress.done = pushed
                 take(engine.pop)
+            if feed is not None:
+                feed.end()
             take(engine.flush)
             if writer is not None:
                 writer.close()
@@ -232,7 +264,8 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
     progress.total = len(maps)
     cuts = [i for i in range(1, len(shots)) if shots[i] != shots[i - 1]]
     return Analysis(probe.width, probe.height, float(probe.fps), np.array(times, dtype=np.float64),
-                    np.stack(maps).astype(np.float32, copy=False), cuts)
+                    np.stack(maps).astype(np.float32, copy=False), cuts,
+                    faces=np.array(faces, dtype=np.float64).reshape(-1, 7) if options.with_faces else None)
 
 
 def load_or_analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | None = None) -> Analysis:

@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--threads", type=int, help="CPU inference threads (0 = automatic)")
     g.add_argument("--stride", type=int, help="run the network every N-th frame while the picture changes")
     g.add_argument("--scene-threshold", type=float, help="shot-cut sensitivity; higher = fewer cuts, 0 = none")
+    g.add_argument("--speakers", choices=("auto", "off"),
+                   help="auto: also find the faces and hear who speaks (the input's audio), shown as face lanes to "
+                        "pin or ignore (docs/review.md); off (default): saliency only")
     g.add_argument("--smoothing", type=float, help="camera smoothing 0..1; higher = calmer")
     g.add_argument("--lookahead", type=float, help="seconds of future the planner may see (0.1..60)")
     return p
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         return usage(str(e))
     options = SessionOptions(
         analysis=AnalysisOptions(model=args.model, device=args.device, threads=args.threads, stride=args.stride,
-                                 scene_threshold=args.scene_threshold),
+                                 scene_threshold=args.scene_threshold, speakers=args.speakers),
         smoothing=args.smoothing, lookahead=args.lookahead,
         output_dir=Path(args.output) if args.output else None)
     try:  # before the analysis, which takes a while: the server's packages are an extra of the wheel

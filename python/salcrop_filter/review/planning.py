@@ -5,6 +5,10 @@ with that shot's keyframes and mode, and the calls' results are put end to end. 
 over the whole video gives: the planner plans every shot on its own (a cut resets the camera), so splitting at
 the cuts changes nothing, and it lets a shot keep a mode of its own (the core takes one mode per call) and lets
 an edit re-plan only the shot it touches (the others come from a small memo).
+
+With an analysis that saw faces (``salcrop review --speakers auto``), a shot without picked subjects is planned
+around who speaks, as the engine plans it (the core's speaker_plan.h through ``plan_path(faces=...)``), with the
+person's pins (follow this face whenever it is on screen) and ignores (never follow it).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import numpy as np
 from ..croppath import MODES, CropPath, Frame, Segment, Shot, Source
 from .analysis import Analysis
 
-__all__ = ["EditError", "Edits", "Plan", "Planner", "SubjectTrack", "ratio_key", "parse_ratio_list",
-           "keyframes_json", "keyframes_from_json", "subjects_json", "track_subject"]
+__all__ = ["EditError", "Edits", "FaceTrack", "Plan", "Planner", "SubjectTrack", "face_tracks", "ratio_key",
+           "parse_ratio_list", "keyframes_json", "keyframes_from_json", "subjects_json", "subject_of_face",
+           "track_subject"]
 
 FORCED_MODES = MODES  # what a person may force on a shot: stationary, pan, track
 
@@ -96,23 +101,83 @@ class SubjectTrack:
         return self.first + len(self.points)
 
 
+@dataclass(frozen=True)
+class FaceTrack:
+    """One face track of a speakers=auto analysis: ``points[k]`` = (x, y, w, h, speaking) on frame ``first + k``,
+    NaN box where it is not seen, speaking -1 where unknown (no sound)."""
+
+    id: int
+    first: int
+    points: np.ndarray  # float64 [n, 5]
+
+    def end(self) -> int:
+        return self.first + len(self.points)
+
+    def seen(self) -> np.ndarray:
+        return np.isfinite(self.points[:, 0])
+
+    def to_dict(self) -> dict[str, Any]:
+        pts = [None if not np.isfinite(p[0]) else [round(float(v), 1) for v in p[:4]] + [round(float(p[4]), 3)]
+               for p in self.points]
+        return {"id": self.id, "first": self.first, "points": pts}
+
+
+def face_tracks(analysis: Analysis) -> list[FaceTrack]:
+    """The analysis's face rows as tracks (each from its first sighting to its last), in id order."""
+    rows = analysis.faces
+    if rows is None or not len(rows):
+        return []
+    out = []
+    for tid in np.unique(rows[:, 1]).astype(int):
+        mine = rows[rows[:, 1] == tid]
+        frames = mine[:, 0].astype(np.int64)
+        first, last = int(frames.min()), int(frames.max())
+        pts = np.full((last - first + 1, 5), np.nan)
+        pts[:, 4] = -1.0
+        pts[frames - first] = mine[:, 2:7]
+        out.append(FaceTrack(int(tid), first, pts))
+    return out
+
+
+def subject_of_face(face: FaceTrack, frame: int, subject_id: int, shot: tuple[int, int]) -> SubjectTrack:
+    """A face track picked as a subject ("keep this person"): its boxes are the subject's track, lost where the
+    face is not seen; the pick is ``frame`` (where it is seen, else its nearest sighting)."""
+    seen = np.flatnonzero(face.seen())
+    first = max(face.first, shot[0])
+    points = [(float(p[0]), float(p[1]), float(p[2]), float(p[3]), False) if np.isfinite(p[0]) else
+              (0.0, 0.0, 0.0, 0.0, True) for p in face.points[first - face.first:min(face.end(), shot[1]) - face.first]]
+    in_shot = [int(k) + face.first for k in seen if shot[0] <= int(k) + face.first < shot[1]]
+    if not in_shot:
+        raise EditError(f"face {face.id} is not seen in the shot of frame {frame}")
+    pick = min(in_shot, key=lambda f: abs(f - frame))
+    x, y, w, h, _ = points[pick - first]
+    return SubjectTrack(subject_id, pick, (x, y, w, h), first, tuple(points))
+
+
 def _finite(v: Any) -> bool:
     return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
 
 
 @dataclass(frozen=True)
 class Edits:
-    """A person's corrections for one ratio: pinned window centres, modes forced on shots, picked subjects."""
+    """A person's corrections for one ratio: pinned window centres, modes forced on shots, picked subjects, and the
+    face tracks the camera must follow whenever they are on screen (pinned) or never (ignored)."""
 
     keyframes: tuple[tuple[int, float, float], ...] = ()  # (frame, x, y), sorted by frame
     modes: tuple[tuple[int, str], ...] = ()  # (shot index, mode), sorted by shot
     subjects: tuple[SubjectTrack, ...] = ()  # in the order picked (the first pick outranks later ones)
+    pinned: tuple[int, ...] = ()  # face track ids, sorted
+    ignored: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"keyframes": [{"frame": f, "x": x, "y": y} for f, x, y in self.keyframes],
                              "modes": {str(s): m for s, m in self.modes}}
         if self.subjects:
             d["subjects"] = [t.to_dict() for t in self.subjects]
+        if self.pinned:
+            d["pinned"] = list(self.pinned)
+        if self.ignored:
+            d["ignored"] = list(self.ignored)
         return d
 
     @classmethod
@@ -120,7 +185,7 @@ class Edits:
         """Checked against the video: EditError naming the first bad entry."""
         if not isinstance(d, dict):
             raise EditError("edits: expected an object with keyframes and modes")
-        unknown = sorted(set(d) - {"keyframes", "modes", "subjects", "version"})
+        unknown = sorted(set(d) - {"keyframes", "modes", "subjects", "pinned", "ignored", "version"})
         if unknown:
             raise EditError(f"edits: unknown field(s) {', '.join(unknown)}")
         raw_keys = d.get("keyframes", [])
@@ -151,11 +216,18 @@ class Edits:
         if not isinstance(raw_subjects, list):
             raise EditError("subjects: expected a list of picked subjects")
         subjects = [SubjectTrack.from_dict(t, f"subjects[{i}]") for i, t in enumerate(raw_subjects)]
-        return cls.checked(keys, modes, analysis, subjects)
+        people: dict[str, list[int]] = {}
+        for name in ("pinned", "ignored"):
+            raw = d.get(name, [])
+            if not isinstance(raw, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in raw):
+                raise EditError(f"{name}: expected a list of face track ids")
+            people[name] = raw
+        return cls.checked(keys, modes, analysis, subjects, people["pinned"], people["ignored"])
 
     @classmethod
     def checked(cls, keys: Iterable[tuple[int, float, float]], modes: Iterable[tuple[int, str]],
-                analysis: Analysis, subjects: Iterable[SubjectTrack] = ()) -> "Edits":
+                analysis: Analysis, subjects: Iterable[SubjectTrack] = (), pinned: Iterable[int] = (),
+                ignored: Iterable[int] = ()) -> "Edits":
         keys, modes = sorted(keys), sorted(modes)
         n = analysis.frames
         seen: set[int] = set()
@@ -186,7 +258,18 @@ class Edits:
                                 f"its pick (frame {t.frame})")
         if len({t.id for t in subjects}) != len(subjects):
             raise EditError("subjects: an id is given twice")
-        return cls(tuple(keys), tuple(modes), subjects)
+        pinned, ignored = tuple(sorted(set(pinned))), tuple(sorted(set(ignored)))
+        if pinned or ignored:
+            known = set() if analysis.faces is None else {int(v) for v in np.unique(analysis.faces[:, 1])}
+            for name, ids in (("pinned", pinned), ("ignored", ignored)):
+                bad = [i for i in ids if i not in known]
+                if bad:
+                    raise EditError(f"{name}: no face track {bad[0]} in this video's analysis" +
+                                    ("" if analysis.faces is not None else " (analysed without --speakers auto)"))
+            both = set(pinned) & set(ignored)
+            if both:
+                raise EditError(f"face track {min(both)} is both pinned and ignored")
+        return cls(tuple(keys), tuple(modes), subjects, pinned, ignored)
 
 
 @dataclass
@@ -200,6 +283,7 @@ class Plan:
     forced: dict[int, str]  # shot -> mode forced by the person
     seconds: float = 0.0  # time the core spent planning (the shots not in the memo)
     planned_shots: int = 0  # how many shots the core planned for this request
+    speaker: np.ndarray | None = None  # int32 [T]: the face track followed because it speaks, -1 none; None: no faces
 
     def crop_path(self, analysis: Analysis) -> CropPath:
         """The path as salcrop writes it (crop path JSON, version 2)."""
@@ -208,10 +292,18 @@ class Plan:
             shot_of[a:b] = k
         frames = [Frame(t=round(float(t), 6), x=int(w[0]), y=int(w[1]), w=int(w[2]), h=int(w[3]), shot=int(s))
                   for t, w, s in zip(analysis.times, self.windows, shot_of)]
+        if self.speaker is not None:
+            for f, sp in zip(frames, self.speaker):
+                f.speaker = int(sp) if sp >= 0 else None
+        faces = face_tracks(analysis) if self.speaker is not None else []
         shots = []
         for a, b, mode in self.shots:
             segs = [Segment(s, e, kind) for s, e, kind in self.segments if a <= s < b]
-            shots.append(Shot(a, b, mode, segs))
+            tracks = None
+            if self.speaker is not None:  # the shot's face tracks, as salcrop writes them
+                tracks = [{"id": t.id, "kind": "face", "start": max(a, t.first), "end": min(b, t.end())}
+                          for t in faces if t.first < b and t.end() > a]
+            shots.append(Shot(a, b, mode, segs, tracks=tracks))
         fps = round(analysis.fps, 6)
         return CropPath(Source(analysis.width, analysis.height, fps), self.ratio, frames, shots)
 
@@ -267,6 +359,21 @@ class Planner:
         # late in a long shot re-plans only from the chunk whose frames it touches (_core.plan_path resume).
         self._bases: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
         self._lock = threading.Lock()
+        # speakers=auto: per shot its face tracks as plan_path takes them (id, [shot frames x 5]); None: no faces.
+        self.faces: list[FaceTrack] | None = face_tracks(analysis) if analysis.faces is not None else None
+        self._shot_faces: list[tuple[tuple[int, np.ndarray], ...]] = []
+        if self.faces is not None:
+            for start, end in analysis.shot_ranges():
+                shot = []
+                for t in self.faces:
+                    if t.first >= end or t.end() <= start:
+                        continue
+                    arr = np.full((end - start, 5), np.nan)
+                    arr[:, 4] = -1.0
+                    a, b = max(start, t.first), min(end, t.end())
+                    arr[a - start:b - start] = t.points[a - t.first:b - t.first]
+                    shot.append((t.id, arr))
+                self._shot_faces.append(tuple(shot))
 
     def plan(self, ratio: str, edits: Edits = Edits()) -> Plan:
         import time
@@ -279,29 +386,38 @@ class Planner:
         shots: list[tuple[int, int, str]] = []
         segments: list[tuple[int, int, str]] = []
         seconds, planned = 0.0, 0
+        speaker: list[np.ndarray] = []
         for k, (start, end) in enumerate(a.shot_ranges()):
             keys = tuple((f - start, x, y) for f, x, y in edits.keyframes if start <= f < end)
             mode = forced.get(k, self.mode)
             tracks = tuple((t.first - start, t.points) for t in edits.subjects if start <= t.frame < end)
-            memo_key = (ratio, start, end, mode, keys, tracks)
+            # Faces count where no subject is picked (a pick outranks the speaker, as in the engine); the user's
+            # pins and ignores of this shot's faces are part of its memo key.
+            people = None
+            if self.faces is not None and not tracks:
+                ids = {i for i, _ in self._shot_faces[k]}
+                people = (tuple(i for i in edits.pinned if i in ids), tuple(i for i in edits.ignored if i in ids))
+            memo_key = (ratio, start, end, mode, keys, tracks, people)
             with self._lock:
                 hit = self._memo.get(memo_key)
                 if hit is not None:
                     self._memo.move_to_end(memo_key)
             if hit is None:
                 t0 = time.perf_counter()
-                hit = self._plan_shot(ratio, start, end, mode, keys, tracks)
+                hit = self._plan_shot(ratio, start, end, mode, keys, tracks, k, people)
                 seconds += time.perf_counter() - t0
                 planned += 1
                 with self._lock:
                     self._memo[memo_key] = hit
                     while len(self._memo) > self.MEMO:
                         self._memo.popitem(last=False)
-            w, shot_mode, seg = hit
+            w, shot_mode, seg, who = hit
             windows.append(w)
             shots.append((start, end, shot_mode))
             segments.extend(seg)
-        return Plan(ratio, np.concatenate(windows), shots, segments, forced, seconds, planned)
+            speaker.append(who if who is not None else np.full(end - start, -1, dtype=np.int32))
+        return Plan(ratio, np.concatenate(windows), shots, segments, forced, seconds, planned,
+                    np.concatenate(speaker) if self.faces is not None else None)
 
     def _chunk_frames(self) -> int:
         """The engine's chunk (the lookahead in frames; 0: each shot at once), as plan_path counts it."""
@@ -309,11 +425,23 @@ class Planner:
         return max(2, round(lookahead * self.analysis.fps)) if lookahead > 0 else 0
 
     def _plan_shot(self, ratio: str, start: int, end: int, mode: str, keys: tuple[Any, ...],
-                   tracks: tuple[Any, ...]) -> tuple[np.ndarray, str, list[tuple[int, int, str]]]:
-        """One shot's plan; resumed from the shot's latest plan at the first chunk the changed frames reach."""
+                   tracks: tuple[Any, ...], shot: int, people: tuple[tuple[int, ...], tuple[int, ...]] | None
+                   ) -> tuple[np.ndarray, str, list[tuple[int, int, str]], np.ndarray | None]:
+        """One shot's plan; resumed from the shot's latest plan at the first chunk the changed frames reach. With
+        faces (``people``: the shot's pinned and ignored ids) the core plans the whole shot around who speaks: the
+        speaker policy's state is not in a resumable chunk start."""
         from .. import _core
 
         a = self.analysis
+        if people is not None:
+            w, s, seg, _, who = _core.plan_path(a.maps[start:end], [], a.width, a.height, a.fps, ratio=ratio,
+                                                mode=mode, keyframes=list(keys), with_segments=True,
+                                                with_states=True, faces=list(self._shot_faces[shot]),
+                                                pinned=list(people[0]), ignored=list(people[1]), **self.options)
+            if len(s) != 1:
+                raise RuntimeError(f"internal: plan_path gave {len(s)} shots for one")
+            return (np.asarray(w, dtype=np.int32), s[0][2], [(x + start, y + start, m) for x, y, m in seg],
+                    np.asarray(who, dtype=np.int32))
         subjects = [(first, np.asarray(points, dtype=np.float64).reshape(-1, 5)) for first, points in tracks]
         base_key = (ratio, start, end, mode)
         with self._lock:
@@ -357,4 +485,4 @@ class Planner:
             self._bases.move_to_end(base_key)
             while len(self._bases) > self.MEMO:
                 self._bases.popitem(last=False)
-        return windows, shot_mode, [(x + start, y + start, m) for x, y, m in segs]
+        return windows, shot_mode, [(x + start, y + start, m) for x, y, m in segs], None

@@ -85,6 +85,7 @@ def _plan_json(version: int, plan: Plan, edits: Any, width: int, height: int) ->
                   for k, (a, b, m) in enumerate(plan.shots)],
         "segments": [[a, b, m] for a, b, m in plan.segments],
         **edits.to_dict(),
+        **({} if plan.speaker is None else {"speaker": plan.speaker.tolist()}),
         "planned_ms": round(plan.seconds * 1000, 1), "planned_shots": plan.planned_shots,
     }
 
@@ -146,6 +147,8 @@ def make_app(session: Session, token: str, *, allowed_hosts: list[str] | None = 
             out.update(frames=a.frames, fps=a.fps, width=a.width, height=a.height, times=a.times.tolist(),
                        shots=a.shot_ranges(), map=list(a.maps.shape[1:]), model=a.model, provider=a.provider,
                        media="proxy" if a.proxy is not None else "original")
+            if v.planner is not None and v.planner.faces is not None:
+                out["faces"] = [t.to_dict() for t in v.planner.faces]
         return JSONResponse(out)
 
     async def maps(request: Request) -> Response:
@@ -186,11 +189,18 @@ def make_app(session: Session, token: str, *, allowed_hosts: list[str] | None = 
         return JSONResponse(_plan_json(version, p, e, v.width, v.height))
 
     async def pick_subject(request: Request) -> Response:
-        """{version, frame, box: [x, y, w, h], id?}: track the box through its shot and keep it (docs/subjects.md)."""
+        """{version, frame, box: [x, y, w, h], id?}: track the box through its shot and keep it (docs/subjects.md);
+        {version, frame, face: track id}: keep that face track (a speakers=auto analysis's) as the subject."""
         vid, ratio = video_id(request), ratio_of(request)
         body = await body_json(request)
+        if isinstance(body, dict) and {"version", "frame", "face"} <= set(body) and "box" not in body:
+            version, e, p = await run_in_threadpool(session.keep_face, vid, ratio, body["frame"], body["face"],
+                                                    body["version"])
+            v = session.video(vid)
+            return JSONResponse(_plan_json(version, p, e, v.width, v.height))
         if not isinstance(body, dict) or not {"version", "frame", "box"} <= set(body):
-            raise EditError("subjects: send {version, frame, box: [x, y, w, h], id (to redo a subject from there)}")
+            raise EditError("subjects: send {version, frame, box: [x, y, w, h], id (to redo a subject from there)} "
+                            "or {version, frame, face: a face track's id}")
         version, e, p = await run_in_threadpool(session.track_subject, vid, ratio, body["frame"], body["box"],
                                                 body["version"], body.get("id"))
         v = session.video(vid)

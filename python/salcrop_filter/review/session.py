@@ -22,7 +22,7 @@ from ..pipeline import OptionError, ReframeError, _probe, make_engine, reframe
 from .analysis import Analysis, AnalysisOptions, AnalysisProgress, cache_dir, load_or_analyse, \
     model_identity
 from .planning import EditError, Edits, Plan, Planner, keyframes_from_json, keyframes_json, ratio_key, \
-    subjects_json, track_subject
+    subject_of_face, subjects_json, track_subject
 from .store import EditStore, write_atomic
 
 __all__ = ["Session", "Video", "NotReady", "Busy", "SessionOptions", "output_stem"]
@@ -195,9 +195,11 @@ class Session:
         """Checks and saves a tab's edits for a ratio (StaleEdit if another tab saved since ``base``)."""
         ratio = self.check_ratio(ratio)
         _, a, planner, store = self.ready(index)
-        if isinstance(body, dict) and "subjects" not in body:  # a page that edits keyframes keeps the picks
+        if isinstance(body, dict):  # a page that edits keyframes keeps the picks, pins and ignores
             _, current = self.edits(index, ratio)
-            body = {**body, "subjects": [t.to_dict() for t in current.subjects]}
+            kept = {"subjects": [t.to_dict() for t in current.subjects], "pinned": list(current.pinned),
+                    "ignored": list(current.ignored)}
+            body = {**{k: v for k, v in kept.items() if k not in body}, **body}
         edits = Edits.from_dict(body, a)
         plan = planner.plan(ratio, edits)  # before saving: edits the core refuses are not saved
         version = store.put(ratio, edits.to_dict(), base)
@@ -246,6 +248,25 @@ class Session:
         subjects = [t for t in current.subjects if t.id != new_id]
         subjects.insert(next((k for k, t in enumerate(current.subjects) if t.id == new_id), len(subjects)), track)
         body = {**current.to_dict(), "subjects": [t.to_dict() for t in subjects]}
+        return self.set_edits(index, ratio, body, base)
+
+    def keep_face(self, index: int, ratio: str, frame: Any, face: Any, base: Any) -> tuple[int, Edits, Plan]:
+        """"Keep this person": a face track of a speakers=auto analysis becomes a picked subject (its boxes are the
+        subject's track; no box to draw, no tracker to run), in the shot of ``frame``."""
+        ratio = self.check_ratio(ratio)
+        _, a, planner, _ = self.ready(index)
+        if isinstance(frame, bool) or not isinstance(frame, int) or not 0 <= frame < a.frames:
+            raise EditError(f"subjects: frame {frame!r} is not one of the video's frames 0..{a.frames - 1}")
+        if planner.faces is None:
+            raise EditError("subjects: this video was analysed without faces (salcrop review --speakers auto)")
+        track = next((t for t in planner.faces if t.id == face), None)
+        if isinstance(face, bool) or track is None:
+            raise EditError(f"subjects: no face track {face!r} in this video")
+        shot = next((s, e) for s, e in a.shot_ranges() if s <= frame < e)
+        _, current = self.edits(index, ratio)
+        new_id = max((t.id for t in current.subjects), default=-1) + 1
+        subject = subject_of_face(track, frame, new_id, shot)
+        body = {**current.to_dict(), "subjects": [t.to_dict() for t in (*current.subjects, subject)]}
         return self.set_edits(index, ratio, body, base)
 
     def subjects_text(self, index: int, ratio: str) -> str:

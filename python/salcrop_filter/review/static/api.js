@@ -41,6 +41,8 @@ export const api = {
   pickSubject: (v, ratio, version, frame, box, id) =>
     call("POST", `api/videos/${v}/subjects?ratio=${encodeURIComponent(ratio)}`,
          id === undefined || id === null ? { version, frame, box } : { version, frame, box, id }),
+  keepFace: (v, ratio, version, frame, face) =>
+    call("POST", `api/videos/${v}/subjects?ratio=${encodeURIComponent(ratio)}`, { version, frame, face }),
   exportFiles: (v, ratio) => call("POST", `api/videos/${v}/export?ratio=${encodeURIComponent(ratio)}`),
   render: (v, ratios) => call("POST", `api/videos/${v}/render`, { ratios }),
   renderJob: (id) => call("GET", `api/renders/${id}`),

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { Player } from "./player.js";
-import { Timeline } from "./timeline.js";
+import { FACE_ROW, Timeline } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,6 +16,16 @@ const state = {
   keyframes() { return this.plan ? this.plan.keyframes : []; },
   keyframeAt(f) { return this.keyframes().find((k) => k.frame === f) || null; },
   picking: false, selectedSubject: null,
+  // speakers=auto: the face tracks [{id, first, points: [[x, y, w, h, speaking] or null]}] and the one selected.
+  faces: [], selectedFace: null,
+  facesAt(f) {
+    const out = [];
+    for (const t of this.faces) {
+      const q = t.points[f - t.first];
+      if (q) out.push({ id: t.id, box: q.slice(0, 4), speaking: q[4] });
+    }
+    return out;
+  },
   subjects() { return this.plan && this.plan.subjects ? this.plan.subjects : []; },
   // The picked subjects' boxes on frame f: [{id, box: [x, y, w, h], lost}].
   subjectsAt(f) {
@@ -97,7 +107,8 @@ function historyOf() {
 
 function currentEdits() {
   const p = state.plan;
-  return { keyframes: p.keyframes.map((k) => ({ ...k })), modes: { ...p.modes }, subjects: state.subjects() };
+  return { keyframes: p.keyframes.map((k) => ({ ...k })), modes: { ...p.modes }, subjects: state.subjects(),
+           pinned: [...(p.pinned || [])], ignored: [...(p.ignored || [])] };
 }
 
 function setPlan(plan) {
@@ -111,6 +122,7 @@ function setPlan(plan) {
   if (state.selectedSubject !== null && !state.subjects().some((t) => t.id === state.selectedSubject))
     state.selectedSubject = null;
   renderSubjectList();
+  renderFaceList();
   updateButtons();
   $("plan-time").textContent =
     `last plan: ${plan.planned_shots} shot(s) planned by the core in ${plan.planned_ms} ms`;
@@ -151,6 +163,7 @@ async function applyEdits(next, how = "edit") {
   } finally {
     state.busy = false;
     delete document.body.dataset.busy;
+    renderFaceList();
   }
 }
 
@@ -205,6 +218,7 @@ async function pickSubject(frame, box) {
   } finally {
     state.busy = false;
     delete document.body.dataset.busy;
+    renderFaceList();
   }
 }
 
@@ -238,6 +252,87 @@ function renderSubjectList() {
       dirty = true;
     });
     ol.append(li);
+  }
+}
+
+// --- people (speakers=auto) ------------------------------------------------------------------------------
+
+function selectFace(id, frame) {
+  state.selectedFace = id;
+  if (frame !== undefined && frame !== state.frame) seek(frame);
+  renderFaceList();
+  dirty = true;
+}
+
+// pin: follow this face whenever it is on screen; ignore: never; auto: who speaks decides. One edit, re-planned
+// by the core like any other (undo/redo, saved with the session, rendered).
+function setFace(id, how) {
+  const e = currentEdits();
+  e.pinned = e.pinned.filter((q) => q !== id);
+  e.ignored = e.ignored.filter((q) => q !== id);
+  if (how === "pin") e.pinned.push(id);
+  else if (how === "ignore") e.ignored.push(id);
+  return applyEdits(e);
+}
+
+async function keepFace(id) {
+  if (!state.plan || state.busy) return;
+  const before = currentEdits();
+  state.busy = true;
+  document.body.dataset.busy = "1";
+  try {
+    const plan = await api.keepFace(state.video, state.ratio, state.plan.version, state.frame, id);
+    const h = historyOf();
+    h.past.push(before);
+    h.future = [];
+    setPlan(plan);
+    state.selectedSubject = Math.max(...plan.subjects.map((t) => t.id));
+    renderSubjectList();
+    say(`face ${id} kept as subject ${state.selectedSubject}; re-planned in ${plan.planned_ms} ms`);
+  } catch (e) {
+    say(e.message, true);
+  } finally {
+    state.busy = false;
+    delete document.body.dataset.busy;
+    renderFaceList();
+  }
+}
+
+function renderFaceList() {
+  const panel = $("people-panel");
+  panel.hidden = !state.faces.length;
+  document.querySelector(".faces-legend").hidden = !state.faces.length;
+  if (!state.faces.length) return;
+  const p = state.plan, ol = $("faces");
+  const pinned = p ? p.pinned || [] : [], ignored = p ? p.ignored || [] : [];
+  ol.replaceChildren();
+  $("face-count").textContent = `(${state.faces.length})`;
+  for (const t of state.faces) {
+    const li = document.createElement("li");
+    li.dataset.id = String(t.id);
+    const seen = t.points.filter((q) => q).length;
+    const followed = p && p.speaker ? p.speaker.filter((s) => s === t.id).length : 0;
+    li.append(`face ${t.id} · ${t.first}–${t.first + t.points.length - 1} · seen ${seen} · followed ${followed}`);
+    li.title = `face ${t.id}: frames ${t.first}–${t.first + t.points.length - 1}, on screen on ${seen}, ` +
+      `followed on ${followed}`;
+    li.classList.toggle("selected", t.id === state.selectedFace);
+    li.classList.toggle("pinned", pinned.includes(t.id));
+    li.classList.toggle("ignored", ignored.includes(t.id));
+    li.addEventListener("click", () => {
+      const first = t.points.findIndex((q) => q);
+      selectFace(t.id, t.id === state.selectedFace ? undefined : t.first + Math.max(0, first));
+    });
+    ol.append(li);
+  }
+  const sel = state.faces.find((t) => t.id === state.selectedFace);
+  $("face-info").textContent = sel ? `face ${sel.id}: ` + (pinned.includes(sel.id) ? "pinned (followed whenever on screen)" :
+    ignored.includes(sel.id) ? "ignored (never followed)" : "auto (followed when it holds the floor)") :
+    "click a face on the video or its lane on the timeline";
+  for (const id of ["face-pin", "face-ignore", "face-auto", "face-keep"]) $(id).disabled = !sel || state.busy;
+  if (sel) {
+    $("face-pin").classList.toggle("active", pinned.includes(sel.id));
+    $("face-ignore").classList.toggle("active", ignored.includes(sel.id));
+    $("face-auto").classList.toggle("active", !pinned.includes(sel.id) && !ignored.includes(sel.id));
   }
 }
 
@@ -347,6 +442,9 @@ async function waitForAnalysis(v) {
       state.frames = a.frames;
       state.fps = a.fps;
       state.shots = a.shots;
+      state.faces = a.faces || [];
+      $("timeline").style.height = `${230 + state.faces.length * FACE_ROW}px`;
+      timeline.resize();
       $("analysis").hidden = true;
       say(p.cached ? `analysis loaded from the cache (${a.frames} frames)` :
         `analysed ${a.frames} frames in ${p.elapsed.toFixed(1)} s (${p.rate.toFixed(1)} frames/s)`);
@@ -430,7 +528,9 @@ async function selectVideo(v) {
   state.video = v;
   const info = state.videos[v];
   Object.assign(state, { width: info.width, height: info.height, fps: info.fps, frames: 0, times: null,
-                         maps: null, plan: null, frame: 0, selectedShot: 0, selectedKey: null });
+                         maps: null, plan: null, frame: 0, selectedShot: 0, selectedKey: null,
+                         faces: [], selectedFace: null });
+  renderFaceList();
   timeline.stripKey = "";
   video.src = api.mediaUrl(v);
   renderKeyframeList();
@@ -457,6 +557,12 @@ function bind() {
     $("pick-subject").setAttribute("aria-pressed", String(state.picking));
     $("pick-subject").classList.toggle("active", state.picking);
   });
+  player.onSelectFace = selectFace;
+  timeline.onSelectFace = selectFace;
+  $("face-pin").addEventListener("click", () => { if (state.selectedFace !== null) setFace(state.selectedFace, "pin"); });
+  $("face-ignore").addEventListener("click", () => { if (state.selectedFace !== null) setFace(state.selectedFace, "ignore"); });
+  $("face-auto").addEventListener("click", () => { if (state.selectedFace !== null) setFace(state.selectedFace, "auto"); });
+  $("face-keep").addEventListener("click", () => { if (state.selectedFace !== null) keepFace(state.selectedFace); });
   timeline.onSeek = (f) => seek(f);
   timeline.onMoveKey = moveKey;
   timeline.onDeleteKey = deleteKey;
@@ -534,5 +640,6 @@ async function main() {
 }
 
 // For tests and for poking at the page from the console: read-only use, please.
-window.review = { state, seek, player, timeline, undo, redo, setMode, selectRatio, pickSubject };
+window.review = { state, seek, player, timeline, undo, redo, setMode, selectRatio, pickSubject, selectFace, setFace,
+                  keepFace };
 main();

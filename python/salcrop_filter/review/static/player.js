@@ -24,6 +24,7 @@ export class Player {
     this.drag = null;  // {offset, pos}: the window being dragged, in source pixels along the axis
     this.onPin = null;  // (frame, cx, cy) when a drag ends
     this.onPick = null;  // (frame, [x, y, w, h]) when a box is drawn in pick mode
+    this.onSelectFace = null;  // (face track id, frame) when a face's box is clicked
     this.box = null;  // {x0, y0, x1, y1}: the box being drawn (pick mode), source pixels
     this.heatCanvas = document.createElement("canvas");
     overlay.addEventListener("pointerdown", (e) => this.pointerDown(e));
@@ -64,7 +65,34 @@ export class Player {
     return Math.max(0, Math.min(range, pos));
   }
 
+  // The face (speakers=auto) whose box on the current frame holds a source point: the smallest such.
+  faceAtPoint(pt) {
+    let best = null;
+    for (const t of this.state.facesAt(this.state.frame)) {
+      const [x, y, w, h] = t.box;
+      if (pt.x >= x && pt.x <= x + w && pt.y >= y && pt.y <= y + h && (!best || w * h < best.box[2] * best.box[3]))
+        best = t;
+    }
+    return best;
+  }
+
+  // A face's box centre on the page (for tests and tools), or null when it is not on the current frame.
+  faceRectOnPage(id) {
+    const t = this.state.facesAt(this.state.frame).find((q) => q.id === id);
+    if (!t) return null;
+    const r = this.overlay.getBoundingClientRect(), s = this.scale();
+    return { x: r.left + t.box[0] * s, y: r.top + t.box[1] * s, width: t.box[2] * s, height: t.box[3] * s };
+  }
+
   pointerDown(e) {
+    if (!this.state.picking && this.state.plan && this.onSelectFace) {  // a click on a face selects that person
+      const face = this.faceAtPoint(this.sourcePoint(e));
+      if (face) {
+        this.video.pause();
+        this.onSelectFace(face.id, this.state.frame);
+        return;
+      }
+    }
     if (this.state.picking && this.state.plan && !this.state.busy) {
       this.video.pause();
       const pt = this.sourcePoint(e);
@@ -155,6 +183,23 @@ export class Player {
         ctx.fill();
       }
     }
+    // Faces (speakers=auto): their boxes and ids; the followed one green, pinned gold, ignored grey, selected white.
+    const p = st.plan, dpr = window.devicePixelRatio || 1;
+    ctx.font = `${12 * dpr}px system-ui`;
+    for (const t of st.facesAt(st.frame)) {
+      const followed = p && p.speaker && p.speaker[st.frame] === t.id;
+      const pinnedFace = p && (p.pinned || []).includes(t.id), ignoredFace = p && (p.ignored || []).includes(t.id);
+      ctx.lineWidth = (followed || t.id === st.selectedFace ? 3 : 1.5) * dpr;
+      ctx.setLineDash(ignoredFace ? [5, 4] : []);
+      ctx.strokeStyle = t.id === st.selectedFace ? "#ffffff" : followed ? "#7CFC00" : pinnedFace ? "#ffd166" :
+        ignoredFace ? "#8a8f96" : "#3f8fbf";
+      ctx.strokeRect(t.box[0] * k, t.box[1] * k, t.box[2] * k, t.box[3] * k);
+      ctx.fillStyle = ctx.strokeStyle;
+      const speaks = t.speaking >= 0 ? ` ${Math.round(100 * t.speaking)}%` : "";
+      ctx.fillText(`${t.id}${speaks}${pinnedFace ? " pinned" : ignoredFace ? " ignored" : ""}`, t.box[0] * k + 2 * dpr,
+                   Math.max(12 * dpr, t.box[1] * k - 4 * dpr));
+    }
+    ctx.setLineDash([]);
     // Picked subjects: their tracked boxes on this frame (dashed where lost), and the box being drawn.
     ctx.lineWidth = Math.max(2, 2 * (window.devicePixelRatio || 1));
     for (const t of st.subjectsAt(st.frame)) {

@@ -1,7 +1,10 @@
 // The timeline: the saliency along the window's axis behind the planned path (the window's extent and its
-// centre), the keyframes, the shots with their segments, and the playhead. Frames run left to right.
+// centre), the keyframes, the shots with their segments, and the playhead. Frames run left to right. With faces
+// (speakers=auto), a lane per face track above the shots: where it is on screen, how likely it speaks (brighter),
+// and where the camera follows it (a green bar).
 
-const SEG_COLOURS = { stationary: "#6c7a89", pan: "#3fbf7f", ease: "#f08c3a" };
+const SEG_COLOURS = { stationary: "#6c7a89", pan: "#3fbf7f", ease: "#f08c3a", cut: "#e8e8e8" };
+export const FACE_ROW = 16;
 const SHOT_ROW = 34, PAD = 6, KEY_HIT = 8;
 
 export class Timeline {
@@ -15,6 +18,7 @@ export class Timeline {
     this.onDeleteKey = null;  // (frame)
     this.onSelectShot = null;  // (shot index)
     this.onSelectKey = null;  // (frame)
+    this.onSelectFace = null;  // (face track id, frame)
     this.action = null;
     canvas.addEventListener("pointerdown", (e) => this.pointerDown(e));
     canvas.addEventListener("pointermove", (e) => this.pointerMove(e));
@@ -25,8 +29,15 @@ export class Timeline {
   get n() { return this.state.frames || 1; }
   plotBox() {
     const W = this.canvas.width, H = this.canvas.height, dpr = window.devicePixelRatio || 1;
-    return { x0: PAD * dpr, x1: W - PAD * dpr, y0: PAD * dpr, y1: H - (SHOT_ROW + 2 * PAD) * dpr,
-             sy0: H - (SHOT_ROW + PAD) * dpr, sy1: H - PAD * dpr };
+    const lanes = this.state.faces.length * FACE_ROW;
+    return { x0: PAD * dpr, x1: W - PAD * dpr, y0: PAD * dpr, y1: H - (SHOT_ROW + lanes + 2 * PAD) * dpr,
+             fy0: H - (SHOT_ROW + lanes + PAD) * dpr, sy0: H - (SHOT_ROW + PAD) * dpr, sy1: H - PAD * dpr };
+  }
+  // The face lane under a point (its track), or null.
+  faceAt(pt, b) {
+    const dpr = window.devicePixelRatio || 1;
+    if (pt.y < b.fy0 || pt.y >= b.sy0) return null;
+    return this.state.faces[Math.floor((pt.y - b.fy0) / (FACE_ROW * dpr))] || null;
   }
   fx(f, b) { return b.x0 + (f + 0.5) / this.n * (b.x1 - b.x0); }
   frameAtX(px, b) { return Math.max(0, Math.min(this.n - 1, Math.floor((px - b.x0) / (b.x1 - b.x0) * this.n))); }
@@ -130,6 +141,7 @@ export class Timeline {
       ctx.moveTo(x, y - r); ctx.lineTo(x + r, y); ctx.lineTo(x, y + r); ctx.lineTo(x - r, y); ctx.closePath();
       ctx.fill(); ctx.stroke();
     }
+    this.drawFaces(ctx, b, dpr);
     // shots and their segments
     for (const [s, e, kind] of p.segments) {
       ctx.fillStyle = SEG_COLOURS[kind] || "#555";
@@ -153,6 +165,43 @@ export class Timeline {
       }
     });
     this.drawPlayhead(ctx, b, dpr);
+  }
+
+  drawFaces(ctx, b, dpr) {
+    const st = this.state, p = st.plan, row = FACE_ROW * dpr, pinned = p.pinned || [], ignored = p.ignored || [];
+    ctx.font = `${10 * dpr}px system-ui`;
+    st.faces.forEach((t, i) => {
+      const y = b.fy0 + i * row, ign = ignored.includes(t.id);
+      ctx.fillStyle = "#15171a";
+      ctx.fillRect(b.x0, y, b.x1 - b.x0, row - dpr);
+      t.points.forEach((q, k) => {
+        if (!q) return;
+        const f = t.first + k, x0 = this.fx(f - 0.5, b), w = Math.max(1, this.fx(f + 0.5, b) - x0);
+        const s = q[4] >= 0 ? q[4] : 0;
+        ctx.fillStyle = ign ? "rgba(120,120,120,0.45)" : `rgba(63,143,191,${0.25 + 0.75 * s})`;
+        ctx.fillRect(x0, y, w, row - 4 * dpr);
+        if (p.speaker && p.speaker[f] === t.id) {
+          ctx.fillStyle = "#7CFC00";
+          ctx.fillRect(x0, y + row - 4 * dpr, w, 3 * dpr);
+        }
+      });
+      const x0 = this.fx(t.first - 0.5, b), x1 = this.fx(t.first + t.points.length - 0.5, b);
+      if (pinned.includes(t.id) || t.id === st.selectedFace) {
+        ctx.strokeStyle = t.id === st.selectedFace ? "#ffffff" : "#ffd166";
+        ctx.lineWidth = 1.5 * dpr;
+        ctx.strokeRect(x0, y + 0.5 * dpr, x1 - x0, row - 2 * dpr);
+      }
+      ctx.fillStyle = "#e6e8eb";
+      const tag = `face ${t.id}${pinned.includes(t.id) ? " · pinned" : ign ? " · ignored" : ""}`;
+      ctx.fillText(tag, Math.max(b.x0, x0) + 3 * dpr, y + row - 5 * dpr);
+    });
+  }
+
+  // The middle of a face's lane in CSS pixels relative to the canvas (for tests and tools).
+  faceLanePoint(id, frame) {
+    const b = this.plotBox(), i = this.state.faces.findIndex((t) => t.id === id), dpr = window.devicePixelRatio || 1;
+    if (i < 0) return null;
+    return { x: this.fx(frame, b) / dpr, y: (b.fy0 + (i + 0.4) * FACE_ROW * dpr) / dpr };
   }
 
   drawPlayhead(ctx, b, dpr) {
@@ -186,6 +235,13 @@ export class Timeline {
     if (key) {
       this.action = { kind: "key", from: key.frame, to: key.frame };
       if (this.onSelectKey) this.onSelectKey(key.frame);
+      return;
+    }
+    const face = this.state.plan ? this.faceAt(pt, b) : null;
+    if (face) {
+      this.action = { kind: "scrub" };
+      if (this.onSelectFace) this.onSelectFace(face.id, f);
+      if (this.onSeek) this.onSeek(f);
       return;
     }
     if (pt.y >= b.sy0 && this.state.plan) {
