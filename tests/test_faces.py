@@ -65,6 +65,31 @@ def test_real_faces_are_found_in_carphone(detector: "_core.FaceDetector", shared
     assert all(0.05 * w < b[2] < 0.6 * w for b in best)
 
 
+def test_landmarks_sit_on_the_face(detector: "_core.FaceDetector", shared_videos: Path) -> None:
+    # YuNet's five landmarks (the speaker scorer reads the mouth where they put it): inside the box, the eyes
+    # above the nose above the mouth corners, the right eye (the viewer's left) left of the left eye.
+    frames = frames_of(shared_videos / "carphone_pristine.mp4", 5, step=20)
+    checked = 0
+    for f in frames:
+        for x, y, w, h, _, kps in detector.detect(f, landmarks=True)[:1]:
+            assert kps is not None and len(kps) == 10
+            px, py = np.array(kps[0::2]), np.array(kps[1::2])
+            assert np.all((px >= x - 0.1 * w) & (px <= x + 1.1 * w) & (py >= y - 0.1 * h) & (py <= y + 1.1 * h))
+            assert max(py[0], py[1]) < py[2] < min(py[3], py[4])
+            assert px[0] < px[1] and px[3] < px[4]
+            checked += 1
+    assert checked >= 4
+    # Without the flag: the 5-tuples as before.
+    assert all(len(d) == 5 for d in detector.detect(frames[0]))
+    # In the scorer's crop: where face_crop puts them (the square of side max(w, h) on the box's centre, 112 px).
+    x, y, w, h, _, kps = detector.detect(frames[0], landmarks=True)[0]
+    crop, in_crop = _core.face_crop(frames[0], (x, y, w, h), landmarks=kps)
+    side = max(w, h)
+    assert crop.shape == (112, 112)
+    assert np.allclose(in_crop[0], (kps[0] - (x + w / 2 - side / 2)) * 112 / side, atol=1e-3)
+    assert np.allclose(in_crop[9], (kps[9] - (y + h / 2 - side / 2)) * 112 / side, atol=1e-3)
+
+
 def test_a_face_at_the_frame_edge_and_many_faces(detector: "_core.FaceDetector", shared_videos: Path) -> None:
     frame = frames_of(shared_videos / "carphone_pristine.mp4", 1)[0]
     x, y, w, h, _ = detector.detect(frame)[0]

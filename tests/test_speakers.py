@@ -98,7 +98,7 @@ def test_the_talking_face_speaks_and_the_listener_does_not(scene: dict) -> None:
     # While the voice speaks: the moving mouth speaks, the shut one does not, on most frames.
     assert np.mean(talk[speech] > 0.5) > 0.8
     assert np.mean(listen[speech] < 0.5) > 0.95
-    assert np.median(talk_mouth[speech]) > np.median(listen_mouth[speech]) + 1  # z: log ratio + 4 sync
+    assert np.median(talk_mouth[speech]) > np.median(listen_mouth[speech]) + 1  # z: the logit of P(mouth)
     # In the silence nobody speaks, whatever the mouths do.
     assert np.all(talk[silent] < 0.3) and np.all(listen[silent] < 0.3)
 
@@ -151,3 +151,47 @@ def test_bad_crops_are_refused() -> None:
         _core.SpeakerScorer().score(np.zeros((4, 64, 64), np.uint8), np.arange(4) / FPS, _core.AudioTrack(), FPS)
     with pytest.raises(ValueError, match="one time per crop"):
         _core.SpeakerScorer().score(np.zeros((4, 112, 112), np.uint8), np.arange(3) / FPS, _core.AudioTrack(), FPS)
+
+
+def render_face_aside(opening: float, frame: int, rng: np.random.Generator) -> np.ndarray:
+    """As render_face, but turned aside: eyes and mouth towards the box's right edge (a three-quarter view, as
+    msdwild-00115's two women), the mouth where the fixed mouth region (columns 30..81) barely reaches."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64)
+    dx = 3 * np.sin(frame / 11.0)
+    dy = 2 * np.sin(frame / 7.0)
+    img = np.full((SIZE, SIZE), 50.0)
+    img[((xx - 60 - dx) / 46) ** 2 + ((yy - 58 - dy) / 54) ** 2 <= 1] = 170
+    for ex in (70, 98):
+        img[((xx - ex - dx) / 6) ** 2 + ((yy - 38 - dy) / 4) ** 2 <= 1] = 40
+    half_height = 1.5 + 9 * opening
+    img[((xx - 92 - dx) / 12) ** 2 + ((yy - 84 - dy) / half_height) ** 2 <= 1] = 30
+    img *= 1 + 0.04 * np.sin(frame / 5.0)
+    img += rng.normal(0, 2, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+ASIDE_LANDMARKS = [70, 38, 98, 38, 86, 60, 80, 84, 104, 84]  # right eye, left eye, nose, mouth corners (crop px)
+
+
+def test_landmarks_put_the_mouth_region_on_a_face_turned_aside(voice: tuple[np.ndarray, int], scene: dict) -> None:
+    speech_samples, rate = voice
+    times = scene["times"]
+    samples, _ = soundtrack(speech_samples, rate, silence=2.0)
+    loud = np.array([envelope(samples, rate, t) for t in times])
+    opening = np.clip(loud / (np.percentile(loud, 90) + 1e-9), 0, 1)
+    rng = np.random.default_rng(11)
+    talker = np.stack([render_face_aside(o, i, rng) for i, o in enumerate(opening)])
+    listener = np.stack([render_face_aside(0.0, i, rng) for i in range(len(times))])
+    kps = np.tile(np.array(ASIDE_LANDMARKS, np.float32), (len(times), 1))
+    scorer = _core.SpeakerScorer()
+    talk, talk_z, _ = scorer.score(talker, times, scene["audio"], FPS, landmarks=kps)
+    listen, _, _ = scorer.score(listener, times, scene["audio"], FPS, landmarks=kps)
+    blind, blind_z, _ = scorer.score(talker, times, scene["audio"], FPS)  # fixed regions
+    speech = scene["in_speech"]
+    assert np.mean(talk[speech] > 0.5) > 0.8
+    assert np.mean(listen[speech] < 0.5) > 0.95
+    # Read where the fixed region puts the mouth, the same talker is a weaker speaker.
+    assert np.median(talk_z[speech]) > np.median(blind_z[speech]) + 1
+    # Landmarks of the wrong shape are refused.
+    with pytest.raises(ValueError, match="N x 10"):
+        scorer.score(talker, times, scene["audio"], FPS, landmarks=kps[:, :8])

@@ -230,7 +230,7 @@ void FaceWorker::run(Job &job)
                 const double size = std::max(1.0, std::max(prev.box.w, prev.box.h));
                 if (std::hypot(d.box.cx() - prev.box.cx(), d.box.cy() - prev.box.cy()) < kCropHold * size &&
                     std::abs(std::max(d.box.w, d.box.h) - size) < kCropHold * size) {
-                    d.box = prev.box;
+                    d = prev;  // its box and landmarks (the scorer's mouth region sits on them)
                     break;
                 }
             }
@@ -242,9 +242,13 @@ void FaceWorker::run(Job &job)
         }
     }
     if (job.cut)
-        for (size_t j = 0; j < latest_dets_.size(); j++)
-            r.crops.push_back(Crop{latest_frame_, j,
-                                   FaceCrop{job.frame, job.t, face_crop(job.img, latest_dets_[j].box, kFaceCropSize)}});
+        for (size_t j = 0; j < latest_dets_.size(); j++) {
+            const FaceDetection &d = latest_dets_[j];
+            FaceCrop crop{job.frame, job.t, face_crop(job.img, d.box, kFaceCropSize)};
+            if (d.landmarks)
+                set_crop_landmarks(crop, d.kps, face_crop_square(job.img.width, job.img.height, d.box));
+            r.crops.push_back(Crop{latest_frame_, j, std::move(crop)});
+        }
 }
 
 }  // namespace salcrop

@@ -28,7 +28,7 @@ std::string face_model_path()
 }
 
 void decode_yunet(int stride, int width, int height, const float *cls, const float *obj, const float *bbox,
-                  float min_score, std::vector<FaceDetection> *out)
+                  float min_score, std::vector<FaceDetection> *out, const float *kps)
 {
     const int cols = width / stride, rows = height / stride;
     for (int r = 0; r < rows; r++) {
@@ -44,6 +44,14 @@ void decode_yunet(int stride, int width, int height, const float *cls, const flo
             FaceDetection d;
             d.box = Box{cx - w / 2, cy - h / 2, w, h};
             d.score = score;
+            if (kps) {
+                const float *k = kps + 10 * i;
+                for (int j = 0; j < 5; j++) {
+                    d.kps[2 * j] = float((c + k[2 * j]) * stride);
+                    d.kps[2 * j + 1] = float((r + k[2 * j + 1]) * stride);
+                }
+                d.landmarks = true;
+            }
             out->push_back(d);
         }
     }
@@ -102,6 +110,13 @@ FaceDetector::FaceDetector(const std::string &ort_library, const std::string &pa
                 throw std::runtime_error("face model " + path_ + ": output '" + name + "' is missing (YuNet 2023mar)");
             out_names_.push_back(name);
         }
+    // The landmarks (optional: a model without them gives boxes alone, and the scorer its fixed regions).
+    with_kps_ = true;
+    for (int s : kStrides)
+        with_kps_ = with_kps_ && std::find(have.begin(), have.end(), "kps_" + std::to_string(s)) != have.end();
+    if (with_kps_)
+        for (int s : kStrides)
+            out_names_.push_back("kps_" + std::to_string(s));
 }
 
 void FaceDetector::prepare(const SalcropImage &img, int long_side)
@@ -173,9 +188,16 @@ std::vector<FaceDetection> FaceDetector::detect()
                 throw std::runtime_error("face model " + path_ + ": output '" + out_names_[size_t(j * 3 + k)] +
                                          "' has an unexpected size");
         }
+        const float *kps = nullptr;
+        if (with_kps_) {
+            if (outs[size_t(9 + k)].GetTensorTypeAndShapeInfo().GetElementCount() != 10 * cells)
+                throw std::runtime_error("face model " + path_ + ": output '" + out_names_[size_t(9 + k)] +
+                                         "' has an unexpected size");
+            kps = outs[size_t(9 + k)].GetTensorData<float>();
+        }
         decode_yunet(kStrides[k], f.in_w, f.in_h, outs[size_t(k)].GetTensorData<float>(),
                      outs[size_t(3 + k)].GetTensorData<float>(), outs[size_t(6 + k)].GetTensorData<float>(),
-                     kMinScore, &raw);
+                     kMinScore, &raw, kps);
     }
     std::vector<FaceDetection> kept = suppress(std::move(raw), kNmsIou, kMaxFaces);
     // Back to source pixels, clipped to the picture (the letterbox's black is not the frame).
@@ -187,20 +209,31 @@ std::vector<FaceDetection> FaceDetector::detect()
         const double x1 = std::clamp((d.box.x + d.box.w) * sx, 0.0, double(src_w));
         const double y1 = std::clamp((d.box.y + d.box.h) * sy, 0.0, double(src_h));
         d.box = Box{x0, y0, x1 - x0, y1 - y0};
+        for (int j = 0; j < 5; j++) {
+            d.kps[2 * j] = float(d.kps[2 * j] * sx);
+            d.kps[2 * j + 1] = float(d.kps[2 * j + 1] * sy);
+        }
         if (d.box.w >= 2 && d.box.h >= 2)
             out.push_back(d);
     }
     return out;
 }
 
+Box face_crop_square(int width, int height, const Box &box)
+{
+    // The square around the box's centre, inside the frame (shifted, then shrunk if the frame is smaller).
+    double side = std::max(box.w, box.h);
+    side = std::clamp(side, 2.0, double(std::min(width, height)));
+    const double x0 = std::clamp(box.cx() - side / 2, 0.0, width - side);
+    const double y0 = std::clamp(box.cy() - side / 2, 0.0, height - side);
+    return Box{x0, y0, side, side};
+}
+
 std::vector<uint8_t> face_crop(const SalcropImage &img, const Box &box, int size)
 {
     const Components comps = split_components(img.format, img.width, img.height, img.data, img.linesize);
-    // The square around the box's centre, inside the frame (shifted, then shrunk if the frame is smaller).
-    double side = std::max(box.w, box.h);
-    side = std::clamp(side, 2.0, double(std::min(img.width, img.height)));
-    const double x0 = std::clamp(box.cx() - side / 2, 0.0, img.width - side);
-    const double y0 = std::clamp(box.cy() - side / 2, 0.0, img.height - side);
+    const Box sq = face_crop_square(img.width, img.height, box);
+    const double side = sq.w, x0 = sq.x, y0 = sq.y;
     std::vector<float> planes[3];
     const int n = comps.yuv ? 1 : comps.count;
     for (int k = 0; k < n; k++) {

@@ -27,6 +27,10 @@ constexpr double kFaceSeconds = 0.2;  // the detector runs at most this often (o
 struct FaceDetection {
     Box box;          // source pixels
     float score = 0;  // sqrt(class * objectness), 0..1
+    // YuNet's five landmarks (x, y pairs, source pixels): right eye, left eye, nose tip, right and left mouth
+    // corners; `landmarks` false where the model gave none. The speaker scorer places its mouth region on them.
+    bool landmarks = false;
+    float kps[10] = {};
 };
 
 // The installed face model (models/face-yunet.onnx beside the core, in share/salcrop or the build's models/), or
@@ -67,6 +71,7 @@ private:
     std::string path_;
     std::unique_ptr<Ort::Session> session_;
     std::vector<std::string> out_names_;
+    bool with_kps_ = false;  // the model gives landmarks (kps_8, kps_16, kps_32)
     std::string in_name_;
     bool any_size_ = false;
     std::vector<Fit> fits_;  // the sizes used so far (a run uses one or two)
@@ -75,15 +80,18 @@ private:
 };
 
 // Decoding YuNet's outputs (one stride): cls/obj n floats, bbox 4n, for an input of width x height pixels.
-// Appends the anchors scoring at least min_score, boxes in input pixels. Exposed for tests.
+// Appends the anchors scoring at least min_score, boxes in input pixels; kps (10n, optional): the landmarks.
+// Exposed for tests.
 void decode_yunet(int stride, int width, int height, const float *cls, const float *obj, const float *bbox,
-                  float min_score, std::vector<FaceDetection> *out);
+                  float min_score, std::vector<FaceDetection> *out, const float *kps = nullptr);
 // Greedy non-maximum suppression: best score first, drops boxes overlapping a kept one by more than `iou_max`.
 std::vector<FaceDetection> suppress(std::vector<FaceDetection> dets, float iou_max, size_t max_kept);
 
 // A grey crop of a face for the speaker scorer: the box made square around its centre (side = its longer side,
 // moved inside the frame where it sticks out), resampled to size x size.
 std::vector<uint8_t> face_crop(const SalcropImage &img, const Box &box, int size);
+// The square face_crop cuts from a width x height frame for `box` (source pixels).
+Box face_crop_square(int width, int height, const Box &box);
 
 // Detections of the sampled frames into face tracks (TrackSet), in frame order, one shot at a time:
 //   - a detection joins the track whose last box overlaps it most (IoU >= kMinIou) or, failing that, whose

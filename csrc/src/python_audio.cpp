@@ -3,6 +3,10 @@
 #include <cstring>
 #include <stdexcept>
 #include <tuple>
+#include <vector>
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
 
 #include "audio.h"
 #include "speakers.h"
@@ -100,7 +104,7 @@ void def_audio(py::module_ &m)
     m.attr("AUDIO_RATE") = kAudioRate;
 
     m.def("face_crop", [](const py::array_t<uint8_t, py::array::c_style | py::array::forcecast> &frame,
-                          std::tuple<double, double, double, double> box) {
+                          std::tuple<double, double, double, double> box, const py::object &landmarks) -> py::object {
         if (frame.ndim() != 3 || frame.shape(2) != 3)
             throw std::invalid_argument("frame must be an H x W x 3 uint8 RGB array");
         SalcropImage img{};
@@ -110,19 +114,27 @@ void def_audio(py::module_ &m)
         img.data[0] = frame.data();
         img.linesize[0] = int(frame.strides(0));
         const auto [x, y, w, h] = box;
-        const FaceCrop c = face_crop(img, Box{x, y, w, h}, 0, 0.0);
+        FaceCrop c = face_crop(img, Box{x, y, w, h}, 0, 0.0);
         py::array_t<uint8_t> out({kFaceCropSize, kFaceCropSize});
         std::memcpy(out.mutable_data(), c.grey.data(), c.grey.size());
-        return out;
-    }, py::arg("frame"), py::arg("box"),
-       "The scorer's crop of an RGB frame: the square of side max(w, h) centred on box (x, y, w, h), 112x112 grey.");
+        if (landmarks.is_none())
+            return std::move(out);
+        const auto kps = landmarks.cast<std::vector<float>>();
+        if (kps.size() != 10)
+            throw std::invalid_argument("landmarks must be 10 numbers (5 x, y pairs, source pixels)");
+        const double side = std::max(w, h);
+        set_crop_landmarks(c, kps.data(), Box{x + w / 2 - side / 2, y + h / 2 - side / 2, side, side});
+        return py::make_tuple(out, std::vector<float>(c.kps, c.kps + 10));
+    }, py::arg("frame"), py::arg("box"), py::arg("landmarks") = py::none(),
+       "The scorer's crop of an RGB frame: the square of side max(w, h) centred on box (x, y, w, h), 112x112 grey; "
+       "with landmarks (FaceDetector.detect(..., landmarks=True)'s 10 numbers) also those in the crop's pixels.");
 
     py::class_<SpeakerScorer>(m, "SpeakerScorer",
                               "Who speaks (speakers.h): per face crop, the probability that this face speaks.")
         .def(py::init<const std::string &, int>(), py::arg("ort_library") = "", py::arg("threads") = 1)
         .def("score", [](SpeakerScorer &s, const py::array_t<uint8_t, py::array::c_style | py::array::forcecast> &crops,
                          const py::array_t<double, py::array::c_style | py::array::forcecast> &times,
-                         const AudioTrack &audio, double fps) {
+                         const AudioTrack &audio, double fps, const py::object &landmarks, bool evidence) {
             if (crops.ndim() != 3 || crops.shape(1) != kFaceCropSize || crops.shape(2) != kFaceCropSize)
                 throw std::invalid_argument("crops must be N x 112 x 112 uint8 (grey face boxes)");
             if (times.ndim() != 1 || times.shape(0) != crops.shape(0))
@@ -137,24 +149,40 @@ void def_audio(py::module_ &m)
                 list[i].t = times.at(py::ssize_t(i));
                 list[i].grey.assign(crops.data() + i * bytes, crops.data() + (i + 1) * bytes);
             }
+            if (!landmarks.is_none()) {
+                const auto kps = landmarks.cast<py::array_t<float, py::array::c_style | py::array::forcecast>>();
+                if (kps.ndim() != 2 || kps.shape(0) != crops.shape(0) || kps.shape(1) != 10)
+                    throw std::invalid_argument("landmarks must be N x 10 (crop pixels; NaN rows: none)");
+                for (size_t i = 0; i < n; ++i) {
+                    std::copy_n(kps.data() + i * 10, 10, list[i].kps);
+                    list[i].landmarks = std::all_of(list[i].kps, list[i].kps + 10,
+                                                    [](float v) { return std::isfinite(v); });
+                }
+            }
             std::vector<SpeakerEvidence> ev;
             {
                 py::gil_scoped_release release;
                 s.score(track, list, audio, fps, &ev);
             }
             const py::ssize_t len = py::ssize_t(n);
-            py::array_t<float> speaking(len), mouth(len), voice(len);
+            py::array_t<float> speaking(len), mouth(len), voice(len), ratio(len), opening(len);
             for (size_t i = 0; i < n; ++i) {
                 speaking.mutable_at(py::ssize_t(i)) = track.points[i].speaking;
                 mouth.mutable_at(py::ssize_t(i)) = ev[i].mouth;
                 voice.mutable_at(py::ssize_t(i)) = ev[i].voice;
+                ratio.mutable_at(py::ssize_t(i)) = ev[i].ratio;
+                opening.mutable_at(py::ssize_t(i)) = ev[i].opening;
             }
-            return py::make_tuple(speaking, mouth, voice);
+            if (evidence)
+                return py::tuple(py::make_tuple(speaking, mouth, voice, ratio, opening));
+            return py::tuple(py::make_tuple(speaking, mouth, voice));
         }, py::arg("crops"), py::arg("times"), py::arg("audio"), py::arg("fps") = 25.0,
+           py::arg("landmarks") = py::none(), py::arg("evidence") = false,
            "One face track's crops (N x 112 x 112 grey, in time order) at `times` (seconds, the audio's clock): "
            "(speaking, mouth, voice) float32 arrays of N: the probability that the face speaks (-1 = not "
-           "scored), the mouth evidence z (log mouth-to-eyes movement + 4 x lips-to-sound synchrony) and the voice "
-           "probability behind it (-1 = not scored).");
+           "scored), the mouth evidence z (the logit of P(this mouth speaks)) and the voice probability behind it "
+           "(-1 = not scored). landmarks (optional, N x 10, crop pixels): where the mouth and eyes are. evidence=True adds the "
+           "measures behind z: (..., ratio, opening), -1 where not scored.");
 }
 
 }  // namespace salcrop

@@ -900,17 +900,27 @@ PYBIND11_MODULE(_core, m)
              }), py::arg("ort_library") = "", py::arg("path") = "")
         .def_property_readonly("path", &FaceDetector::path)
         .def_property_readonly("any_size", &FaceDetector::any_size)
-        .def("detect", [](FaceDetector &d, const U8Array &frame, int long_side) {
+        .def("detect", [](FaceDetector &d, const U8Array &frame, int long_side, bool landmarks) {
                  if (frame.ndim() != 3 || frame.shape(2) != 3)
                      throw std::invalid_argument("frame must be an H x W x 3 uint8 RGB array");
                  const SalcropImage img = rgb_image(frame, int(frame.shape(1)), int(frame.shape(0)));
                  const std::vector<FaceDetection> dets = nogil([&] { return d.detect(img, long_side); });
                  py::list out;
-                 for (const FaceDetection &f : dets)
-                     out.append(py::make_tuple(f.box.x, f.box.y, f.box.w, f.box.h, f.score));
+                 for (const FaceDetection &f : dets) {
+                     if (!landmarks) {
+                         out.append(py::make_tuple(f.box.x, f.box.y, f.box.w, f.box.h, f.score));
+                         continue;
+                     }
+                     py::object kps = py::none();
+                     if (f.landmarks)
+                         kps = py::cast(std::vector<float>(f.kps, f.kps + 10));
+                     out.append(py::make_tuple(f.box.x, f.box.y, f.box.w, f.box.h, f.score, kps));
+                 }
                  return out;
-             }, py::arg("frame"), py::arg("long_side") = FaceDetector::kInput,
-             "faces in an RGB frame scaled to long_side on its long side: [(x, y, w, h, score)], best first");
+             }, py::arg("frame"), py::arg("long_side") = FaceDetector::kInput, py::arg("landmarks") = false,
+             "faces in an RGB frame scaled to long_side on its long side: [(x, y, w, h, score)], best first; with "
+             "landmarks=True a sixth item: the five landmarks (right eye, left eye, nose, right and left mouth "
+             "corner) as 10 numbers, or None");
     m.def("face_model_path", &face_model_path);
     m.def("track_faces", &track_faces, py::arg("detections"), py::arg("fps"), py::arg("cuts") = std::vector<int64_t>{},
           py::arg("hold_frames") = 0,

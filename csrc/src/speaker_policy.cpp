@@ -60,13 +60,41 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
     const int n = int(faces.size());
     auto seen = [&](int i, int k) { return faces[size_t(i)].seen[size_t(k)] != 0; };
     auto score = [&](int i, int k) { return faces[size_t(i)].speaking[size_t(k)]; };
-    auto talks = [&](int i, int k) {
-        return seen(i, k) && faces[size_t(i)].user != TrackOverride::Ignored && score(i, k) >= kTalking;
+    auto counts = [&](int i, int k) {
+        return seen(i, k) && faces[size_t(i)].user != TrackOverride::Ignored && score(i, k) >= 0;
     };
     bool sound = false;
     for (int i = 0; i < n && !sound; i++)
         for (int k = 0; k < frames && !sound; k++)
             sound = seen(i, k) && score(i, k) >= 0;
+    // The faces of a frame are compared with each other (the scores' absolute level is poorly calibrated: a
+    // speaker may score 0.3 and a listener 0.2): per frame the leader (the highest score, at least kTalkFloor and
+    // kLeadMargin above the next face's) and the loudest score, for `talks` below.
+    std::vector<int> lead(size_t(frames), -1);
+    std::vector<float> top(size_t(frames), 0.0f);
+    for (int k = 0; k < frames; k++) {
+        int best = -1;
+        float first = 0, second = 0;
+        for (int i = 0; i < n; i++) {
+            if (!counts(i, k))
+                continue;
+            const float s = score(i, k);
+            if (best < 0 || s > first) {
+                second = best < 0 ? 0.0f : first;
+                first = s;
+                best = i;
+            } else {
+                second = std::max(second, s);
+            }
+        }
+        top[size_t(k)] = first;
+        if (best >= 0 && first >= kTalkFloor && first - second >= kLeadMargin)
+            lead[size_t(k)] = best;
+    }
+    // Speaking on a frame: at least kTalkFloor and kTalkShare of the frame's highest score (two at once: both).
+    auto talks = [&](int i, int k) {
+        return counts(i, k) && score(i, k) >= kTalkFloor && score(i, k) >= kTalkShare * top[size_t(k)];
+    };
     const int floor = std::max(1, int(std::lround(kFloorSeconds * fps)));
     const int64_t min_turn = std::lround(kMinTurnSeconds * fps), min_cut = std::lround(kMinCutSeconds * fps);
     const int64_t release = std::lround(kReleaseSeconds * fps);
@@ -98,30 +126,23 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
                 next = i;
         const bool pinned = next >= 0 && faces[size_t(next)].user == TrackOverride::Pinned;
         if (sound && !pinned) {
-            // Who holds the floor over the next second (what is known of it: at least half of it).
+            // Who holds the floor over the next second (what is known of it: at least half of it). The chunk's
+            // lookahead sees it: the turn is taken on the first frame the new speaker leads, with hindsight (the
+            // editor's cut at the start of the turn), once it is known to last.
             const int end = std::min(frames, k + floor);
-            if (end - k >= floor / 2 + 1) {
+            const int cand = lead[size_t(k)];
+            if (cand >= 0 && cand != cur && end - k >= floor / 2 + 1) {
                 auto share = [&](int i) {
                     int c = 0;
                     for (int j = k; j < end; j++)
-                        c += talks(i, j) ? 1 : 0;
+                        c += lead[size_t(j)] == i ? 1 : 0;
                     return double(c) / double(end - k);
                 };
-                const double held = cur >= 0 ? share(cur) : 0.0;
-                int best = -1;
-                double best_share = 0;
-                for (int i = 0; i < n; i++) {
-                    if (i == cur || !talks(i, k))
-                        continue;
-                    const double s = share(i);
-                    if (s > best_share) {
-                        best = i;
-                        best_share = s;
-                    }
-                }
                 const bool free_turn = cur < 0 || st.since_turn >= min_turn;
-                if (best >= 0 && best_share >= kFloorShare && held < kYieldShare && free_turn)
-                    next = best;
+                // An empty floor (nobody followed yet, or let go) goes to whoever leads most of the next second.
+                const double needed = cur < 0 ? kOpenFloorShare : kFloorShare;
+                if (share(cand) >= needed && (cur < 0 || share(cur) < kYieldShare) && free_turn)
+                    next = cand;
             }
         }
         if (next != cur && next >= 0) {

@@ -3,10 +3,14 @@
 // arrays in, no detector, no model (testable through _core.follow_speakers).
 //
 // With sound (some face has a speaking score):
-//   - a face speaks on a frame when its score is at least kTalking;
-//   - a new speaker takes the floor on frame k when it speaks on kFloorShare of the next kFloorSeconds and the
-//     followed one on less than kYieldShare of them; then the camera goes (the editor's cut at the start of the
-//     turn, not a second late): short interjections, back-channel "mm"s and overlaps never hold the floor;
+//   - the faces of a frame are compared with each other, not each with a fixed threshold (the scores' level is
+//     poorly calibrated): a face leads a frame when its score is the highest, at least kTalkFloor and kLeadMargin
+//     above the next face's; it speaks when its score is at least kTalkFloor and kTalkShare of the highest;
+//   - a new speaker takes the floor on the first frame k it leads when it leads kFloorShare of the next
+//     kFloorSeconds and the followed one less than kYieldShare of them (nobody followed: kOpenFloorShare): the
+//     chunk's lookahead sees those frames, so the camera goes at the start of the turn (the editor's cut), not a
+//     second late; short interjections, back-channel "mm"s, laughs and overlaps never hold the floor (the
+//     scorer's +-0.5 s window smears a 0.6 s interjection into ~1.5 s of a raised score: hence 1.5 s);
 //   - the followed face changes at most once per kMinTurnSeconds (no ping-pong); when nobody speaks the camera
 //     stays on the last speaker (a listener's reaction is not a reason to move), for up to kReleaseSeconds: a
 //     followed face silent that long while nobody takes the floor is let go (the sound does not say who speaks:
@@ -28,9 +32,13 @@
 
 namespace salcrop {
 
-constexpr float kTalking = 0.5f;
-constexpr double kFloorSeconds = 1.0;
-constexpr double kFloorShare = 0.8;
+// Chosen on msdwild-00115 through the engine (not held out; EVALUATION.md "Issue 25 (stop 31)").
+constexpr float kTalkFloor = 0.15f;   // below this nobody speaks (no voice, or no mouth that moves)
+constexpr float kLeadMargin = 0.05f;  // the leader's score above the next face's
+constexpr float kTalkShare = 0.7f;    // a second face speaks at once: at least this share of the highest score
+constexpr double kFloorSeconds = 1.5;
+constexpr double kFloorShare = 0.7;
+constexpr double kOpenFloorShare = 0.5;  // nobody followed: the floor goes to who leads half of kFloorSeconds
 constexpr double kYieldShare = 0.3;
 constexpr double kMinTurnSeconds = 2.0;
 constexpr double kMinCutSeconds = 2.0;

@@ -6,13 +6,18 @@
 // What it is (speakers.cpp, docs/speakers-audio.md): no shippable audio-visual active-speaker model exists (the
 // LR-ASD/Light-ASD weights may not be shipped by this project; the PyPI ASD packages carry no weights), so the
 // score is our own: P(speech) from Silero VAD (models/silero-vad.onnx, MIT, from the silero-vad wheel) over
-// +-0.25 s, times P(this mouth speaks) from the crops and the sound over +-1.5 s: z = log(spread of the mouth
-// region's high-passed brightness / that of the eye region) + 4 x the largest |correlation| of the mouth's
-// brightness with the sound's log loudness (lag 0..3 crops), through a logistic (threshold 1.25, scale 0.3).
-// Chosen on face-crops (25 clips, YuNet boxes) and msdwild-00115 together: no clip here is held out for it.
-// Its absolute level is poorly calibrated (a speaker may score 0.3): compare the faces of a shot with each other.
-// Crops: the face box, square, centred, resampled to 112x112 grey (face_crop below); the mouth region is rows
-// 72..103 and columns 30..81, the eye region rows 40..59 (a detector's box from brow to chin, as YuNet's).
+// +-0.25 s, times P(this mouth speaks) from the crops over +-0.5 s, a logistic of two measures (stop 31):
+//   - ratio: the spread of the mouth region's high-passed brightness / that of the eye region (lips against head,
+//     light and codec);
+//   - opening: the spread of the high-passed share of the mouth region's pixels darker than the crop's median
+//     by 30 grey levels (an open mouth is dark inside);
+// the regions placed on the detector's landmarks (mouth corners, eyes), so a face in profile is read where its
+// mouth is; logit = 1.926 (log ratio + 0.037) + 3.521 (log(opening + 0.01) + 4.321) - 0.977, fitted on the 25
+// face-crops clips (leave-one-clip-out 22/25; EVALUATION.md "Issue 25 (stop 31)"; msdwild-00115 was looked at
+// while choosing the measures). The lips-to-sound synchrony is still measured and reported, weighing nothing.
+// Its absolute level is poorly calibrated: compare the faces of a shot with each other (speaker_policy.cpp does).
+// Crops: the face box, square, centred, resampled to 112x112 grey (face_crop below); without landmarks the mouth
+// region is rows 72..103 and columns 30..81, the eye region rows 40..59 (a frontal face in a detector's box).
 #pragma once
 
 #include <cstdint>
@@ -28,21 +33,30 @@ namespace salcrop {
 constexpr int kFaceCropSize = 112;  // grey face crops, kFaceCropSize x kFaceCropSize bytes
 constexpr const char *kVadModel = "silero-vad.onnx";  // the bundled voice-activity model (installed_model)
 
-// Why a crop got its score (for the evaluation and the debug view): the mouth evidence z (log of the
-// mouth-to-eyes movement ratio + 4 x the lips-to-sound synchrony), the voice probability around it, and z's two
-// parts; all -1 where the crop was not scored.
+// Why a crop got its score (for the evaluation and the debug view): the mouth evidence z (the logit of P(this mouth
+// speaks)), the voice probability around it, and the measures behind z (ratio, opening; the synchrony, which weighs
+// nothing since stop 31); all -1 where the crop was not scored.
 struct SpeakerEvidence {
     float mouth = -1;
     float voice = -1;
     float ratio = -1;
     float sync = -1;
+    float opening = -1;  // the spread of the mouth's dark share (the mouth opening and shutting), since stop 31
 };
 
 struct FaceCrop {
     int64_t frame = 0;
     double t = 0;                 // the frame's time, seconds (the audio's clock)
     std::vector<uint8_t> grey;    // kFaceCropSize^2, the face box (square, centred) resampled
+    // The detector's five landmarks (faces.h FaceDetection::kps) in the crop's pixels; without them (false) the
+    // scorer reads fixed regions (a frontal face).
+    bool landmarks = false;
+    float kps[10] = {};
 };
+
+// Puts a detection's landmarks (source pixels) into a crop cut from `square` (source pixels, faces.h
+// face_crop_square).
+void set_crop_landmarks(FaceCrop &crop, const float kps[10], const Box &square);
 
 // The crop the scorer reads, from a frame as the engine sees it: the square of side max(box.w, box.h) centred on the
 // box, as 112x112 grey (luma for YUV and grey frames, 0.30 R + 0.59 G + 0.11 B for RGB ones), each pixel the mean of
@@ -56,8 +70,8 @@ public:
     SpeakerScorer(const std::string &ort_library, int threads);
     ~SpeakerScorer();
     // Fills track.at(c.frame)->speaking for each crop whose sound is known (audio.known_until() > c.t + the
-    // model's context, 0.3 s) and that has at least 5 crops within +-1.5 s in `crops` (in time order; give the
-    // crops of +-1.5 s around the frames to score: a crop scored again with more neighbours gets a better score);
+    // model's context, 0.3 s) and that has at least 5 crops within +-0.5 s in `crops` (in time order; give the
+    // crops of +-0.5 s around the frames to score: a crop scored again with more neighbours gets a better score);
     // returns how many points it scored. Without audio (audio.any() false) it scores nothing: speaking stays
     // kSpeakingUnknown. evidence (optional): one entry per crop. Throws std::invalid_argument for a crop that is
     // not 112x112.
