@@ -386,10 +386,21 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
 void Engine::note_motion(const std::vector<uint8_t> &input, bool new_shot)
 {
     std::vector<float> motion;
+    if (new_shot)
+        recent_motion_.clear();
     if (!new_shot && last_input_.size() == input.size()) {
-        motion.resize(size_t(model_->map_height()) * seam_.core_map);
+        std::vector<float> now(size_t(model_->map_height()) * seam_.core_map);
         motion_map(last_input_.data(), input.data(), model_->input_width(), model_->input_height(), seam_,
-                   model_->map_height(), motion.data());
+                   model_->map_height(), now.data());
+        // What persists: the mean over the last kMotionSamples samples, so a brief movement (a flash, a bird)
+        // does not pull the view; a subject that keeps moving does.
+        recent_motion_.push_back(std::move(now));
+        if (recent_motion_.size() > kMotionSamples)
+            recent_motion_.pop_front();
+        motion.assign(recent_motion_.back().size(), 0.0f);
+        for (const std::vector<float> &m : recent_motion_)
+            for (size_t k = 0; k < m.size(); k++)
+                motion[k] += m[k] / float(kMotionSamples);
     }
     motions_.push_back(std::move(motion));
     last_input_ = input;

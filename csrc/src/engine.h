@@ -265,6 +265,8 @@ private:
     std::deque<Pending> pending_;  // awaiting the detector's verdict
     std::vector<uint8_t> last_input_;           // equirect: the previous sample's input
     std::deque<std::vector<float>> motions_;    // equirect: per submitted sample, its motion map (or empty)
+    std::deque<std::vector<float>> recent_motion_;  // equirect: the shot's last motion maps
+    static constexpr size_t kMotionSamples = 3;
     std::deque<Frame> frames_;     // current shot, not yet decided
     std::deque<Step> steps_;       // not yet run
     int64_t released_ = 0;  // replay: frames whose verdict was given

@@ -127,7 +127,7 @@ struct SphereSaliency {
     double front_weight = 0.5;
     double front_sigma = 45.0;  // degrees (issue 22: 30, chosen on 5 stills; 45 is the leave-one-scene-out fit)
     double contrast = 1.0;      // the fit keeps the map as the network gives it
-    double motion_weight = 1.0;  // moving saliency counts 1 + k times; 0: the prior alone (issue 22)
+    double motion_weight = 1.5;  // moving saliency counts 1 + k times; 0: the prior alone (issue 22)
 };
 constexpr double kMotionFloor = 0.01;  // mean |difference| of a map cell (0..1 RGB) under which nothing moves
 constexpr double kMotionFull = 0.03;   // above the floor (or the median), what counts as fully moving
