@@ -9,11 +9,14 @@ x264) is decoded by both commands; each writes to the null muxer so encoding is 
     ffmpeg -i in4k.mp4 -vf salcrop=ratio=16/9 -f null -   (today's flat crop: the same buffering and model)
     ffmpeg -i in4k.mp4 -vf scale=1920:1080 -f null -
     ffmpeg -i in4k.mp4 -f null -           (decoding alone)
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 ffmpeg ...   (salcrop and scale: frame buffers in transparent huge
+                                                        pages, fewer page faults while the frame pool grows)
+    --baseline FFMPEG: that binary's salcrop row (e.g. main's build) in the same run
 
 run alternately --repeat times; the medians of wall and CPU time (ffmpeg -benchmark: user + sys) are printed,
 with the ratio salcrop / scale, the CPU model, its SIMD flags and the load average.
 
-    python benchmarks/pano_render.py [--seconds 4] [--repeat 3]
+    python benchmarks/pano_render.py [--seconds 4] [--repeat 3] [--baseline /path/to/ffmpeg] [--only-view]
 """
 from __future__ import annotations
 
@@ -30,8 +33,8 @@ FFMPEG = REPO / "build" / "bin" / "ffmpeg"
 SRC = REPO.parent / "shared" / "data" / "pano360" / "videos" / "battle1941_640x320.mp4"
 
 
-def bench(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    out = subprocess.run([str(FFMPEG), "-hide_banner", "-nostats", "-benchmark", *args], capture_output=True,
+def bench(args: list[str], env: dict[str, str] | None = None, ffmpeg: Path = FFMPEG) -> tuple[float, float]:
+    out = subprocess.run([str(ffmpeg), "-hide_banner", "-nostats", "-benchmark", *args], capture_output=True,
                          text=True, check=True, env={**os.environ, **(env or {})}).stderr
     m = re.search(r"bench: utime=([\d.]+)s stime=([\d.]+)s rtime=([\d.]+)s", out)
     assert m, out[-2000:]
@@ -42,6 +45,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--baseline", type=Path, help="another ffmpeg with salcrop (e.g. main's build): its salcrop row "
+                    "beside this one's, same input, same run (issue 28)")
+    ap.add_argument("--only-view", action="store_true", help="leave out the plain loop, lookahead 0.5 and flat rows")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         src = Path(d) / "in4k.mp4"
@@ -61,15 +67,28 @@ def main() -> None:
             "scale": ["-i", str(src), "-vf", "scale=1920:1080", "-f", "null", "-"],
             "decode": ["-i", str(src), "-f", "null", "-"],
         }
+        env: dict[str, dict[str, str]] = {"salcrop_plain_loop": {"SALCROP_RENDER_SIMD": "0"},
+                                          # the decoder's frame pool in huge pages: 512x fewer page faults to zero
+                                          "salcrop_hugetlb": {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"},
+                                          "scale_hugetlb": {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}}
+        cmds["salcrop_hugetlb"] = cmds["salcrop"]
+        cmds["scale_hugetlb"] = cmds["scale"]
+        if a.only_view:
+            for k in ("salcrop_plain_loop", "salcrop_la05", "flat_crop"):
+                del cmds[k]
+        binary = {k: FFMPEG for k in cmds}
+        if a.baseline:
+            cmds["salcrop_baseline"] = cmds["salcrop"]
+            binary["salcrop_baseline"] = a.baseline
         for _ in range(a.repeat):
             for k, c in cmds.items():
-                runs.setdefault(k, []).append(bench(c, {"SALCROP_RENDER_SIMD": "0"} if k == "salcrop_plain_loop" else None))
+                runs.setdefault(k, []).append(bench(c, env.get(k), binary[k]))
         med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for k, v in runs.items()}
         frames = int(a.seconds * 25)
         print("load average at the end:", " ".join(open("/proc/loadavg").read().split()[:3]))
         for k, (wall, cpu) in med.items():
             print(f"{k:12s} wall {wall:6.2f} s ({1000 * wall / frames:5.1f} ms/frame)  cpu {cpu:6.2f} s")
-        for k in ("salcrop", "salcrop_plain_loop", "salcrop_la05", "flat_crop"):
+        for k in (k for k in med if k not in ("scale", "decode")):
             print(f"ratio {k}/scale: wall {med[k][0] / med['scale'][0]:.2f}, cpu {med[k][1] / med['scale'][1]:.2f}")
 
 

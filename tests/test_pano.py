@@ -241,14 +241,13 @@ def test_view_follows_a_subject_moving_across_the_seam(tmp_path: Path, shared_vi
 
     clip = tmp_path / "synth.mp4"
     truth = make_clip(shared_videos / "bikes.mp4", pano_videos / BATTLE, clip)
-    path = reframe(clip, tmp_path / "o.mp4", "16:9", projection="equirect", fov=90, front=0.0)
+    path = reframe(clip, tmp_path / "o.mp4", "16:9", projection="equirect", fov=90)  # the default prior
     frames = [{"yaw": f.yaw, "pitch": f.pitch} for f in path.frames]
     err = angular_errors(frames, truth)
-    # The issue's target is a median under 10°; measured 10.2° (EVALUATION.md): the flat model's centre bias,
-    # at yaw 0 on the equirect frame, holds the view ~9° short of a subject 60° or more off the front. This
-    # bound catches a view that does not follow (the front view's median here is ~140°).
-    assert np.median(err) < 12.0, f"median angular error {np.median(err):.1f} deg"
-    assert np.median(err[len(err) // 4:]) < 10.0  # once the camera has turned to the subject
+    # Issue 28's target: a median under 10° with the default prior (it yields to saliency that moves; measured
+    # 8.0°; the multiplicative prior alone stayed at the front, 143.5°).
+    assert np.median(err) < 10.0, f"median angular error {np.median(err):.1f} deg"
+    assert np.median(err[len(err) // 4:]) < 10.0
     assert not wrong_way(frames, truth)
 
 
@@ -298,11 +297,14 @@ def _blob_map(h: int, w: int, yaw: float, pitch: float = 0.0, sigma: float = 12.
     return np.exp(-0.5 * (d / sigma) ** 2).astype(np.float32)
 
 
-def _plan(core, raw_maps: list[np.ndarray], front_weight: float | None = None, mode: str = "auto") -> np.ndarray:
+def _plan(core, raw_maps: list[np.ndarray], front_weight: float | None = None, mode: str = "auto",
+          motions: list[np.ndarray] | None = None) -> np.ndarray:
     """The core's prior (SphereSaliency's defaults unless a weight is given) and its planner, one shot, the yaw
-    wrapped to (-180, 180] (the subjects here stay off the planning axis' ends at +-180)."""
+    wrapped to (-180, 180] (the subjects here stay off the planning axis' ends at +-180). `motions`: per frame
+    the motion map (what motion_map gives between two samples); none: a still."""
     kw = {} if front_weight is None else {"front_weight": front_weight}
-    maps = np.stack([core.sphere_map(m, 0, **kw) for m in raw_maps])
+    maps = np.stack([core.sphere_map(m, 0, motion=None if motions is None else motions[t], **kw)
+                     for t, m in enumerate(raw_maps)])
     yaw, _ = core.plan_sphere(maps, 25.0, "16:9", 90.0, mode, 0.5, 3840, 1920)
     return (np.asarray(yaw) + 180) % 360 - 180
 
@@ -338,6 +340,86 @@ def test_two_subjects_far_apart_do_not_make_the_view_oscillate(core) -> None:
     assert len(np.nonzero(np.diff(np.sign(yaw)))[0]) == 1, yaw[::25]
     assert abs(yaw[0] - 90) < 15 and abs(yaw[-1] + 90) < 15, yaw[::25]
     assert np.count_nonzero(np.abs(np.abs(yaw) - 90) > 15) < 40  # the turn itself: about a second
+
+
+def _moving(blob: np.ndarray) -> np.ndarray:
+    """A motion map where the blob is (5% mean difference per cell, over the floor), still elsewhere."""
+    return (0.05 * (blob > 0.3)).astype(np.float32)
+
+
+def _sides(yaw: np.ndarray) -> int:
+    """How often the view goes from one side (beyond 30° off the front) to the other."""
+    s = np.sign(yaw[np.abs(yaw) > 30])
+    return len(np.nonzero(np.diff(s))[0])
+
+
+def test_prior_yields_to_a_subject_that_moves_not_to_one_that_stands_still(core) -> None:
+    """Issue 28: the same subject at 120° (a sixth to two fifths of the map) leaves the view at the front while
+    it stands still (a still: the stills' leave-one-scene-out prior) and pulls the view to it when it moves;
+    motion everywhere alike (a moving camera) adds nothing."""
+    h, w = 40, 160
+    rng = np.random.default_rng(0)
+    flat = 0.01 + 0.002 * rng.random((h, w), dtype=np.float32)
+    shake = np.full((h, w), 0.05, np.float32)
+    for strength in (3.0, 5.0, 10.0):
+        blob = _blob_map(h, w, 120.0)
+        maps = [20 * flat + strength * blob] * 150
+        assert np.max(np.abs(_plan(core, maps))) < 5
+        assert np.max(np.abs(_plan(core, maps, motions=[shake] * 150))) < 5
+        yaw = _plan(core, maps, motions=[_moving(blob)] * 150)
+        assert np.all(np.abs(yaw[25:] - 120) < 45 - 12), yaw[::10]  # the subject inside the view
+
+
+def test_a_still_plans_as_without_the_motion_term(core) -> None:
+    """No motion (a shot's first sample, a still) or motion under the floor: the sphere map is the prior's blend
+    alone, so the stills' leave-one-scene-out fit is what the product runs."""
+    rng = np.random.default_rng(1)
+    raw = rng.random((40, 160), dtype=np.float32)
+    alone = core.sphere_map(raw, 0)
+    np.testing.assert_allclose(core.sphere_map(raw, 0, motion=np.full((40, 160), 0.005, np.float32)), alone,
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(core.sphere_map(raw, 0, motion_weight=0.0,
+                                                  motion=np.full((40, 160), 0.5, np.float32)), alone)
+
+
+def test_two_moving_subjects_whose_strengths_swap_do_not_make_the_view_oscillate(core) -> None:
+    """Two moving subjects 100° either side of the front with the default prior: strengths near-equal, taking
+    turns every second for 16 s: the view picks one and stays (the planner's hold); one leading for 6 s and
+    then the other (or only one moving at a time): one switch, no return."""
+    h, w = 40, 160
+    rng = np.random.default_rng(0)
+    flat = 0.01 + 0.002 * rng.random((h, w), dtype=np.float32)
+    a, b = _blob_map(h, w, -100.0), _blob_map(h, w, 100.0)
+    both = _moving(a) + _moving(b)
+    maps = [20 * flat + 6 * (1.1 if (t // 25) % 2 else 0.9) * a + 6 * (0.9 if (t // 25) % 2 else 1.1) * b
+            for t in range(400)]
+    for mode in ("auto", "track"):
+        yaw = _plan(core, maps, mode=mode, motions=[both] * 400)
+        assert np.all(np.abs(np.abs(yaw) - 100) < 35), yaw[::25]  # on one of them, all along
+        assert _sides(yaw) == 0, yaw[::25]
+    maps = [20 * flat + 10.8 * b + 1.2 * a] * 150 + [20 * flat + 10.8 * a + 1.2 * b] * 150
+    for motions in ([both] * 300, [_moving(b)] * 150 + [_moving(a)] * 150):
+        yaw = _plan(core, maps, motions=motions)
+        assert _sides(yaw) == 1, yaw[::25]
+        assert abs(yaw[0] - 100) < 35 and abs(yaw[-1] + 100) < 35, yaw[::25]
+        assert np.count_nonzero(np.abs(np.abs(yaw) - 100) > 35) < 40  # the turn itself: about a second
+
+
+def test_motion_map_measures_the_moving_cells_of_the_sphere(core) -> None:
+    """motion_map: two seam-padded inputs that differ in one patch give motion there and nowhere else; the
+    padding (a copy of the other side) is not counted twice."""
+    mh, mw = 28, 50
+    map_pad, in_pad, core_map, core_in = core.seam_padding(400, mw)
+    a = np.full((3, 224, 400), 100, np.uint8)
+    b = a.copy()
+    x0 = in_pad + core_in // 2
+    b[:, 100:124, x0:x0 + 16] = 160
+    m = core.motion_map(a, b, map_pad, mh, core_map)
+    assert m.shape == (mh, core_map)
+    r, c = np.unravel_index(np.argmax(m), m.shape)
+    assert abs(r - 100 * mh / 224) < 2 and abs(c - core_map / 2) < 2
+    assert np.count_nonzero(m) <= 12 and m.max() > 0.1
+    assert np.all(core.motion_map(a, a, map_pad, mh, core_map) == 0)
 
 
 def _real_frame(path: Path, width: int, height: int) -> np.ndarray:

@@ -390,11 +390,38 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
             throw std::logic_error("shot detector cut on frame " + std::to_string(v.frame) +
                                    ", which it did not flag when it was pushed");
         worker_->submit(p.input, new_shot);
+        if (sphere())
+            note_motion(p.input, new_shot);
         // Frames between the shot's previous sample and this one are interpolated linearly.
         steps_.push_back(Step{Step::Sample, v.frame, 0, !new_shot});
     }
     if (!p.input.empty())
         spare_inputs_.push_back(std::move(p.input));
+}
+
+// The sample's motion against the shot's previous sample (none for a shot's first), queued in the order of the
+// worker's maps; apply_sample takes it with the map.
+void Engine::note_motion(const std::vector<uint8_t> &input, bool new_shot)
+{
+    std::vector<float> motion;
+    if (new_shot)
+        recent_motion_.clear();
+    if (!new_shot && last_input_.size() == input.size()) {
+        std::vector<float> now(size_t(model_->map_height()) * seam_.core_map);
+        motion_map(last_input_.data(), input.data(), model_->input_width(), model_->input_height(), seam_,
+                   model_->map_height(), now.data());
+        // What persists: the mean over the last kMotionSamples samples, so a brief movement (a flash, a bird)
+        // does not pull the view; a subject that keeps moving does.
+        recent_motion_.push_back(std::move(now));
+        if (recent_motion_.size() > kMotionSamples)
+            recent_motion_.pop_front();
+        motion.assign(recent_motion_.back().size(), 0.0f);
+        for (const std::vector<float> &m : recent_motion_)
+            for (size_t k = 0; k < m.size(); k++)
+                motion[k] += m[k] / float(kMotionSamples);
+    }
+    motions_.push_back(std::move(motion));
+    last_input_ = input;
 }
 
 void Engine::apply_sample(int64_t index, bool interp)
@@ -403,8 +430,13 @@ void Engine::apply_sample(int64_t index, bool interp)
     if (sphere()) {
         // The sphere map is both the planner's input and (keep_maps) what the debug view shows.
         profiles[0].resize(size_t(outputs_[0].bins));
+        std::vector<float> motion;
+        if (!motions_.empty()) {
+            motion = std::move(motions_.front());
+            motions_.pop_front();
+        }
         sphere_map(map_buf_.data(), model_->map_height(), model_->map_width(), seam_, sphere_saliency_,
-                   profiles[0].data());
+                   profiles[0].data(), motion.empty() ? nullptr : motion.data());
         map_buf_ = profiles[0];
     } else {
         for (size_t n = 0; n < outputs_.size(); n++) {

@@ -229,6 +229,7 @@ private:
     std::vector<ShotDetector::Verdict> replay_verdicts(int64_t release);
     void on_verdict(const ShotDetector::Verdict &v);
     void apply_sample(int64_t index, bool interp);
+    void note_motion(const std::vector<uint8_t> &input, bool new_shot);  // equirect: what moves (sphere.h)
     // Runs queued steps until one needs a map that is not back yet (wait=false) or max_samples maps were used.
     void run_steps(bool wait, size_t max_samples = SIZE_MAX);
     void finish_shot();
@@ -267,6 +268,10 @@ private:
     int64_t pushed_ = 0, decided_ = 0;
     bool flushed_ = false;
     std::deque<Pending> pending_;  // awaiting the detector's verdict
+    std::vector<uint8_t> last_input_;           // equirect: the previous sample's input
+    std::deque<std::vector<float>> motions_;    // equirect: per submitted sample, its motion map (or empty)
+    std::deque<std::vector<float>> recent_motion_;  // equirect: the shot's last motion maps
+    static constexpr size_t kMotionSamples = 3;
     std::deque<Frame> frames_;     // current shot, not yet decided
     std::deque<Step> steps_;       // not yet run
     int64_t released_ = 0;  // replay: frames whose verdict was given

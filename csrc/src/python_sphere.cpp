@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "image.h"
@@ -39,7 +40,7 @@ void def_sphere(py::module_ &m)
         return py::make_tuple(p.map_pad, p.input_pad, p.core_map, p.core_input);
     }, py::arg("input_width"), py::arg("map_width"), "(map_pad, input_pad, core_map, core_input)");
     m.def("sphere_map", [](const F32Array &map, int map_pad, double front_weight, double front_sigma,
-                           double contrast) {
+                           double contrast, std::optional<F32Array> motion, double motion_weight) {
         if (map.ndim() != 2)
             throw std::invalid_argument("map must be 2-D");
         const int h = int(map.shape(0)), w = int(map.shape(1));
@@ -48,14 +49,31 @@ void def_sphere(py::module_ &m)
         p.core_map = w - 2 * map_pad;
         if (p.core_map < 1 || map_pad < 0)
             throw std::invalid_argument("map_pad leaves no columns");
-        SphereSaliency s{front_weight, front_sigma, contrast};
+        if (motion && (motion->ndim() != 2 || motion->shape(0) != h || motion->shape(1) != p.core_map))
+            throw std::invalid_argument("motion must be map_h x (map_w - 2 map_pad)");
+        SphereSaliency s{front_weight, front_sigma, contrast, motion_weight};
         py::array_t<float> out({h, p.core_map});
-        sphere_map(map.data(), h, w, p, s, out.mutable_data());
+        sphere_map(map.data(), h, w, p, s, out.mutable_data(), motion ? motion->data() : nullptr);
         return out;
     }, py::arg("map"), py::arg("map_pad"), py::arg("front_weight") = SphereSaliency{}.front_weight,
        py::arg("front_sigma") = SphereSaliency{}.front_sigma, py::arg("contrast") = SphereSaliency{}.contrast,
+       py::arg("motion") = py::none(), py::arg("motion_weight") = SphereSaliency{}.motion_weight,
        "A network map over the seam-padded picture -> the sphere map the planner uses (padding cut, raised to "
-       "`contrast`, cos-latitude weights, front prior blended in).");
+       "`contrast`, cos-latitude weights, front prior blended in, moving saliency (`motion`, from motion_map) "
+       "added `motion_weight` times).");
+    m.def("motion_map", [](const U8Arr &a, const U8Arr &b, int map_pad, int map_h, int core_map) {
+        if (a.ndim() != 3 || a.shape(0) != 3 || b.ndim() != 3 || a.shape(1) != b.shape(1) || a.shape(2) != b.shape(2) ||
+            b.shape(0) != 3)
+            throw std::invalid_argument("inputs must be two 3 x H x W byte arrays of one size");
+        const int ih = int(a.shape(1)), iw = int(a.shape(2));
+        SeamPadding p = seam_padding(iw, core_map + 2 * map_pad);
+        if (p.core_map != core_map)
+            throw std::invalid_argument("map_pad and core_map do not match the input's width");
+        py::array_t<float> out({map_h, core_map});
+        motion_map(a.data(), b.data(), iw, ih, p, map_h, out.mutable_data());
+        return out;
+    }, py::arg("a"), py::arg("b"), py::arg("map_pad"), py::arg("map_h"), py::arg("core_map"),
+       "Two seam-padded network inputs (3 x H x W bytes) -> their mean |difference| per sphere map cell, 0..1.");
     m.def("plan_sphere", [](const F32Array &maps, double fps, const std::string &ratio, double fov,
                             const std::string &mode, double smoothing, int eye_w, int eye_h) {
         if (maps.ndim() != 3)

@@ -470,8 +470,31 @@ void wrap_pad_planes(float *planes, int input_w, int h, int pad)
         }
 }
 
-void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
+void motion_map(const uint8_t *a, const uint8_t *b, int input_w, int input_h, const SeamPadding &pad, int map_h,
                 float *out)
+{
+    const int C = pad.core_map, W = pad.core_input;
+    std::vector<double> sum(size_t(map_h) * C, 0.0);
+    std::vector<int> count(size_t(map_h) * C, 0);
+    std::vector<int> col(static_cast<size_t>(W));
+    for (int x = 0; x < W; x++)
+        col[size_t(x)] = std::min(C - 1, int(int64_t(x) * C / W));
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < input_h; y++) {
+            const int r = std::min(map_h - 1, int(int64_t(y) * map_h / input_h));
+            const size_t row = (size_t(c) * input_h + y) * input_w + pad.input_pad;
+            for (int x = 0; x < W; x++) {
+                const size_t k = size_t(r) * C + col[size_t(x)];
+                sum[k] += std::abs(int(a[row + x]) - int(b[row + x]));
+                count[k]++;
+            }
+        }
+    for (size_t k = 0; k < sum.size(); k++)
+        out[k] = count[k] ? float(sum[k] / (255.0 * count[k])) : 0.0f;
+}
+
+void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
+                float *out, const float *motion)
 {
     (void)map_w;
     const int C = pad.core_map;
@@ -492,10 +515,26 @@ void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, 
         }
     }
     const double w = std::clamp(s.front_weight, 0.0, 1.0);
+    // Where it moves: above the median cell and the floor, ramped to 1 over kMotionFull.
+    std::vector<float> moving;
+    if (motion && s.motion_weight > 0 && sum > 0) {
+        std::vector<float> sorted(motion, motion + prior.size());
+        std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+        const double floor = std::max(kMotionFloor, double(sorted[sorted.size() / 2]));
+        moving.resize(prior.size());
+        for (size_t k = 0; k < prior.size(); k++)
+            moving[k] = float(std::clamp((motion[k] - floor) / kMotionFull, 0.0, 1.0));
+    }
+    double total = 0;
     for (size_t k = 0; k < prior.size(); k++) {
         const double m = sum > 0 ? out[k] / sum : 1.0 / prior.size();
-        out[k] = float((1 - w) * m + w * prior[k] / psum);
+        const double v = (1 - w) * m + w * prior[k] / psum + (moving.empty() ? 0.0 : s.motion_weight * m * moving[k]);
+        out[k] = float(v);
+        total += v;
     }
+    if (!moving.empty() && total > 0)
+        for (size_t k = 0; k < prior.size(); k++)
+            out[k] = float(out[k] / total);
 }
 
 }  // namespace salcrop

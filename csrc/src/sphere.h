@@ -116,12 +116,30 @@ void wrap_pad_planes(float *planes, int input_w, int h, int pad);
 // own difference between the two (about 0.6 at sigma 45 for a direction 90° or more away, 0.85 at sigma 30), and
 // comes back when nothing stands out (a flat map leaves the prior alone). The defaults are the fit on all ten
 // AVTrack360 stills' head directions; leave-one-scene-out says what they are worth (EVALUATION.md, "Issue 28").
+//
+// What makes it yield (issue 28): saliency that moves. `motion` (map_h x core_map, from motion_map(); null for a
+// shot's first sample or a still) adds motion_weight times the saliency of the cells that move, over the same
+// mass units: (1 - w) map + w prior + k moving, renormalised. Motion counts only where it stands out: above the
+// sphere's median cell (a moving camera, wind or noise moves everything alike and adds nothing) and a floor
+// (compression noise). So a subject that moves elsewhere pulls the view off the front; diffuse or still content
+// leaves it with the prior, and a still (no motion) plans exactly as without the term. The engine passes the
+// mean over the shot's last three samples' motion (a brief movement does not pull the view). motion_weight is
+// not fitted on head directions (the stills do not move): set on the synthetic seam clip and checked for
+// steadiness on the real clips (EVALUATION.md, "Issue 28 (stop 31)").
 struct SphereSaliency {
     double front_weight = 0.5;
     double front_sigma = 45.0;  // degrees (issue 22: 30, chosen on 5 stills; 45 is the leave-one-scene-out fit)
     double contrast = 1.0;      // the fit keeps the map as the network gives it
+    double motion_weight = 1.5; // moving saliency counts 1 + k times; 0: the prior alone (issue 22)
 };
+constexpr double kMotionFloor = 0.01;  // mean |difference| of a map cell (0..1 RGB) under which nothing moves
+constexpr double kMotionFull = 0.03;   // above the floor (or the median), what counts as fully moving
 void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
+                float *out, const float *motion = nullptr);
+
+// The mean absolute difference of two network inputs (3 planes of input_h x input_w bytes, seam padded) per
+// sphere map cell (map_h x pad.core_map; the padding is left out), 0..1.
+void motion_map(const uint8_t *a, const uint8_t *b, int input_w, int input_h, const SeamPadding &pad, int map_h,
                 float *out);
 
 }  // namespace salcrop

@@ -13,6 +13,8 @@ Each map is raised to a power (contrast) and blended with the front prior (front
 the direction is what the core's planner picks for a still (``_core.plan_sphere`` on the map repeated). The
 settings (method x weight x sigma x contrast) are chosen leave-one-scene-out: for each still, the setting with
 the best mean share on the other nine is scored on it (issue 28; issue 22 tuned on five and reported on five).
+A still has no motion, so the core's motion term (moving saliency counted again, sphere.h) is zero here: the
+stills fit the prior; the synthetic clip (pano_synthetic) and the real clips (--clips) check the motion term.
 
     python -m salcrop_filter.evaluation.pano [--data DIR] [--json out.json] [--clips DIR]
 """
@@ -283,6 +285,13 @@ def report(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def yaw_wobble(yaw: np.ndarray, fps: float) -> float:
+    """Mean |yaw - its 1 s centred mean| in degrees: the path's high frequencies (a deliberate pan is not wobble)."""
+    k = max(1, int(round(fps)) | 1)
+    smooth = np.convolve(np.pad(yaw, k // 2, mode="edge"), np.ones(k) / k, mode="valid")
+    return float(np.mean(np.abs(yaw - smooth)))
+
+
 def clip_steadiness(videos: Path, out_dir: Path) -> list[dict[str, Any]]:
     """Each real equirect clip through reframe (16:9, fov 90, defaults): frame counts in and out, and the view's
     jitter: mean and 95th percentile of |change| per frame, and the share of frames that move at all."""
@@ -309,6 +318,7 @@ def clip_steadiness(videos: Path, out_dir: Path) -> list[dict[str, Any]]:
                      "yaw_jitter_mean": float(dy.mean()), "yaw_jitter_p95": float(np.percentile(dy, 95)),
                      "pitch_jitter_mean": float(dp.mean()), "pitch_jitter_p95": float(np.percentile(dp, 95)),
                      "moving_share": float(np.mean((dy > 1e-6) | (dp > 1e-6))),
+                     "yaw_wobble": yaw_wobble(yaw, float(path.source["fps"])),
                      "yaw_range": (float(yaw.min()), float(yaw.max()))})
     return rows
 
