@@ -215,7 +215,8 @@ void Engine::check_buffer(int64_t bytes_per_frame)
         const double budget = limit.bytes > 0 ? std::min(mb * 1024 * 1024, double(limit.bytes)) : mb * 1024 * 1024;
         if (worst <= budget)
             return;
-        frames_in_memory_ = std::max(1, int(std::min<double>(max_delay_, std::floor(budget / double(bytes_per_frame)) -
+        // A frame larger than the budget leaves none in memory (all wait outside it), as before the face worker.
+        frames_in_memory_ = std::max(0, int(std::min<double>(max_delay_, std::floor(budget / double(bytes_per_frame)) -
                                                                           face_jobs_)));
         std::ostringstream m;
         m << "; max_memory " << mb << " MB" << (opt_.max_memory > 0 ? "" : " (default)")
