@@ -1,10 +1,7 @@
 """Faces on the sphere and a confidence rule, measured on the AVTrack360 stills (issue 28, stop 31, round 2).
 
-Faces: the core's YuNet detector (``_core.FaceDetector``) on perspective views of the full-resolution equirect still
-(16 views: 8 around the horizon every 45°, 4 at pitch +45 and 4 at -45, fov 75, 640x480, each at long sides 640 and
-320: YuNet misses some faces at one scale and finds them at the other); a detection counts in the view whose axis
-is nearest to it (overlaps are not counted twice) and is mapped to its direction on the sphere; duplicates closer
-than their angular size are suppressed (best score first). The face map puts a Gaussian (sigma: max(fsig, the
+Faces: the core's ``faces_on_sphere`` (sphere_faces.h: YuNet on 16 perspective views of the full-resolution equirect
+still, each at long sides 640 and 320, detections mapped to directions) and ``face_sphere_map``. The face map puts a Gaussian (sigma: max(fsig, the
 face's angular width)) on each face, cells weighted by cos latitude, each face's mass 1 ("norm": the map then scaled
 to sum 1) or its score ("score"), and is added to the core's sphere map: ``(map + k F) / (1 + k F.sum())``.
 
@@ -22,7 +19,6 @@ contrast 1): for each still the setting with the best mean share on the other ni
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +27,9 @@ from PIL import Image
 
 from . import pano
 
-FACE_VIEWS = ([(float(y), 0.0) for y in range(-180, 180, 45)] + [(float(y), 45.0) for y in range(-180, 180, 90)]
-              + [(float(y), -45.0) for y in range(-180, 180, 90)])
-VIEW_W, VIEW_H, VIEW_FOV = 640, 480, 75.0
-LONG_SIDES = (640, 320)
 FACE_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 FACE_SIGMAS = (10.0, 20.0)
-FACE_MASS = ("norm", "score")
+FACE_MASS = ("norm", "score")  # each face the same mass (the core's face_sphere_map), or its score (tried)
 FACE_MIN_WIDTHS = (0.0, 5.0, 8.0)  # degrees: a face at least this wide counts (5°: a person within ~2 m)
 TAUS = (1.0, 1.1, 1.2, 1.3, 1.5, 1.75, 2.0, 2.5, None)  # None: no rule
 
@@ -50,40 +42,12 @@ def direction(yaw: Any, pitch: Any) -> np.ndarray:
     return np.stack([np.cos(p) * np.sin(y), np.sin(p), np.cos(p) * np.cos(y)], -1)
 
 
-def view_pixel_direction(px: float, py: float, width: int, height: int, fov: float, yaw: float,
-                         pitch: float) -> tuple[float, float]:
-    """The sphere direction (yaw, pitch) of pixel (px, py) of the rectilinear view render_equirect_view makes."""
-    t = math.tan(math.radians(fov / 2))
-    x, y, z = (2 * px / width - 1) * t, -(2 * py / height - 1) * t * height / width, 1.0
-    p, w = math.radians(pitch), math.radians(yaw)
-    y1, z1 = y * math.cos(p) + z * math.sin(p), -y * math.sin(p) + z * math.cos(p)  # pitch up, then yaw right
-    x2, z2 = x * math.cos(w) + z1 * math.sin(w), -x * math.sin(w) + z1 * math.cos(w)
-    return math.degrees(math.atan2(x2, z2)), math.degrees(math.asin(y1 / math.sqrt(x2 * x2 + y1 * y1 + z2 * z2)))
-
-
-def faces_on_sphere(equirect: np.ndarray, detector: Any) -> list[Face]:
-    """Faces of an equirect RGB picture as sphere directions, best score first."""
-    core = pano._core()
-    axes = direction(np.array([v[0] for v in FACE_VIEWS]), np.array([v[1] for v in FACE_VIEWS]))
-    found: list[Face] = []
-    for i, (yaw, pitch) in enumerate(FACE_VIEWS):
-        view = core.render_equirect_view(np.ascontiguousarray(equirect), yaw, pitch, VIEW_FOV, VIEW_W, VIEW_H)
-        for side in LONG_SIDES:
-            for x, y, w, h, score in detector.detect(view, side):
-                fy, fp = view_pixel_direction(x + w / 2, y + h / 2, VIEW_W, VIEW_H, VIEW_FOV, yaw, pitch)
-                if int(np.argmax(axes @ direction(fy, fp))) == i:  # the view nearest to it counts it
-                    found.append((fy, fp, w / VIEW_W * VIEW_FOV, float(score)))
-    found.sort(key=lambda f: -f[3])
-    kept: list[Face] = []
-    for f in found:
-        if all(math.degrees(math.acos(min(1.0, float(direction(f[0], f[1]) @ direction(k[0], k[1]))))) >
-               max(f[2], k[2]) for k in kept):
-            kept.append(f)
-    return kept
-
-
 def face_map(faces: list[Face], map_h: int, map_w: int, fsig: float, mass: str) -> np.ndarray:
-    """The faces as mass on the sphere grid of pano/sphere_map (map_h x map_w, row 0 at the top)."""
+    """The faces as mass on the sphere grid of pano/sphere_map (map_h x map_w, row 0 at the top): "norm" is the
+    core's face_sphere_map; "score" (each face its score's mass, not normalised) was tried and is computed here."""
+    if mass == "norm":
+        out = pano._core().face_sphere_map(faces, map_h, map_w, fsig, 0.0)
+        return np.zeros((map_h, map_w), np.float32) if out is None else out
     lat = 90.0 - (np.arange(map_h) + 0.5) * 180.0 / map_h
     lon = (np.arange(map_w) + 0.5) * 360.0 / map_w - 180.0
     lon_g, lat_g = np.meshgrid(lon, lat)
@@ -117,7 +81,8 @@ def evaluate(data: Path) -> dict[str, Any]:
     for s in stills:
         img = np.asarray(Image.open(data / "images" / f"{s.clip}.jpg").convert("RGB"))
         rows = np.nonzero(img.mean(axis=(1, 2)) > 4)[0]
-        faces[s.clip] = faces_on_sphere(img[rows[0]:rows[-1] + 1], detector)  # full resolution: small faces
+        # Full resolution: the faces are small.
+        faces[s.clip] = core.faces_on_sphere(detector, np.ascontiguousarray(img[rows[0]:rows[-1] + 1]))
         pad_px = round(pano.EQ_W * in_pad / core_in)
         padded = np.concatenate([s.rgb[:, -pad_px:], s.rgb, s.rgb[:, :pad_px]], axis=1)
         seam[s.clip] = runner.predict(np.ascontiguousarray(padded[None]), reset=True)[0]
@@ -151,6 +116,9 @@ def evaluate(data: Path) -> dict[str, Any]:
     variants = (("prior (today)", (None,), lambda st: st[2] == 0),
                 ("prior + faces, any size", (None,), lambda st: st[5] == 0),
                 ("prior + faces, a min width in the grid", (None,), lambda st: True),
+                ("prior + faces as the core has them (mass 1 per face)", (None,), lambda st: st[4] == "norm"),
+                ("the default prior (0.5, 45) + faces as the core has them", (None,),
+                 lambda st: st[4] == "norm" and st[:2] in ((0.5, 45.0), (0.0, 45.0))),
                 ("prior + rule", TAUS, lambda st: st[2] == 0),
                 ("prior + faces + rule", TAUS, lambda st: True))
     for name, taus, keep in variants:
@@ -162,6 +130,8 @@ def evaluate(data: Path) -> dict[str, Any]:
                                               -cands.index(k)))
             held[c] = {"share": value(st, t, c), "dir": table[st][c][1:3], "setting": (*st, t)}
         out[name] = held
+        full = max(cands, key=lambda k: (round(float(np.mean([value(*k, x) for x in clips])), 9), -cands.index(k)))
+        out[name + ": fitted on all ten"] = (full, float(np.mean([value(*full, x) for x in clips])))
     return out
 
 
@@ -172,13 +142,16 @@ def report(res: dict[str, Any]) -> str:
     lines = ["faces (yaw, pitch, width, score): " + "; ".join(
         f"{c}: " + ", ".join(f"({y:.0f}, {p:.0f}, {w:.1f}, {s:.2f})" for y, p, w, s in res["faces"][c]) for c in clips)]
     lines += [f"best fixed {c}: {100 * best[c][0]:.1f} at ({best[c][1]:.0f}, {best[c][2]:.0f})" for c in clips]
-    for name in ("prior (today)", "prior + faces, any size", "prior + faces, a min width in the grid", "prior + rule",
-                 "prior + faces + rule"):
+    for name in ("prior (today)", "prior + faces, any size", "prior + faces, a min width in the grid",
+                 "prior + faces as the core has them (mass 1 per face)",
+                 "the default prior (0.5, 45) + faces as the core has them", "prior + rule", "prior + faces + rule"):
         held = res[name]
         v = np.mean([held[c]["share"] for c in clips])
         lines.append(f"{name}: held out {100 * v:.1f} (front {100 * f:.1f}, best fixed {100 * b:.1f}, "
                      f"{100 * (v - f) / (b - f):.0f}% of the gap); against the front: " +
-                     " ".join(f"{c} {100 * (held[c]['share'] - front[c]):+.1f}" for c in clips))
+                     " ".join(f"{c} {100 * (held[c]['share'] - front[c]):+.2f}" for c in clips))
+        lines.append(f"    fitted on all ten: {res[name + ': fitted on all ten'][0]} "
+                     f"({100 * res[name + ': fitted on all ten'][1]:.1f})")
         lines += [f"    {c}: {100 * held[c]['share']:.1f} at ({held[c]['dir'][0]:.0f}, {held[c]['dir'][1]:.0f}), "
                   f"chosen on the other 9 (w, sigma, k, fsig, mass, min width, tau): {held[c]['setting']}" for c in clips]
     return "\n".join(lines)
