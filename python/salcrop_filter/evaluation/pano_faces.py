@@ -79,10 +79,8 @@ def evaluate(data: Path) -> dict[str, Any]:
     map_pad, in_pad, _, core_in = core.seam_padding(in_w, runner.map_size[1])
     seam, faces = {}, {}
     for s in stills:
-        img = np.asarray(Image.open(data / "images" / f"{s.clip}.jpg").convert("RGB"))
-        rows = np.nonzero(img.mean(axis=(1, 2)) > 4)[0]
-        # Full resolution: the faces are small.
-        faces[s.clip] = core.faces_on_sphere(detector, np.ascontiguousarray(img[rows[0]:rows[-1] + 1]))
+        img = pano.equirect_of_still(np.asarray(Image.open(data / "images" / f"{s.clip}.jpg").convert("RGB")))
+        faces[s.clip] = core.faces_on_sphere(detector, np.ascontiguousarray(img))  # full resolution: small faces
         pad_px = round(pano.EQ_W * in_pad / core_in)
         padded = np.concatenate([s.rgb[:, -pad_px:], s.rgb, s.rgb[:, :pad_px]], axis=1)
         seam[s.clip] = runner.predict(np.ascontiguousarray(padded[None]), reset=True)[0]
