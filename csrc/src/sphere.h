@@ -132,12 +132,12 @@ struct SphereSaliency {
     double contrast = 1.0;      // the fit keeps the map as the network gives it
     double motion_weight = 1.5; // moving saliency counts 1 + k times; 0: the prior alone (issue 22)
     // Faces (issue 28, round 2; sphere_faces.h): the faces at least face_min_width degrees wide (a person within
-    // about a metre of the camera) as a map of mass 1 (face_sphere_map, Gaussians of face_sigma degrees), added
+    // about two metres of the camera) as a map of mass 1 (face_sphere_map, Gaussians of face_sigma degrees), added
     // face_weight times: (... + k_f faces) / (1 + k_f). Null faces add nothing. The three are the fit on the ten
-    // AVTrack360 stills with the prior above held (EVALUATION.md, "Issue 28 (stop 31, round 2)"; 41.0% held out).
-    double face_weight = 2.0;
+    // AVTrack360 stills with the prior above held (EVALUATION.md, "Issue 28 (stop 31, round 2)"; 41.2% held out).
+    double face_weight = 1.5;
     double face_sigma = 20.0;
-    double face_min_width = 8.0;
+    double face_min_width = 5.0;
 };
 constexpr double kMotionFloor = 0.01;  // mean |difference| of a map cell (0..1 RGB) under which nothing moves
 constexpr double kMotionFull = 0.03;   // above the floor (or the median), what counts as fully moving
