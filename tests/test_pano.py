@@ -537,3 +537,45 @@ def test_a_near_face_pulls_the_view_a_far_one_does_not(core) -> None:
     assert abs(float(fm.sum()) - 1.0) < 1e-4
     np.testing.assert_allclose(fm[:, :w // 2].sum(), 0.5, atol=0.01)  # two faces, the same mass each
     np.testing.assert_array_equal(core.sphere_map(raw, 0, faces=fm, face_weight=0.0), core.sphere_map(raw, 0))
+
+
+def test_speakers_auto_on_equirect_turns_the_view_to_a_near_face(core, tmp_path: Path, shared_videos: Path,
+                                                                 pano_videos: Path) -> None:
+    """The engine's face term (equirect with speakers=auto): a still equirect clip (battle's first frame) with
+    carphone's driver pasted at yaw 120, pitch 0, about 15° wide (a person near the camera): without faces the
+    view stays near the front (the prior: a still subject); with speakers=auto it turns to the face. Frames kept."""
+    from PIL import Image
+
+    from salcrop_filter import reframe
+
+    det = core.FaceDetector()
+    with av.open(str(shared_videos / "carphone_pristine.mp4")) as c:
+        face_frame = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
+    x, y, w, h, _ = det.detect(face_frame)[0]
+    pad = int(0.6 * w)
+    face = face_frame[max(0, int(y) - pad): int(y + h) + pad, max(0, int(x) - pad): int(x + w) + pad]
+    with av.open(str(pano_videos / BATTLE)) as c:
+        bg = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
+    W, H = 1280, 640
+    eq = np.asarray(Image.fromarray(bg).resize((W, H))).copy()
+    scale = (15.0 / 360 * W) / w  # the face about 15° wide
+    fh, fw = int(face.shape[0] * scale), int(face.shape[1] * scale)
+    face = np.asarray(Image.fromarray(face).resize((fw, fh)))
+    c0, r0 = int((120 + 180) / 360 * W) - fw // 2, H // 2 - fh // 2
+    eq[r0:r0 + fh, c0:c0 + fw] = face
+    clip = tmp_path / "face360.mp4"
+    with av.open(str(clip), "w") as out:
+        st = out.add_stream("libx264", rate=25)
+        st.width, st.height, st.pix_fmt = W, H, "yuv420p"
+        for _ in range(75):
+            for pkt in st.encode(av.VideoFrame.from_ndarray(eq, format="rgb24")):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    plain = reframe(clip, tmp_path / "a.mp4", "16:9", projection="equirect", fov=90)
+    faced = reframe(clip, tmp_path / "b.mp4", "16:9", projection="equirect", fov=90, speakers="auto")
+    assert len(plain.frames) == len(faced.frames) == 75
+    yaw_plain = np.array([(f.yaw + 180) % 360 - 180 for f in plain.frames])
+    yaw_faced = np.array([(f.yaw + 180) % 360 - 180 for f in faced.frames])
+    assert np.max(np.abs(yaw_plain)) < 45, yaw_plain[::10]
+    assert np.all(np.abs(yaw_faced[40:] - 120) < 30), yaw_faced[::10]
