@@ -182,7 +182,8 @@ Engine::Engine(const EngineOptions &o)
     if (chk_.speakers && sphere()) {
         sphere_faces_ = std::make_unique<FaceDetector>(o.ort_library);
         sphere_face_every_ = std::max(o.stride, int(std::lround(kSphereFaceSeconds * o.fps)));
-        face_rgb_rs_ = std::make_unique<Resampler>(view_.src_w, view_.src_h);
+        const int fw = std::min(view_.src_w, kFaceSourceWidth);
+        face_rgb_rs_ = std::make_unique<Resampler>(fw, int(std::lround(double(view_.src_h) * fw / view_.src_w)));
         describe_ += "; faces on the sphere: " + sphere_faces_->path() + " every " +
                      std::to_string(sphere_face_every_) + " frames at most";
     }
@@ -442,7 +443,7 @@ void Engine::detect_sphere_faces(const SalcropImage &img, int64_t index, bool sa
         return;
     last_sphere_face_ = index;
     const SalcropImage e = eye(img);
-    const int w = view_.src_w, h = view_.src_h;
+    const int w = face_rgb_rs_->out_width(), h = face_rgb_rs_->out_height();
     const size_t n = size_t(w) * h;
     face_planes_.resize(3 * n);
     face_rgb_.resize(3 * n);

@@ -24,6 +24,9 @@ struct SphereFace {
 
 constexpr int kFaceViewW = 640, kFaceViewH = 480;
 constexpr double kFaceViewFov = 75.0;
+// The equirect width whose pixels per degree the views have (640 px over 75°): a wider frame is scaled down to it
+// before the views are rendered (the engine's copy of a 4K frame is then 3072x1536, not 3840x1920).
+constexpr int kFaceSourceWidth = int(360.0 / kFaceViewFov * kFaceViewW);
 
 // The direction of point (px, py) (pixels, continuous) of the out_w x out_h view of horizontal fov `hfov` centred
 // on (yaw, pitch): ViewRenderer's mapping (the rectilinear ray, pitched up, then turned by the yaw).
