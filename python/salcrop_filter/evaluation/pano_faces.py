@@ -1,8 +1,8 @@
 """Faces on the sphere and a confidence rule, measured on the AVTrack360 stills (issue 28, stop 31, round 2).
 
 Faces: the core's ``faces_on_sphere`` (sphere_faces.h: YuNet on 16 perspective views of the full-resolution equirect
-still, each at long sides 640 and 320, detections mapped to directions) and ``face_sphere_map``. The face map puts a Gaussian (sigma: max(fsig, the
-face's angular width)) on each face, cells weighted by cos latitude, each face's mass 1 ("norm": the map then scaled
+still, each at long sides 640 and 320, detections mapped to directions) and ``face_sphere_map``. The face map puts
+a Gaussian (sigma: max(fsig, the face's angular width)) on each face, cells weighted by cos latitude, each face's mass 1 ("norm": the map then scaled
 to sum 1) or its score ("score"), and is added to the core's sphere map: ``(map + k F) / (1 + k F.sum())``.
 
 Confidence rule: the view keeps the planned direction only where the blended map's best view band holds ``tau``
@@ -151,7 +151,8 @@ def report(res: dict[str, Any]) -> str:
         lines.append(f"    fitted on all ten: {res[name + ': fitted on all ten'][0]} "
                      f"({100 * res[name + ': fitted on all ten'][1]:.1f})")
         lines += [f"    {c}: {100 * held[c]['share']:.1f} at ({held[c]['dir'][0]:.0f}, {held[c]['dir'][1]:.0f}), "
-                  f"chosen on the other 9 (w, sigma, k, fsig, mass, min width, tau): {held[c]['setting']}" for c in clips]
+                  f"chosen on the other 9 (w, sigma, k, fsig, mass, min width, tau): {held[c]['setting']}"
+                  for c in clips]
     return "\n".join(lines)
 
 
