@@ -461,3 +461,121 @@ def test_filter_output_is_the_same_with_and_without_the_vectorised_loop(ffmpeg: 
         outs.append(np.fromfile(out, np.uint8))
     assert outs[0].size == 90 * 320 * 180 * 3 // 2
     assert np.abs(outs[0].astype(int) - outs[1].astype(int)).max() <= 1
+
+
+# Faces on the sphere (issue 28, stop 31, round 2): YuNet on perspective views of the equirect picture, the
+# detections' directions as mass added to the sphere map.
+
+def test_view_point_direction_inverts_the_renderer(core) -> None:
+    """A bright dot at a known direction, rendered into views around it (one across the seam, one looking down):
+    the pixel where it lands maps back to its direction."""
+    W, H = 1440, 720
+    for dot_yaw, dot_pitch, view_yaw, view_pitch in ((150.0, 20.0, 140.0, 10.0), (178.0, 0.0, -170.0, 0.0),
+                                                     (-60.0, -50.0, -45.0, -45.0)):
+        rgb = np.zeros((H, W, 3), np.uint8)
+        u = (dot_yaw + 180) / 360 * W - 0.5
+        v = (90 - dot_pitch) / 180 * H - 0.5
+        yy, xx = np.mgrid[0:H, 0:W]
+        rgb[(np.abs(yy - v) <= 1.5) & (np.minimum(np.abs(xx - u), W - np.abs(xx - u)) <= 1.5 / max(
+            0.2, math.cos(math.radians(dot_pitch))))] = 255
+        view = core.render_equirect_view(rgb, view_yaw, view_pitch, 75.0, 640, 480).astype(float)[..., 0]
+        ys, xs = np.nonzero(view > 60)
+        wgt = view[ys, xs]
+        px, py = float(np.sum((xs + 0.5) * wgt) / wgt.sum()), float(np.sum((ys + 0.5) * wgt) / wgt.sum())
+        yaw, pitch = core.view_point_direction(px, py, 640, 480, 75.0, view_yaw, view_pitch)
+        assert abs((yaw - dot_yaw + 180) % 360 - 180) < 1.0 and abs(pitch - dot_pitch) < 1.0, (yaw, pitch)
+
+
+def test_a_real_face_is_found_on_the_sphere_across_the_seam(core, shared_videos: Path) -> None:
+    """carphone's driver pasted onto a grey equirect picture twice: across the seam (yaw 180, pitch 10) and at
+    yaw 90, pitch -35: both are found once each, at their directions, as faces several degrees wide; a picture
+    without a face has none."""
+    det = core.FaceDetector()
+    with av.open(str(shared_videos / "carphone_pristine.mp4")) as c:
+        frame = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
+    x, y, w, h, _ = det.detect(frame)[0]
+    pad = int(0.6 * w)
+    face = frame[max(0, int(y) - pad): int(y + h) + pad, max(0, int(x) - pad): int(x + w) + pad]
+    fh, fw = face.shape[:2]
+    W, H = 1920, 960
+    eq = np.full((H, W, 3), 90, np.uint8)
+    cols = (np.arange(fw) - fw // 2) % W                        # centred on column 0: yaw -180 = 180
+    r0 = int((90 - 10) / 180 * H) - fh // 2
+    eq[r0:r0 + fh][:, cols] = face
+    c0, r1 = int((90 + 180) / 360 * W) - fw // 2, int((90 + 35) / 180 * H) - fh // 2
+    eq[r1:r1 + fh, c0:c0 + fw] = face
+    found = core.faces_on_sphere(det, eq)
+    assert len(found) == 2, found
+    at_seam = [f for f in found if abs(abs(f[0]) - 180) < 5 and abs(f[1] - 10) < 5]
+    below = [f for f in found if abs(f[0] - 90) < 5 and abs(f[1] + 35) < 5]
+    assert len(at_seam) == 1 and len(below) == 1, found
+    assert all(2.0 < f[2] < 20.0 and 0.6 <= f[3] <= 1.0 for f in found)
+    assert core.faces_on_sphere(det, np.full((H, W, 3), 90, np.uint8)) == []
+    with pytest.raises(ValueError):
+        core.faces_on_sphere(det, frame)  # not 2:1
+
+
+def test_a_near_face_pulls_the_view_a_far_one_does_not(core) -> None:
+    """A still whose map has nothing standing out: a face 9° wide at yaw 120 (a person near the camera) takes the
+    view there with the default face weight; a face 2° wide (a crowd's) is not counted (no face map); without
+    faces the map is the one without the term."""
+    h, w = 40, 160
+    rng = np.random.default_rng(0)
+    raw = 0.01 + 0.002 * rng.random((h, w), dtype=np.float32)
+
+    def plan(faces: list) -> float:
+        fm = core.face_sphere_map(faces, h, w)
+        sm = core.sphere_map(raw, 0, faces=fm)
+        yaw, _ = core.plan_sphere(np.stack([sm] * 50), 25.0, "16:9", 90.0, "auto", 0.5, 3840, 1920)
+        return float((np.asarray(yaw)[-1] + 180) % 360 - 180)
+
+    near = plan([(120.0, 5.0, 9.0, 0.8)])
+    assert abs(near - 120.0) < 30, near
+    assert core.face_sphere_map([(120.0, 5.0, 2.0, 0.9)], h, w) is None
+    assert abs(plan([])) < 5
+    fm = core.face_sphere_map([(120.0, 5.0, 9.0, 0.8), (-60.0, -20.0, 9.0, 0.7)], h, w)
+    assert abs(float(fm.sum()) - 1.0) < 1e-4
+    np.testing.assert_allclose(fm[:, :w // 2].sum(), 0.5, atol=0.01)  # two faces, the same mass each
+    np.testing.assert_array_equal(core.sphere_map(raw, 0, faces=fm, face_weight=0.0), core.sphere_map(raw, 0))
+
+
+def test_speakers_auto_on_equirect_turns_the_view_to_a_near_face(core, tmp_path: Path, shared_videos: Path,
+                                                                 pano_videos: Path) -> None:
+    """The engine's face term (equirect with speakers=auto): a still equirect clip (battle's first frame) with
+    carphone's driver pasted at yaw 120, pitch 0, about 15° wide (a person near the camera): without faces the
+    view stays near the front (the prior: a still subject); with speakers=auto it turns to the face. Frames kept."""
+    from PIL import Image
+
+    from salcrop_filter import reframe
+
+    det = core.FaceDetector()
+    with av.open(str(shared_videos / "carphone_pristine.mp4")) as c:
+        face_frame = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
+    x, y, w, h, _ = det.detect(face_frame)[0]
+    pad = int(0.6 * w)
+    face = face_frame[max(0, int(y) - pad): int(y + h) + pad, max(0, int(x) - pad): int(x + w) + pad]
+    with av.open(str(pano_videos / BATTLE)) as c:
+        bg = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
+    W, H = 1280, 640
+    eq = np.asarray(Image.fromarray(bg).resize((W, H))).copy()
+    scale = (15.0 / 360 * W) / w  # the face about 15° wide
+    fh, fw = int(face.shape[0] * scale), int(face.shape[1] * scale)
+    face = np.asarray(Image.fromarray(face).resize((fw, fh)))
+    c0, r0 = int((120 + 180) / 360 * W) - fw // 2, H // 2 - fh // 2
+    eq[r0:r0 + fh, c0:c0 + fw] = face
+    clip = tmp_path / "face360.mp4"
+    with av.open(str(clip), "w") as out:
+        st = out.add_stream("libx264", rate=25)
+        st.width, st.height, st.pix_fmt = W, H, "yuv420p"
+        for _ in range(75):
+            for pkt in st.encode(av.VideoFrame.from_ndarray(eq, format="rgb24")):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    plain = reframe(clip, tmp_path / "a.mp4", "16:9", projection="equirect", fov=90)
+    faced = reframe(clip, tmp_path / "b.mp4", "16:9", projection="equirect", fov=90, speakers="auto")
+    assert len(plain.frames) == len(faced.frames) == 75
+    yaw_plain = np.array([(f.yaw + 180) % 360 - 180 for f in plain.frames])
+    yaw_faced = np.array([(f.yaw + 180) % 360 - 180 for f in faced.frames])
+    assert np.max(np.abs(yaw_plain)) < 45, yaw_plain[::10]
+    assert np.all(np.abs(yaw_faced[40:] - 120) < 30), yaw_faced[::10]

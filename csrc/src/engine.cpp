@@ -178,6 +178,15 @@ Engine::Engine(const EngineOptions &o)
         describe_ += "; faces: " + faces_->path() + " every " + std::to_string(face_every_) + " frames at most" +
                      (synchronous ? " (in push: SALCROP_FACES_SYNC)" : " (on a worker thread)");
     }
+    // Equirect with speakers=auto: faces on the sphere pull the view (issue 28, round 2; sphere_faces.h).
+    if (chk_.speakers && sphere()) {
+        sphere_faces_ = std::make_unique<FaceDetector>(o.ort_library);
+        sphere_face_every_ = std::max(o.stride, int(std::lround(kSphereFaceSeconds * o.fps)));
+        const int fw = std::min(view_.src_w, kFaceSourceWidth);
+        face_rgb_rs_ = std::make_unique<Resampler>(fw, int(std::lround(double(view_.src_h) * fw / view_.src_w)));
+        describe_ += "; faces on the sphere: " + sphere_faces_->path() + " every " +
+                     std::to_string(sphere_face_every_) + " frames at most";
+    }
 }
 
 namespace {
@@ -318,6 +327,8 @@ void Engine::push(const SalcropImage &img, double t)
     const int64_t index = p.index;
     if (faces_)
         detect_faces(img, p.index, t, p.rate_sample);
+    if (sphere_faces_)
+        detect_sphere_faces(img, p.index, p.rate_sample);
     pending_.push_back(std::move(p));
     for (const auto &v : verdicts)
         on_verdict(v);
@@ -393,6 +404,8 @@ void Engine::on_verdict(const ShotDetector::Verdict &v)
         worker_->submit(p.input, new_shot);
         if (sphere())
             note_motion(p.input, new_shot);
+        if (sphere_faces_)
+            note_sphere_faces(v.frame, new_shot);
         // Frames between the shot's previous sample and this one are interpolated linearly.
         steps_.push_back(Step{Step::Sample, v.frame, 0, !new_shot});
     }
@@ -425,6 +438,40 @@ void Engine::note_motion(const std::vector<uint8_t> &input, bool new_shot)
     last_input_ = input;
 }
 
+void Engine::detect_sphere_faces(const SalcropImage &img, int64_t index, bool sampled)
+{
+    if (!sampled || (last_sphere_face_ >= 0 && index - last_sphere_face_ < sphere_face_every_))
+        return;
+    last_sphere_face_ = index;
+    const SalcropImage e = eye(img);
+    const int w = face_rgb_rs_->out_width(), h = face_rgb_rs_->out_height();
+    const size_t n = size_t(w) * h;
+    face_planes_.resize(3 * n);
+    face_rgb_.resize(3 * n);
+    image_to_rgb_planes(e, *face_rgb_rs_, 1.0f, face_planes_.data());
+    for (size_t k = 0; k < n; k++)
+        for (int c = 0; c < 3; c++)
+            face_rgb_[k * 3 + c] = uint8_t(std::clamp(face_planes_[c * n + k] + 0.5f, 0.0f, 255.0f));
+    sphere_face_dets_[index] = faces_on_sphere(*sphere_faces_, face_rgb_.data(), w * 3, w, h);
+}
+
+// The faces a sample plans with: its shot's latest detection at or before it (none before the shot's first).
+void Engine::note_sphere_faces(int64_t frame, bool new_shot)
+{
+    if (new_shot)
+        shot_faces_.clear();
+    for (auto it = sphere_face_dets_.begin(); it != sphere_face_dets_.end() && it->first <= frame;) {
+        if (!new_shot || it->first == frame)
+            shot_faces_ = it->second;
+        it = sphere_face_dets_.erase(it);
+    }
+    std::vector<float> map(size_t(model_->map_height()) * seam_.core_map);
+    if (!face_sphere_map(shot_faces_, model_->map_height(), seam_.core_map, sphere_saliency_.face_sigma,
+                         sphere_saliency_.face_min_width, map.data()))
+        map.clear();
+    face_maps_.push_back(std::move(map));
+}
+
 void Engine::apply_sample(int64_t index, bool interp)
 {
     std::vector<std::vector<float>> profiles(outputs_.size());
@@ -436,8 +483,14 @@ void Engine::apply_sample(int64_t index, bool interp)
             motion = std::move(motions_.front());
             motions_.pop_front();
         }
+        std::vector<float> faces;
+        if (!face_maps_.empty()) {
+            faces = std::move(face_maps_.front());
+            face_maps_.pop_front();
+        }
         sphere_map(map_buf_.data(), model_->map_height(), model_->map_width(), seam_, sphere_saliency_,
-                   profiles[0].data(), motion.empty() ? nullptr : motion.data());
+                   profiles[0].data(), motion.empty() ? nullptr : motion.data(),
+                   faces.empty() ? nullptr : faces.data());
         map_buf_ = profiles[0];
     } else {
         for (size_t n = 0; n < outputs_.size(); n++) {

@@ -6,12 +6,14 @@
 
 #include <cmath>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "image.h"
 #include "options.h"
 #include "planner_sphere.h"
 #include "sphere.h"
+#include "sphere_faces.h"
 
 namespace py = pybind11;
 
@@ -40,7 +42,8 @@ void def_sphere(py::module_ &m)
         return py::make_tuple(p.map_pad, p.input_pad, p.core_map, p.core_input);
     }, py::arg("input_width"), py::arg("map_width"), "(map_pad, input_pad, core_map, core_input)");
     m.def("sphere_map", [](const F32Array &map, int map_pad, double front_weight, double front_sigma,
-                           double contrast, std::optional<F32Array> motion, double motion_weight) {
+                           double contrast, std::optional<F32Array> motion, double motion_weight,
+                           std::optional<F32Array> faces, double face_weight) {
         if (map.ndim() != 2)
             throw std::invalid_argument("map must be 2-D");
         const int h = int(map.shape(0)), w = int(map.shape(1));
@@ -51,16 +54,62 @@ void def_sphere(py::module_ &m)
             throw std::invalid_argument("map_pad leaves no columns");
         if (motion && (motion->ndim() != 2 || motion->shape(0) != h || motion->shape(1) != p.core_map))
             throw std::invalid_argument("motion must be map_h x (map_w - 2 map_pad)");
-        SphereSaliency s{front_weight, front_sigma, contrast, motion_weight};
+        if (faces && (faces->ndim() != 2 || faces->shape(0) != h || faces->shape(1) != p.core_map))
+            throw std::invalid_argument("faces must be map_h x (map_w - 2 map_pad)");
+        SphereSaliency s;
+        s.front_weight = front_weight;
+        s.front_sigma = front_sigma;
+        s.contrast = contrast;
+        s.motion_weight = motion_weight;
+        s.face_weight = face_weight;
         py::array_t<float> out({h, p.core_map});
-        sphere_map(map.data(), h, w, p, s, out.mutable_data(), motion ? motion->data() : nullptr);
+        sphere_map(map.data(), h, w, p, s, out.mutable_data(), motion ? motion->data() : nullptr,
+                   faces ? faces->data() : nullptr);
         return out;
     }, py::arg("map"), py::arg("map_pad"), py::arg("front_weight") = SphereSaliency{}.front_weight,
        py::arg("front_sigma") = SphereSaliency{}.front_sigma, py::arg("contrast") = SphereSaliency{}.contrast,
        py::arg("motion") = py::none(), py::arg("motion_weight") = SphereSaliency{}.motion_weight,
+       py::arg("faces") = py::none(), py::arg("face_weight") = SphereSaliency{}.face_weight,
        "A network map over the seam-padded picture -> the sphere map the planner uses (padding cut, raised to "
        "`contrast`, cos-latitude weights, front prior blended in, moving saliency (`motion`, from motion_map) "
-       "added `motion_weight` times).");
+       "added `motion_weight` times, faces (`faces`, from face_sphere_map) added `face_weight` times).");
+    m.def("view_point_direction", [](double px, double py, int out_w, int out_h, double hfov, double yaw,
+                                     double pitch) {
+        double y = 0, p = 0;
+        view_point_direction(px, py, out_w, out_h, hfov, yaw, pitch, &y, &p);
+        return py::make_tuple(y, p);
+    }, py::arg("x"), py::arg("y"), py::arg("width"), py::arg("height"), py::arg("fov"), py::arg("yaw"),
+       py::arg("pitch"), "The sphere direction (yaw, pitch) of pixel (x, y) of the view render_equirect_view makes.");
+    m.def("faces_on_sphere", [](FaceDetector &detector, const U8Arr &rgb) {
+        if (rgb.ndim() != 3 || rgb.shape(2) != 3)
+            throw std::invalid_argument("rgb must be H x W x 3 uint8");
+        const int H = int(rgb.shape(0)), W = int(rgb.shape(1));
+        if (W < 2 * kFaceViewW / 4 || std::abs(double(W) / H - 2.0) > 2.0 * kMaxAspectError)
+            throw std::invalid_argument("faces_on_sphere: an equirect (2:1) picture at least 320 wide is expected");
+        std::vector<SphereFace> faces;
+        {
+            py::gil_scoped_release nogil;
+            faces = faces_on_sphere(detector, rgb.data(), W * 3, W, H);
+        }
+        py::list out;
+        for (const SphereFace &f : faces)
+            out.append(py::make_tuple(f.yaw, f.pitch, f.width, f.score));
+        return out;
+    }, py::arg("detector"), py::arg("rgb"),
+       "Faces of an equirect RGB picture (YuNet on 16 perspective views): [(yaw, pitch, width_deg, score)], best "
+       "first.");
+    m.def("face_sphere_map", [](const std::vector<std::tuple<double, double, double, float>> &faces, int map_h,
+                                int map_w, double sigma, double min_width) -> py::object {
+        std::vector<SphereFace> fs;
+        for (const auto &[y, p, w, sc] : faces)
+            fs.push_back(SphereFace{y, p, w, sc});
+        py::array_t<float> out({map_h, map_w});
+        if (!face_sphere_map(fs, map_h, map_w, sigma, min_width, out.mutable_data()))
+            return py::none();
+        return out;
+    }, py::arg("faces"), py::arg("map_h"), py::arg("map_w"), py::arg("sigma") = SphereSaliency{}.face_sigma,
+       py::arg("min_width") = SphereSaliency{}.face_min_width,
+       "The faces at least min_width degrees wide as a sphere map of mass 1 (None where there is none).");
     m.def("motion_map", [](const U8Arr &a, const U8Arr &b, int map_pad, int map_h, int core_map) {
         if (a.ndim() != 3 || a.shape(0) != 3 || b.ndim() != 3 || a.shape(1) != b.shape(1) || a.shape(2) != b.shape(2) ||
             b.shape(0) != 3)

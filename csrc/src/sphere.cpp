@@ -494,7 +494,7 @@ void motion_map(const uint8_t *a, const uint8_t *b, int input_w, int input_h, co
 }
 
 void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
-                float *out, const float *motion)
+                float *out, const float *motion, const float *faces)
 {
     (void)map_w;
     const int C = pad.core_map;
@@ -532,7 +532,14 @@ void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, 
         out[k] = float(v);
         total += v;
     }
-    if (!moving.empty() && total > 0)
+    // Faces: a map of mass 1 (face_sphere_map) added face_weight times, in the same units as the rest.
+    const double kf = faces ? std::max(0.0, s.face_weight) : 0.0;
+    if (kf > 0)
+        for (size_t k = 0; k < prior.size(); k++) {
+            out[k] = float(out[k] + kf * faces[k]);
+            total += kf * faces[k];
+        }
+    if ((!moving.empty() || kf > 0) && total > 0)
         for (size_t k = 0; k < prior.size(); k++)
             out[k] = float(out[k] / total);
 }

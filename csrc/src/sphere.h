@@ -131,11 +131,18 @@ struct SphereSaliency {
     double front_sigma = 45.0;  // degrees (issue 22: 30, chosen on 5 stills; 45 is the leave-one-scene-out fit)
     double contrast = 1.0;      // the fit keeps the map as the network gives it
     double motion_weight = 1.5; // moving saliency counts 1 + k times; 0: the prior alone (issue 22)
+    // Faces (issue 28, round 2; sphere_faces.h): the faces at least face_min_width degrees wide (a person within
+    // about two metres of the camera) as a map of mass 1 (face_sphere_map, Gaussians of face_sigma degrees), added
+    // face_weight times: (... + k_f faces) / (1 + k_f). Null faces add nothing. The three are the fit on the ten
+    // AVTrack360 stills with the prior above held (EVALUATION.md, "Issue 28 (stop 31, round 2)"; 41.2% held out).
+    double face_weight = 1.5;
+    double face_sigma = 20.0;
+    double face_min_width = 5.0;
 };
 constexpr double kMotionFloor = 0.01;  // mean |difference| of a map cell (0..1 RGB) under which nothing moves
 constexpr double kMotionFull = 0.03;   // above the floor (or the median), what counts as fully moving
 void sphere_map(const float *map, int map_h, int map_w, const SeamPadding &pad, const SphereSaliency &s,
-                float *out, const float *motion = nullptr);
+                float *out, const float *motion = nullptr, const float *faces = nullptr);
 
 // The mean absolute difference of two network inputs (3 planes of input_h x input_w bytes, seam padded) per
 // sphere map cell (map_h x pad.core_map; the padding is left out), 0..1.

@@ -53,6 +53,19 @@ class Still:
     pitch: np.ndarray        # positive up
 
 
+def equirect_of_still(img: np.ndarray) -> np.ndarray:
+    """The 2:1 equirect frame inside a still (3840x2160 with black bars above and below). The rows that are not
+    black where that gives 2:1 (within 2%); else (a dark scene whose sky or ground is black too, or no bars found:
+    stills 2, 4, 7, 13) the frame's height of rows centred. Until issue 28's round 2 the non-black rows were taken
+    always, which stretched those four stills vertically (13: rows 666-1686 of 2160)."""
+    h, w = img.shape[:2]
+    rows = np.nonzero(img.mean(axis=(1, 2)) > 4)[0]
+    if len(rows) and abs(w / (rows[-1] - rows[0] + 1) - 2.0) <= 0.04:
+        return img[rows[0]:rows[-1] + 1]
+    top = (h - w // 2) // 2
+    return img[top:top + w // 2]
+
+
 def load_stills(data: Path) -> list[Still]:
     heads: dict[int, list[tuple[float, float]]] = {}
     with open(data / "head.csv", newline="") as f:
@@ -61,9 +74,7 @@ def load_stills(data: Path) -> list[Still]:
             heads.setdefault(int(row["clip"]), []).append((float(row["yaw"]), -float(row["pitch"])))
     out = []
     for clip in sorted(heads):
-        img = np.asarray(Image.open(data / "images" / f"{clip}.jpg").convert("RGB"))
-        rows = np.nonzero(img.mean(axis=(1, 2)) > 4)[0]  # the black bars above and below the 2:1 frame
-        eq = img[rows[0]:rows[-1] + 1]
+        eq = equirect_of_still(np.asarray(Image.open(data / "images" / f"{clip}.jpg").convert("RGB")))
         eq = np.asarray(Image.fromarray(eq).resize((EQ_W, EQ_H), Image.BILINEAR))
         h = np.array(heads[clip], dtype=np.float32)
         out.append(Still(clip, eq, h[:, 0], h[:, 1]))
