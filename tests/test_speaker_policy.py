@@ -92,11 +92,11 @@ def test_listeners_do_not_move_it_and_silence_keeps_the_last_speaker() -> None:
 
 def test_two_talking_at_once_that_fit_are_both_framed() -> None:
     n = int(6 * FPS)
-    spk, _, targets = _core.follow_speakers(tracks(n, A, C), speaking(n, [(0, 0, 6), (1, 2, 6)], 2), W, H, FPS)
+    spk, _, targets = _core.follow_speakers(tracks(n, A, C), speaking(n, [(0, 0, 6), (1, 3, 6)], 2), W, H, FPS)
     assert spk[int(4 * FPS)] == 0
     assert {t[0] for t in targets[int(4 * FPS)]} == {0, 1}
     # Too far apart to fit one window: only the speaker.
-    spk, _, targets = _core.follow_speakers(tracks(n, A, B), speaking(n, [(0, 0, 6), (1, 2, 6)], 2), W, H, FPS)
+    spk, _, targets = _core.follow_speakers(tracks(n, A, B), speaking(n, [(0, 0, 6), (1, 3, 6)], 2), W, H, FPS)
     assert {t[0] for t in targets[int(4 * FPS)]} == {0}
 
 

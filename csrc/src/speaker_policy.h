@@ -36,10 +36,17 @@ namespace salcrop {
 constexpr float kTalkFloor = 0.15f;   // below this nobody speaks (no voice, or no mouth that moves)
 constexpr float kLeadMargin = 0.05f;  // the leader's score above the next face's
 constexpr float kTalkShare = 0.7f;    // a second face speaks at once: at least this share of the highest score
-constexpr double kFloorSeconds = 1.5;
-constexpr double kFloorShare = 0.7;
-constexpr double kOpenFloorShare = 0.5;  // nobody followed: the floor goes to who leads half of kFloorSeconds
-constexpr double kYieldShare = 0.3;
+// Who has the floor (speaker_policy.cpp floor_path): a face's lead over the next face counts up to kFullLead (a
+// louder or surer score is not more of a turn), and changing the holder costs kSwitchSeconds of a full lead. Face
+// to face, the new speaker gains two full leads a frame (its own, and the old one's lost lead): the turn pays once
+// it has led fully for kSwitchSeconds / 2 = 1 s, going there and back only after 2 s; to or from nobody costs
+// kEmptyFloorShare of a change (through nobody costs more than a direct turn): an empty floor is taken after 1.5 s
+// of a full lead seen in the lookahead (the camera still goes where the lead begins), and let go for nobody only
+// after 2 s with no face leading by kLeadMargin. kFullLead: about a
+// real speaker's mean lead over the listener on msdwild-00115 (0.28, tuned there) and half the face-crops gap.
+constexpr double kFullLead = 0.25;
+constexpr double kSwitchSeconds = 2.0;
+constexpr double kEmptyFloorShare = 0.6;
 constexpr double kMinTurnSeconds = 2.0;
 constexpr double kMinCutSeconds = 2.0;
 constexpr double kFarShare = 0.5;
