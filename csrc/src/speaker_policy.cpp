@@ -59,9 +59,27 @@ double framing(const Geometry &g, const Box &box)
 std::vector<int> floor_path(const std::vector<FaceSeries> &faces, int frames, double fps, int from)
 {
     const int n = int(faces.size()), m = n + 1;  // state 0: nobody; state i + 1: face i
+    // A face on screen without a score (its crops are not scored yet) is no one's competitor, and holds the floor
+    // with a score of 0.
     auto counts = [&](int i, int k) {
         const FaceSeries &f = faces[size_t(i)];
         return f.seen[size_t(k)] != 0 && f.user != TrackOverride::Ignored;
+    };
+    // Nor is a face on screen for less than kSettleSeconds (since the chunk's first frame, where it may have been on
+    // screen before): the scorer reads the mouth over +-0.5 s, and a new track's first scores (a false detection,
+    // a face turning in) are read from a few crops.
+    const int settle = int(std::lround(kSettleSeconds * fps));
+    std::vector<int> age(size_t(n) * size_t(frames), 0);
+    for (int i = 0; i < n; i++) {
+        int run = faces[size_t(i)].seen[0] != 0 ? settle : 0;
+        for (int k = 0; k < frames; k++) {
+            run = faces[size_t(i)].seen[size_t(k)] != 0 ? run + 1 : 0;
+            age[size_t(i) * size_t(frames) + size_t(k)] = run;
+        }
+    }
+    auto scored = [&](int i, int k) {
+        return counts(i, k) && faces[size_t(i)].speaking[size_t(k)] >= 0 &&
+               age[size_t(i) * size_t(frames) + size_t(k)] > settle;
     };
     auto score = [&](int i, int k) { return std::max(0.0f, faces[size_t(i)].speaking[size_t(k)]); };
     constexpr double kImpossible = -1e6;  // a face not on screen (or ignored) cannot hold the floor
@@ -94,7 +112,7 @@ std::vector<int> floor_path(const std::vector<FaceSeries> &faces, int frames, do
                 } else {
                     double second = -1.0;
                     for (int j = 0; j < n; j++)
-                        if (j != i && counts(j, k))
+                        if (j != i && scored(j, k))
                             second = std::max(second, double(score(j, k)));
                     const double lead = score(i, k) - (second < 0 ? double(kTalkFloor) : second);
                     earn = std::clamp(lead, -kFullLead, kFullLead) - kLeadMargin;

@@ -47,6 +47,7 @@ constexpr float kTalkShare = 0.7f;    // a second face speaks at once: at least 
 constexpr double kFullLead = 0.25;
 constexpr double kSwitchSeconds = 2.0;
 constexpr double kEmptyFloorShare = 0.6;
+constexpr double kSettleSeconds = 0.5;  // a face on screen for less than this does not compete for the floor
 constexpr double kMinTurnSeconds = 2.0;
 constexpr double kMinCutSeconds = 2.0;
 constexpr double kFarShare = 0.5;
