@@ -209,12 +209,13 @@ def test_an_interjection_in_an_ambiguous_start_does_not_take_the_floor() -> None
 
 def test_a_face_seen_for_a_moment_does_not_compete() -> None:
     n = int(10 * FPS)
-    # A false detection (or a face turning in) on screen 0.3 s with a high first score: it does not take the lead
-    # from B, whose turn from 4 s is taken as without it.
+    # A false detection (or a face turning in) on screen 0.44 s, where B's turn begins, with a high first score: it
+    # does not take the lead from B, whose turn from 4 s is taken as without it (were it counted, B's lead would
+    # start when it leaves).
     D = (600.0, 200.0, 100.0, 100.0)
     boxes = tracks(n, A, B, D)
     boxes[2, :] = np.nan
-    boxes[2, int(4.6 * FPS):int(4.9 * FPS)] = D
+    boxes[2, int(3.9 * FPS):int(4.34 * FPS)] = D
     s = smeared(n, [(0, 0, 4), (1, 4, 10)], 3)
     s[2, :] = 0.95
     spk, _, _ = _core.follow_speakers(boxes, s, W, H, FPS)

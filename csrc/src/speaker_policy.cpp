@@ -56,7 +56,8 @@ double framing(const Geometry &g, const Box &box)
 // a real turn is taken where the lead turns (the cost is the same wherever the change is, so the best path changes
 // where the two faces' scores cross). `from`: the holder before the chunk (changing it on the first frame costs
 // a change too).
-std::vector<int> floor_path(const std::vector<FaceSeries> &faces, int frames, double fps, int from)
+std::vector<int> floor_path(const std::vector<FaceSeries> &faces, const std::vector<int64_t> &age, int frames,
+                            double fps, int from)
 {
     const int n = int(faces.size()), m = n + 1;  // state 0: nobody; state i + 1: face i
     // A face on screen without a score (its crops are not scored yet) is no one's competitor, and holds the floor
@@ -65,21 +66,13 @@ std::vector<int> floor_path(const std::vector<FaceSeries> &faces, int frames, do
         const FaceSeries &f = faces[size_t(i)];
         return f.seen[size_t(k)] != 0 && f.user != TrackOverride::Ignored;
     };
-    // Nor is a face on screen for less than kSettleSeconds (since the chunk's first frame, where it may have been on
-    // screen before): the scorer reads the mouth over +-0.5 s, and a new track's first scores (a false detection,
-    // a face turning in) are read from a few crops.
-    const int settle = int(std::lround(kSettleSeconds * fps));
-    std::vector<int> age(size_t(n) * size_t(frames), 0);
-    for (int i = 0; i < n; i++) {
-        int run = faces[size_t(i)].seen[0] != 0 ? settle : 0;
-        for (int k = 0; k < frames; k++) {
-            run = faces[size_t(i)].seen[size_t(k)] != 0 ? run + 1 : 0;
-            age[size_t(i) * size_t(frames) + size_t(k)] = run;
-        }
-    }
+    // Nor is a face on screen for less than kSettleSeconds (`age`: frames on screen in a row, from earlier chunks
+    // too): the scorer reads the mouth over +-0.5 s, and a new track's first scores (a false detection, a face
+    // turning in) are read from a few crops.
+    const int64_t settle = std::lround(kSettleSeconds * fps);
     auto scored = [&](int i, int k) {
         return counts(i, k) && faces[size_t(i)].speaking[size_t(k)] >= 0 &&
-               age[size_t(i) * size_t(frames) + size_t(k)] > settle;
+               age[size_t(i) * size_t(frames) + size_t(k)] >= settle;
     };
     auto score = [&](int i, int k) { return std::max(0.0f, faces[size_t(i)].speaking[size_t(k)]); };
     constexpr double kImpossible = -1e6;  // a face not on screen (or ignored) cannot hold the floor
@@ -114,7 +107,8 @@ std::vector<int> floor_path(const std::vector<FaceSeries> &faces, int frames, do
                     for (int j = 0; j < n; j++)
                         if (j != i && scored(j, k))
                             second = std::max(second, double(score(j, k)));
-                    const double lead = score(i, k) - (second < 0 ? double(kTalkFloor) : second);
+                    const double own = scored(i, k) ? double(score(i, k)) : 0.0;
+                    const double lead = own - (second < 0 ? double(kTalkFloor) : second);
                     earn = std::clamp(lead, -kFullLead, kFullLead) - kLeadMargin;
                 }
             }
@@ -173,13 +167,35 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
                 return i;
         return -1;
     };
+    // Frames each face has been on screen in a row (carried from the earlier chunks), and what the next chunk is
+    // handed of it (after `commit` frames).
+    std::vector<int64_t> age(size_t(n) * size_t(frames), 0);
+    for (int i = 0; i < n; i++) {
+        // On screen when the planning starts (the shot's first chunk): there from the start, not a flicker.
+        int64_t run = !state.started && seen(i, 0) ? std::lround(kSettleSeconds * fps) : 0;
+        for (const auto &[id, frames_seen] : state.on_screen)
+            if (id == faces[size_t(i)].id)
+                run = frames_seen;
+        for (int k = 0; k < frames; k++) {
+            run = seen(i, k) ? run + 1 : 0;
+            age[size_t(i) * size_t(frames) + size_t(k)] = run;
+        }
+    }
+    std::vector<std::pair<int, int64_t>> on_screen = state.on_screen;
+    if (commit > 0) {
+        on_screen.clear();
+        const size_t last = std::min(commit, size_t(frames)) - 1;
+        for (int i = 0; i < n; i++)
+            if (age[size_t(i) * size_t(frames) + last] > 0)
+                on_screen.emplace_back(faces[size_t(i)].id, age[size_t(i) * size_t(frames) + last]);
+    }
     // Who has the floor, with hindsight over the whole chunk (floor_path): from the face followed so far.
     std::vector<int> floor_holder;
     if (sound) {
         int from = index_of(state.speaker);
         if (from >= 0 && !seen(from, 0))
             from = -1;
-        floor_holder = floor_path(faces, frames, fps, from);
+        floor_holder = floor_path(faces, age, frames, fps, from);
     }
     auto add_target = [&](int i, int k, double weight) {
         AxisTarget a = axis_target(g, faces[size_t(i)].id, faces[size_t(i)].box[size_t(k)]);
@@ -189,8 +205,11 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
 
     FloorState st = state;
     for (int k = 0; k < frames; k++) {
-        if (size_t(k) == commit)
+        if (size_t(k) == commit) {
             out.state = st;
+            out.state.on_screen = on_screen;
+            out.state.started = true;
+        }
         int cur = index_of(st.speaker);
         if (cur >= 0 && !seen(cur, k) && faces[size_t(cur)].user != TrackOverride::Pinned)
             cur = -1;  // off screen (or its track ended): whoever speaks next takes the floor at once
@@ -269,8 +288,11 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
         st.since_turn++;
         st.since_cut++;
     }
-    if (commit >= size_t(frames))
+    if (commit >= size_t(frames)) {
         out.state = st;
+        out.state.on_screen = on_screen;
+        out.state.started = true;
+    }
     return out;
 }
 

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "planner.h"
@@ -70,6 +71,8 @@ struct FloorState {
     int64_t since_turn = 1 << 30;  // frames since the followed face last changed
     int64_t since_cut = 1 << 30;   // frames since the camera last cut
     int64_t since_talk = 0;        // frames since the followed face last spoke
+    std::vector<std::pair<int, int64_t>> on_screen;  // per face id: frames on screen in a row (kSettleSeconds)
+    bool started = false;                            // a chunk of this shot was planned
 };
 
 struct SpeakerChoice {
