@@ -3,18 +3,17 @@
 // arrays in, no detector, no model (testable through _core.follow_speakers).
 //
 // With sound (some face has a speaking score):
-//   - the faces of a frame are compared with each other, not each with a fixed threshold (the scores' level is
-//     poorly calibrated): a face leads a frame when its score is the highest, at least kTalkFloor and kLeadMargin
-//     above the next face's; it speaks when its score is at least kTalkFloor and kTalkShare of the highest;
-//   - a new speaker takes the floor on the first frame k it leads when it leads kFloorShare of the next
-//     kFloorSeconds and the followed one less than kYieldShare of them (nobody followed: kOpenFloorShare): the
-//     chunk's lookahead sees those frames, so the camera goes at the start of the turn (the editor's cut), not a
-//     second late; short interjections, back-channel "mm"s, laughs and overlaps never hold the floor (the
-//     scorer's +-0.5 s window smears a 0.6 s interjection into ~1.5 s of a raised score: hence 1.5 s);
-//   - the followed face changes at most once per kMinTurnSeconds (no ping-pong); when nobody speaks the camera
-//     stays on the last speaker (a listener's reaction is not a reason to move), for up to kReleaseSeconds: a
-//     followed face silent that long while nobody takes the floor is let go (the sound does not say who speaks:
-//     saliency and the other faces decide again);
+//   - who has the floor is decided with hindsight over the whole chunk, as a sequence (speaker_policy.cpp
+//     floor_path: a Viterbi path over {nobody, face i}): holding the floor on a frame earns the face's lead over
+//     the next face (the faces are compared with each other: the scores' level is poorly calibrated), capped at
+//     kFullLead and less kLeadMargin; nobody earns 0; a change of holder costs kSwitchSeconds of a full lead (to or
+//     from nobody kEmptyFloorShare of it). So a real turn is taken where the two faces' scores cross (the chunk's
+//     lookahead sees its future: the editor's cut at the start of the turn), an interjection, a laugh or a "mm"
+//     shorter than the cost of going there and back never is, and where the voices are ambiguous (both mouths
+//     move, the start of a scene) nobody has the floor and the saliency decides, as with speakers=off;
+//   - the followed face changes at most once per kMinTurnSeconds (the switching cost already keeps turns apart);
+//     a holder silent for kReleaseSeconds is let go (saliency and the other faces decide) until it speaks again;
+//     a face without a score or on screen under kSettleSeconds does not compete;
 //   - another face speaking at the same time that fits in the window beside the speaker is framed too;
 //   - the new speaker far from where the window frames the old one (more than kFarShare of a window length):
 //     the camera cuts (at most one cut per kMinCutSeconds, else it moves), near: the planner's short move.
@@ -25,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "planner.h"
@@ -32,14 +32,23 @@
 
 namespace salcrop {
 
-// Chosen on msdwild-00115 through the engine (not held out; EVALUATION.md "Issue 25 (stop 31)").
+// Chosen on msdwild-00115 through the engine (not held out; EVALUATION.md "Issue 25 (stop 31)" and "(stop 31, round
+// 2)").
 constexpr float kTalkFloor = 0.15f;   // below this nobody speaks (no voice, or no mouth that moves)
 constexpr float kLeadMargin = 0.05f;  // the leader's score above the next face's
 constexpr float kTalkShare = 0.7f;    // a second face speaks at once: at least this share of the highest score
-constexpr double kFloorSeconds = 1.5;
-constexpr double kFloorShare = 0.7;
-constexpr double kOpenFloorShare = 0.5;  // nobody followed: the floor goes to who leads half of kFloorSeconds
-constexpr double kYieldShare = 0.3;
+// Who has the floor (speaker_policy.cpp floor_path): a face's lead over the next face counts up to kFullLead (a
+// louder or surer score is not more of a turn), and changing the holder costs kSwitchSeconds of a full lead. Face
+// to face, the new speaker gains two full leads a frame (its own, and the old one's lost lead): the turn pays once
+// it has led fully for kSwitchSeconds / 2 = 1 s, going there and back only after 2 s; to or from nobody costs
+// kEmptyFloorShare of a change (through nobody costs more than a direct turn): an empty floor is taken after 1.5 s
+// of a full lead seen in the lookahead (the camera still goes where the lead begins), and let go for nobody only
+// after 2 s with no face leading by kLeadMargin. kFullLead: about a
+// real speaker's mean lead over the listener on msdwild-00115 (0.28, tuned there) and half the face-crops gap.
+constexpr double kFullLead = 0.25;
+constexpr double kSwitchSeconds = 2.0;
+constexpr double kEmptyFloorShare = 0.6;
+constexpr double kSettleSeconds = 0.5;  // a face on screen for less than this does not compete for the floor
 constexpr double kMinTurnSeconds = 2.0;
 constexpr double kMinCutSeconds = 2.0;
 constexpr double kFarShare = 0.5;
@@ -62,6 +71,8 @@ struct FloorState {
     int64_t since_turn = 1 << 30;  // frames since the followed face last changed
     int64_t since_cut = 1 << 30;   // frames since the camera last cut
     int64_t since_talk = 0;        // frames since the followed face last spoke
+    std::vector<std::pair<int, int64_t>> on_screen;  // per face id: frames on screen in a row (kSettleSeconds)
+    bool started = false;                            // a chunk of this shot was planned
 };
 
 struct SpeakerChoice {
