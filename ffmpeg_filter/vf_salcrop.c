@@ -1101,7 +1101,7 @@ static const AVOption salcrop_options[] = {
       OFFSET(stereo),          AV_OPT_TYPE_STRING, { .str = "mono" },  0, 0, FLAGS },
     { "max_memory",      "MB the frames awaiting their decision may take in memory; the others wait in a temporary file (0 = core default, < 0 = no budget)",
       OFFSET(max_memory),      AV_OPT_TYPE_DOUBLE, { .dbl = 0 },       -DBL_MAX, DBL_MAX, FLAGS },
-    { "speakers",        "auto: faces count and the camera follows who speaks; off: saliency alone",
+    { "speakers",        "auto: faces count and the camera follows who speaks (equirect: faces pull the view); off: saliency alone",
       OFFSET(speakers),        AV_OPT_TYPE_STRING, { .str = "off" },  0, 0,      FLAGS },
     { "front",           "equirect: weight of the front prior from 0 (saliency alone) to 1 (viewers mostly face the front; -1 = core default)",
       OFFSET(front),           AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -DBL_MAX, DBL_MAX, FLAGS },
