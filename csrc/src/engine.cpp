@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -94,20 +93,6 @@ Engine::Engine(const EngineOptions &o)
                          [](const SubjectPick &a, const SubjectPick &b) { return a.frame < b.frame; });
     }
 
-    // speakers=auto: the face and voice models' sessions are built below (get()), one after the other on this
-    // thread. Building them on threads of their own beside the saliency model's saved ~0.2 s of start-up, but
-    // ThreadSanitizer saw a race inside ONNX Runtime between the concurrent session builds (scripts/sanitize.sh
-    // tsan, in one clean run of two): not worth a start-up gain.
-    std::future<std::unique_ptr<FaceDetector>> face_model;
-    std::future<std::unique_ptr<SpeakerScorer>> voice_model;
-    if (chk_.speakers && !sphere()) {
-        face_model = std::async(std::launch::deferred, [lib = o.ort_library] {
-            return std::make_unique<FaceDetector>(lib);
-        });
-        voice_model = std::async(std::launch::deferred, [lib = o.ort_library] {
-            return std::make_unique<SpeakerScorer>(lib, 1);
-        });
-    }
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
     thumbs_ = std::make_unique<Thumbnailer>(eye_w, eye_h);
     if (sphere()) {
@@ -170,12 +155,15 @@ Engine::Engine(const EngineOptions &o)
 
     // Faces: on a flat input with speakers=auto. Every kFaceSeconds at most (faces move less than saliency does),
     // on frames the saliency clock samples.
-    if (face_model.valid()) {
-        faces_ = face_model.get();
+    // The face and voice models' sessions are built here, after the saliency model's, one after the other: built on
+    // threads of their own beside it they saved ~0.2 s of start-up, but ThreadSanitizer saw a race inside ONNX
+    // Runtime between the concurrent session builds (scripts/sanitize.sh tsan, in one clean run of two).
+    if (chk_.speakers && !sphere()) {
+        faces_ = std::make_unique<FaceDetector>(o.ort_library);
         face_every_ = std::max(o.stride, int(std::lround(kFaceSeconds * o.fps)));
         // A face holds its box across the longest gap between two detections (a still picture: max_idle).
         face_tracker_ = std::make_unique<FaceTracker>(o.fps, face_every_ + clock_.max_idle());
-        scorer_ = voice_model.get();
+        scorer_ = std::make_unique<SpeakerScorer>(o.ort_library, 1);
         // SALCROP_FACES_SYNC=1: every face job inside push(), as before the worker (the tests compare the two).
         const char *sync = std::getenv("SALCROP_FACES_SYNC");
         const bool synchronous = sync && *sync && std::string(sync) != "0";
