@@ -8,11 +8,12 @@ of the same ``main``.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from dataclasses import dataclass
 
-__all__ = ["Subcommand", "SUBCOMMANDS", "run", "summary"]
+__all__ = ["Subcommand", "SUBCOMMANDS", "parser", "run", "summary"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ def summary() -> str:
     """The commands as the main --help lists them."""
     width = max(map(len, SUBCOMMANDS))
     return "\n".join(f"  {name:<{width}}  {c.summary}" for name, c in SUBCOMMANDS.items())
+
+
+def parser(name: str, description: str, example: str, *, alias: str = "") -> argparse.ArgumentParser:
+    """The argument parser of ``salcrop NAME``: every subcommand's help ends with one example (``example``: a line
+    saying what it does, then the command) and, where there is one, the ``python -m`` alias of the same ``main``."""
+    epilog = example + (f"\nalias: python -m salcrop_filter.{alias}" if alias else "")
+    return argparse.ArgumentParser(prog=f"salcrop {name}", description=description,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog)
 
 
 def run(name: str, argv: list[str]) -> int:

@@ -13,13 +13,13 @@ encoder/head pair the core batches with (:mod:`salcrop_filter.split`).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import pathlib
 
 import numpy as np
 import torch
 
+from . import commands
 from .training.model import ModelConfig, SalCropNet, load_checkpoint
 
 MODEL_VERSION = "1"
@@ -228,12 +228,10 @@ def fp16_agreement(fp32: str | pathlib.Path, fp16: str | pathlib.Path, frames: n
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
-    ap = argparse.ArgumentParser(
-        prog="salcrop export", description="Export models/salcrop.pt to ONNX (model contract version 1).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example (the shipped checkpoint at another input size):\n"
-               "  salcrop export --height 224 --width 400 --out salcrop-224x400.onnx\n"
-               "alias: python -m salcrop_filter.export")
+    ap = commands.parser(
+        "export", "Export models/salcrop.pt to ONNX (model contract version 1).",
+        "example (the shipped checkpoint at another input size):\n"
+        "  salcrop export --height 224 --width 400 --out salcrop-224x400.onnx", alias="export")
     ap.add_argument("--out", type=pathlib.Path, default=None)
     ap.add_argument("--checkpoint", type=pathlib.Path, default=None)
     ap.add_argument("--size", choices=sorted(STEMS), default=None,

@@ -20,10 +20,11 @@ FP16).
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import numpy as np
+
+from . import commands
 
 #: Metadata keys of the source model that a split must match (the core checks ``split_of_<key>``).
 SPLIT_KEYS = ("trained", "training_data_sha256", "input_height", "input_width", "precision")
@@ -179,12 +180,9 @@ def _check(whole: bytes, encoder: bytes, head: bytes, features: list[str], frame
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
-    ap = argparse.ArgumentParser(
-        prog="salcrop split", description="Split a salcrop model into its batchable encoder and recurrent head.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example (writes my.encoder.onnx and my.head.onnx beside it):\n"
-               "  salcrop split my.onnx\n"
-               "alias: python -m salcrop_filter.split")
+    ap = commands.parser(
+        "split", "Split a salcrop model into its batchable encoder and recurrent head.",
+        "example (writes my.encoder.onnx and my.head.onnx beside it):\n  salcrop split my.onnx", alias="split")
     ap.add_argument("models", nargs="+", type=pathlib.Path)
     args = ap.parse_args(argv)
     for m in args.models:

@@ -13,7 +13,6 @@ Run ``python -m salcrop_filter.crop_eval [--subset N] [--ratios 9:16,4:5,1:1,1:3
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import os
 import platform
@@ -28,6 +27,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from salcrop_filter import commands
 from salcrop_filter.checksums import file_sha256
 from salcrop_filter.evaluation import baselines
 from salcrop_filter.evaluation.crop_metrics import (MethodScore, _num, _pct, _shot_ranges, centre_jitter,
@@ -398,12 +398,10 @@ Images come from the data cache at 320 px on the long side, so frames are upscal
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="salcrop crop-eval", formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="example (two held-out clips, one ratio):\n"
-                                        "  salcrop crop-eval --subset 2 --ratios 9:16\n"
-                                        "alias: python -m salcrop_filter.crop_eval",
-                                 description="Crop quality of salcrop against baselines on held-out "
-                                             "virtual-camera clips with real human fixations.")
+    ap = commands.parser(
+        "crop-eval", "Crop quality of salcrop against baselines on held-out virtual-camera clips with real human "
+        "fixations.", "example (two held-out clips, one ratio):\n  salcrop crop-eval --subset 2 --ratios 9:16",
+        alias="crop_eval")
     ap.add_argument("--subset", type=int, default=None, help="use only the first N held-out clips")
     ap.add_argument("--ratios", default=",".join(DEFAULT_RATIOS), help="comma-separated target ratios")
     ap.add_argument("--model", default="", help="ONNX model; empty = the core's default")

@@ -11,7 +11,6 @@ Rows of the table:
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import os
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter
 
+from .. import commands
 from ..training import datasets
 from .metrics import METRICS, all_metrics
 from .saliency_maps import CENTRE_SIGMAS, OnnxSaliency, centre_bias, mean_rows, upsample
@@ -151,12 +151,10 @@ OSIE and NUS-Scene are MIT-licensed (NUS VIP lab); cite "Predicting human gaze b
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring."""
-    ap = argparse.ArgumentParser(
-        prog="salcrop eval", description="Evaluate the saliency model on the held-out split.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example (a quick look: the first 20 held-out images of the eye-tracking data in $SALCROP_DATA):\n"
-               "  salcrop eval --model models/salcrop-int8.onnx --limit 20\n"
-               "alias: python -m salcrop_filter.evaluate_saliency")
+    ap = commands.parser(
+        "eval", "Evaluate the saliency model on the held-out split.",
+        "example (a quick look: the first 20 held-out images of the eye-tracking data in $SALCROP_DATA):\n"
+        "  salcrop eval --model models/salcrop-int8.onnx --limit 20", alias="evaluate_saliency")
     ap.add_argument("--model", type=pathlib.Path, default=datasets.repo_root() / "models" / "salcrop.onnx")
     ap.add_argument("--checkpoint", type=pathlib.Path, default=datasets.repo_root() / "models" / "salcrop.pt")
     ap.add_argument("--readme", type=pathlib.Path, default=None, help="write the training record and table here")

@@ -14,20 +14,19 @@ import sys
 import threading
 from pathlib import Path
 
+from .. import commands
+
 __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="salcrop review",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example (two ratios in the browser; exports land beside the input):\n"
-               "  salcrop review in.mp4 --ratio 9:16,1:1",
-        description="Review and correct the crop path of videos in a browser, for one or several ratios, then "
-                    "export or render them. The saliency is computed once per video (and cached); every edit "
-                    "re-plans from it at once.")
+    p = commands.parser(
+        "review",
+        "Review and correct the crop path of videos in a browser, for one or several ratios, then export or render "
+        "them. The saliency is computed once per video (and cached); every edit re-plans from it at once.",
+        "example (two ratios in the browser; exports land beside the input):\n  salcrop review in.mp4 --ratio 9:16,1:1")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video file(s) to review")
     p.add_argument("--ratio", default="9:16", help="target aspects, comma-separated (default 9:16; e.g. 9:16,1:1,4:5)")
     p.add_argument("-o", "--output", metavar="DIR",

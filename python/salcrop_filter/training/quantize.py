@@ -21,13 +21,13 @@ default on CUDA, where the float kernels are the fast ones.
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 import tempfile
 
 import numpy as np
 
+from .. import commands
 from . import datasets
 
 #: Training images used for calibration (a seeded choice; more changed nothing measurable).
@@ -199,12 +199,10 @@ def differences(expected: str | pathlib.Path, actual: str | pathlib.Path, limit:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring."""
-    ap = argparse.ArgumentParser(
-        prog="salcrop quantize", description="Write the 8-bit CPU variant of the salcrop ONNX model.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example (is the shipped 8-bit model what the float one quantizes to?):\n"
-               "  salcrop quantize --check\n"
-               "alias: python -m salcrop_filter.quantize")
+    ap = commands.parser(
+        "quantize", "Write the 8-bit CPU variant of the salcrop ONNX model.",
+        "example (is the shipped 8-bit model what the float one quantizes to?):\n  salcrop quantize --check",
+        alias="quantize")
     ap.add_argument("--model", type=pathlib.Path, default=datasets.repo_root() / "models" / "salcrop.onnx")
     ap.add_argument("--out", type=pathlib.Path, default=None)
     ap.add_argument("--check", action="store_true",

@@ -13,7 +13,6 @@ size, and it exports ``salcrop-large.onnx`` (float only: the 8-bit CPU default i
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime
 import hashlib
@@ -27,6 +26,7 @@ import time
 import numpy as np
 import torch
 
+from .. import commands
 from ..checksums import file_sha256
 from . import datasets, teacher, video_train
 from .losses import saliency_loss, targets
@@ -165,11 +165,10 @@ def _fmt(r: dict[str, float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring."""
-    ap = argparse.ArgumentParser(
-        prog="salcrop train", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example (fine-tune the shipped model on your own gaze recordings, hevc-gaze layout):\n"
-               "  salcrop train --init models/salcrop.pt --gaze-root my-gaze/ --out my-model/\n"
-               "alias: python -m salcrop_filter.train")
+    ap = commands.parser(
+        "train", __doc__.splitlines()[0],
+        "example (fine-tune the shipped model on your own gaze recordings, hevc-gaze layout):\n"
+        "  salcrop train --init models/salcrop.pt --gaze-root my-gaze/ --out my-model/", alias="train")
     ap.add_argument("--out", type=pathlib.Path, default=datasets.repo_root() / "models")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--epochs", type=int, default=None, help="stage-1 epochs over the training images (8)")
