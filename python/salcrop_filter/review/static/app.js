@@ -134,37 +134,53 @@ async function loadPlan() {
   setPlan(plan);
 }
 
-// Sends the ratio's whole edits; `how` says which history stack the previous edits go to.
-async function applyEdits(next, how = "edit") {
-  if (!state.plan) return false;
-  if (state.busy) { say("still re-planning the previous change…"); return false; }
-  const before = currentEdits();
+// One server round-trip that re-plans the path: no second one starts while it runs (the buttons grey out, and the
+// tests wait on body[data-busy]).
+async function replanning(work) {
   state.busy = true;
   document.body.dataset.busy = "1";
   try {
-    const plan = await api.putEdits(state.video, state.ratio, state.plan.version, next);
-    const h = historyOf();
-    if (how === "edit") { h.past.push(before); h.future = []; }
-    else if (how === "undo") h.future.push(before);
-    else if (how === "redo") h.past.push(before);
-    setPlan(plan);
-    say(`re-planned: ${plan.planned_shots} shot(s) in ${plan.planned_ms} ms`);
-    return true;
-  } catch (e) {
-    if (e.status === 409 && e.body.stale) {
-      await loadPlan();
-      state.histories.delete(`${state.video}/${state.ratio}`);
-      updateButtons();
-      say(`${e.message}. Reloaded the saved edits.`, true);
-    } else {
-      say(e.message, true);
-    }
-    return false;
+    return await work();
   } finally {
     state.busy = false;
     delete document.body.dataset.busy;
     renderFaceList();
   }
+}
+
+// A new change: the edits before it can be undone, what was undone before it cannot be redone.
+function remember(before) {
+  const h = historyOf();
+  h.past.push(before);
+  h.future = [];
+}
+
+// Sends the ratio's whole edits; `how` says which history stack the previous edits go to.
+async function applyEdits(next, how = "edit") {
+  if (!state.plan) return false;
+  if (state.busy) { say("still re-planning the previous change…"); return false; }
+  const before = currentEdits();
+  return replanning(async () => {
+    try {
+      const plan = await api.putEdits(state.video, state.ratio, state.plan.version, next);
+      if (how === "edit") remember(before);
+      else if (how === "undo") historyOf().future.push(before);
+      else if (how === "redo") historyOf().past.push(before);
+      setPlan(plan);
+      say(`re-planned: ${plan.planned_shots} shot(s) in ${plan.planned_ms} ms`);
+      return true;
+    } catch (e) {
+      if (e.status === 409 && e.body.stale) {
+        await loadPlan();
+        state.histories.delete(`${state.video}/${state.ratio}`);
+        updateButtons();
+        say(`${e.message}. Reloaded the saved edits.`, true);
+      } else {
+        say(e.message, true);
+      }
+      return false;
+    }
+  });
 }
 
 function pin(frame, x, y) {
@@ -199,27 +215,21 @@ async function pickSubject(frame, box) {
   const before = currentEdits();
   const redo = state.subjects().find((t) => t.id === state.selectedSubject && frame >= t.first &&
                                             frame < t.first + t.points.length);
-  state.busy = true;
-  document.body.dataset.busy = "1";
   say("tracking the subject through its shot…");
-  try {
-    const plan = await api.pickSubject(state.video, state.ratio, state.plan.version, frame, box,
-                                       redo ? redo.id : null);
-    const h = historyOf();
-    h.past.push(before);
-    h.future = [];
-    setPlan(plan);
-    const picked = redo ? redo.id : Math.max(...plan.subjects.map((t) => t.id));
-    state.selectedSubject = picked;
-    renderSubjectList();
-    say(`subject ${picked} tracked and kept; re-planned in ${plan.planned_ms} ms`);
-  } catch (e) {
-    say(e.message, true);
-  } finally {
-    state.busy = false;
-    delete document.body.dataset.busy;
-    renderFaceList();
-  }
+  await replanning(async () => {
+    try {
+      const plan = await api.pickSubject(state.video, state.ratio, state.plan.version, frame, box,
+                                         redo ? redo.id : null);
+      remember(before);
+      setPlan(plan);
+      const picked = redo ? redo.id : Math.max(...plan.subjects.map((t) => t.id));
+      state.selectedSubject = picked;
+      renderSubjectList();
+      say(`subject ${picked} tracked and kept; re-planned in ${plan.planned_ms} ms`);
+    } catch (e) {
+      say(e.message, true);
+    }
+  });
 }
 
 function deleteSubject(id) {
@@ -278,24 +288,18 @@ function setFace(id, how) {
 async function keepFace(id) {
   if (!state.plan || state.busy) return;
   const before = currentEdits();
-  state.busy = true;
-  document.body.dataset.busy = "1";
-  try {
-    const plan = await api.keepFace(state.video, state.ratio, state.plan.version, state.frame, id);
-    const h = historyOf();
-    h.past.push(before);
-    h.future = [];
-    setPlan(plan);
-    state.selectedSubject = Math.max(...plan.subjects.map((t) => t.id));
-    renderSubjectList();
-    say(`face ${id} kept as subject ${state.selectedSubject}; re-planned in ${plan.planned_ms} ms`);
-  } catch (e) {
-    say(e.message, true);
-  } finally {
-    state.busy = false;
-    delete document.body.dataset.busy;
-    renderFaceList();
-  }
+  await replanning(async () => {
+    try {
+      const plan = await api.keepFace(state.video, state.ratio, state.plan.version, state.frame, id);
+      remember(before);
+      setPlan(plan);
+      state.selectedSubject = Math.max(...plan.subjects.map((t) => t.id));
+      renderSubjectList();
+      say(`face ${id} kept as subject ${state.selectedSubject}; re-planned in ${plan.planned_ms} ms`);
+    } catch (e) {
+      say(e.message, true);
+    }
+  });
 }
 
 function renderFaceList() {
