@@ -50,6 +50,7 @@ def yuv_frames(path: Path, every: int, limit: int, size: tuple[int, int] | None 
         ("basketball.mp4", (1920, 1080), 7),  # factors 12 and 6: the vertical pass vectorised, the rest portable
         ("testvideo.mp4", (3840, 2160), 40),  # factors 24 and 12
         ("testvideo.mp4", (640, 360), 7),     # factors 4 and 2
+        ("testvideo.mp4", (320, 180), 7),     # factors 2 and 1 (1: the face detector's chroma at 720p)
         ("testvideo.mp4", (1000, 562), 7),    # not whole pixels: the weighted resampler for both
     ],
 )

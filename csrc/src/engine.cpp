@@ -320,7 +320,7 @@ void Engine::push(const SalcropImage &img, double t)
     }
     const int64_t index = p.index;
     if (faces_)
-        detect_faces(img, p.index, t, p.rate_sample);
+        detect_faces(img, p.index, t, p.rate_sample, may_start_shot);
     if (sphere_faces_)
         detect_sphere_faces(img, p.index, p.rate_sample);
     pending_.push_back(std::move(p));
@@ -728,18 +728,24 @@ ChunkPlan Engine::plan_part(const Output &tr, size_t n, size_t from, size_t to, 
     return plan_chunk(tr.geo, params ? *params : params_, prof, tr.bins, carry, commit, pins, part);
 }
 
-void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled)
+void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled, bool may_start_shot)
 {
     const bool detect = sampled && (last_face_ < 0 || index - last_face_ >= face_every_);
-    if (detect)
+    // The worker may let a detection go while the faces keep still (face_worker.h), never the first after a frame
+    // that may start a shot (a new shot's faces are not the old one's).
+    face_must_detect_ = face_must_detect_ || may_start_shot;
+    const bool must_detect = face_must_detect_;
+    if (detect) {
         last_face_ = index;
+        face_must_detect_ = false;
+    }
     // Each face's crop for the speaker scorer, cut from this frame (the engine keeps no frames: the worker gets a
     // copy) with the latest detection's box; not when there is no sound to hear (none came, or the front end said
     // so), nor when the latest detection found no face (then there is nothing to copy).
     const bool no_sound = !audio_.any() && (audio_.ended() || t > kNoAudioSeconds);
     const bool cut = scorer_ && !no_sound;
     if (detect || (cut && !face_worker_->no_faces()))
-        face_worker_->submit(img, index, t, detect, cut);
+        face_worker_->submit(img, index, t, detect, cut, detect && must_detect);
 }
 
 bool Engine::take_faces(int64_t upto, bool wait)

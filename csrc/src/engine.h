@@ -246,7 +246,7 @@ private:
     // Plans frames_[from, to) of one output (targets: the whole chunk's, from frames_[0]).
     ChunkPlan plan_part(const Output &output, size_t n, size_t from, size_t to, const Carry &carry, size_t commit,
                         const std::vector<FrameTargets> &targets, const PlanParams *params = nullptr);
-    void detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled);
+    void detect_faces(const SalcropImage &img, int64_t index, double t, bool sampled, bool may_start_shot);
     // The face worker's results up to frame `upto` into face_dets_ and pending_crops_; false when one is not back
     // yet (wait=false).
     bool take_faces(int64_t upto, bool wait);
@@ -320,6 +320,7 @@ private:
     std::unique_ptr<FaceTracker> face_tracker_;
     int face_every_ = 0;
     int64_t last_face_ = -1;
+    bool face_must_detect_ = true;  // a shot may have started since the latest detection: the next one runs
     std::map<int64_t, std::vector<FaceDetection>> face_dets_;  // detected, not yet associated
     std::map<int64_t, std::vector<int>> face_ids_;             // a detected frame -> its detections' tracks
     struct PendingCrop {

@@ -115,13 +115,14 @@ void FaceWorker::copy_into(const SalcropImage &img, bool all_planes, Job &job)
     }
 }
 
-void FaceWorker::submit(const SalcropImage &img, int64_t frame, double t, bool detect, bool cut)
+void FaceWorker::submit(const SalcropImage &img, int64_t frame, double t, bool detect, bool cut, bool must_detect)
 {
     Job job;
     job.frame = frame;
     job.t = t;
     job.detect = detect;
     job.cut = cut;
+    job.must_detect = must_detect;
     bool inline_run = synchronous_;
     if (!inline_run && !detect) {
         // Only crops, and nothing queued or running: the latest boxes are known, so they are cut here from the
@@ -220,20 +221,32 @@ void FaceWorker::run(Job &job)
 {
     Result &r = job.result;
     r.frame = job.frame;
+    if (job.detect && !job.must_detect && still_ && skips_ < kStillSkips) {
+        // The faces kept still at the latest detection: this one is let go (the crops keep the held boxes).
+        job.detect = false;
+        skips_++;
+    }
     if (job.detect) {
         std::vector<FaceDetection> dets = detector_.detect(job.img);
         r.detected = true;
         r.dets = dets;
         // The crops' boxes stay where they were while the detector's box only jitters around the same face.
+        size_t steady = 0;
         for (FaceDetection &d : dets)
             for (const FaceDetection &prev : latest_dets_) {
                 const double size = std::max(1.0, std::max(prev.box.w, prev.box.h));
-                if (std::hypot(d.box.cx() - prev.box.cx(), d.box.cy() - prev.box.cy()) < kCropHold * size &&
-                    std::abs(std::max(d.box.w, d.box.h) - size) < kCropHold * size) {
+                const double shift = std::hypot(d.box.cx() - prev.box.cx(), d.box.cy() - prev.box.cy());
+                const double grow = std::abs(std::max(d.box.w, d.box.h) - size);
+                if (shift < kCropHold * size && grow < kCropHold * size) {
+                    if (shift < kStillShare * size && grow < kStillShare * size)
+                        steady++;
                     d = prev;  // its box and landmarks (the scorer's mouth region sits on them)
                     break;
                 }
             }
+        // Still: every face steady, and as many as before (none came or went; no face at all twice is still too).
+        still_ = steady == dets.size() && dets.size() == latest_dets_.size() && latest_frame_ >= 0;
+        skips_ = 0;
         latest_dets_ = std::move(dets);
         latest_frame_ = job.frame;
         if (synchronous_) {

@@ -152,7 +152,9 @@ void box_sums_fixed(float *out, const uint16_t *row, int out_w, int fx, float sc
 
 void box_sums(float *out, const uint16_t *row, int out_w, int fx, float scale)
 {
-    switch (fx) {  // the thumbnail's factors at 720p (8, 4), 1080p (12, 6) and 2160p (24, 12)
+    switch (fx) {  // the thumbnail's factors at 720p (8, 4), 1080p (12, 6) and 2160p (24, 12); 1: the face
+                   // detector's chroma at 720p (640x360 into 640x360)
+    case 1: return box_sums_fixed<1>(out, row, out_w, fx, scale);
     case 4: return box_sums_fixed<4>(out, row, out_w, fx, scale);
     case 6: return box_sums_fixed<6>(out, row, out_w, fx, scale);
     case 8: return box_sums_fixed<8>(out, row, out_w, fx, scale);
@@ -207,7 +209,13 @@ __attribute__((target("avx2"))) void box_row_avx2(float *out, uint16_t *box, con
     }
     // vpmaddwd reads the sums as signed 16-bit: at most 255 * fy, so fy <= 128.
     int ox = 0;
-    if ((fx == 2 || fx == 4 || fx == 8) && fy <= 128) {
+    if (fx == 1) {  // no horizontal sum (the face detector's chroma at 720p): each 16-bit sum to float, scaled
+        const __m256 vscale = _mm256_set1_ps(scale);
+        for (; ox + 8 <= out_w; ox += 8) {
+            const __m256i sums = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(box + ox)));
+            _mm256_storeu_ps(out + ox, _mm256_mul_ps(_mm256_cvtepi32_ps(sums), vscale));
+        }
+    } else if ((fx == 2 || fx == 4 || fx == 8) && fy <= 128) {
         const __m256i ones = _mm256_set1_epi16(1);
         const __m256 vscale = _mm256_set1_ps(scale);
         const __m256i order8 = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
