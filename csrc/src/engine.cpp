@@ -167,10 +167,13 @@ Engine::Engine(const EngineOptions &o)
         // SALCROP_FACES_SYNC=1: every face job inside push(), as before the worker (the tests compare the two).
         const char *sync = std::getenv("SALCROP_FACES_SYNC");
         const bool synchronous = sync && *sync && std::string(sync) != "0";
+        const char *mouth = std::getenv("SALCROP_MOUTH_GUESS");
+        mouth_guess_ = mouth && *mouth ? std::string(mouth) != "0" : kMouthGuessDefault;
         face_jobs_ = face_every_ + kFaceJobs;
         face_worker_ = std::make_unique<FaceWorker>(*faces_, size_t(face_jobs_), synchronous);
         describe_ += "; faces: " + faces_->path() + " every " + std::to_string(face_every_) + " frames at most" +
-                     (synchronous ? " (in push: SALCROP_FACES_SYNC)" : " (on a worker thread)");
+                     (synchronous ? " (in push: SALCROP_FACES_SYNC)" : " (on a worker thread)") +
+                     (mouth_guess_ ? "; without sound, the moving mouth guesses who speaks" : "");
     }
     // Equirect with speakers=auto: faces on the sphere pull the view (issue 28, round 2; sphere_faces.h).
     if (chk_.speakers && sphere()) {
@@ -642,7 +645,8 @@ void Engine::plan_known(bool whole_shot)
                 tr.geo, params_, opt_.fps, face_series(people_, frames_[0].index, int(known)), known, count, tr.carry,
                 tr.floor,
                 [&](size_t from, size_t to, const Carry &carry, size_t keep, const std::vector<FrameTargets> &targets,
-                    const PlanParams &params) { return plan_part(tr, n, from, to, carry, keep, targets, &params); });
+                    const PlanParams &params) { return plan_part(tr, n, from, to, carry, keep, targets, &params); },
+                audio_.any() ? kHeardRules : kMouthRules);
             tr.floor = chunk.floor;
             tr.carry = chunk.carry;
             for (const SpeakerPart &part : chunk.parts)
@@ -735,9 +739,9 @@ void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool
         last_face_ = index;
     // Each face's crop for the speaker scorer, cut from this frame (the engine keeps no frames: the worker gets a
     // copy) with the latest detection's box; not when there is no sound to hear (none came, or the front end said
-    // so), nor when the latest detection found no face (then there is nothing to copy).
-    const bool no_sound = !audio_.any() && (audio_.ended() || t > kNoAudioSeconds);
-    const bool cut = scorer_ && !no_sound;
+    // so) unless the mouth alone guesses (mouth_guess_), nor when the latest detection found no face (then there is
+    // nothing to copy).
+    const bool cut = scorer_ && (mouth_guess_ || !no_sound(t));
     if (detect || (cut && !face_worker_->no_faces()))
         face_worker_->submit(img, index, t, detect, cut);
 }
@@ -788,7 +792,8 @@ void Engine::add_face_frame(int64_t index)
 
 void Engine::score_speakers()
 {
-    if (!audio_.any())
+    const bool mouth_only = mouth_guess_ && !frames_.empty() && no_sound(frames_.back().t);
+    if (!audio_.any() && !mouth_only)
         return;
     // Crops more than the scorer's context behind the first undecided frame are no longer needed.
     const int64_t keep_from = frames_.empty() ? decided_ : frames_.front().index - int64_t(std::lround(2.0 * opt_.fps));
@@ -802,7 +807,10 @@ void Engine::score_speakers()
             it = crops_.erase(it);
             continue;
         }
-        scorer_->score(*t, crops, audio_, opt_.fps);
+        if (audio_.any())
+            scorer_->score(*t, crops, audio_, opt_.fps);
+        else
+            scorer_->score_mouth(*t, crops);
         ++it;
     }
 }
