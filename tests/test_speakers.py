@@ -224,3 +224,42 @@ def test_without_sound_the_moving_mouth_is_the_guess() -> None:
         scorer.score_mouth(np.zeros((4, 64, 64), np.uint8), np.arange(4) / FPS)
     with pytest.raises(ValueError, match="one time per crop"):
         scorer.score_mouth(np.zeros((4, 112, 112), np.uint8), np.arange(3) / FPS)
+
+
+def test_engine_without_sound_guesses_by_the_mouth_when_asked(shared_data: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # msdwild-00115's first 10.4 s with no audio pushed (SOURCES.md: the left woman speaks to 5.9 s, the right one
+    # 5.9-10.0 s). The engine reads SALCROP_MOUTH_GUESS when it is built. Off (the default): no face has a score,
+    # as before. On: every face point it scored holds P(mouth), and each woman's mouth leads while she speaks.
+    av = pytest.importorskip("av")
+    clip = shared_data / "speakers" / "msdwild-00115" / "00115.mp4"
+    runs = {}
+    for guess in ("0", "1"):
+        monkeypatch.setenv("SALCROP_MOUTH_GUESS", guess)
+        decisions: list = []
+        with av.open(str(clip)) as c:
+            eng = None
+            for i, f in enumerate(c.decode(video=0)):
+                if i == 260:
+                    break
+                rgb = f.to_ndarray(format="rgb24")
+                if eng is None:
+                    eng = _core.Engine(rgb.shape[1], rgb.shape[0], 25.0, speakers="auto")
+                    eng.audio_end()  # no sound at all (a file without an audio stream)
+                eng.push_rgb(rgb, float(f.time))
+                decisions += eng.pop()
+            decisions += eng.flush()
+        runs[guess] = (eng.describe(), decisions)
+    off, on = runs["0"][1], runs["1"][1]
+    assert len(off) == len(on) == 260
+    assert all(face[5] == -1 for d in off for face in d.faces) and all(d.speaker is None for d in off)
+    assert "moving mouth" in runs["1"][0] and "moving mouth" not in runs["0"][0]
+
+    def mean_score(left: bool, t0: float, t1: float) -> float:
+        s = [face[5] for d in on if t0 <= d.t < t1 for face in d.faces
+             if (face[1] + face[3] / 2 < 640) == left and face[5] >= 0]
+        assert len(s) > 0.8 * (t1 - t0) * 25
+        return float(np.mean(s))
+
+    assert mean_score(True, 0.5, 5.5) > mean_score(False, 0.5, 5.5) + 0.1
+    assert mean_score(False, 6.5, 9.5) > mean_score(True, 6.5, 9.5) + 0.1
