@@ -91,6 +91,17 @@ Engine::Engine(const EngineOptions &o)
         picks_ = parse_subjects(o.subjects, o.fps, o.width, o.height);
         std::stable_sort(picks_.begin(), picks_.end(),
                          [](const SubjectPick &a, const SubjectPick &b) { return a.frame < b.frame; });
+        // Face tracks picked by id: pinned as they come (add_face_frame); the boxes go to the subject tracker.
+        const auto faces_from = std::stable_partition(picks_.begin(), picks_.end(),
+                                                      [](const SubjectPick &p) { return p.face < 0; });
+        face_picks_.assign(faces_from, picks_.end());
+        picks_.erase(faces_from, picks_.end());
+        face_pick_seen_.assign(face_picks_.size(), false);
+        if (!face_picks_.empty() && !chk_.speakers)
+            throw std::invalid_argument("subjects: a face track (\"face\": " + std::to_string(face_picks_[0].face) +
+                                        ") needs the face tracks: speakers=auto");
+        if (!face_picks_.empty() && !picks_.empty())
+            throw std::invalid_argument("subjects: give face tracks (\"face\") or boxes (\"box\"), not both");
     }
 
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
@@ -366,6 +377,19 @@ void Engine::flush()
                                     " (" + std::to_string(picks_[next_pick_].frame / opt_.fps) +
                                     " s), past the video's last frame (" + std::to_string(pushed_ - 1) + ")");
     run_steps(true);
+    for (size_t i = 0; i < face_picks_.size(); i++) {
+        if (face_pick_seen_[i])
+            continue;
+        std::string ids;
+        for (const TrackSpan &span : spans_)
+            if (span.kind == TrackKind::Face)
+                ids += (ids.empty() ? "" : ", ") + std::to_string(span.id);
+        throw std::invalid_argument(
+            "subjects: face track " + std::to_string(face_picks_[i].face) + " is not in this run" +
+            (face_picks_[i].frame > 0 ? " from frame " + std::to_string(face_picks_[i].frame) : std::string()) +
+            " (its face tracks: " + (ids.empty() ? std::string("none") : ids) +
+            "; the ids are those of the path JSON's \"tracks\" of a run with the same input and options)");
+    }
 }
 
 std::vector<ShotDetector::Verdict> Engine::replay_verdicts(int64_t release)
@@ -780,6 +804,15 @@ void Engine::add_face_frame(int64_t index)
         face_ids_.erase(face_ids_.begin(), face_ids_.lower_bound(index));
         face_ids_[index] = ids;
         face_dets_.erase(it);
+    }
+    // Face tracks the user picked by id (subjects "face"): followed from the pick's frame on, whatever the sound says.
+    for (size_t i = 0; i < face_picks_.size(); i++) {
+        if (face_picks_[i].frame > index)
+            continue;
+        if (Track *t = people_.find(face_picks_[i].face); t && t->kind == TrackKind::Face) {
+            t->user = TrackOverride::Pinned;
+            face_pick_seen_[i] = face_pick_seen_[i] || t->end() > face_picks_[i].frame;
+        }
     }
     while (!pending_crops_.empty() && pending_crops_.front().crop.frame <= index) {
         PendingCrop &c = pending_crops_.front();

@@ -334,6 +334,8 @@ private:
     // turns it on (then crops are cut without sound too).
     static constexpr bool kMouthGuessDefault = false;
     bool mouth_guess_ = false;
+    std::vector<SubjectPick> face_picks_;  // subjects picked by face track id (pinned in add_face_frame)
+    std::vector<bool> face_pick_seen_;     // per face pick: its track was on screen from its frame on
     bool no_sound(double t) const { return !audio_.any() && (audio_.ended() || t > kNoAudioSeconds); }
     static constexpr int kFaceJobs = 4;  // frame copies the face worker may hold beyond one detection gap
     std::deque<PendingCrop> pending_crops_;      // cut, waiting for their detection's track
