@@ -12,6 +12,11 @@ logistic refitted on the other 24 clips' voiced frames, each clip weighted equal
 the scorer reports as evidence: the honest figure). Also the cost: ms per face crop, the VAD's ms per second.
 
     python benchmarks/speakers_face_crops.py [--data ../shared/data/speakers/face-crops] [--json out.json]
+    python benchmarks/speakers_face_crops.py --no-sound   # the mouth alone (speakers.h score_mouth), sound ignored
+
+With --no-sound the sound is not read: the scorer's score_mouth() gives P(this mouth speaks) on every frame, a clip
+is "speaking" when the mean over all its scored frames is above one half (no voice to pick the voiced frames),
+and the logistic is refitted on all scored frames: on all 25 clips ("fitted") and leave-one-clip-out.
 """
 
 from __future__ import annotations
@@ -88,6 +93,8 @@ def fit_logistic(xs: list[np.ndarray], ys: list[bool], l2: float = 1.0) -> np.nd
 
 
 def voiced(c: dict) -> np.ndarray:
+    if c.get("no_sound"):
+        return c["ratio"] >= 0  # every scored frame: no voice to choose them
     ok = c["voice"] > 0.5  # scored (voice -1 where not) and voiced
     return ok if ok.any() else c["voice"] >= 0
 
@@ -107,7 +114,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/speakers/face-crops")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--no-sound", action="store_true", help="the mouth alone, the sound ignored")
     args = ap.parse_args()
+    if args.no_sound:
+        no_sound(args)
+        return
     clips = []
     for label in ("speaking", "silent"):
         for path in sorted((args.data / label).glob("*.mp4"), key=lambda p: int(p.stem)):
@@ -172,6 +183,43 @@ def main() -> None:
         args.json.write_text(json.dumps(dict(rows=rows, right_loo=right_loo, right_shipped=right_shipped,
                                              logistic=everything.tolist(), visual_ms_per_crop=visual_ms_per_crop,
                                              vad_ms_per_s=vad_ms_per_s), indent=1))
+
+
+def no_sound(args: argparse.Namespace) -> None:
+    """The clips read by the mouth alone (score_mouth), the sound never opened."""
+    clips = []
+    for label in ("speaking", "silent"):
+        for path in sorted((args.data / label).glob("*.mp4"), key=lambda p: int(p.stem)):
+            crops, times, kps = face_box_crops(path)
+            speaking, mouth, ratio, opening = _core.SpeakerScorer(threads=1).score_mouth(crops, times, landmarks=kps)
+            clips.append(dict(name=f"{label}/{path.name}", speaking=label == "speaking", frames=len(crops),
+                              mouth=mouth, score=speaking, ratio=ratio, opening=opening, no_sound=True))
+    ys = [c["speaking"] for c in clips]
+    xs = [features(c) for c in clips]
+    everything = fit_logistic(xs, ys)
+    rows = []
+    print(f"{'clip':22} {'truth':9} {'frames':>6} {'scored':>6} {'p(shipped)':>10} {'p(fitted)':>9} {'p(LOO)':>7}  right")
+    right = dict(shipped=0, fitted=0, loo=0)
+    for i, c in enumerate(clips):
+        w = fit_logistic(xs[:i] + xs[i + 1:], ys[:i] + ys[i + 1:])
+        v = voiced(c)
+        p = dict(shipped=float(c["score"][v].mean()), fitted=clip_probability(c, everything),
+                 loo=clip_probability(c, w))
+        ok = {k: (val > 0.5) == c["speaking"] for k, val in p.items()}
+        for k in right:
+            right[k] += ok[k]
+        rows.append(dict(clip=c["name"], truth="speaking" if c["speaking"] else "silent", frames=c["frames"],
+                         scored=int(v.sum()), **{f"p_{k}": val for k, val in p.items()},
+                         **{f"right_{k}": bool(val) for k, val in ok.items()}))
+        print(f"{c['name']:22} {rows[-1]['truth']:9} {c['frames']:6d} {int(v.sum()):6d} {p['shipped']:10.2f} "
+              f"{p['fitted']:9.2f} {p['loo']:7.2f}  {'yes' if ok['loo'] else 'NO'}"
+              f"{'' if ok['fitted'] else ' (fitted: NO)'}{'' if ok['shipped'] else ' (shipped: NO)'}")
+    print(f"right, sound ignored: leave-one-clip-out {right['loo']}/{len(clips)}, fitted on all 25 "
+          f"{right['fitted']}/{len(clips)}, the shipped (with-sound) coefficients {right['shipped']}/{len(clips)}; "
+          f"the logistic all 25 choose: log ratio {everything[0]:.3f}, log opening {everything[1]:.3f}, "
+          f"bias {everything[2]:.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(dict(rows=rows, right=right, logistic=everything.tolist()), indent=1))
 
 
 if __name__ == "__main__":

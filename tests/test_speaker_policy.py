@@ -8,6 +8,7 @@ too far apart for one window, so a turn from A to B is a cut. Face C (x 300..400
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from salcrop_filter import _core
 
@@ -222,3 +223,50 @@ def test_a_face_seen_for_a_moment_does_not_compete() -> None:
     without, _, _ = _core.follow_speakers(boxes[:2], s[:2], W, H, FPS)
     assert list(spk) == list(without)
     assert spk[int(6 * FPS)] == 1
+
+
+# Without sound, the mouth alone (issue 25, stop 32): rules="mouth" (speaker_policy.h kMouthRules), the scores
+# being P(this mouth speaks) from speakers.h score_mouth.
+
+
+def test_mouth_rules_a_lone_face_is_not_the_speaker() -> None:
+    n = 100
+    big = (900.0, 100.0, 200.0, 200.0)
+    s = np.full((1, n), 0.9, np.float32)  # a lone face whose mouth moves: a presenter, or someone eating
+    spk, cuts, targets = _core.follow_speakers(tracks(n, big), s, W, H, FPS, rules="mouth")
+    _, _, no_scores = _core.follow_speakers(tracks(n, big), np.full((1, n), -1, np.float32), W, H, FPS)
+    assert set(spk) == {-1} and cuts == []
+    assert targets == no_scores  # as without scores: the one large face counts, as a face
+    heard, _, heard_targets = _core.follow_speakers(tracks(n, big), s, W, H, FPS)
+    assert set(heard[int(FPS):]) == {0} and heard_targets[50][0][3] > targets[50][0][3]
+
+
+def test_mouth_rules_follow_a_real_turn_with_less_weight() -> None:
+    n = int(14 * FPS)
+    s = smeared(n, [(0, 0, 6), (1, 6, 14)], 2)
+    heard, heard_cuts, heard_targets = _core.follow_speakers(tracks(n, A, B), s, W, H, FPS)
+    spk, cuts, targets = _core.follow_speakers(tracks(n, A, B), s, W, H, FPS, rules="mouth")
+    assert turns_of(list(spk)) == turns_of(list(heard)) and cuts == heard_cuts
+    to_b = next(k for k in range(n) if spk[k] == 1)
+    assert abs(to_b - 6 * FPS) <= 0.3 * FPS and to_b in cuts
+    assert [t[:3] for t in targets[int(10 * FPS)]] == [t[:3] for t in heard_targets[int(10 * FPS)]]
+    assert 0 < targets[int(10 * FPS)][0][3] < heard_targets[int(10 * FPS)][0][3]
+
+
+def test_mouth_rules_are_more_cautious_than_with_sound() -> None:
+    n = int(14 * FPS)
+    # B's mouth leads for 2.4 s in the middle of A's talk: with sound (a real interjection) that takes the floor,
+    # with a cut there and back; by the mouth alone (a laugh, a smile, chewing) it does not: nobody has the floor
+    # meanwhile (the saliency decides), then A again, and no cut.
+    s = smeared(n, [(0, 0, 5), (1, 5, 7.4), (0, 7.4, 14)], 2)
+    heard, heard_cuts, _ = _core.follow_speakers(tracks(n, A, B), s, W, H, FPS)
+    spk, cuts, _ = _core.follow_speakers(tracks(n, A, B), s, W, H, FPS, rules="mouth")
+    assert 1 in heard and heard_cuts
+    assert 1 not in spk and cuts == [] and set(spk[int(8 * FPS):]) == {0}
+    # A pauses 2 s (mouth still) while B chews: the camera stays on A.
+    s = smeared(n, [(0, 0, 5), (0, 7, 14)], 2)
+    s[1, int(5 * FPS):int(7 * FPS)] = 0.45
+    spk, cuts, _ = _core.follow_speakers(tracks(n, A, B), s, W, H, FPS, rules="mouth")
+    assert set(spk[int(FPS):]) == {0} and cuts == []
+    with pytest.raises(ValueError, match="rules must be"):
+        _core.follow_speakers(tracks(n, A, B), s, W, H, FPS, rules="eyes")

@@ -195,3 +195,71 @@ def test_landmarks_put_the_mouth_region_on_a_face_turned_aside(voice: tuple[np.n
     # Landmarks of the wrong shape are refused.
     with pytest.raises(ValueError, match="N x 10"):
         scorer.score(talker, times, scene["audio"], FPS, landmarks=kps[:, :8])
+
+
+def test_without_sound_the_moving_mouth_is_the_guess() -> None:
+    # No sound at all (issue 25, stop 32): the same crops read by the mouth alone. A face whose mouth opens and
+    # shuts as in speech (3-6 syllables a second) for 4 s, then stays shut 3 s; beside it a face whose mouth never
+    # moves. The head sways and the light flickers on both (render_face).
+    rng = np.random.default_rng(11)
+    times = np.arange(int(7 * FPS)) / FPS
+    opening = np.where(times < 4.0, np.clip(0.5 + 0.5 * np.sin(2 * np.pi * 4.3 * times) *
+                                            np.sin(2 * np.pi * 0.7 * times + 0.4), 0, 1), 0.0)
+    talker = np.stack([render_face(o, i, rng) for i, o in enumerate(opening)])
+    still = np.stack([render_face(0.0, i, rng) for i in range(len(times))])
+    scorer = _core.SpeakerScorer()
+    talk, talk_z, ratio, opened = scorer.score_mouth(talker, times)
+    quiet, quiet_z, _, _ = scorer.score_mouth(still, times)
+    assert np.all(talk >= 0) and np.all(quiet >= 0)  # every crop has its +-0.5 s window (5 crops or more)
+    moving = (times > 0.6) & (times < 3.4)
+    shut = times > 4.6
+    assert np.mean(talk[moving] > 0.5) > 0.9 and np.mean(quiet[moving] < 0.5) > 0.95
+    assert np.median(talk_z[moving]) > np.median(quiet_z[moving]) + 2
+    assert np.all(talk[shut] < 0.5)  # a mouth that stopped moving is no longer the guess
+    assert np.all(ratio[moving] > 0) and np.all(opened[moving] > 0)
+    # What the scorer with sound says of the same crops and no sound: nothing (the engine picks score_mouth).
+    with_sound, _, _ = scorer.score(talker, times, _core.AudioTrack(), FPS)
+    assert np.all(with_sound == -1)
+    with pytest.raises(ValueError, match="N x 112 x 112"):
+        scorer.score_mouth(np.zeros((4, 64, 64), np.uint8), np.arange(4) / FPS)
+    with pytest.raises(ValueError, match="one time per crop"):
+        scorer.score_mouth(np.zeros((4, 112, 112), np.uint8), np.arange(3) / FPS)
+
+
+def test_engine_without_sound_guesses_by_the_mouth_when_asked(shared_data: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # msdwild-00115's first 10.4 s with no audio pushed (SOURCES.md: the left woman speaks to 5.9 s, the right one
+    # 5.9-10.0 s). The engine reads SALCROP_MOUTH_GUESS when it is built. Off (the default): no face has a score,
+    # as before. On: every face point it scored holds P(mouth), and each woman's mouth leads while she speaks.
+    av = pytest.importorskip("av")
+    clip = shared_data / "speakers" / "msdwild-00115" / "00115.mp4"
+    runs = {}
+    for guess in ("0", "1"):
+        monkeypatch.setenv("SALCROP_MOUTH_GUESS", guess)
+        decisions: list = []
+        with av.open(str(clip)) as c:
+            eng = None
+            for i, f in enumerate(c.decode(video=0)):
+                if i == 260:
+                    break
+                rgb = f.to_ndarray(format="rgb24")
+                if eng is None:
+                    eng = _core.Engine(rgb.shape[1], rgb.shape[0], 25.0, speakers="auto")
+                    eng.audio_end()  # no sound at all (a file without an audio stream)
+                eng.push_rgb(rgb, float(f.time))
+                decisions += eng.pop()
+            decisions += eng.flush()
+        runs[guess] = (eng.describe(), decisions)
+    off, on = runs["0"][1], runs["1"][1]
+    assert len(off) == len(on) == 260
+    assert all(face[5] == -1 for d in off for face in d.faces) and all(d.speaker is None for d in off)
+    assert "moving mouth" in runs["1"][0] and "moving mouth" not in runs["0"][0]
+
+    def mean_score(left: bool, t0: float, t1: float) -> float:
+        s = [face[5] for d in on if t0 <= d.t < t1 for face in d.faces
+             if (face[1] + face[3] / 2 < 640) == left and face[5] >= 0]
+        assert len(s) > 0.8 * (t1 - t0) * 25
+        return float(np.mean(s))
+
+    assert mean_score(True, 0.5, 5.5) > mean_score(False, 0.5, 5.5) + 0.1
+    assert mean_score(False, 6.5, 9.5) > mean_score(True, 6.5, 9.5) + 0.1

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from salcrop_filter import _core, reframe
-from salcrop_filter.errors import OptionError
+from salcrop_filter.errors import OptionError, ReframeError
 
 MSDWILD = "speakers/msdwild-00115/00115.mp4"
 # The woman on the right (purple top) at 640x360 on frame 50 of MSDWild 00115 (checked by eye): her face.
@@ -313,3 +313,118 @@ def test_the_editor_re_plans_a_long_shot_from_the_chunk_before_an_edit_and_gets_
     print(f"re-plan after an edit at frame 1500 of a 60 s shot: {1000 * fast_s:.0f} ms resumed, "
           f"{1000 * whole_s:.0f} ms whole")
     assert fast_s < whole_s
+
+
+# --- a face track picked by id (issue 25, stop 32) -------------------------------------------------------
+
+
+def test_face_track_subjects_parse_and_bad_ones_are_refused() -> None:
+    assert _core.parse_subjects('[{"t": 1, "face": 2}, {"frame": 3, "face": 0}]', 25.0, 100, 100) == [
+        (25, {"face": 2}), (3, {"face": 0})]
+    for text, words in [('[{"t": 1, "face": -1}]', ["subject 0", "face track id"]),
+                        ('[{"t": 1, "face": 1.5}]', ["subject 0", "face track id"]),
+                        ('[{"t": 1, "face": 2, "box": [1, 1, 10, 10]}]', ["subject 0", "both \"box\" and \"face\""]),
+                        ('[{"face": 2}]', ["subject 0", "exactly one"])]:
+        with pytest.raises(ValueError) as e:
+            _core.parse_subjects(text, 25.0, 100, 100)
+        assert all(w in str(e.value) for w in words), str(e.value)
+
+
+def test_a_face_track_id_needs_faces_and_must_exist_in_the_run() -> None:
+    with pytest.raises(ValueError, match="needs the face tracks: speakers=auto"):
+        _core.Engine(160, 96, 25.0, speakers="off", subjects='[{"t": 0, "face": 1}]')
+    with pytest.raises(ValueError, match="not both"):
+        _core.Engine(160, 96, 25.0, speakers="auto",
+                     subjects='[{"t": 0, "face": 1}, {"t": 0, "box": [10, 10, 20, 20]}]')
+    # No face in these frames: the id cannot exist, and the run says so when it ends (the front ends then leave
+    # no output).
+    eng = _core.Engine(160, 96, 25.0, speakers="auto", subjects='[{"t": 0, "face": 3}]')
+    rng = np.random.default_rng(3)
+    for i in range(30):
+        eng.push_rgb(rng.integers(0, 40, (96, 160, 3), dtype=np.uint8), i / 25.0)
+        eng.pop()
+    with pytest.raises(ValueError, match=r"face track 3 is not in this run \(its face tracks: none"):
+        eng.flush()
+
+
+def _engine_run(clip: Path, frames: int, **options: object) -> list:
+    import av
+
+    decisions: list = []
+    with av.open(str(clip)) as c:
+        eng = None
+        for i, f in enumerate(c.decode(video=0)):
+            if i == frames:
+                break
+            rgb = f.to_ndarray(format="rgb24")
+            if eng is None:
+                eng = _core.Engine(rgb.shape[1], rgb.shape[0], 25.0, speakers="auto", **options)
+                eng.audio_end()
+            eng.push_rgb(rgb, float(f.time))
+            decisions += eng.pop()
+        decisions += eng.flush()
+    return decisions
+
+
+def test_a_face_track_picked_by_id_is_followed_and_ids_repeat_run_to_run(shared_data: Path) -> None:
+    # msdwild-00115's first 6 s, no sound: two women far apart (a 9:16 window holds one). A run names the face
+    # tracks; the same input and options give the same ids on every frame (the face worker on its thread); picking
+    # either woman's id keeps her face inside the window wherever she is on screen, and she is the one followed.
+    clip = shared_data / "speakers" / "msdwild-00115" / "00115.mp4"
+    first = _engine_run(clip, 150)
+    ids = lambda ds: [sorted(face[0] for face in d.faces) for d in ds]  # noqa: E731
+    boxes: dict[int, list] = {}
+    for d in first:
+        for face in d.faces:
+            boxes.setdefault(face[0], []).append(face[1] + face[3] / 2)
+    women = sorted((i for i, xs in boxes.items() if len(xs) > 100), key=lambda i: np.mean(boxes[i]))
+    assert len(women) == 2 and np.mean(boxes[women[0]]) < 640 < np.mean(boxes[women[1]])
+    for woman in women:
+        picked = _engine_run(clip, 150, subjects=json.dumps([{"t": 0, "face": woman}]))
+        assert ids(picked) == ids(first)
+        on = [(d, f) for d in picked for f in d.faces if f[0] == woman]
+        assert len(on) > 100
+        inside = [d.x <= f[1] + 0.5 and f[1] + f[3] <= d.x + d.w + 0.5 for d, f in on]
+        assert np.mean(inside) >= 0.9, np.mean(inside)
+        assert np.mean([d.speaker == woman for d, _ in on]) >= 0.9
+
+
+@pytest.mark.needs_shared
+def test_cli_subject_face_id_that_is_not_in_the_run_fails_and_leaves_nothing(shared_videos: Path,
+                                                                             tmp_path: Path) -> None:
+    clip = shared_videos / "carphone_pristine.mp4"
+    out = tmp_path / "out"
+    out.mkdir()
+    r = _salcrop(clip, "-o", out / "o.mp4", "--speakers", "auto", "--subject", "face:40", "-q")
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert "face track 40 is not in this run" in r.stderr, r.stderr
+    assert list(out.iterdir()) == []
+    r = _salcrop(clip, "-o", out / "o.mp4", "--speakers", "auto", "--subject", "face:me")
+    assert r.returncode == 2 and "want face:ID" in r.stderr, r.stderr
+    r = _salcrop(clip, "-o", out / "o.mp4", "--subject", "face:0", "-q")
+    assert r.returncode != 0 and "speakers=auto" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert list(out.iterdir()) == []
+    # The one face track of the clip, by id: followed (the path says so on every frame it is on screen).
+    r = _salcrop(clip, "-o", out / "o.mp4", "--speakers", "auto", "--path", out / "a.json", "-q")
+    assert r.returncode == 0, r.stderr
+    tracks = [t["id"] for s in json.loads((out / "a.json").read_text())["shots"] for t in s.get("tracks", [])]
+    assert tracks
+    r = _salcrop(clip, "-o", out / "b.mp4", "--speakers", "auto", "--subject", f"face:{tracks[0]}",
+                 "--path", out / "b.json", "-q")
+    assert r.returncode == 0, r.stderr
+    b = json.loads((out / "b.json").read_text())
+    assert [t["id"] for s in b["shots"] for t in s.get("tracks", [])] == tracks
+    assert sum(f.get("speaker") == tracks[0] for f in b["frames"]) > 0.5 * len(b["frames"])
+
+
+@pytest.mark.needs_shared
+def test_python_reframe_takes_a_face_track_id(shared_videos: Path, tmp_path: Path) -> None:
+    clip = shared_videos / "carphone_pristine.mp4"
+    first = reframe(clip, tmp_path / "a.mp4", "1:2", speakers="auto")
+    tracks = [t["id"] for s in first.shots for t in (s.tracks or [])]
+    assert tracks
+    path = reframe(clip, tmp_path / "b.mp4", "1:2", speakers="auto", subjects=[{"t": 0, "face": tracks[0]}])
+    assert sum(f.speaker == tracks[0] for f in path.frames) > 0.5 * len(path.frames)
+    with pytest.raises(ReframeError, match="face track 40 is not in this run"):  # found when the run ends
+        reframe(clip, tmp_path / "c.mp4", "1:2", speakers="auto", subjects=[{"t": 0, "face": 40}])
+    assert not (tmp_path / "c.mp4").exists()

@@ -91,6 +91,17 @@ Engine::Engine(const EngineOptions &o)
         picks_ = parse_subjects(o.subjects, o.fps, o.width, o.height);
         std::stable_sort(picks_.begin(), picks_.end(),
                          [](const SubjectPick &a, const SubjectPick &b) { return a.frame < b.frame; });
+        // Face tracks picked by id: pinned as they come (add_face_frame); the boxes go to the subject tracker.
+        const auto faces_from = std::stable_partition(picks_.begin(), picks_.end(),
+                                                      [](const SubjectPick &p) { return p.face < 0; });
+        face_picks_.assign(faces_from, picks_.end());
+        picks_.erase(faces_from, picks_.end());
+        face_pick_seen_.assign(face_picks_.size(), false);
+        if (!face_picks_.empty() && !chk_.speakers)
+            throw std::invalid_argument("subjects: a face track (\"face\": " + std::to_string(face_picks_[0].face) +
+                                        ") needs the face tracks: speakers=auto");
+        if (!face_picks_.empty() && !picks_.empty())
+            throw std::invalid_argument("subjects: give face tracks (\"face\") or boxes (\"box\"), not both");
     }
 
     model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
@@ -167,10 +178,13 @@ Engine::Engine(const EngineOptions &o)
         // SALCROP_FACES_SYNC=1: every face job inside push(), as before the worker (the tests compare the two).
         const char *sync = std::getenv("SALCROP_FACES_SYNC");
         const bool synchronous = sync && *sync && std::string(sync) != "0";
+        const char *mouth = std::getenv("SALCROP_MOUTH_GUESS");
+        mouth_guess_ = mouth && *mouth ? std::string(mouth) != "0" : kMouthGuessDefault;
         face_jobs_ = face_every_ + kFaceJobs;
         face_worker_ = std::make_unique<FaceWorker>(*faces_, size_t(face_jobs_), synchronous);
         describe_ += "; faces: " + faces_->path() + " every " + std::to_string(face_every_) + " frames at most" +
-                     (synchronous ? " (in push: SALCROP_FACES_SYNC)" : " (on a worker thread)");
+                     (synchronous ? " (in push: SALCROP_FACES_SYNC)" : " (on a worker thread)") +
+                     (mouth_guess_ ? "; without sound, the moving mouth guesses who speaks" : "");
     }
     // Equirect with speakers=auto: faces on the sphere pull the view (issue 28, round 2; sphere_faces.h).
     if (chk_.speakers && sphere()) {
@@ -363,6 +377,19 @@ void Engine::flush()
                                     " (" + std::to_string(picks_[next_pick_].frame / opt_.fps) +
                                     " s), past the video's last frame (" + std::to_string(pushed_ - 1) + ")");
     run_steps(true);
+    for (size_t i = 0; i < face_picks_.size(); i++) {
+        if (face_pick_seen_[i])
+            continue;
+        std::string ids;
+        for (const TrackSpan &span : spans_)
+            if (span.kind == TrackKind::Face)
+                ids += (ids.empty() ? "" : ", ") + std::to_string(span.id);
+        throw std::invalid_argument(
+            "subjects: face track " + std::to_string(face_picks_[i].face) + " is not in this run" +
+            (face_picks_[i].frame > 0 ? " from frame " + std::to_string(face_picks_[i].frame) : std::string()) +
+            " (its face tracks: " + (ids.empty() ? std::string("none") : ids) +
+            "; the ids are those of the path JSON's \"tracks\" of a run with the same input and options)");
+    }
 }
 
 std::vector<ShotDetector::Verdict> Engine::replay_verdicts(int64_t release)
@@ -642,7 +669,8 @@ void Engine::plan_known(bool whole_shot)
                 tr.geo, params_, opt_.fps, face_series(people_, frames_[0].index, int(known)), known, count, tr.carry,
                 tr.floor,
                 [&](size_t from, size_t to, const Carry &carry, size_t keep, const std::vector<FrameTargets> &targets,
-                    const PlanParams &params) { return plan_part(tr, n, from, to, carry, keep, targets, &params); });
+                    const PlanParams &params) { return plan_part(tr, n, from, to, carry, keep, targets, &params); },
+                audio_.any() ? kHeardRules : kMouthRules);
             tr.floor = chunk.floor;
             tr.carry = chunk.carry;
             for (const SpeakerPart &part : chunk.parts)
@@ -741,9 +769,9 @@ void Engine::detect_faces(const SalcropImage &img, int64_t index, double t, bool
     }
     // Each face's crop for the speaker scorer, cut from this frame (the engine keeps no frames: the worker gets a
     // copy) with the latest detection's box; not when there is no sound to hear (none came, or the front end said
-    // so), nor when the latest detection found no face (then there is nothing to copy).
-    const bool no_sound = !audio_.any() && (audio_.ended() || t > kNoAudioSeconds);
-    const bool cut = scorer_ && !no_sound;
+    // so) unless the mouth alone guesses (mouth_guess_), nor when the latest detection found no face (then there is
+    // nothing to copy).
+    const bool cut = scorer_ && (mouth_guess_ || !no_sound(t));
     if (detect || (cut && !face_worker_->no_faces()))
         face_worker_->submit(img, index, t, detect, cut, detect && must_detect);
 }
@@ -783,6 +811,15 @@ void Engine::add_face_frame(int64_t index)
         face_ids_[index] = ids;
         face_dets_.erase(it);
     }
+    // Face tracks the user picked by id (subjects "face"): followed from the pick's frame on, whatever the sound says.
+    for (size_t i = 0; i < face_picks_.size(); i++) {
+        if (face_picks_[i].frame > index)
+            continue;
+        if (Track *t = people_.find(face_picks_[i].face); t && t->kind == TrackKind::Face) {
+            t->user = TrackOverride::Pinned;
+            face_pick_seen_[i] = face_pick_seen_[i] || t->end() > face_picks_[i].frame;
+        }
+    }
     while (!pending_crops_.empty() && pending_crops_.front().crop.frame <= index) {
         PendingCrop &c = pending_crops_.front();
         auto ids_of = face_ids_.find(c.sample);
@@ -794,7 +831,8 @@ void Engine::add_face_frame(int64_t index)
 
 void Engine::score_speakers()
 {
-    if (!audio_.any())
+    const bool mouth_only = mouth_guess_ && !frames_.empty() && no_sound(frames_.back().t);
+    if (!audio_.any() && !mouth_only)
         return;
     // Crops more than the scorer's context behind the first undecided frame are no longer needed.
     const int64_t keep_from = frames_.empty() ? decided_ : frames_.front().index - int64_t(std::lround(2.0 * opt_.fps));
@@ -808,7 +846,10 @@ void Engine::score_speakers()
             it = crops_.erase(it);
             continue;
         }
-        scorer_->score(*t, crops, audio_, opt_.fps);
+        if (audio_.any())
+            scorer_->score(*t, crops, audio_, opt_.fps);
+        else
+            scorer_->score_mouth(*t, crops);
         ++it;
     }
 }

@@ -330,6 +330,14 @@ private:
     };
     std::unique_ptr<SpeakerScorer> scorer_;      // who speaks (speakers.h), with faces
     static constexpr double kNoAudioSeconds = 2.0;  // no sound pushed by then: no crops are cut (nothing to hear)
+    // Without sound, the moving mouth as the guess of who speaks (speakers.h score_mouth, speaker_policy.h
+    // kMouthRules; issue 25 stop 32): off by default (it did not help held out, EVALUATION.md), SALCROP_MOUTH_GUESS=1
+    // turns it on (then crops are cut without sound too).
+    static constexpr bool kMouthGuessDefault = false;
+    bool mouth_guess_ = false;
+    std::vector<SubjectPick> face_picks_;  // subjects picked by face track id (pinned in add_face_frame)
+    std::vector<bool> face_pick_seen_;     // per face pick: its track was on screen from its frame on
+    bool no_sound(double t) const { return !audio_.any() && (audio_.ended() || t > kNoAudioSeconds); }
     static constexpr int kFaceJobs = 4;  // frame copies the face worker may hold beyond one detection gap
     std::deque<PendingCrop> pending_crops_;      // cut, waiting for their detection's track
     // The detector and the crops run on their own thread (face_worker.h), in push order; last: stopped first.

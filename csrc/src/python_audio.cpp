@@ -182,7 +182,52 @@ void def_audio(py::module_ &m)
            "(speaking, mouth, voice) float32 arrays of N: the probability that the face speaks (-1 = not "
            "scored), the mouth evidence z (the logit of P(this mouth speaks)) and the voice probability behind it "
            "(-1 = not scored). landmarks (optional, N x 10, crop pixels): where the mouth and eyes are. evidence=True adds the "
-           "measures behind z: (..., ratio, opening), -1 where not scored.");
+           "measures behind z: (..., ratio, opening), -1 where not scored.")
+        .def("score_mouth", [](SpeakerScorer &s,
+                               const py::array_t<uint8_t, py::array::c_style | py::array::forcecast> &crops,
+                               const py::array_t<double, py::array::c_style | py::array::forcecast> &times,
+                               const py::object &landmarks) {
+            if (crops.ndim() != 3 || crops.shape(1) != kFaceCropSize || crops.shape(2) != kFaceCropSize)
+                throw std::invalid_argument("crops must be N x 112 x 112 uint8 (grey face boxes)");
+            if (times.ndim() != 1 || times.shape(0) != crops.shape(0))
+                throw std::invalid_argument("times must hold one time per crop");
+            const size_t n = size_t(crops.shape(0)), bytes = size_t(kFaceCropSize) * kFaceCropSize;
+            std::vector<FaceCrop> list(n);
+            Track track;
+            track.points.resize(n);
+            for (size_t i = 0; i < n; ++i) {
+                list[i].frame = int64_t(i);
+                list[i].t = times.at(py::ssize_t(i));
+                list[i].grey.assign(crops.data() + i * bytes, crops.data() + (i + 1) * bytes);
+            }
+            if (!landmarks.is_none()) {
+                const auto kps = landmarks.cast<py::array_t<float, py::array::c_style | py::array::forcecast>>();
+                if (kps.ndim() != 2 || kps.shape(0) != crops.shape(0) || kps.shape(1) != 10)
+                    throw std::invalid_argument("landmarks must be N x 10 (crop pixels; NaN rows: none)");
+                for (size_t i = 0; i < n; ++i) {
+                    std::copy_n(kps.data() + i * 10, 10, list[i].kps);
+                    list[i].landmarks = std::all_of(list[i].kps, list[i].kps + 10,
+                                                    [](float v) { return std::isfinite(v); });
+                }
+            }
+            std::vector<SpeakerEvidence> ev;
+            {
+                py::gil_scoped_release release;
+                s.score_mouth(track, list, &ev);
+            }
+            const py::ssize_t len = py::ssize_t(n);
+            py::array_t<float> speaking(len), mouth(len), ratio(len), opening(len);
+            for (size_t i = 0; i < n; ++i) {
+                speaking.mutable_at(py::ssize_t(i)) = track.points[i].speaking;
+                mouth.mutable_at(py::ssize_t(i)) = ev[i].mouth;
+                ratio.mutable_at(py::ssize_t(i)) = ev[i].ratio;
+                opening.mutable_at(py::ssize_t(i)) = ev[i].opening;
+            }
+            return py::make_tuple(speaking, mouth, ratio, opening);
+        }, py::arg("crops"), py::arg("times"), py::arg("landmarks") = py::none(),
+           "Without sound (speakers.h score_mouth): one face track's crops read by the mouth alone: (speaking, "
+           "mouth, ratio, opening) float32 arrays of N: P(this mouth speaks) (-1 = not scored), its logit z and the "
+           "two measures behind it (-1 where not scored).");
 }
 
 }  // namespace salcrop

@@ -478,8 +478,11 @@ py::list track_faces(const py::list &detections, double fps, std::vector<int64_t
 py::tuple follow_speakers_py(py::array_t<double, py::array::c_style | py::array::forcecast> boxes,
                              py::array_t<float, py::array::c_style | py::array::forcecast> speaking, int width,
                              int height, double fps, const std::string &ratio, std::vector<int> ids,
-                             const std::vector<int> &pinned, const std::vector<int> &ignored, double lookahead)
+                             const std::vector<int> &pinned, const std::vector<int> &ignored, double lookahead,
+                             const std::string &rules)
 {
+    if (rules != "heard" && rules != "mouth")
+        throw std::invalid_argument("rules must be \"heard\" (scores with sound) or \"mouth\" (the mouth alone)");
     if (boxes.ndim() != 3 || boxes.shape(2) != 4)
         throw std::invalid_argument("boxes must be N x T x 4 (x, y, w, h)");
     if (speaking.ndim() != 2 || speaking.shape(0) != boxes.shape(0) || speaking.shape(1) != boxes.shape(1))
@@ -533,7 +536,8 @@ py::tuple follow_speakers_py(py::array_t<double, py::array::c_style | py::array:
             f.box.assign(f.box.begin() + first, f.box.begin() + first + known);
             f.speaking.assign(f.speaking.begin() + first, f.speaking.begin() + first + known);
         }
-        const SpeakerChoice choice = follow_speakers(g, fps, part, known, state, size_t(commit));
+        const SpeakerChoice choice = follow_speakers(g, fps, part, known, state, size_t(commit),
+                                                     rules == "mouth" ? kMouthRules : kHeardRules);
         state = choice.state;
         if (choice.cut >= 0 && choice.cut < commit)
             cuts.push_back(first + choice.cut);
@@ -929,10 +933,11 @@ PYBIND11_MODULE(_core, m)
     m.def("follow_speakers", &follow_speakers_py, py::arg("boxes"), py::arg("speaking"), py::arg("width"),
           py::arg("height"), py::arg("fps"), py::arg("ratio") = "9:16", py::arg("ids") = std::vector<int>{},
           py::arg("pinned") = std::vector<int>{}, py::arg("ignored") = std::vector<int>{},
-          py::arg("lookahead") = kDefaultLookahead,
+          py::arg("lookahead") = kDefaultLookahead, py::arg("rules") = "heard",
           "The speaker policy on plain arrays (speaker_policy.h): boxes N x T x 4 (x, y, w, h; NaN where the face\n"
           "is not seen), speaking N x T (0..1, or -1 unknown). Returns (speaker per frame, -1 none; the frames the\n"
-          "camera cuts on; per frame the targets [(track id, lo, hi, weight)]), in the engine's chunks.");
+          "camera cuts on; per frame the targets [(track id, lo, hi, weight)]), in the engine's chunks. rules:\n"
+          "\"heard\" (scores with sound) or \"mouth\" (without sound, the mouth's alone: kMouthRules).");
     m.def("plan_path", &plan_path, py::arg("maps"), py::arg("cuts"), py::arg("width"), py::arg("height"),
           py::arg("fps"), py::arg("ratio") = "9:16", py::arg("mode") = "auto",
           py::arg("smoothing") = kDefaultSmoothing, py::arg("even") = true,

@@ -125,10 +125,14 @@ void def_subjects(py::module_ &m)
     m.def("parse_subjects", [](const std::string &json, double fps, int width, int height) {
         py::list out;
         for (const SubjectPick &s : parse_subjects(json, fps, width, height))
-            out.append(py::make_tuple(s.frame, py::make_tuple(s.box.x, s.box.y, s.box.w, s.box.h)));
+            if (s.face >= 0)
+                out.append(py::make_tuple(s.frame, py::dict(py::arg("face") = s.face)));
+            else
+                out.append(py::make_tuple(s.frame, py::make_tuple(s.box.x, s.box.y, s.box.w, s.box.h)));
         return out;
     }, py::arg("json"), py::arg("fps"), py::arg("width"), py::arg("height"),
-          "A subjects JSON text as the core reads it: [(frame, (x, y, w, h))]; ValueError naming the bad entry.");
+          "A subjects JSON text as the core reads it: [(frame, (x, y, w, h)) or (frame, {'face': id})]; ValueError\n"
+          "naming the bad entry.");
     m.attr("LOST_HOLD_SECONDS") = kLostHoldSeconds;
 }
 

@@ -7,10 +7,10 @@ namespace salcrop {
 
 SpeakerChunk plan_speaker_chunk(const Geometry &g, const PlanParams &params, double fps,
                                 const std::vector<FaceSeries> &faces, size_t known, size_t count, const Carry &carry,
-                                const FloorState &floor, const PlanPart &plan_part)
+                                const FloorState &floor, const PlanPart &plan_part, const FloorRules &rules)
 {
     const int64_t since_cut = floor.since_cut;
-    const SpeakerChoice choice = follow_speakers(g, fps, faces, int(known), floor, count);
+    const SpeakerChoice choice = follow_speakers(g, fps, faces, int(known), floor, count, rules);
     SpeakerChunk out;
     out.floor = choice.state;
     out.speaker = choice.speaker;

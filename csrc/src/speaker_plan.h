@@ -32,9 +32,10 @@ struct SpeakerChunk {
 
 // `faces` over the chunk's `known` frames; `count` of them are committed. A cut splits the chunk: the camera
 // starts afresh there and holds still for kMinCutSeconds (an editor's cut is to a steady framing; its first frame
-// is labelled SegmentKind::Cut), the rest planned as usual.
+// is labelled SegmentKind::Cut), the rest planned as usual. rules: speaker_policy.h (the mouth alone: kMouthRules).
 SpeakerChunk plan_speaker_chunk(const Geometry &g, const PlanParams &params, double fps,
                                 const std::vector<FaceSeries> &faces, size_t known, size_t count, const Carry &carry,
-                                const FloorState &floor, const PlanPart &plan_part);
+                                const FloorState &floor, const PlanPart &plan_part,
+                                const FloorRules &rules = kHeardRules);
 
 }  // namespace salcrop

@@ -57,7 +57,7 @@ double framing(const Geometry &g, const Box &box)
 // where the two faces' scores cross). `from`: the holder before the chunk (changing it on the first frame costs
 // a change too).
 std::vector<int> floor_path(const std::vector<FaceSeries> &faces, const std::vector<int64_t> &age, int frames,
-                            double fps, int from)
+                            double fps, int from, const FloorRules &rules)
 {
     const int n = int(faces.size()), m = n + 1;  // state 0: nobody; state i + 1: face i
     // A face on screen without a score (its crops are not scored yet) is no one's competitor, and holds the floor
@@ -76,7 +76,7 @@ std::vector<int> floor_path(const std::vector<FaceSeries> &faces, const std::vec
     };
     auto score = [&](int i, int k) { return std::max(0.0f, faces[size_t(i)].speaking[size_t(k)]); };
     constexpr double kImpossible = -1e6;  // a face not on screen (or ignored) cannot hold the floor
-    const double change = kSwitchSeconds * fps * kFullLead;
+    const double change = rules.switch_seconds * fps * kFullLead;
     // To or from nobody (the camera goes back to saliency): kEmptyFloorShare of a change, more than half, so that
     // passing through nobody costs more than a direct turn (not taken where two faces' curves cross).
     auto cost = [&](int r, int s) { return r == s ? 0.0 : r == 0 || s == 0 ? kEmptyFloorShare * change : change; };
@@ -108,8 +108,11 @@ std::vector<int> floor_path(const std::vector<FaceSeries> &faces, const std::vec
                         if (j != i && scored(j, k))
                             second = std::max(second, double(score(j, k)));
                     const double own = scored(i, k) ? double(score(i, k)) : 0.0;
-                    const double lead = own - (second < 0 ? double(kTalkFloor) : second);
-                    earn = std::clamp(lead, -kFullLead, kFullLead) - kLeadMargin;
+                    // Alone on screen: against kTalkFloor with sound; the mouth alone says nothing there.
+                    const double lead = second >= 0         ? own - second
+                                        : rules.alone_competes ? own - double(kTalkFloor)
+                                                               : -kFullLead;
+                    earn = std::clamp(lead, -kFullLead, kFullLead) - rules.lead_margin;
                 }
             }
             step[size_t(s)] = best + earn;
@@ -129,7 +132,7 @@ std::vector<int> floor_path(const std::vector<FaceSeries> &faces, const std::vec
 }  // namespace
 
 SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<FaceSeries> &faces, int frames,
-                              const FloorState &state, size_t commit)
+                              const FloorState &state, size_t commit, const FloorRules &rules)
 {
     SpeakerChoice out;
     out.targets.assign(size_t(std::max(0, frames)), {});
@@ -156,7 +159,7 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
                 top[size_t(k)] = std::max(top[size_t(k)], score(i, k));
     // Speaking on a frame: at least kTalkFloor and kTalkShare of the frame's highest score (two at once: both).
     auto talks = [&](int i, int k) {
-        return counts(i, k) && score(i, k) >= kTalkFloor && score(i, k) >= kTalkShare * top[size_t(k)];
+        return counts(i, k) && score(i, k) >= rules.talk_floor && score(i, k) >= kTalkShare * top[size_t(k)];
     };
     const int64_t min_turn = std::lround(kMinTurnSeconds * fps), min_cut = std::lround(kMinCutSeconds * fps);
     const int64_t release = std::lround(kReleaseSeconds * fps);
@@ -195,7 +198,7 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
         int from = index_of(state.speaker);
         if (from >= 0 && !seen(from, 0))
             from = -1;
-        floor_holder = floor_path(faces, age, frames, fps, from);
+        floor_holder = floor_path(faces, age, frames, fps, from, rules);
     }
     auto add_target = [&](int i, int k, double weight) {
         AxisTarget a = axis_target(g, faces[size_t(i)].id, faces[size_t(i)].box[size_t(k)]);
@@ -261,7 +264,7 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
             const int s = next;
             if (s >= 0 && seen(s, k)) {
                 out.speaker[size_t(k)] = faces[size_t(s)].id;
-                add_target(s, k, kSpeakerWeight);
+                add_target(s, k, rules.weight);
                 // Someone speaking at the same time who fits in the window beside the speaker: both.
                 const Box &b = faces[size_t(s)].box[size_t(k)];
                 for (int i = 0; i < n; i++) {
@@ -271,11 +274,13 @@ SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<F
                     const double lo = g.vertical ? std::min(b.y, o.y) : std::min(b.x, o.x);
                     const double hi = g.vertical ? std::max(b.y + b.h, o.y + o.h) : std::max(b.x + b.w, o.x + o.w);
                     if (hi - lo <= g.win_length())
-                        add_target(i, k, kSpeakerWeight);
+                        add_target(i, k, rules.weight);
                 }
             }
-        } else {
-            // No sound: a lone large face counts (viewers look at faces); nobody is the speaker.
+        }
+        if ((!sound || rules.faces_count) && !pinned && out.targets[size_t(k)].empty()) {
+            // No sound (or, by the mouth alone, nobody has the floor): a lone large face counts (viewers look at
+            // faces).
             int lone = -1, count = 0;
             for (int i = 0; i < n; i++)
                 if (seen(i, k) && faces[size_t(i)].user != TrackOverride::Ignored) {

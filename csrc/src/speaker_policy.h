@@ -17,8 +17,10 @@
 //   - another face speaking at the same time that fits in the window beside the speaker is framed too;
 //   - the new speaker far from where the window frames the old one (more than kFarShare of a window length):
 //     the camera cuts (at most one cut per kMinCutSeconds, else it moves), near: the planner's short move.
-// Without sound (no scores): a lone face on screen of at least 15% of the height counts (viewers look at faces;
-// several and no sound to say who speaks: no guess, speaker_policy.cpp); nobody is "the speaker" (-1).
+// Without sound and no scores: a lone face on screen of at least 15% of the height counts (viewers look at faces;
+// several and no sound to say who speaks: no guess, speaker_policy.cpp); nobody is "the speaker" (-1). Without
+// sound with the mouth's scores (kMouthRules): the same, and where a face's mouth clearly leads another's for long
+// enough, it takes the floor as above, more cautiously.
 // A pinned track is followed whenever it is on screen; an ignored one never counts.
 #pragma once
 
@@ -56,6 +58,25 @@ constexpr double kReleaseSeconds = 3.0;
 constexpr double kSpeakerWeight = 2.0;  // the speaker's face: this share of the frame's saliency mass (AxisTarget)
 constexpr double kFaceWeight = 0.5;     // no sound: the one large face
 
+// How the floor is read from the scores: with sound (the scorer's score, voice times mouth) or, without sound, from
+// the mouth alone (speakers.h score_mouth, issue 25 stop 32), a weaker cue that a chewing, smiling or nodding
+// listener also gives: then a face must lead by more and for longer, only against another face (a lone face is
+// handled as without scores: the one large face counts), and the face followed weighs less against the saliency.
+struct FloorRules {
+    double lead_margin = kLeadMargin;        // the leader's score above the next face's, per frame
+    double switch_seconds = kSwitchSeconds;  // a change of holder: this many seconds of a full lead
+    bool alone_competes = true;              // a face alone on screen leads against kTalkFloor (else: never)
+    float talk_floor = kTalkFloor;           // speaking on a frame (for framing two at once, and the release)
+    double weight = kSpeakerWeight;          // the followed face's AxisTarget weight
+    bool faces_count = false;                // where nobody has the floor, the lone large face counts (no sound)
+};
+constexpr FloorRules kHeardRules{};
+// The mouth alone: a change of holder costs 3 s of a full lead (with sound 2 s), a lone face never takes the floor,
+// speaking "at once" or holding it needs P(mouth) >= 0.5, and the followed face weighs half as much. Chosen on
+// msdwild-00115 without its sound and hevc-gaze (EVALUATION.md "Issue 25 (stop 32)": the two clips where the
+// choice changes anything pull opposite ways; 2 s loses KristenAndSara's 12 points, 2.5 s or more msdwild's turn).
+constexpr FloorRules kMouthRules{kLeadMargin, 3.0, false, 0.5f, 1.0, true};
+
 // One face track over the frames of a chunk (index 0 = the chunk's first frame).
 struct FaceSeries {
     int id = -1;
@@ -87,7 +108,8 @@ std::vector<FaceSeries> face_series(const TrackSet &tracks, int64_t first, int f
 
 // frames: the chunk's length; the last kFloorSeconds of it decide nothing (their future is not known yet), so
 // `commit` should leave them for the next chunk.
+// rules: kHeardRules where the scores come with sound, kMouthRules where they are the mouth's alone.
 SpeakerChoice follow_speakers(const Geometry &g, double fps, const std::vector<FaceSeries> &faces, int frames,
-                              const FloorState &state, size_t commit);
+                              const FloorState &state, size_t commit, const FloorRules &rules = kHeardRules);
 
 }  // namespace salcrop

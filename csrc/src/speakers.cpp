@@ -309,6 +309,87 @@ SpeakerScorer::SpeakerScorer(const std::string &ort_library, int threads) : impl
 
 SpeakerScorer::~SpeakerScorer() = default;
 
+namespace {
+
+// The mouth's measures over each crop's +-kMouthHalfWindow (the crops' high-passed region series), shared by the
+// scorer with sound and without.
+struct MouthSeries {
+    std::vector<double> mouth, eyes, dark;
+};
+
+void check_crops(const std::vector<FaceCrop> &crops)
+{
+    for (const FaceCrop &c : crops)
+        if (c.grey.size() != size_t(kFaceCropSize) * kFaceCropSize)
+            throw std::invalid_argument("who speaks: a face crop of " + std::to_string(c.grey.size()) +
+                                        " bytes (wanted " + std::to_string(kFaceCropSize) + "x" +
+                                        std::to_string(kFaceCropSize) + " grey)");
+}
+
+MouthSeries mouth_series(const std::vector<FaceCrop> &crops)
+{
+    MouthSeries s;
+    s.mouth.resize(crops.size());
+    s.eyes.resize(crops.size());
+    s.dark.resize(crops.size());
+    for (size_t i = 0; i < crops.size(); ++i) {
+        const auto [m, e] = regions(crops[i]);
+        s.mouth[i] = rect_mean(crops[i].grey, m);
+        s.eyes[i] = rect_mean(crops[i].grey, e);
+        s.dark[i] = dark_share(crops[i].grey, m);
+    }
+    s.mouth = high_pass(s.mouth, kHighPass);
+    s.eyes = high_pass(s.eyes, kHighPass);
+    s.dark = high_pass(s.dark, kHighPass);
+    return s;
+}
+
+// The mouth evidence z over crops [a, b) (the logit of P(this mouth speaks), without the synchrony) and its two
+// measures.
+double mouth_logit(const MouthSeries &s, size_t a, size_t b, double *ratio_out, double *opening_out)
+{
+    const double ratio = spread(s.mouth, a, b) / (spread(s.eyes, a, b) + kSpreadFloor);
+    const double opening = spread(s.dark, a, b);
+    *ratio_out = ratio;
+    *opening_out = opening;
+    return kRatioWeight * (std::log(std::max(ratio, 1e-3)) - kRatioMean) +
+           kOpeningWeight * (std::log(opening + kOpeningFloor) - kOpeningMean) + kBias;
+}
+
+}  // namespace
+
+size_t SpeakerScorer::score_mouth(Track &track, const std::vector<FaceCrop> &crops,
+                                  std::vector<SpeakerEvidence> *evidence)
+{
+    if (evidence)
+        evidence->assign(crops.size(), SpeakerEvidence{});
+    if (crops.empty())
+        return 0;
+    check_crops(crops);
+    const MouthSeries s = mouth_series(crops);
+    size_t scored = 0, a = 0, b = 0;
+    for (size_t i = 0; i < crops.size(); ++i) {
+        const FaceCrop &c = crops[i];
+        while (a < crops.size() && crops[a].t < c.t - kMouthHalfWindow)
+            ++a;
+        b = std::max(b, a);
+        while (b < crops.size() && crops[b].t <= c.t + kMouthHalfWindow)
+            ++b;
+        // A crop near the end of what was cut so far is read from fewer crops (the engine scores it again with more).
+        if (b - a < kMinCrops)
+            continue;
+        double ratio = 0, opening = 0;
+        const double z = mouth_logit(s, a, b, &ratio, &opening);
+        if (evidence)
+            (*evidence)[i] = SpeakerEvidence{float(z), -1.0f, float(ratio), -1.0f, float(opening)};
+        if (TrackPoint *p = track.at(c.frame)) {
+            p->speaking = float(1.0 / (1.0 + std::exp(-z)));
+            ++scored;
+        }
+    }
+    return scored;
+}
+
 size_t SpeakerScorer::score(Track &track, const std::vector<FaceCrop> &crops, const AudioTrack &audio, double fps,
                             std::vector<SpeakerEvidence> *evidence)
 {
@@ -317,21 +398,9 @@ size_t SpeakerScorer::score(Track &track, const std::vector<FaceCrop> &crops, co
         evidence->assign(crops.size(), SpeakerEvidence{});
     if (!audio.any() || crops.empty())
         return 0;
-    for (const FaceCrop &c : crops)
-        if (c.grey.size() != size_t(kFaceCropSize) * kFaceCropSize)
-            throw std::invalid_argument("who speaks: a face crop of " + std::to_string(c.grey.size()) +
-                                        " bytes (wanted " + std::to_string(kFaceCropSize) + "x" +
-                                        std::to_string(kFaceCropSize) + " grey)");
-    std::vector<double> mouth(crops.size()), eyes(crops.size()), dark(crops.size());
-    for (size_t i = 0; i < crops.size(); ++i) {
-        const auto [m, e] = regions(crops[i]);
-        mouth[i] = rect_mean(crops[i].grey, m);
-        eyes[i] = rect_mean(crops[i].grey, e);
-        dark[i] = dark_share(crops[i].grey, m);
-    }
-    mouth = high_pass(mouth, kHighPass);
-    eyes = high_pass(eyes, kHighPass);
-    dark = high_pass(dark, kHighPass);
+    check_crops(crops);
+    const MouthSeries series = mouth_series(crops);
+    const std::vector<double> &mouth = series.mouth;
     // The sound's loudness at each crop (silence where it is not known yet: those crops are not scored below).
     std::vector<double> loud(crops.size());
     for (size_t i = 0; i < crops.size(); ++i) {
@@ -357,12 +426,9 @@ size_t SpeakerScorer::score(Track &track, const std::vector<FaceCrop> &crops, co
             ++b;
         if (b - a < kMinCrops)
             continue;
-        const double ratio = spread(mouth, a, b) / (spread(eyes, a, b) + kSpreadFloor);
+        double ratio = 0, opening = 0;
         const double sync = best_correlation(mouth, loud, a, b, kMaxLag);
-        const double opening = spread(dark, a, b);
-        const double z = kRatioWeight * (std::log(std::max(ratio, 1e-3)) - kRatioMean) +
-                         kOpeningWeight * (std::log(opening + kOpeningFloor) - kOpeningMean) + kBias +
-                         kSyncWeight * sync;
+        const double z = mouth_logit(series, a, b, &ratio, &opening) + kSyncWeight * sync;
         const double visual = 1.0 / (1.0 + std::exp(-z));
         const double voice = impl_->voice(audio, c.t);
         if (evidence)

@@ -78,6 +78,14 @@ public:
     size_t score(Track &track, const std::vector<FaceCrop> &crops, const AudioTrack &audio, double fps,
                  std::vector<SpeakerEvidence> *evidence = nullptr);
 
+    // Without sound (issue 25, stop 32): the same crops read by the mouth alone. Fills track.at(c.frame)->speaking
+    // with P(this mouth speaks) (the logistic above, no voice gate, no synchrony) for each crop with at least 5
+    // crops within +-0.5 s; returns how many points it scored. A weaker cue than the score with sound (a chewing,
+    // smiling or nodding face moves its mouth too): speaker_policy.h kMouthRules reads it more cautiously.
+    // evidence (optional): one entry per crop (voice and sync -1). Throws std::invalid_argument as score().
+    size_t score_mouth(Track &track, const std::vector<FaceCrop> &crops,
+                       std::vector<SpeakerEvidence> *evidence = nullptr);
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

@@ -10,13 +10,22 @@ namespace salcrop {
 
 std::vector<SubjectPick> parse_subjects(const std::string &json, double fps, int width, int height)
 {
-    JsonReader r(json, "subjects", "a JSON array of {\"t\": s or \"frame\": n, \"box\": [x, y, w, h]}");
+    JsonReader r(json, "subjects",
+                 "a JSON array of {\"t\": s or \"frame\": n, \"box\": [x, y, w, h] or \"face\": track id}");
     std::vector<SubjectPick> out;
     bool has_box = false;
     SubjectPick s;
     parse_timed_array(
         r, "subject", fps,
         [&](const std::string &name, const std::string &which) {
+            if (name == "face") {
+                const double id = r.number();
+                if (!(id >= 0 && id == std::floor(id) && id < 1e9))
+                    throw std::invalid_argument("subjects: " + which + ": \"face\" needs a face track id (a whole "
+                                                "number >= 0, as the path JSON's tracks name them)");
+                s.face = int(id);
+                return true;
+            }
             if (name != "box")
                 return false;
             r.expect('[');
@@ -33,6 +42,14 @@ std::vector<SubjectPick> parse_subjects(const std::string &json, double fps, int
             return true;
         },
         [&](int64_t frame, const std::string &which) {
+            if (s.face >= 0) {
+                if (has_box)
+                    throw std::invalid_argument("subjects: " + which + " has both \"box\" and \"face\": one of them");
+                s.frame = frame;
+                out.push_back(s);
+                s = SubjectPick{};
+                return;
+            }
             if (!has_box)
                 throw std::invalid_argument("subjects: " + which + " needs \"box\": [x, y, w, h] in source pixels");
             const Box &b = s.box;

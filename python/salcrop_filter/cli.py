@@ -127,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                    '"y": px}, ...]; the planner fills in the rest')
     g.add_argument("--subject", action="append", metavar="T,X,Y,W,H", dest="subject_picks",
                    help="keep this subject in the window: its box (source pixels) at T seconds; tracked through its "
-                   "shot (repeatable: several subjects)")
+                   "shot (repeatable: several subjects); or face:ID, the face track of that id (the path JSON's "
+                   "\"tracks\" of a run with the same input and options; with --speakers auto) followed wherever "
+                   "it is on screen")
     g.add_argument("--subjects", metavar="JSON", help='subjects to keep: [{"t": s or "frame": n, "box": [x, y, w, h]}, '
                    '...] (docs/subjects.md)')
     s = p.add_argument_group("360° input (equirectangular)")
@@ -284,7 +286,13 @@ def _warn_one_line(message: Warning | str, category: type[Warning], filename: st
 
 
 def _subject_pick(text: str, parser: argparse.ArgumentParser) -> dict[str, object]:
-    """--subject T,X,Y,W,H as the core's subjects entry (the core checks the box against the frame)."""
+    """--subject T,X,Y,W,H or face:ID as the core's subjects entry (the core checks the box against the frame, and
+    that the face track exists in the run)."""
+    if text.startswith("face:"):
+        ident = text[len("face:"):]
+        if not ident.isdigit():
+            parser.error(f"--subject {text}: want face:ID, a face track id of the path JSON (a whole number), e.g. face:2")
+        return {"t": 0.0, "face": int(ident)}
     try:
         t, x, y, w, h = (float(v) for v in text.split(","))
     except ValueError:
