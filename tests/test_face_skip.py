@@ -112,16 +112,24 @@ def test_a_moving_face_lets_none_go(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_first_detection_after_a_cut_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each shot is still (detections are let go in it), yet the face of the next shot is found at the first
-    scheduled detection after the cut: its track starts within a detection gap of the cut, not two."""
-    cuts = [40, 83, 127, 168]
-    eng = run(cut_clip(cuts, 210), monkeypatch)
-    assert eng.face_detections["let_go"] > 0, eng.face_detections
+    """Ten hard cuts between two still shots (the face left in a dark room, right in a light one). Each shot is
+    still, so detections are let go in it, yet the next shot's face is found at the first detection scheduled after
+    the cut: its track starts at most a detection gap and one frame after the cut (0-6 frames here, where the
+    sampling clock puts that detection). Had the first detection after the cut been let go as the old shot's still
+    face asked (checked by hand, the worker ignoring must_detect), three of these cuts would find their face only a
+    scheduled detection later: 7, 8 and 14 frames after the cut."""
+    cuts = [40, 83, 127, 168, 211, 249, 292, 330, 372, 417]
+    eng = run(cut_clip(cuts, 460), monkeypatch)
+    assert eng.face_detections["let_go"] > len(cuts), eng.face_detections
     shots = json.loads(eng.path_json(0))["shots"]
     assert [s["start"] for s in shots] == [0, *cuts]
-    for s in shots[1:]:
+    late = {}
+    for s in shots:
         starts = [t["start"] for t in s.get("tracks", [])]
-        assert len(starts) == 1 and starts[0] - s["start"] < 2 * FACE_EVERY, (s["start"], s.get("tracks"))
+        assert len(starts) == 1, (s["start"], s.get("tracks"))
+        if starts[0] - s["start"] > FACE_EVERY + 1:
+            late[s["start"]] = starts[0]
+    assert not late, f"the faces of the shots starting at {sorted(late)} were found late: {late}"
 
 
 def test_threaded_and_synchronous_runs_let_the_same_detections_go(monkeypatch: pytest.MonkeyPatch) -> None:
