@@ -788,6 +788,8 @@ bool Engine::take_faces(int64_t upto, bool wait)
         case FaceWorker::Take::Took:
             break;
         }
+        face_counts_.run += r.detected;
+        face_counts_.let_go += r.let_go;
         if (r.detected)
             face_dets_[r.frame] = std::move(r.dets);
         for (FaceWorker::Crop &c : r.crops)

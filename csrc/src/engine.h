@@ -183,6 +183,12 @@ public:
     const std::vector<TrackSpan> &track_spans() const { return spans_; }
     // speakers=auto on a flat input: faces are detected and tracked.
     bool faces_on() const { return faces_ != nullptr; }
+    // The scheduled face detections so far: run, and let go while the faces kept still (face_worker.h). Counted
+    // as the engine takes the worker's results, in push order, so the threaded and the synchronous runs agree.
+    struct FaceDetectionCounts {
+        int64_t run = 0, let_go = 0;
+    };
+    const FaceDetectionCounts &face_detections() const { return face_counts_; }
 
     const EngineOptions &options() const { return opt_; }
     const Geometry &geometry(size_t output = 0) const { return output_at(output).geo; }
@@ -343,6 +349,7 @@ private:
     // The detector and the crops run on their own thread (face_worker.h), in push order; last: stopped first.
     std::unique_ptr<FaceWorker> face_worker_;
     int face_jobs_ = 0;  // the most frame copies it holds (counted in the memory budget)
+    FaceDetectionCounts face_counts_;
     std::map<int, std::vector<FaceCrop>> crops_; // per face track, not yet scored
     std::vector<TrackSpan> spans_;
     AudioTrack audio_;  // audio.h: the sound, mono 16 kHz, dropped behind the decided frames

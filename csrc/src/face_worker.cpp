@@ -224,6 +224,7 @@ void FaceWorker::run(Job &job)
     if (job.detect && !job.must_detect && still_ && skips_ < kStillSkips) {
         // The faces kept still at the latest detection: this one is let go (the crops keep the held boxes).
         job.detect = false;
+        r.let_go = true;
         skips_++;
     }
     if (job.detect) {

@@ -61,6 +61,7 @@ public:
     struct Result {
         int64_t frame = 0;
         bool detected = false;
+        bool let_go = false;  // a scheduled detection let go: the faces kept still (the crops keep the held boxes)
         std::vector<FaceDetection> dets;  // detected: the detector's boxes, as found
         std::vector<Crop> crops;
     };

@@ -841,6 +841,14 @@ PYBIND11_MODULE(_core, m)
                                "The frames a run usually holds awaiting their decision (no open fade, the model "
                                "keeping up); max_delay is the worst case")
         .def("describe", [](PyEngine &e) { return e.engine().describe(); })
+        .def_property_readonly("face_detections", [](PyEngine &e) {
+            const Engine::FaceDetectionCounts &c = e.engine().face_detections();
+            py::dict d;
+            d["run"] = c.run;
+            d["let_go"] = c.let_go;
+            return d;
+        }, "speakers=auto: the scheduled face detections so far, {'run': N, 'let_go': M} (M let go while the faces "
+           "kept still)")
         .def("push_rgb", &PyEngine::push_rgb, py::arg("frame"), py::arg("t"))
         .def("push_yuv420p", &PyEngine::push_yuv420p, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("t"),
              py::arg("full_range") = false, py::arg("colorspace") = -1)
