@@ -469,9 +469,10 @@ def test_filter_output_is_the_same_with_and_without_the_vectorised_loop(ffmpeg: 
 # against a fresh renderer and the plain loop for every plane and view.
 
 # Views: the same view twice (nodes reused), across the seam both ways, beyond the 16:9 pitch limit into the
-# clamped top and bottom rows, and back to the first after others (the kept nodes must follow the view).
+# clamped top and bottom rows, a turn in pitch alone and in yaw alone, and back to the first after others (the
+# kept nodes must follow the view).
 _RENDER_VIEWS = [(0.0, 0.0), (0.0, 0.0), (179.9, 3.0), (-179.99, -20.0), (35.0, 60.0), (35.0, 60.0),
-                 (-120.0, -75.0), (90.0, 88.0), (0.0, 0.0), (12.345, -7.5)]
+                 (35.0, -10.0), (-120.0, -75.0), (90.0, 88.0), (0.0, 0.0), (12.345, -7.5), (-12.345, -7.5)]
 
 
 def _assert_engine_render_is_the_reference(core, y: np.ndarray, u: np.ndarray, v: np.ndarray,
