@@ -12,6 +12,9 @@ x264) is decoded by both commands; each writes to the null muxer so encoding is 
     GLIBC_TUNABLES=glibc.malloc.hugetlb=1 ffmpeg ...   (salcrop and scale: frame buffers in transparent huge
                                                         pages, fewer page faults while the frame pool grows)
     --baseline FFMPEG: that binary's salcrop row (e.g. main's build) in the same run
+    --in-memory: a salcrop row with max_memory=4096, every held frame in memory (none through the temporary file
+                 that the default 448 MB budget sends 4K frames to): what the spill costs (issue 28, stop 32)
+    --no-hugetlb: leave out the two huge-page rows
 
 run alternately --repeat times; the medians of wall and CPU time (ffmpeg -benchmark: user + sys) are printed,
 with the ratio salcrop / scale, the CPU model, its SIMD flags and the load average.
@@ -48,6 +51,8 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, help="another ffmpeg with salcrop (e.g. main's build): its salcrop row "
                     "beside this one's, same input, same run (issue 28)")
     ap.add_argument("--only-view", action="store_true", help="leave out the plain loop, lookahead 0.5 and flat rows")
+    ap.add_argument("--in-memory", action="store_true", help="add salcrop with max_memory=4096 (no frame spilled)")
+    ap.add_argument("--no-hugetlb", action="store_true", help="leave out the huge-page rows")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         src = Path(d) / "in4k.mp4"
@@ -76,6 +81,12 @@ def main() -> None:
         if a.only_view:
             for k in ("salcrop_plain_loop", "salcrop_la05", "flat_crop"):
                 del cmds[k]
+        if a.no_hugetlb:
+            for k in ("salcrop_hugetlb", "scale_hugetlb"):
+                del cmds[k]
+        if a.in_memory:
+            cmds["salcrop_in_memory"] = ["-i", str(src), "-vf", "salcrop=projection=equirect:ratio=16/9:fov=90:"
+                                         "size=1920x1080:max_memory=4096", "-f", "null", "-"]
         binary = {k: FFMPEG for k in cmds}
         if a.baseline:
             cmds["salcrop_baseline"] = cmds["salcrop"]

@@ -463,6 +463,57 @@ def test_filter_output_is_the_same_with_and_without_the_vectorised_loop(ffmpeg: 
     assert np.abs(outs[0].astype(int) - outs[1].astype(int)).max() <= 1
 
 
+# Issue 28 (stop 32): the renderer's row pre-pass, the nodes kept while the view holds still, V rendered with U's
+# renderer. The claim is bit-identical output to the plain loop (the renderer before issue 28, kept as the
+# reference), so the tolerance is 0: the engine's path (render_view over a sequence of views on kept renderers)
+# against a fresh renderer and the plain loop for every plane and view.
+
+# Views: the same view twice (nodes reused), across the seam both ways, beyond the 16:9 pitch limit into the
+# clamped top and bottom rows, a turn in pitch alone and in yaw alone, and back to the first after others (the
+# kept nodes must follow the view).
+_RENDER_VIEWS = [(0.0, 0.0), (0.0, 0.0), (179.9, 3.0), (-179.99, -20.0), (35.0, 60.0), (35.0, 60.0),
+                 (35.0, -10.0), (-120.0, -75.0), (90.0, 88.0), (0.0, 0.0), (12.345, -7.5), (-12.345, -7.5)]
+
+
+def _assert_engine_render_is_the_reference(core, y: np.ndarray, u: np.ndarray, v: np.ndarray,
+                                           sizes: tuple[tuple[int, int], ...]) -> None:
+    for ow, oh in sizes:
+        out = core.render_equirect_yuv420(y, u, v, _RENDER_VIEWS, 90.0, ow, oh)
+        for k, (yaw, pitch) in enumerate(_RENDER_VIEWS):
+            for plane, got, (w, h) in ((y, out[0][k], (ow, oh)), (u, out[1][k], (ow // 2, oh // 2)),
+                                       (v, out[2][k], (ow // 2, oh // 2))):
+                ref = core.render_equirect_plane(plane, yaw, pitch, 90.0, w, h, simd=False)
+                diff = np.abs(got.astype(int) - ref.astype(int))
+                assert diff.max() == 0, (plane.shape, (ow, oh), yaw, pitch, int(diff.max()), int((diff > 0).sum()))
+        assert out[0].std() > 5  # pictures, not blanks
+
+
+def test_engine_render_equals_the_plain_loop_on_a_synthetic_frame(core) -> None:
+    """A synthetic 3840x1920 yuv420p frame (noise over gradients: every sample differs from its neighbours), the
+    benchmark's 1920x1080 view (the source magnified: the shuffle paths) and a 320x180 one (shrunk: the gathers):
+    bit-identical to the reference. Runs without ../shared."""
+    rng = np.random.default_rng(28)
+    yy, xx = np.mgrid[0:1920, 0:3840]
+    y = ((xx * 255 // 3839 + yy * 97 // 1919) // 2 + rng.integers(0, 96, (1920, 3840))).astype(np.uint8)
+    u = rng.integers(0, 256, (960, 1920), dtype=np.uint8)
+    v = np.ascontiguousarray(u[::-1, ::-1] // 2 + 40)
+    _assert_engine_render_is_the_reference(core, y, u, v, ((1920, 1080), (320, 180)))
+
+
+def test_engine_render_equals_the_plain_loop_on_a_real_frame(core, pano_videos: Path) -> None:
+    """The battle clip's frame 40 at the benchmark's 3840x1920 yuv420p, the same views: bit-identical."""
+    with av.open(str(pano_videos / BATTLE)) as c:
+        for k, f in enumerate(c.decode(video=0)):
+            if k == 40:
+                planes = f.reformat(width=3840, height=1920, format="yuv420p").to_ndarray()
+                break
+    y = np.ascontiguousarray(planes[:1920])
+    # PyAV stacks yuv420p as (H * 3 / 2, W): U's and V's rows come in pairs of half rows.
+    u = np.ascontiguousarray(planes[1920:2400].reshape(960, 1920))
+    v = np.ascontiguousarray(planes[2400:].reshape(960, 1920))
+    _assert_engine_render_is_the_reference(core, y, u, v, ((1920, 1080),))
+
+
 # Faces on the sphere (issue 28, stop 31, round 2): YuNet on perspective views of the equirect picture, the
 # detections' directions as mass added to the sphere map.
 

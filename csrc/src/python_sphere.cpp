@@ -177,6 +177,46 @@ void def_sphere(py::module_ &m)
        py::arg("simd") = true, py::arg("repeat") = 1,
        "One planar component's view (what the filter does per plane of yuv420p); simd=False: the plain sampling "
        "loop, the reference the AVX2 one must equal; repeat: render it that many times (timing).");
+    m.def("render_equirect_yuv420", [](const U8Arr &y, const U8Arr &u, const U8Arr &v,
+                                      const std::vector<std::pair<double, double>> &views, double fov, int out_w,
+                                      int out_h) {
+        if (y.ndim() != 2 || u.ndim() != 2 || v.ndim() != 2 || u.shape(0) != v.shape(0) || u.shape(1) != v.shape(1))
+            throw std::invalid_argument("y, u, v must be 2-D planes, u and v of one size");
+        if (out_w < 2 || out_h < 2 || out_w % 2 || out_h % 2)
+            throw std::invalid_argument("the output size must be even, at least 2x2");
+        const int W = int(y.shape(1)), H = int(y.shape(0));
+        ViewGeometry g;
+        g.src_w = W;
+        g.src_h = H;
+        g.out_w = out_w;
+        g.out_h = out_h;
+        g.hfov = fov;
+        Components src;
+        src.yuv = true;
+        src.count = 3;
+        src.c[0] = Component{const_cast<uint8_t *>(y.data()), W, W, H, 1};
+        const int cw = int(u.shape(1)), ch = int(u.shape(0));
+        src.c[1] = Component{const_cast<uint8_t *>(u.data()), cw, cw, ch, 1};
+        src.c[2] = Component{const_cast<uint8_t *>(v.data()), cw, cw, ch, 1};
+        const py::ssize_t n = py::ssize_t(views.size());
+        py::array_t<uint8_t> oy({n, py::ssize_t(out_h), py::ssize_t(out_w)});
+        py::array_t<uint8_t> ou({n, py::ssize_t(out_h / 2), py::ssize_t(out_w / 2)});
+        py::array_t<uint8_t> ov({n, py::ssize_t(out_h / 2), py::ssize_t(out_w / 2)});
+        std::vector<ViewRenderer> renderers;  // kept across the views, as the engine keeps them across frames
+        for (py::ssize_t k = 0; k < n; k++) {
+            Components dst = src;
+            dst.c[0] = Component{oy.mutable_data() + size_t(k) * out_w * out_h, out_w, out_w, out_h, 1};
+            dst.c[1] = Component{ou.mutable_data() + size_t(k) * (out_w / 2) * (out_h / 2), out_w / 2, out_w / 2,
+                                 out_h / 2, 1};
+            dst.c[2] = Component{ov.mutable_data() + size_t(k) * (out_w / 2) * (out_h / 2), out_w / 2, out_w / 2,
+                                 out_h / 2, 1};
+            render_view(g, renderers, src, views[size_t(k)].first, views[size_t(k)].second, dst);
+        }
+        return py::make_tuple(oy, ou, ov);
+    }, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("views"), py::arg("fov"), py::arg("width"),
+       py::arg("height"),
+       "A yuv420p picture's views, one after the other, the way the engine renders frames (render_view: the "
+       "renderers kept from view to view, V sharing U's): (Y, U, V) stacks, one picture per view.");
     m.def("in_view", [](const F32Array &yaw, const F32Array &pitch, double view_yaw, double view_pitch, double hfov,
                         double vfov) {
         if (yaw.size() != pitch.size())

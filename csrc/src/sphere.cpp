@@ -297,17 +297,109 @@ void render_row(const int32_t *nu0, const int32_t *nu1, const int32_t *nv0, cons
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SALCROP_NO_SIMD_CLONES)
 #define SALCROP_RENDER_AVX2 1
 
-// Planar rows with AVX2: a span of 8 pixels that stays off the seam column and inside the rows (the rows may
-// change along it) is 8 lanes of the same integer arithmetic as render_span, its samples fetched by two gathers
-// (each lane reads 4 bytes at its source sample: the pixel and its right neighbour); bit-identical to the
-// plain loop. Other spans (the seam, the clamp at the top and bottom rows, a short last span) take the plain one.
-__attribute__((target("avx2"))) void render_row_avx2(const int32_t *nu0, const int32_t *nu1, const int32_t *nv0,
-                                                     const int32_t *nv1, int fy, int grid, int out_w,
-                                                     const uint8_t *sd, int sl, int W, int H, uint8_t *drow)
+// How the AVX2 row renders a cell span (the row pre-pass decides it for every cell at once).
+enum SpanPath : int32_t {
+    kSpanPlain = 0,     // render_span: the seam column, the clamped top and bottom rows, a short last span
+    kSpanTwoRows = 1,   // 8 samples within 16 source columns of two rows: one load per row and a byte shuffle
+    kSpanThreeRows = 2, // the same across a row boundary: three rows, each lane picking its pair of rows
+    kSpanGather = 3,    // the samples spread wider (the view shrinks the source): two gathers
+};
+
+// C's division by the grid (8), truncating towards zero as cell_span's `/ grid` does, on 8 lanes.
+__attribute__((target("avx2"))) inline __m256i div_grid(__m256i t)
+{
+    return _mm256_srai_epi32(_mm256_add_epi32(t, _mm256_and_si256(_mm256_srai_epi32(t, 31), _mm256_set1_epi32(7))), 3);
+}
+
+__attribute__((target("avx2"))) inline __m256i gt(__m256i a, __m256i b) { return _mm256_cmpgt_epi32(a, b); }
+
+// 8 cells' left (or right) edge on row fy of the grid row: n0 + (n1 - n0) * fy / grid, as in cell_span.
+__attribute__((target("avx2"))) inline __m256i cell_edge(const int32_t *n0, const int32_t *n1, __m256i fy)
+{
+    const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(n0));
+    const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(n1));
+    return _mm256_add_epi32(x0, div_grid(_mm256_mullo_epi32(_mm256_sub_epi32(x1, x0), fy)));
+}
+
+// The row pre-pass: cell_span for 8 cells per step (the same integer arithmetic in lanes) and the path each span
+// takes, with what the shuffle paths need (the span's first source column and row), into `s` (RowSpans). Lanes
+// past the row's last cell read the nodes' padding and are never used.
+struct RowSpans {
+    int32_t *us, *vs, *dus, *dvs, *xs, *ylo, *path;
+};
+
+__attribute__((target("avx2"))) void row_spans_avx2(const int32_t *nu0, const int32_t *nu1, const int32_t *nv0,
+                                                    const int32_t *nv1, int fy, int cells, int out_w,
+                                                    int sl, int W, int H, const RowSpans &s)
 {
     const int32_t wrap = W * 256, vmax = (H - 1) * 256;
     // The gather reads 2 bytes past a sample's right neighbour: on the last row only if the rows are padded.
     const int32_t vlimit = sl >= W + 2 ? vmax : vmax - 256;
+    const bool base_ok = sl > 0 && int64_t(sl) * H < (int64_t(1) << 31);  // offsets fit the gathers' int32
+    const __m256i fyv = _mm256_set1_epi32(fy), wrapv = _mm256_set1_epi32(wrap), zero = _mm256_setzero_si256();
+    const __m256i wrap_in = _mm256_set1_epi32(wrap - 256), vlim = _mm256_set1_epi32(vlimit);
+    const __m256i minus1 = _mm256_set1_epi32(-1), lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i full_cells = _mm256_set1_epi32(base_ok ? out_w / ViewRenderer::kGrid : 0);
+    const __m256i wv = _mm256_set1_epi32(W), slv = _mm256_set1_epi32(sl), h1 = _mm256_set1_epi32(H - 1);
+    for (int a = 0; a < cells; a += 8) {
+        const __m256i ul = cell_edge(nu0 + a, nu1 + a, fyv), ur = cell_edge(nu0 + a + 1, nu1 + a + 1, fyv);
+        const __m256i vl = cell_edge(nv0 + a, nv1 + a, fyv), vr = cell_edge(nv0 + a + 1, nv1 + a + 1, fyv);
+        // Into [0, W) once: the nodes are within a turn of the frame; a lane farther out takes cell_span's modulo.
+        const __m256i ge_wrap = gt(ul, _mm256_sub_epi32(wrapv, _mm256_set1_epi32(1))), neg = gt(zero, ul);
+        const __m256i us = _mm256_add_epi32(_mm256_sub_epi32(ul, _mm256_and_si256(ge_wrap, wrapv)),
+                                            _mm256_and_si256(neg, wrapv));
+        const __m256i dus = div_grid(_mm256_sub_epi32(ur, ul)), dvs = div_grid(_mm256_sub_epi32(vr, vl));
+        const __m256i ue = _mm256_add_epi32(us, _mm256_sub_epi32(_mm256_slli_epi32(dus, 3), dus));
+        const __m256i ve = _mm256_add_epi32(vl, _mm256_sub_epi32(_mm256_slli_epi32(dvs, 3), dvs));
+        // render_row_avx2's test for 8 lanes of arithmetic: a whole span, off the seam column, inside the rows.
+        __m256i fast = gt(full_cells, _mm256_add_epi32(_mm256_set1_epi32(a), lane));
+        fast = _mm256_and_si256(fast, _mm256_andnot_si256(gt(zero, ue), gt(wrap_in, ue)));
+        fast = _mm256_and_si256(fast, gt(wrap_in, us));
+        fast = _mm256_and_si256(fast, _mm256_andnot_si256(_mm256_or_si256(gt(zero, vl), gt(zero, ve)),
+                                                          _mm256_and_si256(gt(vlim, vl), gt(vlim, ve))));
+        const __m256i xs = _mm256_srai_epi32(_mm256_min_epi32(us, ue), 8);
+        const __m256i xe = _mm256_srai_epi32(_mm256_max_epi32(us, ue), 8);
+        const __m256i ylo = _mm256_srai_epi32(_mm256_min_epi32(vl, ve), 8);
+        const __m256i yhi = _mm256_srai_epi32(_mm256_max_epi32(vl, ve), 8);
+        // Within 16 source samples of two or three rows, and the 16-byte loads inside the plane.
+        const __m256i xs16 = _mm256_add_epi32(xs, _mm256_set1_epi32(16));
+        __m256i rows = _mm256_and_si256(gt(_mm256_set1_epi32(2), _mm256_sub_epi32(yhi, ylo)),
+                                        gt(_mm256_set1_epi32(15), _mm256_sub_epi32(xe, xs)));
+        rows = _mm256_and_si256(rows, _mm256_or_si256(_mm256_or_si256(gt(_mm256_add_epi32(wv, _mm256_set1_epi32(1)), xs16),
+                                                                      gt(h1, _mm256_add_epi32(yhi, _mm256_set1_epi32(1)))),
+                                                      gt(_mm256_add_epi32(slv, _mm256_set1_epi32(1)), xs16)));
+        const __m256i three = gt(yhi, ylo);
+        // path: 0 plain; fast: 3 gather, or 1 + (three rows) where the rows path holds.
+        __m256i path = _mm256_and_si256(fast, _mm256_set1_epi32(kSpanGather));
+        const __m256i rows_path = _mm256_sub_epi32(_mm256_set1_epi32(kSpanTwoRows), three);  // three: -1
+        path = _mm256_blendv_epi8(path, rows_path, _mm256_and_si256(fast, rows));
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(s.us + a), us);
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(s.vs + a), vl);
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(s.dus + a), dus);
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(s.dvs + a), dvs);
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(s.xs + a), xs);
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(s.ylo + a), ylo);
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(s.path + a), path);
+        // A node more than a turn outside the frame (not seen in practice): that cell the scalar way.
+        const __m256i far = _mm256_or_si256(gt(ul, _mm256_sub_epi32(_mm256_add_epi32(wrapv, wrapv), _mm256_set1_epi32(1))),
+                                            gt(_mm256_sub_epi32(zero, wrapv), ul));
+        if (!_mm256_testz_si256(far, minus1))
+            for (int k = a; k < std::min(cells, a + 8); k++) {
+                const CellSpan c = cell_span(nu0, nu1, nv0, nv1, k, fy, wrap);
+                s.us[k] = c.us;
+                s.path[k] = kSpanPlain;  // the plain loop reads us/vs/dus/dvs only
+            }
+    }
+}
+
+// Planar rows with AVX2: a span of 8 pixels that stays off the seam column and inside the rows is 8 lanes of the
+// same integer arithmetic as render_span (bit-identical to the plain loop); its samples come from one 16-byte load
+// per source row and a byte shuffle where the span reads within 16 source columns (the view magnifies: nearly
+// always), from two gathers otherwise (each lane reads 4 bytes at its sample: the pixel and its right neighbour).
+// Other spans (the seam, the clamp at the top and bottom rows, a short last span) take the plain loop.
+__attribute__((target("avx2"))) void render_row_avx2(const RowSpans &s, int cells, int out_w, const uint8_t *sd,
+                                                     int sl, int W, int H, uint8_t *drow)
+{
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m255 = _mm256_set1_epi32(255), m256 = _mm256_set1_epi32(256);
     const __m256i lo_byte = _mm256_set1_epi32(0xff), hi_byte = _mm256_set1_epi32(0xff00);
@@ -318,60 +410,51 @@ __attribute__((target("avx2"))) void render_row_avx2(const int32_t *nu0, const i
     // Shuffle control of a lane: bytes (idx, zero, idx + 1, zero), the two samples as 16-bit values, is
     // idx * 0x10001 + this.
     const __m256i pair_base = _mm256_set1_epi32(int32_t(0x80018000u));
-    const int base_ok = sl > 0 && int64_t(sl) * H < (int64_t(1) << 31);  // offsets fit the gathers' int32
-    for (int a = 0, i = 0; i < out_w; a++) {
-        const int end = std::min(out_w, i + grid);
-        const CellSpan c = cell_span(nu0, nu1, nv0, nv1, a, fy, wrap);
-        const int32_t ue = c.us + c.dus * 7, ve = c.vs + c.dvs * 7;
-        if (grid == 8 && end - i == 8 && base_ok && ue >= 0 && ue < wrap - 256 && c.us < wrap - 256 && c.vs >= 0 &&
-            ve >= 0 && c.vs < vlimit && ve < vlimit) {
-            const __m256i k = lane;
-            const __m256i us = _mm256_add_epi32(_mm256_set1_epi32(c.us), _mm256_mullo_epi32(k, _mm256_set1_epi32(c.dus)));
-            const __m256i vs = _mm256_add_epi32(_mm256_set1_epi32(c.vs), _mm256_mullo_epi32(k, _mm256_set1_epi32(c.dvs)));
-            const __m256i x0 = _mm256_srai_epi32(us, 8), y0 = _mm256_srai_epi32(vs, 8);
-            const __m256i fx = _mm256_and_si256(us, m255), fyy = _mm256_and_si256(vs, m255);
-            // (left, right) samples as a 16-bit pair per lane, times (256 - fx, fx): one multiply-add.
-            const __m256i wx = _mm256_or_si256(_mm256_sub_epi32(m256, fx), _mm256_slli_epi32(fx, 16));
-            __m256i p0, p1;
-            const int32_t xs = std::min(c.us, ue) >> 8, ylo = std::min(c.vs, ve) >> 8, yhi = std::max(c.vs, ve) >> 8;
-            if (yhi - ylo <= 1 && (std::max(c.us, ue) >> 8) - xs <= 14 &&
-                (xs + 16 <= W || yhi + 1 < H - 1 || xs + 16 <= sl)) {
-                // The span reads within 16 source samples of two or three rows (the usual case: the view
-                // magnifies): one load per row, each lane's pair picked by a byte shuffle, and its row pair by
-                // whether its row is the lower one.
-                const uint8_t *r0 = sd + size_t(ylo) * sl + xs;
-                const __m128i *q0 = reinterpret_cast<const __m128i *>(r0);
-                const __m128i *q1 = reinterpret_cast<const __m128i *>(r0 + sl);
-                const __m256i ctrl = _mm256_add_epi32(
-                    _mm256_mullo_epi32(_mm256_sub_epi32(x0, _mm256_set1_epi32(xs)), _mm256_set1_epi32(0x10001)),
-                    pair_base);
-                p0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(q0)), ctrl);
-                p1 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(q1)), ctrl);
-                if (yhi > ylo) {
-                    const __m128i *q2 = reinterpret_cast<const __m128i *>(r0 + 2 * size_t(sl));
-                    const __m256i p2 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(q2)), ctrl);
-                    const __m256i lower = _mm256_cmpgt_epi32(y0, _mm256_set1_epi32(ylo));
-                    p0 = _mm256_blendv_epi8(p0, p1, lower);
-                    p1 = _mm256_blendv_epi8(p1, p2, lower);
-                }
-            } else {
-                const __m256i off0 = _mm256_add_epi32(_mm256_mullo_epi32(y0, slv), x0);
-                const __m256i off1 = _mm256_add_epi32(off0, slv);
-                const __m256i g0 = _mm256_i32gather_epi32(reinterpret_cast<const int *>(sd), off0, 1);
-                const __m256i g1 = _mm256_i32gather_epi32(reinterpret_cast<const int *>(sd), off1, 1);
-                p0 = _mm256_or_si256(_mm256_and_si256(g0, lo_byte), _mm256_slli_epi32(_mm256_and_si256(g0, hi_byte), 8));
-                p1 = _mm256_or_si256(_mm256_and_si256(g1, lo_byte), _mm256_slli_epi32(_mm256_and_si256(g1, hi_byte), 8));
-            }
-            const __m256i top = _mm256_madd_epi16(p0, wx), bot = _mm256_madd_epi16(p1, wx);
-            __m256i v = _mm256_add_epi32(_mm256_mullo_epi32(top, _mm256_sub_epi32(m256, fyy)),
-                                         _mm256_mullo_epi32(bot, fyy));
-            v = _mm256_srli_epi32(_mm256_add_epi32(v, half), 16);
-            v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, pick), join);
-            _mm_storel_epi64(reinterpret_cast<__m128i *>(drow + i), _mm256_castsi256_si128(v));
-        } else {
-            render_span<1>(c, i, end, sd, sl, 1, W, H, drow, 1);
+    for (int a = 0; a < cells; a++) {
+        const int i = a * ViewRenderer::kGrid;
+        const int32_t path = s.path[a];
+        if (path == kSpanPlain) {
+            const CellSpan c{s.us[a], s.vs[a], s.dus[a], s.dvs[a]};
+            render_span<1>(c, i, std::min(out_w, i + ViewRenderer::kGrid), sd, sl, 1, W, H, drow, 1);
+            continue;
         }
-        i = end;
+        const __m256i us = _mm256_add_epi32(_mm256_set1_epi32(s.us[a]), _mm256_mullo_epi32(lane, _mm256_set1_epi32(s.dus[a])));
+        const __m256i vs = _mm256_add_epi32(_mm256_set1_epi32(s.vs[a]), _mm256_mullo_epi32(lane, _mm256_set1_epi32(s.dvs[a])));
+        const __m256i x0 = _mm256_srai_epi32(us, 8), y0 = _mm256_srai_epi32(vs, 8);
+        const __m256i fx = _mm256_and_si256(us, m255), fyy = _mm256_and_si256(vs, m255);
+        // (left, right) samples as a 16-bit pair per lane, times (256 - fx, fx): one multiply-add.
+        const __m256i wx = _mm256_or_si256(_mm256_sub_epi32(m256, fx), _mm256_slli_epi32(fx, 16));
+        __m256i p0, p1;
+        if (path != kSpanGather) {
+            const int32_t xs = s.xs[a], ylo = s.ylo[a];
+            const uint8_t *r0 = sd + size_t(ylo) * sl + xs;
+            const __m256i ctrl = _mm256_add_epi32(
+                _mm256_mullo_epi32(_mm256_sub_epi32(x0, _mm256_set1_epi32(xs)), _mm256_set1_epi32(0x10001)), pair_base);
+            p0 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(r0))), ctrl);
+            p1 = _mm256_shuffle_epi8(
+                _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(r0 + sl))), ctrl);
+            if (path == kSpanThreeRows) {
+                const __m256i p2 = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(
+                                                           reinterpret_cast<const __m128i *>(r0 + 2 * size_t(sl)))),
+                                                       ctrl);
+                const __m256i lower = _mm256_cmpgt_epi32(y0, _mm256_set1_epi32(ylo));
+                p0 = _mm256_blendv_epi8(p0, p1, lower);
+                p1 = _mm256_blendv_epi8(p1, p2, lower);
+            }
+        } else {
+            const __m256i off0 = _mm256_add_epi32(_mm256_mullo_epi32(y0, slv), x0);
+            const __m256i off1 = _mm256_add_epi32(off0, slv);
+            const __m256i g0 = _mm256_i32gather_epi32(reinterpret_cast<const int *>(sd), off0, 1);
+            const __m256i g1 = _mm256_i32gather_epi32(reinterpret_cast<const int *>(sd), off1, 1);
+            p0 = _mm256_or_si256(_mm256_and_si256(g0, lo_byte), _mm256_slli_epi32(_mm256_and_si256(g0, hi_byte), 8));
+            p1 = _mm256_or_si256(_mm256_and_si256(g1, lo_byte), _mm256_slli_epi32(_mm256_and_si256(g1, hi_byte), 8));
+        }
+        // top (256 - fy) + bot fy, as top 256 + (bot - top) fy: the same integer, one multiplication.
+        const __m256i top = _mm256_madd_epi16(p0, wx), bot = _mm256_madd_epi16(p1, wx);
+        __m256i v = _mm256_add_epi32(_mm256_slli_epi32(top, 8), _mm256_mullo_epi32(_mm256_sub_epi32(bot, top), fyy));
+        v = _mm256_srli_epi32(_mm256_add_epi32(v, half), 16);
+        v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, pick), join);
+        _mm_storel_epi64(reinterpret_cast<__m128i *>(drow + i), _mm256_castsi256_si128(v));
     }
 }
 
@@ -391,23 +474,39 @@ void ViewRenderer::render(const Component &src, double yaw, double pitch, const 
 {
     if (src.width != src_w_ || src.height != src_h_ || dst.width != out_w_ || dst.height != out_h_)
         throw std::logic_error("ViewRenderer: component sizes differ from the renderer's");
-    node_coords(yaw, pitch);
-    // Nodes in fixed point, 1/256 pixel, as sample positions (coordinate - 0.5): rounded once per node.
-    const size_t n = nu_.size();
-    iu_.resize(n);
-    iv_.resize(n);
-    // std::lround of the float, inline: half away from zero, exact in double (a libm call per node otherwise).
-    auto round_half_away = [](float x) {
-        const double d = double(x);
-        return int32_t(d >= 0 ? std::floor(d + 0.5) : std::ceil(d - 0.5));
-    };
-    for (size_t k = 0; k < n; k++) {
-        iu_[k] = round_half_away((nu_[k] - 0.5f) * 256.0f);
-        iv_[k] = round_half_away((nv_[k] - 0.5f) * 256.0f);
+    // The nodes depend on the view only: a view that holds still (most frames) or a second component of the
+    // same size (yuv420p's U and V) reuses them.
+    if (!(nodes_valid_ && yaw == nodes_yaw_ && pitch == nodes_pitch_)) {
+        node_coords(yaw, pitch);
+        // Nodes in fixed point, 1/256 pixel, as sample positions (coordinate - 0.5): rounded once per node.
+        const size_t n = nu_.size();
+        // Padded: the AVX2 row pre-pass reads 8 nodes at a time past a row's last cell.
+        iu_.assign(n + kNodePad, 0);
+        iv_.assign(n + kNodePad, 0);
+        // std::lround of the float, inline: half away from zero, exact in double (a libm call per node otherwise).
+        auto round_half_away = [](float x) {
+            const double d = double(x);
+            return int32_t(d >= 0 ? std::floor(d + 0.5) : std::ceil(d - 0.5));
+        };
+        for (size_t k = 0; k < n; k++) {
+            iu_[k] = round_half_away((nu_[k] - 0.5f) * 256.0f);
+            iv_[k] = round_half_away((nv_[k] - 0.5f) * 256.0f);
+        }
+        nodes_valid_ = true;
+        nodes_yaw_ = yaw;
+        nodes_pitch_ = pitch;
     }
     const bool unit = src.step == 1 && dst.step == 1;
 #ifdef SALCROP_RENDER_AVX2
     const bool avx2 = unit && simd_ && cpu_has_avx2();
+    const int cells = (out_w_ + kGrid - 1) / kGrid;
+    RowSpans spans{};
+    if (avx2) {
+        const size_t stride = size_t(cells) + 8;  // the pre-pass stores 8 cells at a time
+        spans_.resize(7 * stride);
+        int32_t *p = spans_.data();
+        spans = RowSpans{p, p + stride, p + 2 * stride, p + 3 * stride, p + 4 * stride, p + 5 * stride, p + 6 * stride};
+    }
 #else
     const bool avx2 = false;
 #endif
@@ -417,8 +516,8 @@ void ViewRenderer::render(const Component &src, double yaw, double pitch, const 
         uint8_t *drow = dst.data + size_t(j) * dst.linesize;
 #ifdef SALCROP_RENDER_AVX2
         if (avx2) {
-            render_row_avx2(u0, u0 + gw_, v0, v0 + gw_, fy, kGrid, out_w_, src.data, src.linesize, src_w_, src_h_,
-                            drow);
+            row_spans_avx2(u0, u0 + gw_, v0, v0 + gw_, fy, cells, out_w_, src.linesize, src_w_, src_h_, spans);
+            render_row_avx2(spans, cells, out_w_, src.data, src.linesize, src_w_, src_h_, drow);
             continue;
         }
 #endif
@@ -440,8 +539,14 @@ void render_view(const ViewGeometry &g, std::vector<ViewRenderer> &renderers, co
         for (int c = 0; c < src.count; c++)
             renderers.emplace_back(src.c[c].width, src.c[c].height, dst.c[c].width, dst.c[c].height, g.hfov);
     }
-    for (int c = 0; c < src.count; c++)
-        renderers[size_t(c)].render(src.c[c], yaw, pitch, dst.c[c]);
+    for (int c = 0; c < src.count; c++) {
+        // A component of an earlier one's sizes (yuv420p's V after U) takes that renderer and its nodes.
+        int r = 0;
+        while (src.c[r].width != src.c[c].width || src.c[r].height != src.c[c].height ||
+               dst.c[r].width != dst.c[c].width || dst.c[r].height != dst.c[c].height)
+            r++;
+        renderers[size_t(r)].render(src.c[c], yaw, pitch, dst.c[c]);
+    }
 }
 
 SeamPadding seam_padding(int input_w, int map_w)

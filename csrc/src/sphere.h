@@ -77,11 +77,15 @@ public:
 
 private:
     void node_coords(double yaw, double pitch);
+    static constexpr size_t kNodePad = 24;  // zeros after the fixed-point nodes: the AVX2 pre-pass reads past a row
     int src_w_, src_h_, out_w_, out_h_;
     int gw_, gh_;                    // grid nodes per row / column
     std::vector<float> rays_;        // camera-space unit rays of the grid nodes, xyz
     std::vector<float> nu_, nv_;     // per frame: source coords of the nodes
-    std::vector<int32_t> iu_, iv_;   // the same as sample positions in 1/256 pixel
+    std::vector<int32_t> iu_, iv_;   // the same as sample positions in 1/256 pixel (+ kNodePad)
+    bool nodes_valid_ = false;       // iu_/iv_ hold the view at (nodes_yaw_, nodes_pitch_)
+    double nodes_yaw_ = 0, nodes_pitch_ = 0;
+    std::vector<int32_t> spans_;     // the AVX2 row pre-pass's cell spans (RowSpans), reused from row to row
     bool simd_ = true;
 };
 
