@@ -295,6 +295,23 @@ void box_plane(const Component &c, int out_w, int out_h, float scale, std::vecto
         row(out + size_t(oy) * out_w, box.data(), c.data + size_t(oy) * fy * ls, ls, c.width, fy, out_w, fx, scale);
 }
 
+// out (w x h) = scale * the sums of 2x2 blocks of f (2w x 2h): two rows added, then adjacent pairs, each a loop
+// that vectorises. The sums are integers below 2^24, exact in float in any order.
+SALCROP_SIMD_CLONES void pair_sums(const float *f, int w, int h, float scale, std::vector<float> &rows, float *out)
+{
+    const int fw = 2 * w;
+    rows.resize(size_t(fw));
+    float *t = rows.data();
+    for (int y = 0; y < h; y++) {
+        const float *a = f + size_t(2 * y) * fw, *b = a + fw;
+        for (int x = 0; x < fw; x++)
+            t[x] = a[x] + b[x];
+        float *o = out + size_t(y) * w;
+        for (int x = 0; x < w; x++)
+            o[x] = (t[2 * x] + t[2 * x + 1]) * scale;
+    }
+}
+
 }  // namespace
 
 void Resampler::resample(const Component &c, float *out)
@@ -323,8 +340,11 @@ void Resampler::resample(const float *in, int in_w, int in_h, float *out)
 namespace {
 
 // The resampled components (n samples each, 0..255) in dst to RGB planes in place, times scale. Converting after
-// resampling is exact: the conversion is affine.
-void components_to_rgb(const SalcropImage &img, const Components &comps, size_t n, float scale, float *dst)
+// resampling is exact: the conversion is affine. Every frame's thumbnail goes through it: an AVX2 clone (no FMA:
+// the same multiplications and additions as the baseline build, so the same bits), and ivdep because the three
+// planes of one buffer do not overlap, which GCC cannot prove.
+SALCROP_SIMD_CLONES void components_to_rgb(const SalcropImage &img, const Components &comps, size_t n, float scale,
+                                           float *dst)
 {
     if (comps.count == 1) {
         // Gray: Y to R=G=B (limited range expanded).
@@ -336,6 +356,7 @@ void components_to_rgb(const SalcropImage &img, const Components &comps, size_t 
     } else if (comps.yuv) {
         const YuvMatrix::Affine a = YuvMatrix{img.full_range != 0, img.colorspace == 1}.to_rgb_affine();
         float *r = dst, *g = dst + n, *b = dst + 2 * n;
+#pragma GCC ivdep
         for (size_t k = 0; k < n; k++) {
             const float y = r[k], u = g[k], v = b[k];
             r[k] = std::clamp(a.m[0][0] * y + a.m[0][1] * u + a.m[0][2] * v + a.m[0][3], 0.0f, 255.0f) * scale;
@@ -512,13 +533,7 @@ const Thumbnail &Thumbnailer::make(const SalcropImage &img)
             // Each thumbnail sample is the sum of four finer sums: integers below 2^24, so exact in float and
             // in any order, and float(sum) * scale is the one-box path's value bit for bit.
             const float scale = 1.0f / float(fx * fy);
-            const float *f = fine_[i].data();
-            float *o = rgb_.data() + i * n;
-            for (int y = 0; y < th; y++) {
-                const float *a = f + size_t(2 * y) * fw, *b = a + fw;
-                for (int x = 0; x < tw; x++)
-                    o[size_t(y) * tw + x] = (a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1]) * scale;
-            }
+            pair_sums(fine_[i].data(), tw, th, scale, rows_, rgb_.data() + i * n);
         }
         components_to_rgb(img, comps_, n, 1.0f, rgb_.data());
         fine_of_ = img.data[0];

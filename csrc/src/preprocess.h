@@ -88,6 +88,7 @@ private:
     std::vector<float> rgb_;
     Thumbnail thumb_;
     std::vector<uint16_t> box_;
+    std::vector<float> rows_;
     Components comps_;
     std::vector<float> fine_[3];  // integer box sums per component, (2 x thumbnail width) x (2 x height)
     float fine_norm_[3] = {1.0f, 1.0f, 1.0f};  // 1 / the pixels in one finer sum
