@@ -303,25 +303,17 @@ void Engine::push(const SalcropImage &img, double t)
         }
         p.input.resize(model_->frame_floats());
         scratch_.resize(model_->frame_floats());
-        // The model input comes from the thumbnail's sums of the same read of the frame where it kept them
-        // (Thumbnailer::model_input); a replayed segment makes them here, so that both runs see the same input.
-        if (replaying())
-            thumbs_->make(eye(img));
-        auto to_input = [this](const SalcropImage &src, float *dst) {
-            if (!thumbs_->model_input(src, *input_rs_, 1.0f / 255.0f, dst))
-                image_to_rgb_planes(src, *input_rs_, 1.0f / 255.0f, dst);
-        };
         if (sphere()) {
             const int iw = model_->input_width(), ih = model_->input_height(), core = seam_.core_input;
             core_input_.resize(size_t(3) * core * ih);
-            to_input(eye(img), core_input_.data());
+            image_to_rgb_planes(eye(img), *input_rs_, 1.0f / 255.0f, core_input_.data());
             for (int c = 0; c < 3; c++)
                 for (int y = 0; y < ih; y++)
                     std::copy_n(&core_input_[(size_t(c) * ih + y) * core], core,
                                 &scratch_[(size_t(c) * ih + y) * iw + seam_.input_pad]);
             wrap_pad_planes(scratch_.data(), iw, ih, seam_.input_pad);
         } else {
-            to_input(img, scratch_.data());
+            image_to_rgb_planes(img, *input_rs_, 1.0f / 255.0f, scratch_.data());
         }
         for (size_t k = 0; k < scratch_.size(); k++)  // clamped to [0, 1]: +0.5 and truncation round
             p.input[k] = uint8_t(scratch_[k] * 255.0f + 0.5f);

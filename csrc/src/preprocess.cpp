@@ -500,8 +500,9 @@ double sum_of(const float *v, size_t n)
 
 }  // namespace
 
-Thumbnailer::Thumbnailer(int src_w, int src_h, bool portable)
-    : rs_(thumbnail_size(src_w, src_h).first, thumbnail_size(src_w, src_h).second), portable_(portable)
+Thumbnailer::Thumbnailer(int src_w, int src_h, bool portable, bool keep_sums)
+    : rs_(thumbnail_size(src_w, src_h).first, thumbnail_size(src_w, src_h).second), portable_(portable),
+      keep_sums_(keep_sums && !portable)
 {
     rs_.set_portable(portable);
 }
@@ -515,7 +516,7 @@ const Thumbnail &Thumbnailer::make(const SalcropImage &img)
     // The finer sums need every component to shrink to twice the thumbnail's size by whole pixels (and to the
     // thumbnail itself, so that it stays the box average it was). The portable mode is the reference: one box.
     fine_of_ = nullptr;
-    bool fine = !portable_;
+    bool fine = keep_sums_;
     for (int i = 0; i < comps_.count && fine; i++) {
         const Component &c = comps_.c[i];
         fine = whole_pixel_box(c, tw, th) && whole_pixel_box(c, 2 * tw, 2 * th);
