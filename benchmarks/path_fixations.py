@@ -54,7 +54,7 @@ def main() -> int:
             weighted[k][0] += s
             weighted[k][1] += n
         print(f"| {clip.name} | {clip.width}x{clip.height} | {share['old']:.1f}% | {share['new']:.1f}% | "
-              f"{share['new'] - share['old']:+.1f} | {share['centre']:.1f}% |")
+              f"{share['new'] - share['old']:+.2f} | {share['centre']:.1f}% |")
     mean = {k: statistics.mean(v) for k, v in kept.items()}
     fw = {k: 100.0 * s / max(n, 1) for k, (s, n) in weighted.items()}
     print(f"| mean over clips | | {mean['old']:.1f}% | {mean['new']:.1f}% | {mean['new'] - mean['old']:+.2f} | "
@@ -62,7 +62,7 @@ def main() -> int:
     print(f"| frame-weighted | | {fw['old']:.1f}% | {fw['new']:.1f}% | {fw['new'] - fw['old']:+.2f} | "
           f"{fw['centre']:.1f}% |")
     worst = min(zip(kept["new"], kept["old"]), key=lambda p: p[0] - p[1])
-    print(f"largest drop: {worst[0] - worst[1]:+.1f} points")
+    print(f"largest drop: {worst[0] - worst[1]:+.2f} points")
     return 0
 
 

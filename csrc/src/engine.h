@@ -58,12 +58,10 @@ namespace salcrop {
 // Shared by the engine and the first pass of a split run (ScheduleRecorder).
 class SampleClock {
 public:
-    // 6 is about three frames of a moving camera (basketball.mp4 scores ~2 per frame: it is still sampled at the
-    // stride) and longer than max_idle for a near-still one (testvideo.mp4 ~0.1). 3 until issue 27 (stop 32): 6
-    // leaves out 12% of the network's runs on testvideo.mp4 and 46% on Johnny (a talking head), while the
-    // fixations kept on hevc-gaze moved by -0.4..+0.7 point per clip (mean +0.07; EVALUATION.md); 10 cost Couple
-    // 2.8 points.
-    static constexpr double kChangeToSample = 6.0;
+    // 3 is about two frames of a moving camera (basketball.mp4 scores ~2 per frame) and 25 frames of a near-still
+    // one (testvideo.mp4 ~0.1). 6 (12% fewer runs on testvideo.mp4, 46% on a talking head) cost Vidyo1 0.53 point
+    // of fixations kept through the filter on hevc-gaze, 10 cost Couple 2.8 (issue 27 stop 32, EVALUATION.md).
+    static constexpr double kChangeToSample = 3.0;
     static constexpr double kMaxIdleSeconds = 0.5;
 
     SampleClock(int stride, double fps);
