@@ -152,7 +152,7 @@ void box_sums_fixed(float *out, const uint16_t *row, int out_w, int fx, float sc
 
 void box_sums(float *out, const uint16_t *row, int out_w, int fx, float scale)
 {
-    switch (fx) {  // the thumbnail's finer sums at 720p (4, 2), 1080p (6, 3) and 2160p (12, 6)
+    switch (fx) {  // the thumbnail at 720p (8, 4), 1080p (12, 6), 2160p (24, 12); its finer sums (4, 2; 6, 3)
     case 3: return box_sums_fixed<3>(out, row, out_w, fx, scale);
     case 4: return box_sums_fixed<4>(out, row, out_w, fx, scale);
     case 6: return box_sums_fixed<6>(out, row, out_w, fx, scale);
