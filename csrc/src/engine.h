@@ -59,7 +59,8 @@ namespace salcrop {
 class SampleClock {
 public:
     // 3 is about two frames of a moving camera (basketball.mp4 scores ~2 per frame) and 25 frames of a near-still
-    // one (testvideo.mp4 ~0.1).
+    // one (testvideo.mp4 ~0.1). 6 (12% fewer runs on testvideo.mp4, 46% on a talking head) cost Vidyo1 0.53 point
+    // of fixations kept through the filter on hevc-gaze, 10 cost Couple 2.8 (issue 27 stop 32, EVALUATION.md).
     static constexpr double kChangeToSample = 3.0;
     static constexpr double kMaxIdleSeconds = 0.5;
 

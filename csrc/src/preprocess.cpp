@@ -152,9 +152,10 @@ void box_sums_fixed(float *out, const uint16_t *row, int out_w, int fx, float sc
 
 void box_sums(float *out, const uint16_t *row, int out_w, int fx, float scale)
 {
-    switch (fx) {  // the thumbnail's factors at 720p (8, 4), 1080p (12, 6) and 2160p (24, 12); 1: the face
-                   // detector's chroma at 720p (640x360 into 640x360)
+    switch (fx) {  // the thumbnail at 720p (8, 4), 1080p (12, 6), 2160p (24, 12); its finer sums (4, 2; 6, 3);
+                   // 1: the face detector's chroma at 720p (640x360 into 640x360)
     case 1: return box_sums_fixed<1>(out, row, out_w, fx, scale);
+    case 3: return box_sums_fixed<3>(out, row, out_w, fx, scale);
     case 4: return box_sums_fixed<4>(out, row, out_w, fx, scale);
     case 6: return box_sums_fixed<6>(out, row, out_w, fx, scale);
     case 8: return box_sums_fixed<8>(out, row, out_w, fx, scale);
@@ -276,26 +277,62 @@ void resample_impl(const AxisWeights &wx, const AxisWeights &wy, int in_w, int s
 }
 }  // namespace
 
+namespace {
+
+// Whether c shrinks to out_w x out_h by whole pixels on both axes, within box_row's 16-bit column sums.
+bool whole_pixel_box(const Component &c, int out_w, int out_h)
+{
+    const int fx = c.width / out_w, fy = c.height / out_h;
+    return c.step == 1 && fx >= 1 && fy >= 1 && fx * out_w == c.width && fy * out_h == c.height && fy <= 257;
+}
+
+// The box average of c at out_w x out_h (whole_pixel_box must hold), times scale * fx * fy: scale = 1 gives the
+// integer box sums themselves (exact in float below 2^24).
+void box_plane(const Component &c, int out_w, int out_h, float scale, std::vector<uint16_t> &box, bool portable,
+               float *out)
+{
+    const size_t ls = size_t(c.linesize);
+    const int fx = c.width / out_w, fy = c.height / out_h;
+    box.resize(size_t(c.width));
+    auto row = box_row_portable;
+#ifdef SALCROP_AVX2_BOX
+    if (!portable && have_avx2())
+        row = box_row_avx2;
+#endif
+    for (int oy = 0; oy < out_h; oy++)
+        row(out + size_t(oy) * out_w, box.data(), c.data + size_t(oy) * fy * ls, ls, c.width, fy, out_w, fx, scale);
+}
+
+// out (w x h) = scale * the sums of 2x2 blocks of f (2w x 2h): two rows added, then adjacent pairs, each a loop
+// that vectorises. The sums are integers below 2^24, exact in float in any order.
+SALCROP_SIMD_CLONES void pair_sums(const float *f, int w, int h, float scale, std::vector<float> &rows, float *out)
+{
+    const int fw = 2 * w;
+    rows.resize(size_t(fw));
+    float *t = rows.data();
+    for (int y = 0; y < h; y++) {
+        const float *a = f + size_t(2 * y) * fw, *b = a + fw;
+        for (int x = 0; x < fw; x++)
+            t[x] = a[x] + b[x];
+        float *o = out + size_t(y) * w;
+        for (int x = 0; x < w; x++)
+            o[x] = (t[2 * x] + t[2 * x + 1]) * scale;
+    }
+}
+
+}  // namespace
+
 void Resampler::resample(const Component &c, float *out)
 {
-    const uint8_t *base = c.data;
-    const size_t ls = size_t(c.linesize);
     // Shrinking planar samples by whole pixels on both axes (the thumbnail of 720p, 1080p and 2160p) is a box
     // average: the same area average, summed in integers.
-    const int fx = c.width / out_w_, fy = c.height / out_h_;
-    if (c.step == 1 && fx >= 1 && fy >= 1 && fx * out_w_ == c.width && fy * out_h_ == c.height && fy <= 257) {
-        box_.resize(size_t(c.width));
-        const float scale = 1.0f / float(fx * fy);
-        auto row = box_row_portable;
-#ifdef SALCROP_AVX2_BOX
-        if (!portable_ && have_avx2())
-            row = box_row_avx2;
-#endif
-        for (int oy = 0; oy < out_h_; oy++)
-            row(out + size_t(oy) * out_w_, box_.data(), base + size_t(oy) * fy * ls, ls, c.width, fy, out_w_, fx,
-                scale);
+    if (whole_pixel_box(c, out_w_, out_h_)) {
+        const int fx = c.width / out_w_, fy = c.height / out_h_;
+        box_plane(c, out_w_, out_h_, 1.0f / float(fx * fy), box_, portable_, out);
         return;
     }
+    const uint8_t *base = c.data;
+    const size_t ls = size_t(c.linesize);
     const auto &w = weights(c.width, c.height);
     resample_impl<uint8_t>(w.first, w.second, c.width, c.step, out_w_, out_h_, row_,
                            [base, ls](int y) { return base + y * ls; }, out);
@@ -308,12 +345,15 @@ void Resampler::resample(const float *in, int in_w, int in_h, float *out)
                          [in, in_w](int y) { return in + size_t(y) * in_w; }, out);
 }
 
-void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, float *dst)
+namespace {
+
+// The resampled components (n samples each, 0..255) in dst to RGB planes in place, times scale. Converting after
+// resampling is exact: the conversion is affine. Every frame's thumbnail goes through it: an AVX2 clone (no FMA:
+// the same multiplications and additions as the baseline build, so the same bits), and ivdep because the three
+// planes of one buffer do not overlap, which GCC cannot prove.
+SALCROP_SIMD_CLONES void components_to_rgb(const SalcropImage &img, const Components &comps, size_t n, float scale,
+                                           float *dst)
 {
-    const Components comps = split_components(img.format, img.width, img.height, img.data, img.linesize);
-    const size_t n = size_t(rs.out_width()) * rs.out_height();
-    for (int i = 0; i < comps.count; i++)
-        rs.resample(comps.c[i], dst + i * n);
     if (comps.count == 1) {
         // Gray: Y to R=G=B (limited range expanded).
         const float gain = img.full_range ? 1.0f : 255.0f / 219.0f, offset = img.full_range ? 0.0f : -16.0f * gain;
@@ -324,6 +364,7 @@ void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, fl
     } else if (comps.yuv) {
         const YuvMatrix::Affine a = YuvMatrix{img.full_range != 0, img.colorspace == 1}.to_rgb_affine();
         float *r = dst, *g = dst + n, *b = dst + 2 * n;
+#pragma GCC ivdep
         for (size_t k = 0; k < n; k++) {
             const float y = r[k], u = g[k], v = b[k];
             r[k] = std::clamp(a.m[0][0] * y + a.m[0][1] * u + a.m[0][2] * v + a.m[0][3], 0.0f, 255.0f) * scale;
@@ -334,6 +375,17 @@ void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, fl
         for (size_t k = 0; k < 3 * n; k++)
             dst[k] = std::clamp(dst[k], 0.0f, 255.0f) * scale;
     }
+}
+
+}  // namespace
+
+void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, float *dst)
+{
+    const Components comps = split_components(img.format, img.width, img.height, img.data, img.linesize);
+    const size_t n = size_t(rs.out_width()) * rs.out_height();
+    for (int i = 0; i < comps.count; i++)
+        rs.resample(comps.c[i], dst + i * n);
+    components_to_rgb(img, comps, n, scale, dst);
 }
 
 std::pair<int, int> thumbnail_size(int width, int height)
@@ -456,20 +508,64 @@ double sum_of(const float *v, size_t n)
 
 }  // namespace
 
-Thumbnailer::Thumbnailer(int src_w, int src_h, bool portable)
-    : rs_(thumbnail_size(src_w, src_h).first, thumbnail_size(src_w, src_h).second), portable_(portable)
+Thumbnailer::Thumbnailer(int src_w, int src_h, bool portable, bool keep_sums)
+    : rs_(thumbnail_size(src_w, src_h).first, thumbnail_size(src_w, src_h).second), portable_(portable),
+      keep_sums_(keep_sums && !portable)
 {
     rs_.set_portable(portable);
 }
 
 const Thumbnail &Thumbnailer::make(const SalcropImage &img)
 {
-    rgb_.resize(size_t(3) * rs_.out_width() * rs_.out_height());
-    image_to_rgb_planes(img, rs_, 1.0f, rgb_.data());
-    (portable_ ? rgb_planes_to_hsv_reference : rgb_planes_to_hsv)(rgb_.data(), rs_.out_width(), rs_.out_height(),
-                                                                  &thumb_);
+    const int tw = rs_.out_width(), th = rs_.out_height();
+    const size_t n = size_t(tw) * th;
+    rgb_.resize(3 * n);
+    comps_ = split_components(img.format, img.width, img.height, img.data, img.linesize);
+    // The finer sums need every component to shrink to twice the thumbnail's size by whole pixels (and to the
+    // thumbnail itself, so that it stays the box average it was). The portable mode is the reference: one box.
+    fine_of_ = nullptr;
+    bool fine = keep_sums_;
+    for (int i = 0; i < comps_.count && fine; i++) {
+        const Component &c = comps_.c[i];
+        fine = whole_pixel_box(c, tw, th) && whole_pixel_box(c, 2 * tw, 2 * th);
+    }
+    if (!fine) {
+        image_to_rgb_planes(img, rs_, 1.0f, rgb_.data());
+    } else {
+        const int fw = 2 * tw;
+        for (int i = 0; i < comps_.count; i++) {
+            const Component &c = comps_.c[i];
+            const int fx = c.width / tw, fy = c.height / th;
+            fine_[i].resize(size_t(fw) * 2 * th);
+            box_plane(c, fw, 2 * th, 1.0f, box_, false, fine_[i].data());
+            fine_norm_[i] = 4.0f / float(fx * fy);
+            // Each thumbnail sample is the sum of four finer sums: integers below 2^24, so exact in float and
+            // in any order, and float(sum) * scale is the one-box path's value bit for bit.
+            const float scale = 1.0f / float(fx * fy);
+            pair_sums(fine_[i].data(), tw, th, scale, rows_, rgb_.data() + i * n);
+        }
+        components_to_rgb(img, comps_, n, 1.0f, rgb_.data());
+        fine_of_ = img.data[0];
+    }
+    (portable_ ? rgb_planes_to_hsv_reference : rgb_planes_to_hsv)(rgb_.data(), tw, th, &thumb_);
     thumb_.brightness = sum_of(rgb_.data(), rgb_.size()) / double(rgb_.size());
     return thumb_;
+}
+
+bool Thumbnailer::model_input(const SalcropImage &img, Resampler &rs, float scale, float *dst)
+{
+    const int fw = 2 * rs_.out_width(), fh = 2 * rs_.out_height();
+    if (fine_of_ == nullptr || img.data[0] != fine_of_ || rs.out_width() > fw || rs.out_height() > fh)
+        return false;
+    const size_t n = size_t(rs.out_width()) * rs.out_height();
+    for (int i = 0; i < comps_.count; i++) {
+        float *o = dst + i * n;
+        rs.resample(fine_[i].data(), fw, fh, o);
+        for (size_t k = 0; k < n; k++)
+            o[k] *= fine_norm_[i];
+    }
+    components_to_rgb(img, comps_, n, scale, dst);
+    return true;
 }
 
 }  // namespace salcrop

@@ -65,21 +65,36 @@ void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out);
 // The same with one branch per case: the reference rgb_planes_to_hsv must equal bit for bit.
 void rgb_planes_to_hsv_reference(const float *rgb, int w, int h, Thumbnail *out);
 
-// The shot detector's view of every frame: an HSV thumbnail resampled straight from the source. Only the
-// frames the network may run on are also resampled to the model's input (image_to_rgb_planes), so the
-// thumbnail is the one pass over the source that every frame costs.
+// The shot detector's view of every frame: an HSV thumbnail resampled straight from the source. That read of
+// the frame is the one pass over the source that every frame costs. With keep_sums it also keeps box sums at twice
+// the thumbnail's size (where every component shrinks to it by whole pixels: 720p, 1080p, 2160p ...), sums the
+// thumbnail from them (the same bits) and can make the network's input from them (model_input) instead of a
+// second pass over the full frame (~0.9 ms at 720p). Not used by the engine: at this grain the input is softer
+// at sharp edges and the crop paths lost up to 1.9 points of fixations kept on hevc-gaze clips (BENCHMARKS.md,
+// issue 27 stop 32); it stays for measuring finer grains (_core.model_input_yuv420p).
 class Thumbnailer {
 public:
-    // portable: the reference loops only (tests compare the vectorised ones against them).
-    Thumbnailer(int src_w, int src_h, bool portable = false);
+    // portable: the reference loops only, one box per thumbnail sample (tests compare the others against them).
+    Thumbnailer(int src_w, int src_h, bool portable = false, bool keep_sums = false);
     // The thumbnail of img, valid until the next call (one buffer, reused).
     const Thumbnail &make(const SalcropImage &img);
+    // The model's input (image_to_rgb_planes' layout, rs's size) of the picture last passed to make(), from its
+    // finer sums: the area average of those sums, then the colour conversion. False, with nothing written, where
+    // make() kept none (keep_sums off, packed formats, sizes that are not whole multiples) or rs's size is
+    // larger than the sums: the caller resamples the picture itself.
+    bool model_input(const SalcropImage &img, Resampler &rs, float scale, float *dst);
 
 private:
     Resampler rs_;
-    bool portable_;
+    bool portable_, keep_sums_;
     std::vector<float> rgb_;
     Thumbnail thumb_;
+    std::vector<uint16_t> box_;
+    std::vector<float> rows_;
+    Components comps_;
+    std::vector<float> fine_[3];  // integer box sums per component, (2 x thumbnail width) x (2 x height)
+    float fine_norm_[3] = {1.0f, 1.0f, 1.0f};  // 1 / the pixels in one finer sum
+    const uint8_t *fine_of_ = nullptr;         // the picture the sums are of (its first plane), null if none
 };
 
 }  // namespace salcrop

@@ -756,18 +756,38 @@ PYBIND11_MODULE(_core, m)
           "A keyframes JSON text (docs/DESIGN.md) as the core reads it: [(frame, x, y)], times rounded to frames at "
           "fps; ValueError naming the keyframe and what is wrong.");
     m.def("thumbnail_yuv420p", [](const U8Array &y, const U8Array &u, const U8Array &v, bool full_range,
-                                  int colorspace, bool portable) {
+                                  int colorspace, bool portable, bool keep_sums) {
         const int h = y.ndim() == 2 ? int(y.shape(0)) : 0, w = y.ndim() == 2 ? int(y.shape(1)) : 0;
         const SalcropImage img = yuv420p_image(y, u, v, w, h, full_range, colorspace);
-        Thumbnailer thumbs(w, h, portable);
+        Thumbnailer thumbs(w, h, portable, keep_sums);
         const Thumbnail &t = thumbs.make(img);
         py::array_t<float> hsv({3, t.height, t.width});
         std::copy(t.hsv.begin(), t.hsv.end(), hsv.mutable_data());
         return py::make_tuple(hsv, t.brightness);
     }, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("full_range") = false, py::arg("colorspace") = -1,
-          py::arg("portable") = false,
+          py::arg("portable") = false, py::arg("keep_sums") = false,
           "The shot detector's HSV thumbnail of a yuv420p picture (3 x h x w, OpenCV's scales) and its mean RGB;\n"
-          "portable=True: the reference loops, which the vectorised ones must equal bit for bit.");
+          "portable=True: the reference loops, which the vectorised ones must equal bit for bit; keep_sums=True:\n"
+          "summed from the finer sums that model_input_yuv420p reads (the same bits).");
+    m.def("model_input_yuv420p", [](const U8Array &y, const U8Array &u, const U8Array &v, int width, int height,
+                                    bool full_range, int colorspace, bool from_thumbnail) {
+        const int h = y.ndim() == 2 ? int(y.shape(0)) : 0, w = y.ndim() == 2 ? int(y.shape(1)) : 0;
+        const SalcropImage img = yuv420p_image(y, u, v, w, h, full_range, colorspace);
+        if (width < 1 || height < 1)
+            throw std::invalid_argument("model_input_yuv420p: width and height must be positive");
+        Resampler rs(width, height);
+        py::array_t<float> out({3, height, width});
+        Thumbnailer thumbs(w, h, false, true);
+        thumbs.make(img);
+        bool fine = from_thumbnail && thumbs.model_input(img, rs, 1.0f / 255.0f, out.mutable_data());
+        if (!fine)
+            image_to_rgb_planes(img, rs, 1.0f / 255.0f, out.mutable_data());
+        return py::make_tuple(out, fine);
+    }, py::arg("y"), py::arg("u"), py::arg("v"), py::arg("width"), py::arg("height"), py::arg("full_range") = false,
+          py::arg("colorspace") = -1, py::arg("from_thumbnail") = true,
+          "The network's input of a yuv420p picture at width x height (3 planes in [0, 1]) from the thumbnail's finer\n"
+          "sums (Thumbnailer keep_sums; not what the engine uses) and whether it could; from_thumbnail=False: as the\n"
+          "engine makes it, resampled from the picture itself.");
     m.def("default_model_path", &default_model_path, py::arg("gpu") = false,
           "The model the core loads when none is given: the 8-bit one (salcrop-int8.onnx) for the CPU; for CUDA\n"
           "the large float model (salcrop-large.onnx, 224x400) when installed, else the float salcrop.onnx.");
