@@ -171,18 +171,10 @@ FaceWorker::Take FaceWorker::take(int64_t upto, Result &out, bool wait)
     std::unique_lock<std::mutex> lock(mu_);
     if (jobs_.empty() || jobs_.front().frame > upto)
         return Take::None;
-    if (!jobs_.front().done) {
-        if (!wait)
-            return Take::NotYet;
-        done_cv_.wait(lock, [this] { return jobs_.front().done; });
-    }
-    Job job = std::move(jobs_.front());
-    jobs_.pop_front();
-    next_--;
-    lock.unlock();
-    if (job.error)
-        std::rethrow_exception(job.error);
-    out = std::move(job.result);
+    std::optional<Job> job = take_oldest(lock, jobs_, next_, done_cv_, wait);
+    if (!job)
+        return Take::NotYet;
+    out = std::move(job->result);
     return Take::Took;
 }
 

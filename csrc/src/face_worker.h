@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "faces.h"
+#include "ordered_jobs.h"
 #include "speakers.h"
 
 namespace salcrop {

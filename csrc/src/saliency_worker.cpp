@@ -38,18 +38,10 @@ bool SaliencyWorker::take(std::vector<float> &map, bool wait)
     std::unique_lock<std::mutex> lock(mu_);
     if (jobs_.empty())
         throw std::logic_error("SaliencyWorker::take: no job was submitted");
-    if (!jobs_.front().done) {
-        if (!wait)
-            return false;
-        done_cv_.wait(lock, [this] { return jobs_.front().done; });
-    }
-    Job job = std::move(jobs_.front());
-    jobs_.pop_front();
-    next_--;
-    lock.unlock();
-    if (job.error)
-        std::rethrow_exception(job.error);
-    map.swap(job.map);
+    std::optional<Job> job = take_oldest(lock, jobs_, next_, done_cv_, wait);
+    if (!job)
+        return false;
+    map.swap(job->map);
     return true;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model.h"
+#include "ordered_jobs.h"
 
 namespace salcrop {
 
