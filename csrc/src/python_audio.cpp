@@ -1,5 +1,7 @@
 #include "python_audio.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <tuple>
@@ -28,6 +30,36 @@ py::dtype format_dtype(SalcropSampleFormat f)
     case SALCROP_SAMPLE_FLT: case SALCROP_SAMPLE_FLTP: return py::dtype::of<float>();
     default: return py::dtype::of<double>();
     }
+}
+
+using CropArray = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>;
+using TimeArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+// One face track's crops as SpeakerScorer::score and score_mouth read them: N x 112 x 112 grey crops at `times`,
+// with the optional N x 10 landmarks (crop pixels; a row with a NaN has none).
+std::vector<FaceCrop> track_crops(const CropArray &crops, const TimeArray &times, const py::object &landmarks)
+{
+    if (crops.ndim() != 3 || crops.shape(1) != kFaceCropSize || crops.shape(2) != kFaceCropSize)
+        throw std::invalid_argument("crops must be N x 112 x 112 uint8 (grey face boxes)");
+    if (times.ndim() != 1 || times.shape(0) != crops.shape(0))
+        throw std::invalid_argument("times must hold one time per crop");
+    const size_t n = size_t(crops.shape(0)), bytes = size_t(kFaceCropSize) * kFaceCropSize;
+    std::vector<FaceCrop> list(n);
+    for (size_t i = 0; i < n; ++i) {
+        list[i].frame = int64_t(i);
+        list[i].t = times.at(py::ssize_t(i));
+        list[i].grey.assign(crops.data() + i * bytes, crops.data() + (i + 1) * bytes);
+    }
+    if (!landmarks.is_none()) {
+        const auto kps = landmarks.cast<py::array_t<float, py::array::c_style | py::array::forcecast>>();
+        if (kps.ndim() != 2 || kps.shape(0) != crops.shape(0) || kps.shape(1) != 10)
+            throw std::invalid_argument("landmarks must be N x 10 (crop pixels; NaN rows: none)");
+        for (size_t i = 0; i < n; ++i) {
+            std::copy_n(kps.data() + i * 10, 10, list[i].kps);
+            list[i].landmarks = std::all_of(list[i].kps, list[i].kps + 10, [](float v) { return std::isfinite(v); });
+        }
+    }
+    return list;
 }
 
 }  // namespace
@@ -132,33 +164,12 @@ void def_audio(py::module_ &m)
     py::class_<SpeakerScorer>(m, "SpeakerScorer",
                               "Who speaks (speakers.h): per face crop, the probability that this face speaks.")
         .def(py::init<const std::string &, int>(), py::arg("ort_library") = "", py::arg("threads") = 1)
-        .def("score", [](SpeakerScorer &s, const py::array_t<uint8_t, py::array::c_style | py::array::forcecast> &crops,
-                         const py::array_t<double, py::array::c_style | py::array::forcecast> &times,
+        .def("score", [](SpeakerScorer &s, const CropArray &crops, const TimeArray &times,
                          const AudioTrack &audio, double fps, const py::object &landmarks, bool evidence) {
-            if (crops.ndim() != 3 || crops.shape(1) != kFaceCropSize || crops.shape(2) != kFaceCropSize)
-                throw std::invalid_argument("crops must be N x 112 x 112 uint8 (grey face boxes)");
-            if (times.ndim() != 1 || times.shape(0) != crops.shape(0))
-                throw std::invalid_argument("times must hold one time per crop");
-            const size_t n = size_t(crops.shape(0));
-            std::vector<FaceCrop> list(n);
+            std::vector<FaceCrop> list = track_crops(crops, times, landmarks);
+            const size_t n = list.size();
             Track track;
             track.points.resize(n);
-            const size_t bytes = size_t(kFaceCropSize) * kFaceCropSize;
-            for (size_t i = 0; i < n; ++i) {
-                list[i].frame = int64_t(i);
-                list[i].t = times.at(py::ssize_t(i));
-                list[i].grey.assign(crops.data() + i * bytes, crops.data() + (i + 1) * bytes);
-            }
-            if (!landmarks.is_none()) {
-                const auto kps = landmarks.cast<py::array_t<float, py::array::c_style | py::array::forcecast>>();
-                if (kps.ndim() != 2 || kps.shape(0) != crops.shape(0) || kps.shape(1) != 10)
-                    throw std::invalid_argument("landmarks must be N x 10 (crop pixels; NaN rows: none)");
-                for (size_t i = 0; i < n; ++i) {
-                    std::copy_n(kps.data() + i * 10, 10, list[i].kps);
-                    list[i].landmarks = std::all_of(list[i].kps, list[i].kps + 10,
-                                                    [](float v) { return std::isfinite(v); });
-                }
-            }
             std::vector<SpeakerEvidence> ev;
             {
                 py::gil_scoped_release release;
@@ -183,33 +194,12 @@ void def_audio(py::module_ &m)
            "scored), the mouth evidence z (the logit of P(this mouth speaks)) and the voice probability behind it "
            "(-1 = not scored). landmarks (optional, N x 10, crop pixels): where the mouth and eyes are. evidence=True adds the "
            "measures behind z: (..., ratio, opening), -1 where not scored.")
-        .def("score_mouth", [](SpeakerScorer &s,
-                               const py::array_t<uint8_t, py::array::c_style | py::array::forcecast> &crops,
-                               const py::array_t<double, py::array::c_style | py::array::forcecast> &times,
+        .def("score_mouth", [](SpeakerScorer &s, const CropArray &crops, const TimeArray &times,
                                const py::object &landmarks) {
-            if (crops.ndim() != 3 || crops.shape(1) != kFaceCropSize || crops.shape(2) != kFaceCropSize)
-                throw std::invalid_argument("crops must be N x 112 x 112 uint8 (grey face boxes)");
-            if (times.ndim() != 1 || times.shape(0) != crops.shape(0))
-                throw std::invalid_argument("times must hold one time per crop");
-            const size_t n = size_t(crops.shape(0)), bytes = size_t(kFaceCropSize) * kFaceCropSize;
-            std::vector<FaceCrop> list(n);
+            std::vector<FaceCrop> list = track_crops(crops, times, landmarks);
+            const size_t n = list.size();
             Track track;
             track.points.resize(n);
-            for (size_t i = 0; i < n; ++i) {
-                list[i].frame = int64_t(i);
-                list[i].t = times.at(py::ssize_t(i));
-                list[i].grey.assign(crops.data() + i * bytes, crops.data() + (i + 1) * bytes);
-            }
-            if (!landmarks.is_none()) {
-                const auto kps = landmarks.cast<py::array_t<float, py::array::c_style | py::array::forcecast>>();
-                if (kps.ndim() != 2 || kps.shape(0) != crops.shape(0) || kps.shape(1) != 10)
-                    throw std::invalid_argument("landmarks must be N x 10 (crop pixels; NaN rows: none)");
-                for (size_t i = 0; i < n; ++i) {
-                    std::copy_n(kps.data() + i * 10, 10, list[i].kps);
-                    list[i].landmarks = std::all_of(list[i].kps, list[i].kps + 10,
-                                                    [](float v) { return std::isfinite(v); });
-                }
-            }
             std::vector<SpeakerEvidence> ev;
             {
                 py::gil_scoped_release release;
