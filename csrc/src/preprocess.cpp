@@ -460,7 +460,7 @@ inline void hsv_pixel(const float *rgb, size_t n, size_t k, float *hsv)
 
 }  // namespace
 
-void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out)
+void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out, bool portable)
 {
     Thumbnail &t = *out;
     t.width = w;
@@ -469,21 +469,12 @@ void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out)
     t.hsv.resize(3 * n);
     size_t k = 0;
 #ifdef SALCROP_AVX2_BOX
-    if (have_avx2())
+    if (!portable && have_avx2())
         k = hsv_avx2(rgb, n, t.hsv.data());
+#else
+    (void)portable;
 #endif
     for (; k < n; k++)
-        hsv_pixel(rgb, n, k, t.hsv.data());
-}
-
-void rgb_planes_to_hsv_reference(const float *rgb, int w, int h, Thumbnail *out)
-{
-    Thumbnail &t = *out;
-    t.width = w;
-    t.height = h;
-    const size_t n = size_t(w) * h;
-    t.hsv.resize(3 * n);
-    for (size_t k = 0; k < n; k++)
         hsv_pixel(rgb, n, k, t.hsv.data());
 }
 
@@ -547,7 +538,7 @@ const Thumbnail &Thumbnailer::make(const SalcropImage &img)
         components_to_rgb(img, comps_, n, 1.0f, rgb_.data());
         fine_of_ = img.data[0];
     }
-    (portable_ ? rgb_planes_to_hsv_reference : rgb_planes_to_hsv)(rgb_.data(), tw, th, &thumb_);
+    rgb_planes_to_hsv(rgb_.data(), tw, th, &thumb_, portable_);
     thumb_.brightness = sum_of(rgb_.data(), rgb_.size()) / double(rgb_.size());
     return thumb_;
 }

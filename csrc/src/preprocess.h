@@ -60,10 +60,9 @@ struct Thumbnail {
 // The thumbnail size for a source size: about 160 samples wide, aspect kept.
 std::pair<int, int> thumbnail_size(int width, int height);
 
-// rgb: 3 planes (0..255) of w*h floats. Into *out, reusing its buffer (every frame: no allocation).
-void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out);
-// The same with one branch per case: the reference rgb_planes_to_hsv must equal bit for bit.
-void rgb_planes_to_hsv_reference(const float *rgb, int w, int h, Thumbnail *out);
+// rgb: 3 planes (0..255) of w*h floats. Into *out, reusing its buffer (every frame: no allocation). portable: the
+// loop with one branch per case only, the reference the AVX2 version must equal bit for bit.
+void rgb_planes_to_hsv(const float *rgb, int w, int h, Thumbnail *out, bool portable = false);
 
 // The shot detector's view of every frame: an HSV thumbnail resampled straight from the source. That read of
 // the frame is the one pass over the source that every frame costs. With keep_sums it also keeps box sums at twice
