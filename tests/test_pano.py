@@ -537,16 +537,22 @@ def test_view_point_direction_inverts_the_renderer(core) -> None:
         assert abs((yaw - dot_yaw + 180) % 360 - 180) < 1.0 and abs(pitch - dot_pitch) < 1.0, (yaw, pitch)
 
 
+def carphone_face(det, shared_videos: Path) -> tuple[np.ndarray, float]:
+    """The driver's face of carphone's first frame with a margin of 0.6 of its width around the detector's box, and
+    that box's width."""
+    with av.open(str(shared_videos / "carphone_pristine.mp4")) as c:
+        frame = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
+    x, y, w, h, _ = det.detect(frame)[0]
+    pad = int(0.6 * w)
+    return frame[max(0, int(y) - pad): int(y + h) + pad, max(0, int(x) - pad): int(x + w) + pad], w
+
+
 def test_a_real_face_is_found_on_the_sphere_across_the_seam(core, shared_videos: Path) -> None:
     """carphone's driver pasted onto a grey equirect picture twice: across the seam (yaw 180, pitch 10) and at
     yaw 90, pitch -35: both are found once each, at their directions, as faces several degrees wide; a picture
     without a face has none."""
     det = core.FaceDetector()
-    with av.open(str(shared_videos / "carphone_pristine.mp4")) as c:
-        frame = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
-    x, y, w, h, _ = det.detect(frame)[0]
-    pad = int(0.6 * w)
-    face = frame[max(0, int(y) - pad): int(y + h) + pad, max(0, int(x) - pad): int(x + w) + pad]
+    face, w = carphone_face(det, shared_videos)
     fh, fw = face.shape[:2]
     W, H = 1920, 960
     eq = np.full((H, W, 3), 90, np.uint8)
@@ -563,7 +569,7 @@ def test_a_real_face_is_found_on_the_sphere_across_the_seam(core, shared_videos:
     assert all(2.0 < f[2] < 20.0 and 0.6 <= f[3] <= 1.0 for f in found)
     assert core.faces_on_sphere(det, np.full((H, W, 3), 90, np.uint8)) == []
     with pytest.raises(ValueError):
-        core.faces_on_sphere(det, frame)  # not 2:1
+        core.faces_on_sphere(det, np.full((144, 176, 3), 90, np.uint8))  # carphone's size: not 2:1
 
 
 def test_a_near_face_pulls_the_view_a_far_one_does_not(core) -> None:
@@ -600,11 +606,7 @@ def test_speakers_auto_on_equirect_turns_the_view_to_a_near_face(core, tmp_path:
     from salcrop_filter import reframe
 
     det = core.FaceDetector()
-    with av.open(str(shared_videos / "carphone_pristine.mp4")) as c:
-        face_frame = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
-    x, y, w, h, _ = det.detect(face_frame)[0]
-    pad = int(0.6 * w)
-    face = face_frame[max(0, int(y) - pad): int(y + h) + pad, max(0, int(x) - pad): int(x + w) + pad]
+    face, w = carphone_face(det, shared_videos)
     with av.open(str(pano_videos / BATTLE)) as c:
         bg = next(iter(c.decode(video=0))).to_ndarray(format="rgb24")
     W, H = 1280, 640
