@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Fixations kept by the FFmpeg filter's windows on hevc-gaze, two builds side by side (issue 27, stop 32).
 
-crop_eval pushes RGB frames through ``_core.Engine``; the filter gets the decoder's yuv420p, where the model input
-is made from the thumbnail's sums (preprocess.h, Thumbnailer::model_input). This scores what the filter itself
-did: the ``path=`` JSON of each build on every clip (written e.g. by
+crop_eval pushes RGB frames through ``_core.Engine``; the filter gets the decoder's yuv420p and makes its thumbnail
+and model input from those planes (preprocess.h), so a change there reaches the filter but not crop_eval (such as
+stop 32's model input from the thumbnail's sums, Thumbnailer::model_input, measured and left out). This scores
+what the filter itself did: the ``path=`` JSON of each build on every clip (written e.g. by
 ``ffmpeg -i CLIP.avi -vf salcrop=ratio=9/16:path=DIR/CLIP-9x16-old.json -f null -``), frames weighted equally as in
 crop_eval, with the centre crop of the same window size beside them.
 
