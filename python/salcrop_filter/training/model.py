@@ -51,6 +51,10 @@ class ModelConfig:
     # Stride of the camera-shift search in CompensatedMotion. The search covers +-RADIUS cells, so doubling the
     # stride with the input size keeps the same *relative* range (+-8% of the width) at the same cost per frame.
     motion_stride: int = 4
+    # Inverted-residual blocks kept per MobileNetV2 stage: 0 keeps torchvision's layout (17 blocks); 1 keeps each
+    # stage's first block (7 blocks, the ones that change stride or width). Only the distilled students of
+    # training/student.py use fewer (none is shipped: EVALUATION.md "Issue 27 (stop 33)").
+    encoder_depth: int = 0
 
     @classmethod
     def preset(cls, size: str) -> "ModelConfig":
@@ -85,6 +89,8 @@ class ModelConfig:
         if self.motion_stride not in (4, 8):
             # At stride 8 the motion features stay at that stride (no second downsampling): see CompensatedMotion.
             raise ValueError(f"motion_stride must be 4 or 8, got {self.motion_stride}")
+        if not 0 <= self.encoder_depth <= 4:
+            raise ValueError(f"encoder_depth must be 0 (all blocks) to 4, got {self.encoder_depth}")
 
 
 #: The sizes trained from this one code. ``small`` is today's model (the 8-bit CPU default). ``large`` is the same
@@ -124,27 +130,40 @@ class _InvertedResidual(nn.Module):
 
 
 class MobileNetV2Features(nn.Module):
-    """torchvision's ``mobilenet_v2().features[:18]`` (the last 1x1 conv to 1280 channels is dropped)."""
+    """torchvision's ``mobilenet_v2().features[:18]`` (the last 1x1 conv to 1280 channels is dropped), or with
+    ``depth`` > 0 at most that many blocks of each stage (its first ones: every stride and width is kept, so the
+    taps keep their strides and channels and a kept block's weights fit as they are, see :meth:`source_indices`)."""
 
-    #: indices in ``features`` after which the stride-8, stride-16 and stride-32 outputs are taken
-    TAPS = (6, 13, 17)
     CHANNELS = (32, 96, 320)
 
-    def __init__(self) -> None:
+    def __init__(self, depth: int = 0) -> None:
         super().__init__()
         layers: list[nn.Module] = [_ConvBNReLU6(3, 32, stride=2)]
-        cin = 32
+        sources, taps = [0], []
+        cin, full_index = 32, 1
         for t, c, n, s in _MOBILENET_V2_SETTINGS:
             for i in range(n):
-                layers.append(_InvertedResidual(cin, c, s if i == 0 else 1, t))
-                cin = c
+                if not depth or i < depth:
+                    layers.append(_InvertedResidual(cin, c, s if i == 0 else 1, t))
+                    sources.append(full_index)
+                    cin = c
+                full_index += 1
+            if c in self.CHANNELS:
+                taps.append(len(layers) - 1)
         self.features = nn.Sequential(*layers)
+        #: indices in ``features`` after which the stride-8, stride-16 and stride-32 outputs are taken
+        self.taps = tuple(taps)
+        self._sources = tuple(sources)
+
+    def source_indices(self) -> tuple[int, ...]:
+        """For each of ``features``' layers, its index in the full layout (whose weights it can take)."""
+        return self._sources
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         outs = []
         for i, layer in enumerate(self.features):
             x = layer(x)
-            if i in self.TAPS:
+            if i in self.taps:
                 outs.append(x)
         return outs
 
@@ -266,8 +285,10 @@ class SalCropNet(nn.Module):
         super().__init__()
         config.validate()
         self.config = config
-        self.encoder = MobileNetV2Features()
+        self.encoder = MobileNetV2Features(config.encoder_depth)
         if imagenet:
+            if config.encoder_depth:
+                raise ValueError("ImageNet weights are for the full encoder (encoder_depth 0)")
             load_imagenet_weights(self.encoder)
         c8, c16, c32 = MobileNetV2Features.CHANNELS
         self.proj32 = _conv(c32, 64, 1)
