@@ -1024,10 +1024,17 @@ static av_cold void uninit(AVFilterContext *ctx)
 {
     SalcropContext *s = ctx->priv;
     HeldFrame held;
+    const char *summary;
+    int i;
 
     /* A run stopped early (e.g. -frames:v) never sees EOF here: still keep
      * the path of what came out. */
     write_path(ctx);
+    /* What the camera did, one line per output (the path JSON has it frame
+     * by frame). */
+    for (i = 0; s->engine && s->nb_emitted && i < s->nb_ratios; i++)
+        if ((summary = salcrop_summary_at(s->engine, i)))
+            av_log(ctx, AV_LOG_INFO, "%s\n", summary);
     /* Torn down before EOF (e.g. the ffmpeg CLI rebuilds the graph on a
      * size change): the frames awaiting a decision cannot come out. */
     if (s->frames && av_fifo_can_read(s->frames))

@@ -50,6 +50,9 @@ def test_single_file_with_every_extra_output(videos: Path, tmp_path: Path) -> No
     assert "fps ETA" in r.stderr and "241 frames in" in r.stderr
 
     path = CropPath.load(pj)
+    # and the core's line on what the camera did (the filter logs the same at the end)
+    shots = len({f.shot for f in path.frames})
+    assert f"salcrop: chaplin.mp4: 9:16: 241 frames in {shots} shot" in r.stderr, r.stderr[-1000:]
     w, h = path.output_size()
     assert (w, h) == (202, 360)
     got = frames_of(out)

@@ -239,7 +239,29 @@ def _filter_path(ffmpeg: Path, inputs: list[str], graph: str, out: Path, synchro
                        capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     assert ("SALCROP_FACES_SYNC" in r.stderr) == synchronous and "faces:" in r.stderr
-    return json.loads(out.read_text())
+    doc = json.loads(out.read_text())
+    _assert_summary_says(r.stderr, doc)
+    return doc
+
+
+def _assert_summary_says(stderr: str, doc: dict) -> None:
+    """The line the filter logs at the end says what the path JSON has frame by frame: frames, shots, the frames
+    that move, the cuts to a speaker, the frames that follow one, whom and among how many face tracks."""
+    import re
+
+    line = re.search(r"9:16: (\d+) frames in (\d+) shots?; the window moved on (\d+)% of them"
+                     r"(?: and cut to a speaker (\d+) times?)?; it followed a speaker on (\d+)% of the frames "
+                     r"\((\d+) of (\d+) face tracks; face detection run (\d+) times, let go (\d+)\)$", stderr, re.M)
+    assert line, stderr[-2000:]
+    frames, shots, moved, cuts, followed, speakers, tracks, run, let_go = (int(g or 0) for g in line.groups())
+    n = len(doc["frames"])
+    segments = [seg for shot in doc["shots"] for seg in shot["segments"]]
+    moving = sum(seg["end"] - seg["start"] for seg in segments if seg["mode"] in ("pan", "ease"))
+    who = [f["speaker"] for f in doc["frames"] if f["speaker"] is not None]
+    assert (frames, shots) == (n, len(doc["shots"]))
+    assert moved == int(100 * moving / n + 0.5) and cuts == sum(seg["mode"] == "cut" for seg in segments)
+    assert followed == int(100 * len(who) / n + 0.5) and speakers == len(set(who))
+    assert tracks == sum(t["kind"] == "face" for s in doc["shots"] for t in s["tracks"]) and run > 0 <= let_go
 
 
 @pytest.mark.needs_shared

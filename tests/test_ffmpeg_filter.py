@@ -197,6 +197,12 @@ def test_window_never_leaves_the_frame(ffprobe: Path, testvideo_run: dict) -> No
 def test_filter_logs_what_it_decided(testvideo_run: dict) -> None:
     lines = salcrop_log(testvideo_run["stderr"])
     assert any("1280" in line and "720" in line for line in lines), lines
+    # At the end, what the camera did, as the path JSON has it frame by frame.
+    path = testvideo_run["path"]
+    moving = sum(seg["end"] - seg["start"] for shot in path["shots"] for seg in shot["segments"]
+                 if seg["mode"] in ("pan", "ease"))
+    summary = f"9:16: 720 frames in 3 shots; the window moved on {int(100 * moving / 720 + 0.5)}% of them"
+    assert any(line.endswith(summary) for line in lines), (summary, lines[-3:])
 
 
 # --- sizes and spellings

@@ -445,7 +445,8 @@ def test_ffmpeg_device_auto_is_cpu_with_one_log_line(ffmpeg: Path, clip_ts: Path
     r, got = salcrop(ffmpeg, clip_ts, "device=auto", log="info")
     assert r.returncode == 0, r.describe()
     lines = [ln for ln in r.stderr.splitlines() if "salcrop" in ln.lower()]
-    assert len(lines) == 1, r.describe()
+    # One line at the start names the device and why; the other, at the end, what the camera did.
+    assert len(lines) == 2 and "9:16: 75 frames in 1 shot; the window moved on" in lines[1], r.describe()
     provider = "CUDAExecutionProvider" if has_cuda() else "CPUExecutionProvider"
     assert provider in lines[0]
     assert len(got.pts) == 75

@@ -18,6 +18,7 @@ using namespace salcrop;
 
 struct SalcropEngine {
     std::unique_ptr<Engine> engine;
+    std::string summary;  // salcrop_summary_at()'s last answer (the caller reads it until the next call)
 };
 
 namespace {
@@ -315,6 +316,18 @@ SALCROP_API const char *salcrop_path_json_at(SalcropEngine *engine, int output)
     guarded([&] {
         need(engine, "engine");
         r = engine->engine->path_json(output_index(output)).c_str();
+        return 0;
+    });
+    return r;
+}
+
+SALCROP_API const char *salcrop_summary_at(SalcropEngine *engine, int output)
+{
+    const char *r = nullptr;
+    guarded([&] {
+        need(engine, "engine");
+        engine->summary = engine->engine->summary(output_index(output));
+        r = engine->summary.c_str();
         return 0;
     });
     return r;

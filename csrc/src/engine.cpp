@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -1002,6 +1003,51 @@ const std::string &Engine::path_json(size_t output)
     tr.json = sphere() ? make_sphere_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, view_, opt_.stereo, tr.log)
                        : make_path_json(opt_.width, opt_.height, opt_.fps, tr.ratio, tr.log, spans_, !picks_.empty());
     return tr.json;
+}
+
+std::string Engine::summary(size_t output)
+{
+    const Output &tr = output_at(output);
+    const std::vector<Decision> &log = tr.log;
+    if (log.empty())
+        return std::to_string(tr.ratio.num) + ":" + std::to_string(tr.ratio.den) + ": no frame decided";
+    int64_t moving = 0, speaking = 0, kept = 0;
+    int shots = 0, cuts = 0, last_shot = -1;
+    std::set<int> followed;
+    SegmentKind previous = SegmentKind::Stationary;
+    for (const Decision &d : log) {
+        if (d.shot != last_shot) {
+            shots++;
+            last_shot = d.shot;
+            previous = SegmentKind::Stationary;
+        }
+        moving += d.segment == SegmentKind::Pan || d.segment == SegmentKind::Ease;
+        cuts += d.segment == SegmentKind::Cut && previous != SegmentKind::Cut;
+        previous = d.segment;
+        if (d.speaker >= 0) {
+            speaking++;
+            followed.insert(d.speaker);
+        }
+        kept += d.subject >= 0;
+    }
+    const double n = double(log.size());
+    auto percent = [n](int64_t k) { return std::to_string(int(std::lround(100.0 * double(k) / n))) + "%"; };
+    std::string s = std::to_string(tr.ratio.num) + ":" + std::to_string(tr.ratio.den) + ": " +
+                    std::to_string(log.size()) + " frames in " + std::to_string(shots) +
+                    (shots == 1 ? " shot" : " shots") + "; the " + (sphere() ? "view" : "window") + " moved on " +
+                    percent(moving) + " of them";
+    if (cuts)
+        s += " and cut to a speaker " + std::to_string(cuts) + (cuts == 1 ? " time" : " times");
+    if (faces_on()) {
+        const int64_t faces = std::count_if(spans_.begin(), spans_.end(),
+                                            [](const TrackSpan &t) { return t.kind == TrackKind::Face; });
+        s += "; it followed a speaker on " + percent(speaking) + " of the frames (" +
+             std::to_string(followed.size()) + " of " + std::to_string(faces) + " face tracks; face detection run " +
+             std::to_string(face_counts_.run) + " times, let go " + std::to_string(face_counts_.let_go) + ")";
+    }
+    if (!picks_.empty() || !face_picks_.empty())
+        s += "; it kept the picked subject on " + percent(kept) + " of the frames";
+    return s;
 }
 
 const std::vector<float> &Engine::popped_map() const

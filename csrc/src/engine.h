@@ -158,6 +158,10 @@ public:
     // open fade or a worker running behind (max_delay() counts those too).
     int usual_delay() const { return lookahead_frames_ + clock_.max_idle() + ShotDetector::kWindow + 1; }
     const std::string &path_json(size_t output = 0);  // everything popped so far from that output
+    // One line on what the run did to that output's popped frames: the shots, how much the camera held or moved,
+    // its cuts, and with speakers=auto or picked subjects whom it followed and what finding them cost. The filter
+    // logs it at the end of a stream, the CLI prints it: what a user sees without reading the path JSON.
+    std::string summary(size_t output = 0);
 
     // The saliency map of the most recently popped decision, map_height() x map_width() row-major (needs
     // keep_maps): what the planner saw on that frame, for front ends that plan again from it (the editor).

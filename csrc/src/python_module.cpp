@@ -883,6 +883,10 @@ PYBIND11_MODULE(_core, m)
         .def("flush", &PyEngine::flush, py::arg("max_count") = -1, py::arg("output") = 0)
         .def("path_json", [](PyEngine &e, size_t output) { return e.engine().path_json(output); },
              py::arg("output") = 0)
+        .def("summary", [](PyEngine &e, size_t output) { return e.engine().summary(output); },
+             py::arg("output") = 0,
+             "One line on what the run did to that output's popped frames: shots, how much the window moved, its\n"
+             "cuts, whom it followed with speakers=auto, the picked subject (the filter logs it at the end).")
         .def("popped_map", [](PyEngine &e) {
             const std::vector<float> &m = e.engine().popped_map();
             py::array_t<float> out({e.engine().map_height(), e.engine().map_width()});

@@ -590,6 +590,8 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
                 if feed is not None:
                     feed.end()
                 drain(engine.flush)
+                for k in range(len(outs)):  # what the camera did, as the filter logs it at the end
+                    log.info("%s: %s", src.name, engine.summary(output=k))
                 if options.get("projection") == "equirect":
                     from .spherepath import SpherePath
 

@@ -219,6 +219,11 @@ SALCROP_API const char *salcrop_path_json(SalcropEngine *engine);
 /* salcrop_path_json() for output k; NULL (salcrop_last_error() says why) for an output it does not have. */
 SALCROP_API const char *salcrop_path_json_at(SalcropEngine *engine, int output);
 
+/* One line on what the run did to output k's popped frames (shots, how much the window moved, its cuts, whom it
+ * followed with speakers=auto, the picked subject): for a log at the end of a stream. Valid until the next call on
+ * the engine; NULL (salcrop_last_error() says why) for an output it does not have. */
+SALCROP_API const char *salcrop_summary_at(SalcropEngine *engine, int output);
+
 /* Draws the debug view for the most recently popped decision onto a writable full frame of the
  * source size: saliency heatmap, the window, the shot mode. Needs options.keep_maps = 1 (one ratio only). */
 SALCROP_API int salcrop_draw_debug(SalcropEngine *engine, const SalcropDecision *decision,
