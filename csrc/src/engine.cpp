@@ -587,11 +587,13 @@ void Engine::run_steps(bool wait, size_t max_samples)
             break;
         }
         case Step::Plan:
-            plan_known(false);
+            if (!plan_known(false))
+                return;  // waits for the sound (heard_enough)
             break;
         case Step::PlanShot:
             hold_tail();
-            plan_known(true);
+            if (!plan_known(true))
+                return;
             break;
         }
         steps_.pop_front();
@@ -622,7 +624,15 @@ void Engine::hold_tail()
     }
 }
 
-void Engine::plan_known(bool whole_shot)
+bool Engine::heard_enough() const
+{
+    if (!scorer_ || flushed_ || frames_.empty() || audio_.ended() || pushed_ - decided_ > max_delay_)
+        return true;
+    const double newest = frames_.back().t;
+    return no_sound(newest) || audio_.known_until() >= newest + kSoundAfterCrop;
+}
+
+bool Engine::plan_known(bool whole_shot)
 {
     for (;;) {
         size_t known = 0;
@@ -634,9 +644,9 @@ void Engine::plan_known(bool whole_shot)
         while (known < frames_.size() && frames_[known].known && frames_[known].index < wait_from)
             known++;
         if (known == 0)
-            return;
+            return true;
         if (!whole_shot && known < size_t(lookahead_frames_))
-            return;
+            return true;
         // Each chunk sees exactly `lookahead` frames, however many the model's worker made known at once, and
         // the shot's rest is planned whole only once less than that is left: the path does not depend on the
         // worker's timing, and plan_offline (plan_path) reproduces it frame for frame.
@@ -644,13 +654,16 @@ void Engine::plan_known(bool whole_shot)
         const size_t span = last ? known : size_t(lookahead_frames_);
         const size_t count = last ? known : std::max<size_t>(1, size_t(lookahead_frames_) / 2);
         known = span;
-        if (scorer_)
+        if (scorer_) {
+            if (!heard_enough())
+                return false;
             score_speakers();
+        }
         if (sphere()) {
             plan_sphere(known, count);
             release(count);
             if (last)
-                return;
+                return true;
             continue;
         }
         for (size_t n = 0; n < outputs_.size(); n++) {
@@ -679,7 +692,7 @@ void Engine::plan_known(bool whole_shot)
         }
         release(count);
         if (last)
-            return;
+            return true;
     }
 }
 
@@ -972,11 +985,13 @@ void Engine::cut_subjects(int64_t cut)
 void Engine::push_audio(const SalcropAudio &a, double t)
 {
     audio_.push(a, t);
+    run_steps(false);  // a plan that waited for this sound (heard_enough)
 }
 
 void Engine::audio_end()
 {
     audio_.end();
+    run_steps(false);
 }
 
 bool Engine::pop(Decision *out, size_t output)

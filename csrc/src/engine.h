@@ -250,7 +250,13 @@ private:
     void run_steps(bool wait, size_t max_samples = SIZE_MAX);
     void finish_shot();
     void hold_tail();
-    void plan_known(bool whole_shot);
+    // Plans what is known; false when it stopped to wait for sound (heard_enough), to be called again.
+    bool plan_known(bool whole_shot);
+    // Whether the speaker scores of the frames added so far can be final: the sound is known kSoundAfterCrop
+    // past the newest, or none will come, or the stream is at its end or past max_delay (then as it is). Until
+    // then planning waits, so the path does not depend on how the sound and the frames interleave (the CLI's
+    // threaded decoder gave two paths for one clip; issue 25, stop 33).
+    bool heard_enough() const;
     // Decisions for frames_[offset, offset + count) from the plan's first count frames.
     void commit(Output &output, const ChunkPlan &plan, size_t count, size_t offset = 0,
                 const std::vector<int> *speaker = nullptr);

@@ -34,6 +34,8 @@ constexpr size_t kMinCrops = 5;           // fewer crops in the window: no score
 // Synchrony: the largest |correlation| over the window between the mouth's high-passed brightness and the sound's
 // high-passed log loudness (+-kLoudHalfWindow around each crop), the sound lagging the lips by 0..kMaxLag crops.
 constexpr double kLoudHalfWindow = 0.02;
+static_assert(kSoundAfterCrop == kVoiceHalfWindow + double(kVadChunk) / kAudioRate && kLoudHalfWindow <= kSoundAfterCrop,
+              "speakers.h kSoundAfterCrop must be how far past a crop score() reads the sound");
 constexpr int kMaxLag = 3;
 // The evidence (stop 31, EVALUATION.md "Issue 25 (stop 31)"): z = kRatioWeight (log ratio - kRatioMean) +
 // kOpeningWeight (log(opening + kOpeningFloor) - kOpeningMean) + kBias, P(mouth) = logistic(z): a logistic regression

@@ -64,6 +64,11 @@ void set_crop_landmarks(FaceCrop &crop, const float kps[10], const Box &square);
 // so the mouth region (rows 72..103) sits where the scorer expects it.
 FaceCrop face_crop(const SalcropImage &img, const Box &box, int64_t frame, double t);
 
+// How far past a crop its score reads the sound: the voice's +-0.25 s and one 32 ms VAD chunk (speakers.cpp). A
+// frame's score is final once the sound is known that far past the newest crop; the engine plans no earlier
+// (engine.h heard_enough), so who speaks does not depend on when the sound arrives.
+constexpr double kSoundAfterCrop = 0.25 + 512.0 / 16000.0;
+
 class SpeakerScorer {
 public:
     // ort_library/threads as the engine's (model.h); the models are the bundled ones.
