@@ -62,6 +62,39 @@ std::vector<FaceCrop> track_crops(const CropArray &crops, const TimeArray &times
     return list;
 }
 
+// What a scorer call gave one track's crops, as float32 arrays of N (score_mouth leaves voice unset: -1 there).
+struct TrackScores {
+    py::array_t<float> speaking, mouth, voice, ratio, opening;
+};
+
+// Runs `run(track, crops, evidence)` (SpeakerScorer::score or score_mouth) on one track's crops without the GIL
+// and packs its per-crop results.
+template <typename Run>
+TrackScores score_track(const CropArray &crops, const TimeArray &times, const py::object &landmarks, Run run)
+{
+    const std::vector<FaceCrop> list = track_crops(crops, times, landmarks);
+    const size_t n = list.size();
+    Track track;
+    track.points.resize(n);
+    std::vector<SpeakerEvidence> ev;
+    {
+        py::gil_scoped_release release;
+        run(track, list, ev);
+    }
+    const py::ssize_t len = py::ssize_t(n);
+    TrackScores out{py::array_t<float>(len), py::array_t<float>(len), py::array_t<float>(len),
+                    py::array_t<float>(len), py::array_t<float>(len)};
+    for (size_t i = 0; i < n; ++i) {
+        const py::ssize_t k = py::ssize_t(i);
+        out.speaking.mutable_at(k) = track.points[i].speaking;
+        out.mouth.mutable_at(k) = ev[i].mouth;
+        out.voice.mutable_at(k) = ev[i].voice;
+        out.ratio.mutable_at(k) = ev[i].ratio;
+        out.opening.mutable_at(k) = ev[i].opening;
+    }
+    return out;
+}
+
 }  // namespace
 
 PyAudioBlock::PyAudioBlock(const py::array &samples, const std::string &format, int sample_rate, int channels)
@@ -166,27 +199,13 @@ void def_audio(py::module_ &m)
         .def(py::init<const std::string &, int>(), py::arg("ort_library") = "", py::arg("threads") = 1)
         .def("score", [](SpeakerScorer &s, const CropArray &crops, const TimeArray &times,
                          const AudioTrack &audio, double fps, const py::object &landmarks, bool evidence) {
-            std::vector<FaceCrop> list = track_crops(crops, times, landmarks);
-            const size_t n = list.size();
-            Track track;
-            track.points.resize(n);
-            std::vector<SpeakerEvidence> ev;
-            {
-                py::gil_scoped_release release;
+            auto run = [&](Track &track, const std::vector<FaceCrop> &list, std::vector<SpeakerEvidence> &ev) {
                 s.score(track, list, audio, fps, &ev);
-            }
-            const py::ssize_t len = py::ssize_t(n);
-            py::array_t<float> speaking(len), mouth(len), voice(len), ratio(len), opening(len);
-            for (size_t i = 0; i < n; ++i) {
-                speaking.mutable_at(py::ssize_t(i)) = track.points[i].speaking;
-                mouth.mutable_at(py::ssize_t(i)) = ev[i].mouth;
-                voice.mutable_at(py::ssize_t(i)) = ev[i].voice;
-                ratio.mutable_at(py::ssize_t(i)) = ev[i].ratio;
-                opening.mutable_at(py::ssize_t(i)) = ev[i].opening;
-            }
+            };
+            const TrackScores r = score_track(crops, times, landmarks, run);
             if (evidence)
-                return py::tuple(py::make_tuple(speaking, mouth, voice, ratio, opening));
-            return py::tuple(py::make_tuple(speaking, mouth, voice));
+                return py::tuple(py::make_tuple(r.speaking, r.mouth, r.voice, r.ratio, r.opening));
+            return py::tuple(py::make_tuple(r.speaking, r.mouth, r.voice));
         }, py::arg("crops"), py::arg("times"), py::arg("audio"), py::arg("fps") = 25.0,
            py::arg("landmarks") = py::none(), py::arg("evidence") = false,
            "One face track's crops (N x 112 x 112 grey, in time order) at `times` (seconds, the audio's clock): "
@@ -196,24 +215,11 @@ void def_audio(py::module_ &m)
            "measures behind z: (..., ratio, opening), -1 where not scored.")
         .def("score_mouth", [](SpeakerScorer &s, const CropArray &crops, const TimeArray &times,
                                const py::object &landmarks) {
-            std::vector<FaceCrop> list = track_crops(crops, times, landmarks);
-            const size_t n = list.size();
-            Track track;
-            track.points.resize(n);
-            std::vector<SpeakerEvidence> ev;
-            {
-                py::gil_scoped_release release;
+            auto run = [&](Track &track, const std::vector<FaceCrop> &list, std::vector<SpeakerEvidence> &ev) {
                 s.score_mouth(track, list, &ev);
-            }
-            const py::ssize_t len = py::ssize_t(n);
-            py::array_t<float> speaking(len), mouth(len), ratio(len), opening(len);
-            for (size_t i = 0; i < n; ++i) {
-                speaking.mutable_at(py::ssize_t(i)) = track.points[i].speaking;
-                mouth.mutable_at(py::ssize_t(i)) = ev[i].mouth;
-                ratio.mutable_at(py::ssize_t(i)) = ev[i].ratio;
-                opening.mutable_at(py::ssize_t(i)) = ev[i].opening;
-            }
-            return py::make_tuple(speaking, mouth, ratio, opening);
+            };
+            const TrackScores r = score_track(crops, times, landmarks, run);
+            return py::make_tuple(r.speaking, r.mouth, r.ratio, r.opening);
         }, py::arg("crops"), py::arg("times"), py::arg("landmarks") = py::none(),
            "Without sound (speakers.h score_mouth): one face track's crops read by the mouth alone: (speaking, "
            "mouth, ratio, opening) float32 arrays of N: P(this mouth speaks) (-1 = not scored), its logit z and the "
