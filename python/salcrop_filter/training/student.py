@@ -60,28 +60,16 @@ def init_from_teacher(student: SalCropNet, teacher: SalCropNet) -> None:
     student.load_state_dict(out, strict=True)
 
 
-def clip_samples(path: pathlib.Path, hw: tuple[int, int], cache: pathlib.Path) -> np.ndarray:
+def clip_samples(clip: corpus.CorpusClip, hw: tuple[int, int]) -> np.ndarray:
     """Every :data:`SAMPLE_STEP`-th frame of the clip from its start (at most :data:`MAX_SAMPLES`), ``uint8
-    [T, H, W, 3]`` RGB squashed to ``hw``; cached in ``cache``."""
-    import av
+    [T, H, W, 3]`` RGB squashed to ``hw``: the evaluation's cached decode (``video_saliency.clip_frames``) of the
+    clip cut to that many frames."""
+    from ..evaluation.video_saliency import clip_frames
+    from .video_gaze import GazeClip
 
-    key = hashlib.sha256(f"{path.resolve()}:{path.stat().st_size}:{hw}:{SAMPLE_STEP}:{MAX_SAMPLES}".encode())
-    file = cache / f"{path.stem}-{key.hexdigest()[:12]}.npy"
-    if file.exists():
-        return np.load(file)
-    frames = []
-    with av.open(str(path), metadata_errors="replace") as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for i, frame in enumerate(container.decode(stream)):
-            if i % SAMPLE_STEP == 0:
-                frames.append(frame.to_ndarray(format="rgb24", width=hw[1], height=hw[0]))
-                if len(frames) == MAX_SAMPLES:
-                    break
-    arr = np.stack(frames)
-    cache.mkdir(parents=True, exist_ok=True)
-    np.save(file, arr)
-    return arr
+    head = GazeClip(name=clip.name, path=clip.path, width=clip.width, height=clip.height, fps=clip.fps,
+                    frames=SAMPLE_STEP * MAX_SAMPLES, camera_motion=(), fixations=np.zeros((0, 5)))
+    return clip_frames(head, hw, SAMPLE_STEP)[0]
 
 
 def _as_input(frames: np.ndarray, mirror: np.ndarray) -> torch.Tensor:
@@ -111,7 +99,7 @@ def freeze_batchnorm(net: torch.nn.Module) -> None:
 
 
 def train(teacher_path: pathlib.Path, out: pathlib.Path, steps: int, batch: int, lr: float, seed: int,
-          cache: pathlib.Path, depth: int | None = None, log_every: int = 50) -> dict:
+          depth: int | None = None, log_every: int = 50) -> dict:
     """Distil a student (``depth``: its encoder's blocks per stage, :data:`STUDENT`'s when None); write its
     checkpoint (state_dict, config, record) to ``out``."""
     torch.manual_seed(seed)
@@ -126,7 +114,7 @@ def train(teacher_path: pathlib.Path, out: pathlib.Path, steps: int, batch: int,
 
     train_clips, _ = corpus.split(corpus.load_clips())
     t0 = time.time()
-    clips = [(c.name, clip_samples(c.path, hw, cache)) for c in train_clips]
+    clips = [(c.name, clip_samples(c, hw)) for c in train_clips]
     clips = [(n, a) for n, a in clips if len(a) >= SEQUENCE]
     print(f"{len(clips)} training clips, {sum(len(a) for _, a in clips)} sampled frames "
           f"(decoded in {time.time() - t0:.0f} s)", flush=True)
@@ -178,7 +166,6 @@ def train(teacher_path: pathlib.Path, out: pathlib.Path, steps: int, batch: int,
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; see the module docstring."""
     from .datasets import repo_root
-    from .teacher import cache_dir
 
     ap = argparse.ArgumentParser(description="distil a cheaper student from the shipped model")
     ap.add_argument("--teacher", type=pathlib.Path, default=repo_root() / "models" / "salcrop.pt")
@@ -191,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    record = train(args.teacher, args.out, args.steps, args.batch, args.lr, args.seed, cache_dir() / "student-frames", args.depth)
+    record = train(args.teacher, args.out, args.steps, args.batch, args.lr, args.seed, args.depth)
     print(record["recipe"])
     return 0
 
