@@ -6,8 +6,12 @@ And how often does the camera move or cut (runs of pan / ease / cut segments in 
 The faces are found by the core's detector (``_core.FaceDetector``) on every ``every``-th frame, independently of
 the run being judged, and interpolated in between; the labels' ids are tied to faces by their position in the
 frame (``sides``: e.g. msdwild-00115's id 1 is the woman on the left, id 0 the one on the right, SOURCES.md).
+Where the data set labels the faces itself (MSDWild's DarkLabel CSV: ``frame,face,id,x1,y1,x2,y2,...``, the face
+id being the RTTM's speaker id), ``--boxes`` reads them instead, for any number of people. ``--centre`` adds the
+centre crop of the first path's window size as a row.
 
     python -m salcrop_filter.evaluation.speakers VIDEO RTTM PATH.json [PATH.json ...] [--sides 1=left,0=right]
+    python -m salcrop_filter.evaluation.speakers VIDEO RTTM PATH.json [...] --boxes 00001.csv --centre
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Turn", "read_rttm", "face_sides", "SpeakerScore", "score_path", "main"]
+__all__ = ["Turn", "read_rttm", "face_sides", "labelled_faces", "centre_path", "SpeakerScore", "score_path", "main"]
 
 
 @dataclass
@@ -73,6 +77,27 @@ def face_sides(video: str | Path, count: int, every: int = 5) -> tuple[np.ndarra
             u = (k - a) / (b - a)
             out[k] = (1 - u) * found[a] + u * found[b]
     return out, fps, w, h
+
+
+def labelled_faces(csv: str | Path) -> tuple[np.ndarray, dict[str, int]]:
+    """A DarkLabel CSV's face boxes: per frame and face id (x, y, w, h), shape (T, ids, 4), NaN where the face is not
+    labelled; and each id's column."""
+    rows = [line.split(",") for line in Path(csv).read_text().splitlines() if line.strip()]
+    ids = sorted({r[2] for r in rows}, key=lambda i: (len(i), i))
+    col = {i: k for k, i in enumerate(ids)}
+    out = np.full((1 + max(int(r[0]) for r in rows), len(ids), 4), np.nan)
+    for r in rows:
+        x1, y1, x2, y2 = (float(v) for v in r[3:7])
+        out[int(r[0]), col[r[2]]] = (x1, y1, x2 - x1, y2 - y1)
+    return out, col
+
+
+def centre_path(path: dict) -> dict:
+    """The centre crop of ``path``'s window size on the same frames, as a path (one stationary shot)."""
+    src = path["source"]
+    frames = [dict(f, x=(src["width"] - f["w"]) / 2, y=(src["height"] - f["h"]) / 2, speaker=None)
+              for f in path["frames"]]
+    return {"source": src, "frames": frames, "shots": [{"segments": []}]}
 
 
 @dataclass
@@ -137,15 +162,22 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("rttm")
     p.add_argument("paths", nargs="+", help="crop path JSON files (name=file to label a row)")
     p.add_argument("--sides", default="1=left,0=right", help="label id = left|right (default: msdwild-00115's)")
+    p.add_argument("--boxes", help="the faces' own labels (DarkLabel CSV, ids as in the RTTM) instead of --sides")
+    p.add_argument("--centre", action="store_true", help="add the centre crop of the first path's window as a row")
     a = p.parse_args(argv)
-    sides = {k: {"left": 0, "right": 1}[v] for k, v in (s.split("=") for s in a.sides.split(","))}
     turns = read_rttm(a.rttm)
-    faces, _, _, _ = face_sides(a.video, 10**9)
+    if a.boxes:
+        faces, sides = labelled_faces(a.boxes)
+    else:
+        sides = {k: {"left": 0, "right": 1}[v] for k, v in (s.split("=") for s in a.sides.split(","))}
+        faces, _, _, _ = face_sides(a.video, 10**9)
     print("| run | frames with one speaker | speaker's face fully inside | moves | moves per 2 s | shortest gap |")
     print("|---|---|---|---|---|---|")
-    for spec in a.paths:
+    for i, spec in enumerate(a.paths):
         name, _, file = spec.rpartition("=")
         path = json.loads(Path(file).read_text())
+        if i == 0 and a.centre:
+            print(score_path(centre_path(path), turns, faces, sides).row("centre crop"))
         print(score_path(path, turns, faces, sides).row(name or Path(file).stem))
 
 
