@@ -105,7 +105,7 @@ typedef struct SalcropContext {
     int    view_w, view_h;
     char  *stereo;
     double front;
-    char  *speakers;            ///< auto (faces count; who speaks when there is audio) | off
+    char  *speakers;            ///< auto (faces count; who speaks when there is audio) | off; NULL: auto with audio=1
     int    sphere;              ///< projection=equirect: frames are rendered views
     double max_memory;
     int    audio;               ///< a second input, audio, for analysis
@@ -289,7 +289,10 @@ static int config_input(AVFilterLink *inlink)
     o.stereo = s->stereo;
     o.front = s->front;
     o.max_memory = s->max_memory;
-    o.speakers = s->speakers;
+    /* Without the option, the sound decides: a user who gives the filter the
+     * audio input wants who speaks followed (the sound serves nothing else);
+     * a 360° view keeps saliency alone (the camera operator's face). */
+    o.speakers = s->speakers ? s->speakers : s->audio && !s->sphere ? "auto" : "off";
 
     salcrop_destroy(s->engine);
     s->engine = salcrop_create(&o);
@@ -1108,8 +1111,8 @@ static const AVOption salcrop_options[] = {
       OFFSET(stereo),          AV_OPT_TYPE_STRING, { .str = "mono" },  0, 0, FLAGS },
     { "max_memory",      "MB the frames awaiting their decision may take in memory; the others wait in a temporary file (0 = core default, < 0 = no budget)",
       OFFSET(max_memory),      AV_OPT_TYPE_DOUBLE, { .dbl = 0 },       -DBL_MAX, DBL_MAX, FLAGS },
-    { "speakers",        "auto: faces count and the camera follows who speaks (equirect: faces pull the view); off: saliency alone",
-      OFFSET(speakers),        AV_OPT_TYPE_STRING, { .str = "off" },  0, 0,      FLAGS },
+    { "speakers",        "auto: faces count and the camera follows who speaks (equirect: faces pull the view); off: saliency alone (default: auto with audio=1 on a flat input, else off)",
+      OFFSET(speakers),        AV_OPT_TYPE_STRING, { .str = NULL },   0, 0,      FLAGS },
     { "front",           "equirect: weight of the front prior from 0 (saliency alone) to 1 (viewers mostly face the front; -1 = core default)",
       OFFSET(front),           AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -DBL_MAX, DBL_MAX, FLAGS },
     { "audio", "take a second input, audio, to hear who speaks (analysis only; [0:v][0:a]salcrop=audio=1)",

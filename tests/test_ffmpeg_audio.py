@@ -121,3 +121,25 @@ def test_the_issue_command_with_audio_kept(ffmpeg: Path, ffprobe: Path, tmp_path
                               "stream=codec_type,nb_read_frames", "-of", "csv=p=0", str(out)],
                              capture_output=True, text=True, check=True).stdout.split()
     assert "video,500" in streams and any(s.startswith("audio,") for s in streams)
+
+
+def test_the_audio_input_turns_speakers_on_by_default(ffmpeg: Path, tmp_path: Path, shared_data: Path) -> None:
+    """Without the option, the filter follows who speaks when it is given the sound (audio=1): the path JSON of
+    speakers=auto, byte for byte; with one input, speakers=off's, as before."""
+    import json
+
+    src = shared_data / "speakers/msdwild-00115/00115.mp4"
+    graphs = {"default-audio": "[0:v][0:a]salcrop=ratio=9/16:audio=1:path={}[v]",
+              "auto": "[0:v][0:a]salcrop=ratio=9/16:audio=1:speakers=auto:path={}[v]",
+              "default-one": "[0:v]salcrop=ratio=9/16:path={}[v]",
+              "off": "[0:v]salcrop=ratio=9/16:speakers=off:path={}[v]"}
+    paths = {}
+    for name, graph in graphs.items():
+        path = tmp_path / f"{name}.json"
+        reframe(ffmpeg, tmp_path, ["-i", str(src)], graph.format(path), name)
+        paths[name] = path.read_text()
+    assert paths["default-audio"] == paths["auto"]
+    assert paths["default-one"] == paths["off"]
+    followed = [f["speaker"] for f in json.loads(paths["auto"])["frames"] if f.get("speaker") is not None]
+    assert len(followed) > 100
+    assert paths["auto"] != paths["off"]

@@ -148,3 +148,29 @@ def test_who_speaks_does_not_depend_on_how_sound_and_frames_interleave(shared_da
     for lead in (-1.0, -0.5, 0.05):
         other = run(lead)
         assert other == first, f"sound {lead:+} s from the frames: {sum(a != b for a, b in zip(other, first))} differ"
+
+
+@pytest.mark.needs_shared
+def test_the_sound_turns_speakers_on_by_default(ffmpeg: Path, shared_data: Path, tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    """Without the option, reframe() follows who speaks where the input has sound: msdwild-00115 (a real
+    conversation) gets speakers=auto's path frame for frame, and a log line says why; the same video without its
+    sound gets speakers=off's. Held out on MSDWild 00001 (EVALUATION.md "Issue 25 (stop 34)"): 91.0% of the
+    one-speaker frames with the speaker inside, against 72.4% for off."""
+    src = shared_data / "speakers" / "msdwild-00115" / "00115.mp4"
+    silent = tmp_path / "silent.mp4"
+    subprocess.run([str(ffmpeg), "-hide_banner", "-loglevel", "error", "-y", "-i", str(src), "-an", "-c", "copy",
+                    str(silent)], check=True, capture_output=True, timeout=300)
+    with caplog.at_level("INFO", logger="salcrop"):
+        default = reframe(src, tmp_path / "default.mp4", "9:16")
+    assert "the input has sound: speakers=auto" in caplog.text
+    auto = reframe(src, tmp_path / "auto.mp4", "9:16", speakers="auto")
+    off = reframe(src, tmp_path / "off.mp4", "9:16", speakers="off")
+    assert default.frames == auto.frames
+    assert sum(f.speaker is not None for f in default.frames) > 100  # someone is followed
+    assert [f.x for f in auto.frames] != [f.x for f in off.frames]
+    caplog.clear()
+    with caplog.at_level("INFO", logger="salcrop"):
+        no_sound = reframe(silent, tmp_path / "silent.out.mp4", "9:16")
+    assert "speakers=auto" not in caplog.text
+    assert no_sound.frames == off.frames

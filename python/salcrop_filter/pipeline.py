@@ -192,6 +192,7 @@ class _Probe:
     frame_bytes: int  # Picture.nbytes() of the first frame
     spherical: tuple[str, str] | None = None  # the first frame's spherical side data: (projection, stereo)
     look: SourceLook | None = None  # what the outputs keep of the source: bit depth, colour, HDR, metadata
+    sound: bool = False  # the input has an audio stream (the engine hears the first)
 
 
 def _open_input(src: Path) -> Any:
@@ -239,7 +240,7 @@ def _probe(src: Path) -> _Probe:
         if total is None and c.duration:
             total = round(c.duration / 1e6 * float(fps))
         return _Probe(pic.width, pic.height, fps, total, pic.nbytes(), spherical_layout(first),
-                      SourceLook.of(c, v, first))
+                      SourceLook.of(c, v, first), bool(c.streams.audio))
 
 
 def _decode(container: Any, video: Any, outs: list[VideoWriter], feed: AudioFeed | None = None) -> Iterator[av.VideoFrame]:
@@ -370,7 +371,9 @@ def reframe(src: str | os.PathLike[str],
     smoothing, pad, threads, keyframes, subjects (None or absent = the core's default). ``keyframes``: a JSON file or
     a list of ``{"t": seconds or "frame": n, "x": px, "y": px}``, the window's centre pinned there. ``subjects``: a
     JSON file or a list of ``{"t": seconds or "frame": n, "box": [x, y, w, h]}`` (source pixels): each subject is
-    tracked through its shot and kept inside the window (docs/subjects.md). ``path_in`` renders a given (e.g.
+    tracked through its shot and kept inside the window (docs/subjects.md). ``speakers``: "auto" (faces count, and
+    the camera follows who speaks) or "off" (saliency alone); absent: "auto" when ``src`` has sound and is not a
+    360° view, else "off" (docs/speakers.md). ``path_in`` renders a given (e.g.
     hand-edited) crop path instead of planning one. ``preview`` also writes a side-by-side debug video
     (source with heatmap, window and mode | result). ``progress(done, total)`` is called per output frame.
 
@@ -443,6 +446,13 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
             if len(ratios) > 1:
                 raise OptionError(f"{src} is a 360° video (spherical metadata): it renders one view, give one ratio")
             options = {**options, "projection": layout[0], "stereo": options.get("stereo") or layout[1]}
+    if options.get("speakers") is None and path_in is None and view_path is None and probe.sound \
+            and options.get("projection") in (None, "flat"):
+        # Without the option, the sound decides, as in the filter (audio=1): with it the camera follows who speaks
+        # (docs/speakers.md); without it, or on a 360° view (the camera operator's face), saliency alone.
+        options = {**options, "speakers": "auto"}
+        log.info("%s: the input has sound: speakers=auto, the camera follows who speaks (--speakers off: saliency "
+                 "alone)", src.name)
     if segment is not None:
         audio = False  # the joined file takes the source's audio once
 
