@@ -906,3 +906,14 @@ def test_plan_path_with_faces_refuses_what_it_cannot_plan() -> None:
     half[:100, 0] = np.nan
     who = _core.plan_path(a.maps, [], a.width, a.height, a.fps, faces=[(3, half)], pinned=[3], **call)[4]
     assert set(who[:100]) == {-1} and set(who[100:]) == {3}
+
+
+def test_the_editor_follows_the_sound_by_default_as_salcrop_does(shared_videos: Path) -> None:
+    """Without --speakers the editor analyses a video with sound with faces and voices (so it plans what `salcrop`
+    renders of it) and one without sound with saliency only; a --speakers given is kept."""
+    from salcrop_filter.review.analysis import AnalysisOptions, with_sound_default
+
+    assert with_sound_default(shared_videos / "chaplin.mp4", AnalysisOptions()).speakers == "auto"
+    assert with_sound_default(shared_videos / "bikes.mp4", AnalysisOptions()).speakers is None
+    off = AnalysisOptions(speakers="off")
+    assert with_sound_default(shared_videos / "chaplin.mp4", off) == off

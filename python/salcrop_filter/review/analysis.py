@@ -9,7 +9,7 @@ The cache lives in ``${SALCROP_CACHE:-~/.cache/salcrop}/review/<key>.npz``; the 
 the model file's bytes, the execution provider and the options that change the maps (stride, scene threshold),
 so an edited video or another model is analysed afresh and the same video under another name is not.
 
-With ``speakers="auto"`` the engine also sees the faces and hears the input's first audio stream, as ``salcrop
+With ``speakers="auto"`` (the default for a video with sound, as in ``salcrop``) the engine also sees the faces and hears the input's first audio stream, as ``salcrop
 --speakers auto`` does: per frame the faces it tracked, with how likely each speaks, are kept too (the editor's
 face lanes, and what it re-plans around when a speaker is pinned or ignored).
 
@@ -23,7 +23,7 @@ import hashlib
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,8 @@ from ..checksums import file_sha256
 from ..hearing import AudioFeed
 from ..pipeline import ReframeError, VideoWriter, _decode, _open_input, _probe, _push_decoded, _stamps, make_engine
 
-__all__ = ["Analysis", "AnalysisOptions", "AnalysisProgress", "analyse", "cache_dir", "cache_key", "load_or_analyse"]
+__all__ = ["Analysis", "AnalysisOptions", "AnalysisProgress", "analyse", "cache_dir", "cache_key", "load_or_analyse",
+           "with_sound_default"]
 
 # Bumped when the cached arrays change meaning; old files are then ignored, not misread.
 CACHE_FORMAT = 1
@@ -268,9 +269,20 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
                     faces=np.array(faces, dtype=np.float64).reshape(-1, 7) if options.with_faces else None)
 
 
+def with_sound_default(src: Path, options: AnalysisOptions) -> AnalysisOptions:
+    """``speakers`` unset is "auto" where ``src`` has sound, as reframe() and the salcrop command decide (so the
+    editor plans what they render), else left unset: saliency only (also for a 360° video, whose camera operator's
+    face would pull the window)."""
+    if options.speakers is not None:
+        return options
+    probe = _probe(src)
+    return replace(options, speakers="auto") if probe.sound and probe.spherical is None else options
+
+
 def load_or_analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | None = None) -> Analysis:
     """The cached analysis of ``src`` for these options, else a fresh one (then cached)."""
     progress = progress or AnalysisProgress()
+    options = with_sound_default(src, options)
     model_path, provider = model_identity(options)
     key = cache_key(src, options, model_path, provider)
     path = cache_dir() / f"{key}.npz"

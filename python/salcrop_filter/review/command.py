@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--scene-threshold", type=float, help="shot-cut sensitivity; higher = fewer cuts, 0 = none")
     g.add_argument("--speakers", choices=("auto", "off"),
                    help="auto: also find the faces and hear who speaks (the input's audio), shown as face lanes to "
-                        "pin or ignore (docs/review.md); off (default): saliency only")
+                        "pin or ignore (docs/review.md); off: saliency only (default: auto for a video with sound, "
+                        "as salcrop does)")
     g.add_argument("--smoothing", type=float, help="camera smoothing 0..1; higher = calmer")
     g.add_argument("--lookahead", type=float, help="seconds of future the planner may see (0.1..60)")
     return p
