@@ -165,3 +165,25 @@ def test_rgb_pictures_are_written_in_the_sources_matrix(space: int, luma: int) -
     red[..., 0] = 255
     out = rgb_to_yuv(av.VideoFrame.from_ndarray(red, format="rgb24"), "yuv420p", space, full_range=False)
     assert np.frombuffer(out.planes[0], np.uint8)[0] == luma
+
+
+def test_tags_that_are_not_utf8(ffmpeg: Path, tmp_path: Path) -> None:
+    """A title in Latin-1 and a handler name cut mid-character (a real clip of the corpus has one): PyAV's strict
+    default raised UnicodeDecodeError, a traceback out of `salcrop`; now every frame comes out and the tags are
+    kept with U+FFFD where the bytes were not UTF-8, as the editor reads them."""
+    import av
+
+    from salcrop_filter import reframe
+
+    src = tmp_path / "latin1.mp4"
+    subprocess.run([str(ffmpeg), "-hide_banner", "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=d=1:s=320x180:r=25", "-c:v", "libx264", "-preset", "ultrafast", "-metadata:s:v:0",
+                    "handler_name=\u03bb".encode() + b"\xce", "-metadata", b"title=caf\xe9", str(src)],
+                   check=True, capture_output=True, timeout=300)  # bytes: arguments that are not UTF-8
+    with pytest.raises(UnicodeDecodeError):  # what the front ends met before
+        av.open(str(src)).close()
+    path = reframe(src, tmp_path / "out.mp4", "9:16")
+    assert len(path.frames) == 25
+    with av.open(str(tmp_path / "out.mp4"), metadata_errors="replace") as c:
+        assert c.metadata["title"] == "caf\ufffd"
+        assert sum(1 for _ in c.decode(video=0)) == 25

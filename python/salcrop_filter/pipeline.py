@@ -199,7 +199,9 @@ def _open_input(src: Path) -> Any:
     if not src.exists():
         raise ReframeError(f"{src}: no such file")
     try:
-        c = av.open(str(src))
+        # Tags that are not UTF-8 (a title or handler name in Latin-1, cut mid-character) are read with U+FFFD in
+        # their place: PyAV's strict default raised UnicodeDecodeError on real files, ffmpeg reads them fine.
+        c = av.open(str(src), metadata_errors="replace")
     except av.error.FFmpegError as e:
         raise ReframeError(f"{src}: not a readable video ({e.strerror or e})") from None
     # PyAV asks the demuxer to make up missing pts (AVFMT_FLAG_GENPTS); the ffmpeg CLI does not, and the made-up

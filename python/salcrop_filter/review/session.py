@@ -395,7 +395,7 @@ def _decode_range(path: Path, start: int, end: int, width: int, height: int, tim
 
     def decode(seek: bool) -> list[np.ndarray]:
         out: list[np.ndarray] = []
-        with av.open(str(path)) as c:
+        with av.open(str(path), metadata_errors="replace") as c:  # as pipeline._open_input reads its inputs
             stream = c.streams.video[0]
             stream.thread_type = "AUTO"
             first = float(times[start]) - half
