@@ -104,6 +104,34 @@ def test_a_still_face_lets_every_other_detection_go(monkeypatch: pytest.MonkeyPa
     assert counts["let_go"] > 0 and counts["run"] - 2 <= counts["let_go"] <= counts["run"], counts
 
 
+def empty_then_face_clip(empty: int, frames: int) -> list[np.ndarray]:
+    """The dark room with nobody in it (a moving backdrop: the sampling clock keeps its stride), then the face walks
+    in at frame `empty`."""
+    room = render_face(-500, -500, 120, np.random.default_rng(7))
+    face = render_face(320, 180, 120, np.random.default_rng(7))  # the same noise: only the face differs
+    drawn = (face != room).any(axis=2)
+    out = []
+    for i in range(frames):
+        f = np.roll(room, 2 * i, axis=1)
+        if i >= empty:
+            f[drawn] = face[drawn]
+        out.append(f)
+    return out
+
+
+def test_nobody_on_screen_lets_four_of_five_detections_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no face found twice, the next four scheduled detections are let go (kEmptySkips: a face is looked for
+    every 1 s, where a still face is looked at every 0.4 s); the face that comes in is still found, within a second.
+    With the still rule alone no more could be let go than ran."""
+    eng = run(empty_then_face_clip(150, 200), monkeypatch)
+    counts = eng.face_detections
+    assert counts["let_go"] > counts["run"], counts
+    [track] = face_tracks(eng)
+    assert 150 <= track["start"] <= 150 + FPS + 1, track
+    synchronous = run(empty_then_face_clip(150, 200), monkeypatch, synchronous=True)
+    assert synchronous.face_detections == counts
+
+
 def test_a_moving_face_lets_none_go(monkeypatch: pytest.MonkeyPatch) -> None:
     eng = run(moving_clip(), monkeypatch)
     counts = eng.face_detections

@@ -213,8 +213,9 @@ void FaceWorker::run(Job &job)
 {
     Result &r = job.result;
     r.frame = job.frame;
-    if (job.detect && !job.must_detect && still_ && skips_ < kStillSkips) {
-        // The faces kept still at the latest detection: this one is let go (the crops keep the held boxes).
+    if (job.detect && !job.must_detect && still_ && skips_ < (latest_dets_.empty() ? kEmptySkips : kStillSkips)) {
+        // The faces kept still at the latest detection, or there were none twice: this one is let go (the crops
+        // keep the held boxes).
         job.detect = false;
         r.let_go = true;
         skips_++;
