@@ -8,6 +8,11 @@ speaker policy compares), each side's mean score when speaking and when the othe
 where the engine's camera followed whom.
 
     python benchmarks/speakers_msdwild.py [--clip .../00115.mp4]
+    python benchmarks/speakers_msdwild.py --clip 00001.mp4 --boxes 00001.csv
+
+--boxes: the data set's own face labels (MSDWild's DarkLabel CSV, face ids = RTTM ids), for any number of people:
+each engine face is tied to the labelled face it overlaps most (IoU >= 0.3) on that frame, and on frames where
+exactly one person speaks and every labelled face is scored, the speaker's score is compared with the others'.
 """
 
 from __future__ import annotations
@@ -34,11 +39,57 @@ def speaks(spans: list[tuple[float, float]], t: float) -> bool:
     return any(a <= t < b for a, b in spans)
 
 
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter) if inter > 0 else 0.0
+
+
+def by_labels(decisions: list, t: np.ndarray, labels: dict[int, list[tuple[float, float]]], csv: Path) -> None:
+    from salcrop_filter.evaluation.speakers import labelled_faces
+
+    boxes, col = labelled_faces(csv)
+    ids = [int(i) for i in col]
+    score = {i: np.full(len(t), -1.0) for i in ids}
+    for k, d in enumerate(decisions):
+        if k >= len(boxes):
+            break
+        for _, x, y, w, h, s in d.faces:
+            best, best_iou = None, 0.3
+            for i in ids:
+                b = boxes[k, col[str(i)]]
+                if np.isfinite(b).all() and iou((x, y, w, h), tuple(b)) >= best_iou:
+                    best, best_iou = i, iou((x, y, w, h), tuple(b))
+            if best is not None:
+                score[best][k] = max(score[best][k], s)
+    truth = {i: np.array([speaks(labels.get(i, []), x) for x in t]) for i in ids}
+    count = sum(truth[i].astype(int) for i in ids)
+    on_screen = {i: np.isfinite(boxes[:len(t), col[str(i)], 0]) for i in ids}
+    scored = np.all([score[i] >= 0 for i in ids if on_screen[i].any()], axis=0)
+    sel = (count == 1) & scored
+    speaker = np.array([next((i for i in ids if truth[i][k]), -1) for k in range(len(t))])
+    higher = np.array([all(score[speaker[k]][k] > score[j][k] for j in ids if j != speaker[k]) if sel[k] else False
+                       for k in range(len(t))])
+    print(f"{len(t)} frames; every labelled face scored on {scored.sum()}; exactly one speaker and scored: {sel.sum()}")
+    print(f"the speaker scores higher than every other face on {higher[sel].mean():.3f} of them")
+    def mean(values: np.ndarray) -> str:
+        return f"{values.mean():.2f}" if values.size else "-"
+
+    for i in ids:
+        s = score[i]
+        alone_other = scored & (count == 1) & ~truth[i]
+        print(f"id {i}: frames speaking alone {int((sel & truth[i]).sum())}, mean score when speaking alone "
+              f"{mean(s[sel & truth[i]])}, when another speaks alone {mean(s[alone_other])}; "
+              f"higher than the others when speaking alone {mean(higher[sel & truth[i]])}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clip", type=Path,
                     default=Path(__file__).resolve().parents[2] / "shared/data/speakers/msdwild-00115/00115.mp4")
     ap.add_argument("--ratio", default="9:16")
+    ap.add_argument("--boxes", type=Path, help="the face labels (DarkLabel CSV); default: tie ids to sides")
     args = ap.parse_args()
     labels = rttm(args.clip.with_suffix(".rttm"))
     decisions = []
@@ -57,6 +108,9 @@ def main() -> None:
     engine.audio_end()
     decisions.extend(engine.flush())
     t = np.array([d.t for d in decisions])
+    if args.boxes:
+        by_labels(decisions, t, labels, args.boxes)
+        return
     # Per side: the largest face track on that half of the picture on each frame.
     score = {"left": np.full(len(t), -1.0), "right": np.full(len(t), -1.0)}
     track = {"left": np.full(len(t), -1), "right": np.full(len(t), -1)}
