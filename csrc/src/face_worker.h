@@ -45,9 +45,9 @@ public:
     // Let go in a row where the latest two detections found no face at all (a landscape, a game, an animation
     // with a voice over it): a face is then looked for every 1 s instead of every 0.4 s. A face that comes in
     // mid-shot is found up to 0.8 s later than with kStillSkips, before it could compete for the floor anyway
-    // (speaker_policy.h kSettleSeconds, 0.5 s on screen); the first detection after a possible cut still always runs. Since
-    // speakers=auto is the default where there is sound, video without people would otherwise pay for ~2.5
-    // detector runs a second for nothing.
+    // (speaker_policy.h kSettleSeconds, 0.5 s on screen); the first detection after a possible cut still always
+    // runs. Since speakers=auto is the default where there is sound, video without people would otherwise pay for
+    // ~2.5 detector runs a second for nothing.
     static constexpr int kEmptySkips = 4;
     // Still: every face within this share of its size of its held box (half of kCropHold), so that the detection
     // let go would most likely have held the same box and the speaker scorer reads the same crops. Measured on

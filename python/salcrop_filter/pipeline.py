@@ -245,6 +245,13 @@ def _probe(src: Path) -> _Probe:
                       SourceLook.of(c, v, first), bool(c.streams.audio))
 
 
+def speakers_by_sound(probe: _Probe, flat: bool) -> str | None:
+    """``speakers`` when none is given: "auto" where the input has sound and is shown as a flat picture (the filter
+    decides the same with audio=1), else None: the core's "off" (a 360° view keeps saliency alone: the camera
+    operator's face would pull it)."""
+    return "auto" if probe.sound and flat else None
+
+
 def _decode(container: Any, video: Any, outs: list[VideoWriter], feed: AudioFeed | None = None) -> Iterator[av.VideoFrame]:
     """Video frames in display order; audio packets go straight to ``outs`` as they are demuxed (decoded once
     for all that re-encode it and for ``feed``, the engine's ears)."""
@@ -448,10 +455,8 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
             if len(ratios) > 1:
                 raise OptionError(f"{src} is a 360° video (spherical metadata): it renders one view, give one ratio")
             options = {**options, "projection": layout[0], "stereo": options.get("stereo") or layout[1]}
-    if options.get("speakers") is None and path_in is None and view_path is None and probe.sound \
-            and options.get("projection") in (None, "flat"):
-        # Without the option, the sound decides, as in the filter (audio=1): with it the camera follows who speaks
-        # (docs/speakers.md); without it, or on a 360° view (the camera operator's face), saliency alone.
+    if options.get("speakers") is None and path_in is None and view_path is None \
+            and speakers_by_sound(probe, options.get("projection") in (None, "flat")):
         options = {**options, "speakers": "auto"}
         log.info("%s: the input has sound: speakers=auto, the camera follows who speaks (--speakers off: saliency "
                  "alone)", src.name)

@@ -9,9 +9,10 @@ The cache lives in ``${SALCROP_CACHE:-~/.cache/salcrop}/review/<key>.npz``; the 
 the model file's bytes, the execution provider and the options that change the maps (stride, scene threshold),
 so an edited video or another model is analysed afresh and the same video under another name is not.
 
-With ``speakers="auto"`` (the default for a video with sound, as in ``salcrop``) the engine also sees the faces and hears the input's first audio stream, as ``salcrop
---speakers auto`` does: per frame the faces it tracked, with how likely each speaks, are kept too (the editor's
-face lanes, and what it re-plans around when a speaker is pinned or ignored).
+With ``speakers="auto"`` (the default for a video with sound, as in ``salcrop``) the engine also sees the faces
+and hears the input's first audio stream, as ``salcrop --speakers auto`` does: per frame the faces it tracked,
+with how likely each speaks, are kept too (the editor's face lanes, and what it re-plans around when a speaker is
+pinned or ignored).
 
 A video a browser cannot play (AVI, MPEG-4 Part 2, HEVC...) gets a small H.264 proxy for the page, encoded in the
 same pass from the same decoded frames, upright, with the same timestamps: ``<key>.proxy.mp4`` beside it.
@@ -32,7 +33,8 @@ import numpy as np
 
 from ..checksums import file_sha256
 from ..hearing import AudioFeed
-from ..pipeline import ReframeError, VideoWriter, _decode, _open_input, _probe, _push_decoded, _stamps, make_engine
+from ..pipeline import (ReframeError, VideoWriter, _decode, _open_input, _probe, _Probe, _push_decoded, _stamps,
+                        make_engine, speakers_by_sound)
 
 __all__ = ["Analysis", "AnalysisOptions", "AnalysisProgress", "analyse", "cache_dir", "cache_key", "load_or_analyse",
            "with_sound_default"]
@@ -189,11 +191,11 @@ def browser_plays(src: Path) -> bool:
 
 
 def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | None = None,
-            proxy: Path | None = None) -> Analysis:
+            proxy: Path | None = None, probe: _Probe | None = None) -> Analysis:
     """Runs the engine over every frame of ``src`` and keeps, per frame, its map, time and shot; with ``proxy``,
-    also writes the browser's copy there."""
+    also writes the browser's copy there. ``probe``: ``src``'s, where the caller has it already."""
     progress = progress or AnalysisProgress()
-    probe = _probe(src)
+    probe = probe or _probe(src)
     progress.total = probe.total
     engine = make_engine(probe.width, probe.height, float(probe.fps), "9:16", keep_maps=True,
                          **options.engine_options())
@@ -269,20 +271,22 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
                     faces=np.array(faces, dtype=np.float64).reshape(-1, 7) if options.with_faces else None)
 
 
-def with_sound_default(src: Path, options: AnalysisOptions) -> AnalysisOptions:
-    """``speakers`` unset is "auto" where ``src`` has sound, as reframe() and the salcrop command decide (so the
-    editor plans what they render), else left unset: saliency only (also for a 360° video, whose camera operator's
-    face would pull the window)."""
+def with_sound_default(src: Path, options: AnalysisOptions, probe: _Probe | None = None) -> AnalysisOptions:
+    """``speakers`` unset is decided by the sound as reframe() and the salcrop command decide it
+    (pipeline.speakers_by_sound; a 360° video, by its spherical metadata, keeps saliency only), so the editor plans
+    what they render."""
     if options.speakers is not None:
         return options
-    probe = _probe(src)
-    return replace(options, speakers="auto") if probe.sound and probe.spherical is None else options
+    probe = probe or _probe(src)
+    speakers = speakers_by_sound(probe, flat=probe.spherical is None)
+    return replace(options, speakers=speakers) if speakers else options
 
 
 def load_or_analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | None = None) -> Analysis:
     """The cached analysis of ``src`` for these options, else a fresh one (then cached)."""
     progress = progress or AnalysisProgress()
-    options = with_sound_default(src, options)
+    probe = _probe(src) if options.speakers is None else None  # the sound decides speakers; analyse() reuses it
+    options = with_sound_default(src, options, probe)
     model_path, provider = model_identity(options)
     key = cache_key(src, options, model_path, provider)
     path = cache_dir() / f"{key}.npz"
@@ -295,7 +299,7 @@ def load_or_analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgr
         return cached
     if proxy is not None:
         proxy.parent.mkdir(parents=True, exist_ok=True)
-    result = analyse(src, options, progress, proxy)
+    result = analyse(src, options, progress, proxy, probe)
     result.model, result.provider, result.key, result.proxy = model_path, provider, key, proxy
     result.save(path)
     return result
