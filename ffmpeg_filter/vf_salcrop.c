@@ -289,10 +289,11 @@ static int config_input(AVFilterLink *inlink)
     o.stereo = s->stereo;
     o.front = s->front;
     o.max_memory = s->max_memory;
-    /* Without the option, the sound decides: a user who gives the filter the
-     * audio input wants who speaks followed (the sound serves nothing else);
-     * a 360° view keeps saliency alone (the camera operator's face). */
-    o.speakers = s->speakers ? s->speakers : s->audio && !s->sphere ? "auto" : "off";
+    /* Without the option: a user who gives the filter the audio input wants
+     * who speaks followed (the sound serves nothing else); a 360° view lets
+     * the faces around the camera pull it (the operator's face, too close to
+     * the lens, does not count); otherwise saliency alone. */
+    o.speakers = s->speakers ? s->speakers : s->audio || s->sphere ? "auto" : "off";
 
     salcrop_destroy(s->engine);
     s->engine = salcrop_create(&o);
@@ -1111,7 +1112,7 @@ static const AVOption salcrop_options[] = {
       OFFSET(stereo),          AV_OPT_TYPE_STRING, { .str = "mono" },  0, 0, FLAGS },
     { "max_memory",      "MB the frames awaiting their decision may take in memory; the others wait in a temporary file (0 = core default, < 0 = no budget)",
       OFFSET(max_memory),      AV_OPT_TYPE_DOUBLE, { .dbl = 0 },       -DBL_MAX, DBL_MAX, FLAGS },
-    { "speakers",        "auto: faces count and the camera follows who speaks (equirect: faces pull the view); off: saliency alone (default: auto with audio=1 on a flat input, else off)",
+    { "speakers",        "auto: faces count and the camera follows who speaks (equirect: faces pull the view); off: saliency alone (default: auto with audio=1 or projection=equirect, else off)",
       OFFSET(speakers),        AV_OPT_TYPE_STRING, { .str = NULL },   0, 0,      FLAGS },
     { "front",           "equirect: weight of the front prior from 0 (saliency alone) to 1 (viewers mostly face the front; -1 = core default)",
       OFFSET(front),           AV_OPT_TYPE_DOUBLE, { .dbl = -1 },      -DBL_MAX, DBL_MAX, FLAGS },

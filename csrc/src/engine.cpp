@@ -191,8 +191,6 @@ Engine::Engine(const EngineOptions &o)
     if (chk_.speakers && sphere()) {
         sphere_faces_ = std::make_unique<FaceDetector>(o.ort_library);
         sphere_face_every_ = std::max(o.stride, int(std::lround(kSphereFaceSeconds * o.fps)));
-        const int fw = std::min(view_.src_w, kFaceSourceWidth);
-        face_rgb_rs_ = std::make_unique<Resampler>(fw, int(std::lround(double(view_.src_h) * fw / view_.src_w)));
         describe_ += "; faces on the sphere: " + sphere_faces_->path() + " every " +
                      std::to_string(sphere_face_every_) + " frames at most";
     }
@@ -465,32 +463,55 @@ void Engine::detect_sphere_faces(const SalcropImage &img, int64_t index, bool sa
     if (!sampled || (last_sphere_face_ >= 0 && index - last_sphere_face_ < sphere_face_every_))
         return;
     last_sphere_face_ = index;
-    const SalcropImage e = eye(img);
-    const int w = face_rgb_rs_->out_width(), h = face_rgb_rs_->out_height();
-    const size_t n = size_t(w) * h;
-    face_planes_.resize(3 * n);
-    face_rgb_.resize(3 * n);
-    image_to_rgb_planes(e, *face_rgb_rs_, 1.0f, face_planes_.data());
-    for (size_t k = 0; k < n; k++)
-        for (int c = 0; c < 3; c++)
-            face_rgb_[k * 3 + c] = uint8_t(std::clamp(face_planes_[c * n + k] + 0.5f, 0.0f, 255.0f));
-    sphere_face_dets_[index] = faces_on_sphere(*sphere_faces_, face_rgb_.data(), w * 3, w, h);
+    sphere_face_dets_[index] = faces_on_sphere(*sphere_faces_, eye(img));
 }
 
-// The faces a sample plans with: its shot's latest detection at or before it (none before the shot's first).
+// The faces a sample plans with: cell by cell, the second largest of the maps of its shot's last kFaceDetections
+// detections at or before it (one with nobody counts as an empty map). So a face counts once two detections in
+// the last five found it, at the mass they both give it, and holds while two of the last five still find it: a
+// face found once (a false positive at a score of 0.6, a passer-by) moves nothing, and a face the detector misses
+// at some samples (a small one, at the edge of what it finds) does not take the view away and back. On Alcatraz
+// a face found once at 7 s pulled the view 40° and back when the maps were averaged (EVALUATION.md "Issue 28
+// (stop 35)"). A still's faces, found alike each time, give one detection's map.
 void Engine::note_sphere_faces(int64_t frame, bool new_shot)
 {
     if (new_shot)
-        shot_faces_.clear();
+        recent_faces_.clear();
+    const size_t cells = size_t(model_->map_height()) * seam_.core_map;
     for (auto it = sphere_face_dets_.begin(); it != sphere_face_dets_.end() && it->first <= frame;) {
-        if (!new_shot || it->first == frame)
-            shot_faces_ = it->second;
+        if (!new_shot || it->first == frame) {
+            std::vector<float> map(cells);
+            if (!face_sphere_map(it->second, model_->map_height(), seam_.core_map, sphere_saliency_.face_sigma,
+                                 sphere_saliency_.face_min_width, sphere_saliency_.face_max_width, map.data()))
+                map.clear();
+            recent_faces_.push_back(std::move(map));
+            if (recent_faces_.size() > kFaceDetections)
+                recent_faces_.pop_front();
+        }
         it = sphere_face_dets_.erase(it);
     }
-    std::vector<float> map(size_t(model_->map_height()) * seam_.core_map);
-    if (!face_sphere_map(shot_faces_, model_->map_height(), seam_.core_map, sphere_saliency_.face_sigma,
-                         sphere_saliency_.face_min_width, map.data()))
-        map.clear();
+    std::vector<float> map;
+    size_t present = 0;
+    for (const std::vector<float> &m : recent_faces_)
+        present += !m.empty();
+    if (present >= 2) {
+        map.assign(cells, 0.0f);
+        bool any = false;
+        for (size_t k = 0; k < cells; k++) {
+            float first = 0.0f, second = 0.0f;
+            for (const std::vector<float> &m : recent_faces_) {
+                if (m.empty())
+                    continue;
+                const float v = m[k];
+                second = std::max(second, std::min(first, v));
+                first = std::max(first, v);
+            }
+            map[k] = second;
+            any = any || second > 0.0f;
+        }
+        if (!any)
+            map.clear();
+    }
     face_maps_.push_back(std::move(map));
 }
 

@@ -243,7 +243,8 @@ private:
     void apply_sample(int64_t index, bool interp);
     void note_motion(const std::vector<uint8_t> &input, bool new_shot);  // equirect: what moves (sphere.h)
     // equirect with speakers=auto: faces on the sphere (sphere_faces.h), detected at push on sampled frames at
-    // most every sphere_face_every_ frames; each sample takes its shot's latest faces as a map (face_maps_).
+    // most every sphere_face_every_ frames; each sample plans with the cell-wise second largest of its shot's last
+    // kFaceDetections detections' maps (face_maps_): a face counts while two of them found it.
     void detect_sphere_faces(const SalcropImage &img, int64_t index, bool sampled);
     void note_sphere_faces(int64_t frame, bool new_shot);
     // Runs queued steps until one needs a map that is not back yet (wait=false) or max_samples maps were used.
@@ -295,15 +296,13 @@ private:
     std::deque<std::vector<float>> recent_motion_;  // equirect: the shot's last motion maps
     static constexpr size_t kMotionSamples = 3;
     std::unique_ptr<FaceDetector> sphere_faces_;  // equirect, speakers=auto
-    static constexpr double kSphereFaceSeconds = 1.0;  // 32 detector runs each: at most once a second
+    static constexpr double kSphereFaceSeconds = 1.0;  // six small detector runs each: at most once a second
     int sphere_face_every_ = 0;
     int64_t last_sphere_face_ = -1;
     std::map<int64_t, std::vector<SphereFace>> sphere_face_dets_;  // detected, not yet taken by a sample
-    std::vector<SphereFace> shot_faces_;                           // the shot's latest
+    std::deque<std::vector<float>> recent_faces_;  // the shot's last detections as maps (empty: nobody)
+    static constexpr size_t kFaceDetections = 5;
     std::deque<std::vector<float>> face_maps_;  // per submitted sample, its face map (or empty)
-    std::unique_ptr<Resampler> face_rgb_rs_;
-    std::vector<float> face_planes_;
-    std::vector<uint8_t> face_rgb_;
     std::deque<Frame> frames_;     // current shot, not yet decided
     std::deque<Step> steps_;       // not yet run
     int64_t released_ = 0;  // replay: frames whose verdict was given

@@ -84,32 +84,40 @@ void def_sphere(py::module_ &m)
         if (rgb.ndim() != 3 || rgb.shape(2) != 3)
             throw std::invalid_argument("rgb must be H x W x 3 uint8");
         const int H = int(rgb.shape(0)), W = int(rgb.shape(1));
-        if (W < 2 * kFaceViewW / 4 || std::abs(double(W) / H - 2.0) > 2.0 * kMaxAspectError)
+        if (W < 320 || std::abs(double(W) / H - 2.0) > 2.0 * kMaxAspectError)
             throw std::invalid_argument("faces_on_sphere: an equirect (2:1) picture at least 320 wide is expected");
         std::vector<SphereFace> faces;
         {
             py::gil_scoped_release nogil;
-            faces = faces_on_sphere(detector, rgb.data(), W * 3, W, H);
+            SalcropImage img{};
+            img.format = SALCROP_PIX_RGB24;
+            img.width = W;
+            img.height = H;
+            img.data[0] = const_cast<uint8_t *>(rgb.data());
+            img.linesize[0] = W * 3;
+            img.full_range = 1;
+            faces = faces_on_sphere(detector, img);
         }
         py::list out;
         for (const SphereFace &f : faces)
             out.append(py::make_tuple(f.yaw, f.pitch, f.width, f.score));
         return out;
     }, py::arg("detector"), py::arg("rgb"),
-       "Faces of an equirect RGB picture (YuNet on 16 perspective views): [(yaw, pitch, width_deg, score)], best "
-       "first.");
+       "Faces of an equirect RGB picture (YuNet on six perspective views around the horizon, from the picture "
+       "box-averaged towards FACE_SOURCE_WIDTH, as the engine does): [(yaw, pitch, width_deg, score)], best first.");
     m.def("face_sphere_map", [](const std::vector<std::tuple<double, double, double, float>> &faces, int map_h,
-                                int map_w, double sigma, double min_width) -> py::object {
+                                int map_w, double sigma, double min_width, double max_width) -> py::object {
         std::vector<SphereFace> fs;
         for (const auto &[y, p, w, sc] : faces)
             fs.push_back(SphereFace{y, p, w, sc});
         py::array_t<float> out({map_h, map_w});
-        if (!face_sphere_map(fs, map_h, map_w, sigma, min_width, out.mutable_data()))
+        if (!face_sphere_map(fs, map_h, map_w, sigma, min_width, max_width, out.mutable_data()))
             return py::none();
         return out;
     }, py::arg("faces"), py::arg("map_h"), py::arg("map_w"), py::arg("sigma") = SphereSaliency{}.face_sigma,
-       py::arg("min_width") = SphereSaliency{}.face_min_width,
-       "The faces at least min_width degrees wide as a sphere map of mass 1 (None where there is none).");
+       py::arg("min_width") = SphereSaliency{}.face_min_width, py::arg("max_width") = SphereSaliency{}.face_max_width,
+       "The faces min_width to max_width degrees wide as a sphere map of mass 1 (None where there is none).");
+    m.attr("FACE_SOURCE_WIDTH") = kFaceSourceWidth;
     m.def("motion_map", [](const U8Arr &a, const U8Arr &b, int map_pad, int map_h, int core_map) {
         if (a.ndim() != 3 || a.shape(0) != 3 || b.ndim() != 3 || a.shape(1) != b.shape(1) || a.shape(2) != b.shape(2) ||
             b.shape(0) != 3)

@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 448); past it a file is decoded twice (decide, then crop), with the same path; < 0: "
                    "no budget")
     g.add_argument("--speakers", choices=("auto", "off"), help="auto: faces count, and the camera follows who speaks "
-                   "(docs/speakers.md); off: saliency alone (default: auto when the input has sound, else off)")
+                   "(docs/speakers.md; on a 360° view, faces pull it); off: saliency alone (default: auto when the "
+                   "input has sound or is a 360° view, else off)")
     g.add_argument("--keyframes", metavar="JSON", help='pin the window\'s centre: [{"t": s or "frame": n, "x": px, '
                    '"y": px}, ...]; the planner fills in the rest')
     g.add_argument("--subject", action="append", metavar="T,X,Y,W,H", dest="subject_picks",

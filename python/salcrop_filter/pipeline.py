@@ -245,11 +245,11 @@ def _probe(src: Path) -> _Probe:
                       SourceLook.of(c, v, first), bool(c.streams.audio))
 
 
-def speakers_by_sound(probe: _Probe, flat: bool) -> str | None:
-    """``speakers`` when none is given: "auto" where the input has sound and is shown as a flat picture (the filter
-    decides the same with audio=1), else None: the core's "off" (a 360° view keeps saliency alone: the camera
-    operator's face would pull it)."""
-    return "auto" if probe.sound and flat else None
+def default_speakers(probe: _Probe, flat: bool) -> str | None:
+    """``speakers`` when none is given, as the filter decides it: "auto" for a 360° view (faces on the sphere pull
+    it; the camera operator's face is too wide to count, sphere.h) and for a flat picture with sound (the camera
+    follows who speaks), else None: the core's "off"."""
+    return "auto" if probe.sound or not flat else None
 
 
 def _decode(container: Any, video: Any, outs: list[VideoWriter], feed: AudioFeed | None = None) -> Iterator[av.VideoFrame]:
@@ -381,8 +381,8 @@ def reframe(src: str | os.PathLike[str],
     a list of ``{"t": seconds or "frame": n, "x": px, "y": px}``, the window's centre pinned there. ``subjects``: a
     JSON file or a list of ``{"t": seconds or "frame": n, "box": [x, y, w, h]}`` (source pixels): each subject is
     tracked through its shot and kept inside the window (docs/subjects.md). ``speakers``: "auto" (faces count, and
-    the camera follows who speaks) or "off" (saliency alone); absent: "auto" when ``src`` has sound and is not a
-    360° view, else "off" (docs/speakers.md). ``path_in`` renders a given (e.g.
+    the camera follows who speaks; on a 360° view, faces pull the view) or "off" (saliency alone); absent: "auto"
+    when ``src`` has sound or is a 360° view, else "off" (docs/speakers.md). ``path_in`` renders a given (e.g.
     hand-edited) crop path instead of planning one. ``preview`` also writes a side-by-side debug video
     (source with heatmap, window and mode | result). ``progress(done, total)`` is called per output frame.
 
@@ -455,11 +455,16 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
             if len(ratios) > 1:
                 raise OptionError(f"{src} is a 360° video (spherical metadata): it renders one view, give one ratio")
             options = {**options, "projection": layout[0], "stereo": options.get("stereo") or layout[1]}
+    flat = options.get("projection") in (None, "flat")
     if options.get("speakers") is None and path_in is None and view_path is None \
-            and speakers_by_sound(probe, options.get("projection") in (None, "flat")):
+            and default_speakers(probe, flat):
         options = {**options, "speakers": "auto"}
-        log.info("%s: the input has sound: speakers=auto, the camera follows who speaks (--speakers off: saliency "
-                 "alone)", src.name)
+        if flat:
+            log.info("%s: the input has sound: speakers=auto, the camera follows who speaks (--speakers off: "
+                     "saliency alone)", src.name)
+        else:
+            log.info("%s: a 360° view: speakers=auto, the faces around the camera pull the view (--speakers off: "
+                     "saliency alone)", src.name)
     if segment is not None:
         audio = False  # the joined file takes the source's audio once
 

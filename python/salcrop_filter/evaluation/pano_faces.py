@@ -1,7 +1,8 @@
 """Faces on the sphere and a confidence rule, measured on the AVTrack360 stills (issue 28, stop 31, round 2).
 
-Faces: the core's ``faces_on_sphere`` (sphere_faces.h: YuNet on 16 perspective views of the full-resolution equirect
-still, each at long sides 640 and 320, detections mapped to directions) and ``face_sphere_map``. The face map puts
+Faces: the core's ``faces_on_sphere`` (sphere_faces.h: YuNet on six perspective views around the horizon of the
+full-size still, box-averaged towards ``FACE_SOURCE_WIDTH`` first as in the engine, detections mapped to
+directions; until stop 35 16 views at two sizes each) and ``face_sphere_map``. The face map puts
 a Gaussian (sigma: max(fsig, the face's angular width)) on each face, cells weighted by cos latitude, each face's mass 1 ("norm": the map then scaled
 to sum 1) or its score ("score"), and is added to the core's sphere map: ``(map + k F) / (1 + k F.sum())``.
 
@@ -31,8 +32,10 @@ FACE_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 FACE_SIGMAS = (10.0, 20.0)
 FACE_MASS = ("norm", "score")  # each face the same mass (the core's face_sphere_map), or its score (tried)
 FACE_MIN_WIDTHS = (0.0, 5.0, 8.0)  # degrees: a face at least this wide counts (5°: a person within ~2 m)
+FACE_MAX_WIDTH = 15.0  # the core's SphereSaliency::face_max_width (wider: the camera operator), not in the grid
 TAUS = (1.0, 1.1, 1.2, 1.3, 1.5, 1.75, 2.0, 2.5, None)  # None: no rule
 
+CORE_DEFAULTS = "the core's defaults (fitted on all ten with stop 31's detector: not held out)"
 Face = tuple[float, float, float, float]  # yaw, pitch, angular width (degrees), score
 
 
@@ -80,7 +83,7 @@ def evaluate(data: Path) -> dict[str, Any]:
     seam, faces = {}, {}
     for s in stills:
         img = pano.equirect_of_still(np.asarray(Image.open(data / "images" / f"{s.clip}.jpg").convert("RGB")))
-        faces[s.clip] = core.faces_on_sphere(detector, np.ascontiguousarray(img))  # full resolution: small faces
+        faces[s.clip] = core.faces_on_sphere(detector, np.ascontiguousarray(img))  # as the engine: full size
         pad_px = round(pano.EQ_W * in_pad / core_in)
         padded = np.concatenate([s.rgb[:, -pad_px:], s.rgb, s.rgb[:, :pad_px]], axis=1)
         seam[s.clip] = runner.predict(np.ascontiguousarray(padded[None]), reset=True)[0]
@@ -98,7 +101,7 @@ def evaluate(data: Path) -> dict[str, Any]:
                             row = {}
                             for s in stills:
                                 sm = base[s.clip]
-                                near = [f for f in faces[s.clip] if f[2] >= wmin]
+                                near = [f for f in faces[s.clip] if wmin <= f[2] <= FACE_MAX_WIDTH]
                                 if k > 0 and near:
                                     f = face_map(near, *sm.shape, fsig, mass)
                                     sm = (sm + k * f) / (sm.sum() + k * f.sum())
@@ -111,12 +114,17 @@ def evaluate(data: Path) -> dict[str, Any]:
         return share if tau is None or ratio >= tau else front[c]
 
     out: dict[str, Any] = {"faces": faces, "front": front, "best": best, "table": table}
+    core_default = (0.5, 45.0, 1.5, 20.0, "norm", 5.0)  # sphere.h's SphereSaliency defaults: what the engine plans with
+    out[CORE_DEFAULTS] = {c: {"share": table[core_default][c][0], "dir": table[core_default][c][1:3],
+                              "setting": (*core_default, None)} for c in clips}
     variants = (("prior (today)", (None,), lambda st: st[2] == 0),
                 ("prior + faces, any size", (None,), lambda st: st[5] == 0),
                 ("prior + faces, a min width in the grid", (None,), lambda st: True),
                 ("prior + faces as the core has them (mass 1 per face)", (None,), lambda st: st[4] == "norm"),
                 ("the default prior (0.5, 45) + faces as the core has them", (None,),
                  lambda st: st[4] == "norm" and st[:2] in ((0.5, 45.0), (0.0, 45.0))),
+                ("the default prior (0.5, 45) + faces, the min width held at the core's 5°", (None,),
+                 lambda st: st[4] == "norm" and st[:2] in ((0.5, 45.0), (0.0, 45.0)) and st[5] in (5.0, 0.0)),
                 ("prior + rule", TAUS, lambda st: st[2] == 0),
                 ("prior + faces + rule", TAUS, lambda st: True))
     for name, taus, keep in variants:
@@ -142,14 +150,18 @@ def report(res: dict[str, Any]) -> str:
     lines += [f"best fixed {c}: {100 * best[c][0]:.1f} at ({best[c][1]:.0f}, {best[c][2]:.0f})" for c in clips]
     for name in ("prior (today)", "prior + faces, any size", "prior + faces, a min width in the grid",
                  "prior + faces as the core has them (mass 1 per face)",
-                 "the default prior (0.5, 45) + faces as the core has them", "prior + rule", "prior + faces + rule"):
+                 "the default prior (0.5, 45) + faces as the core has them",
+                 "the default prior (0.5, 45) + faces, the min width held at the core's 5°", "prior + rule",
+                 "prior + faces + rule",
+                 CORE_DEFAULTS):
         held = res[name]
         v = np.mean([held[c]["share"] for c in clips])
         lines.append(f"{name}: held out {100 * v:.1f} (front {100 * f:.1f}, best fixed {100 * b:.1f}, "
                      f"{100 * (v - f) / (b - f):.0f}% of the gap); against the front: " +
                      " ".join(f"{c} {100 * (held[c]['share'] - front[c]):+.2f}" for c in clips))
-        lines.append(f"    fitted on all ten: {res[name + ': fitted on all ten'][0]} "
-                     f"({100 * res[name + ': fitted on all ten'][1]:.1f})")
+        if name + ": fitted on all ten" in res:
+            lines.append(f"    fitted on all ten: {res[name + ': fitted on all ten'][0]} "
+                         f"({100 * res[name + ': fitted on all ten'][1]:.1f})")
         lines += [f"    {c}: {100 * held[c]['share']:.1f} at ({held[c]['dir'][0]:.0f}, {held[c]['dir'][1]:.0f}), "
                   f"chosen on the other 9 (w, sigma, k, fsig, mass, min width, tau): {held[c]['setting']}"
                   for c in clips]

@@ -34,7 +34,7 @@ import numpy as np
 from ..checksums import file_sha256
 from ..hearing import AudioFeed
 from ..pipeline import (ReframeError, VideoWriter, _decode, _open_input, _probe, _Probe, _push_decoded, _stamps,
-                        make_engine, speakers_by_sound)
+                        make_engine, default_speakers)
 
 __all__ = ["Analysis", "AnalysisOptions", "AnalysisProgress", "analyse", "cache_dir", "cache_key", "load_or_analyse",
            "with_sound_default"]
@@ -272,13 +272,13 @@ def analyse(src: Path, options: AnalysisOptions, progress: AnalysisProgress | No
 
 
 def with_sound_default(src: Path, options: AnalysisOptions, probe: _Probe | None = None) -> AnalysisOptions:
-    """``speakers`` unset is decided by the sound as reframe() and the salcrop command decide it
-    (pipeline.speakers_by_sound; a 360° video, by its spherical metadata, keeps saliency only), so the editor plans
-    what they render."""
+    """``speakers`` unset is decided by the sound as reframe() and the salcrop command decide it on a flat picture
+    (pipeline.default_speakers), so the editor plans what they render. The editor shows a 360° video (by its
+    spherical metadata) as a flat picture and keeps saliency only there."""
     if options.speakers is not None:
         return options
     probe = probe or _probe(src)
-    speakers = speakers_by_sound(probe, flat=probe.spherical is None)
+    speakers = default_speakers(probe, flat=True) if probe.spherical is None else None
     return replace(options, speakers=speakers) if speakers else options
 
 
