@@ -4,6 +4,7 @@ A 4K-class equirect input (3840x1920, the battle clip scaled up, --seconds long,
 x264) is decoded by both commands; each writes to the null muxer so encoding is left out:
 
     ffmpeg -i in4k.mp4 -vf salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080 -f null -
+    ffmpeg ... the same with speakers=off   (no faces on the sphere: the default until stop 35)
     SALCROP_RENDER_SIMD=0 ffmpeg ... the same   (the plain sampling loop: the renderer before issue 28)
     ffmpeg -i in4k.mp4 -vf salcrop=projection=equirect:...:lookahead=0.5 -f null -   (fewer frames buffered)
     ffmpeg -i in4k.mp4 -vf salcrop=ratio=16/9 -f null -   (today's flat crop: the same buffering and model)
@@ -63,6 +64,8 @@ def main() -> None:
         cmds = {
             "salcrop": ["-i", str(src), "-vf", "salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080",
                         "-f", "null", "-"],
+            "salcrop_no_faces": ["-i", str(src), "-vf", "salcrop=projection=equirect:ratio=16/9:fov=90:"
+                                 "size=1920x1080:speakers=off", "-f", "null", "-"],
             "salcrop_plain_loop": ["-i", str(src), "-vf", "salcrop=projection=equirect:ratio=16/9:fov=90:size=1920x1080",
                                    "-f", "null", "-"],
             "salcrop_la05": ["-i", str(src), "-vf",
