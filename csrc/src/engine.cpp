@@ -335,7 +335,7 @@ void Engine::push(const SalcropImage &img, double t)
     if (faces_)
         detect_faces(img, p.index, t, p.rate_sample, may_start_shot);
     if (sphere_faces_)
-        detect_sphere_faces(img, p.index, p.rate_sample);
+        detect_sphere_faces(img, p.index, p.rate_sample, may_start_shot);
     pending_.push_back(std::move(p));
     for (const auto &v : verdicts)
         on_verdict(v);
@@ -458,12 +458,21 @@ void Engine::note_motion(const std::vector<uint8_t> &input, bool new_shot)
     last_input_ = input;
 }
 
-void Engine::detect_sphere_faces(const SalcropImage &img, int64_t index, bool sampled)
+void Engine::detect_sphere_faces(const SalcropImage &img, int64_t index, bool sampled, bool may_start_shot)
 {
-    if (!sampled || (last_sphere_face_ >= 0 && index - last_sphere_face_ < sphere_face_every_))
+    // A shot may start here: its faces are looked for at the usual rate again.
+    if (may_start_shot)
+        sphere_empty_run_ = 0;
+    const int every = sphere_empty_run_ >= 2 ? sphere_face_every_ * (kSphereEmptySkips + 1) : sphere_face_every_;
+    if (!sampled || (last_sphere_face_ >= 0 && index - last_sphere_face_ < every))
         return;
     last_sphere_face_ = index;
-    sphere_face_dets_[index] = faces_on_sphere(*sphere_faces_, eye(img));
+    std::vector<SphereFace> faces = faces_on_sphere(*sphere_faces_, eye(img));
+    const bool counts = std::any_of(faces.begin(), faces.end(), [this](const SphereFace &f) {
+        return f.width >= sphere_saliency_.face_min_width && f.width <= sphere_saliency_.face_max_width;
+    });
+    sphere_empty_run_ = counts ? 0 : sphere_empty_run_ + 1;
+    sphere_face_dets_[index] = std::move(faces);
 }
 
 // The faces a sample plans with: cell by cell, the second largest of the maps of its shot's last kFaceDetections

@@ -245,7 +245,7 @@ private:
     // equirect with speakers=auto: faces on the sphere (sphere_faces.h), detected at push on sampled frames at
     // most every sphere_face_every_ frames; each sample plans with the cell-wise second largest of its shot's last
     // kFaceDetections detections' maps (face_maps_): a face counts while two of them found it.
-    void detect_sphere_faces(const SalcropImage &img, int64_t index, bool sampled);
+    void detect_sphere_faces(const SalcropImage &img, int64_t index, bool sampled, bool may_start_shot);
     void note_sphere_faces(int64_t frame, bool new_shot);
     // Runs queued steps until one needs a map that is not back yet (wait=false) or max_samples maps were used.
     void run_steps(bool wait, size_t max_samples = SIZE_MAX);
@@ -298,6 +298,11 @@ private:
     std::unique_ptr<FaceDetector> sphere_faces_;  // equirect, speakers=auto
     static constexpr double kSphereFaceSeconds = 1.0;  // six small detector runs each: at most once a second
     int sphere_face_every_ = 0;
+    // After two detections in a row with no face that counts (a landscape, a sky), four are let go (a face is
+    // looked for every 5 s) until one is found or a shot may start: the flat faces' back-off (face_worker.h
+    // kEmptySkips). A person who comes in is followed up to 4 s later (two detections must find them).
+    static constexpr int kSphereEmptySkips = 4;
+    int sphere_empty_run_ = 0;
     int64_t last_sphere_face_ = -1;
     std::map<int64_t, std::vector<SphereFace>> sphere_face_dets_;  // detected, not yet taken by a sample
     std::deque<std::vector<float>> recent_faces_;  // the shot's last detections as maps (empty: nobody)
