@@ -647,6 +647,24 @@ def test_a_near_face_turns_the_360_view_by_default(core, tmp_path: Path, shared_
     assert np.all(np.abs(yaw_faced[60:] - 120) < 30), yaw_faced[::10]
 
 
+def test_reframer_lets_faces_pull_a_360_view_by_default_as_reframe_does(core, tmp_path: Path, shared_videos: Path,
+                                                                         pano_videos: Path) -> None:
+    """Reframer with projection=equirect and no `speakers` plans what reframe() plans for the same clip (faces on
+    the sphere, pipeline.default_speakers): the same yaw on every frame, turned to the face."""
+    from salcrop_filter import Reframer, reframe
+
+    clip = face_on_battle(core, shared_videos, pano_videos, tmp_path / "face360.mp4", 10.0, 100, range(100))
+    whole = reframe(clip, tmp_path / "a.mp4", "16:9", projection="equirect", fov=90)
+    r = Reframer("16:9", fps=25, projection="equirect", fov=90)
+    with av.open(str(clip)) as c:
+        for frame in c.decode(video=0):
+            r.push(frame)
+    r.audio_end()
+    r.flush()
+    np.testing.assert_allclose(wrapped_yaws(r.path), wrapped_yaws(whole), atol=1e-6)
+    assert np.all(np.abs(wrapped_yaws(r.path)[60:] - 120) < 30)
+
+
 def test_the_filter_lets_faces_pull_a_360_view_by_default(ffmpeg: Path, core, tmp_path: Path, shared_videos: Path,
                                                            pano_videos: Path) -> None:
     """The filter decides the default as reframe() does (vf_salcrop.c): projection=equirect without `speakers`

@@ -21,7 +21,7 @@ import av
 import numpy as np
 
 from .croppath import CropPath, CropPathError
-from .spherepath import spherical_layout
+from .spherepath import SpherePath, spherical_layout
 from .decoders import missing_decoder
 from .errors import OptionError, ReframeError
 from .hearing import AudioFeed
@@ -245,11 +245,12 @@ def _probe(src: Path) -> _Probe:
                       SourceLook.of(c, v, first), bool(c.streams.audio))
 
 
-def default_speakers(probe: _Probe, flat: bool) -> str | None:
+def default_speakers(sound: bool, flat: bool) -> str | None:
     """``speakers`` when none is given, as the filter decides it: "auto" for a 360° view (faces on the sphere pull
     it; the camera operator's face is too wide to count, sphere.h) and for a flat picture with sound (the camera
-    follows who speaks), else None: the core's "off"."""
-    return "auto" if probe.sound or not flat else None
+    follows who speaks), else None: the core's "off". reframe() and the editor know the sound from the file;
+    Reframer cannot, and passes False."""
+    return "auto" if sound or not flat else None
 
 
 def _decode(container: Any, video: Any, outs: list[VideoWriter], feed: AudioFeed | None = None) -> Iterator[av.VideoFrame]:
@@ -457,7 +458,7 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
             options = {**options, "projection": layout[0], "stereo": options.get("stereo") or layout[1]}
     flat = options.get("projection") in (None, "flat")
     if options.get("speakers") is None and path_in is None and view_path is None \
-            and default_speakers(probe, flat):
+            and default_speakers(probe.sound, flat):
         options = {**options, "speakers": "auto"}
         if flat:
             log.info("%s: the input has sound: speakers=auto, the camera follows who speaks (--speakers off: "
@@ -615,8 +616,6 @@ def _reframe(src: Path, dsts: list[Path], ratios: list[str], path_in: CropPath |
                 for k in range(len(outs)):  # what the camera did, as the filter logs it at the end
                     log.info("%s: %s", src.name, engine.summary(output=k))
                 if options.get("projection") == "equirect":
-                    from .spherepath import SpherePath
-
                     result_paths = [SpherePath.from_json(engine.path_json())]
                 else:
                     result_paths = [CropPath.from_json(engine.path_json(output=k)) for k in range(len(outs))]
@@ -683,6 +682,8 @@ class Reframer:
 
     def __init__(self, ratio: str = "9:16", *, fps: float | None = None, **options: Any) -> None:
         _engine_kwargs(options)
+        if options.get("speakers") is None and default_speakers(False, options.get("projection") in (None, "flat")):
+            options = {**options, "speakers": "auto"}  # a 360° view: faces on the sphere, as reframe() has them
         self.ratio = ratio
         self.fps = float(fps) if fps else 25.0
         self.options = options
@@ -751,8 +752,10 @@ class Reframer:
         return out
 
     @property
-    def path(self) -> CropPath:
-        """The crop path of every frame emitted so far."""
+    def path(self) -> CropPath | SpherePath:
+        """The crop path of every frame emitted so far (a 360° view's: a SpherePath, as reframe() returns)."""
         if self.engine is None:
             raise ReframeError("no frame has been pushed yet")
+        if self.options.get("projection") == "equirect":
+            return SpherePath.from_json(self.engine.path_json())
         return CropPath.from_json(self.engine.path_json())

@@ -34,7 +34,7 @@ import numpy as np
 from ..checksums import file_sha256
 from ..hearing import AudioFeed
 from ..pipeline import (ReframeError, VideoWriter, _decode, _open_input, _probe, _Probe, _push_decoded, _stamps,
-                        make_engine, default_speakers)
+                        default_speakers, make_engine)
 
 __all__ = ["Analysis", "AnalysisOptions", "AnalysisProgress", "analyse", "cache_dir", "cache_key", "load_or_analyse",
            "with_sound_default"]
@@ -278,7 +278,7 @@ def with_sound_default(src: Path, options: AnalysisOptions, probe: _Probe | None
     if options.speakers is not None:
         return options
     probe = probe or _probe(src)
-    speakers = default_speakers(probe, flat=True) if probe.spherical is None else None
+    speakers = default_speakers(probe.sound, flat=True) if probe.spherical is None else None
     return replace(options, speakers=speakers) if speakers else options
 
 
