@@ -21,14 +21,7 @@ import av
 import numpy as np
 
 from salcrop_filter import _core
-
-
-def iou(a: tuple, b: tuple) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
+from salcrop_filter.evaluation.subjects import iou
 
 
 def match(ref: list, got: list) -> tuple[list[float], list[tuple], int]:

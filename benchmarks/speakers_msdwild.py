@@ -39,15 +39,9 @@ def speaks(spans: list[tuple[float, float]], t: float) -> bool:
     return any(a <= t < b for a, b in spans)
 
 
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter) if inter > 0 else 0.0
-
-
 def by_labels(decisions: list, t: np.ndarray, labels: dict[int, list[tuple[float, float]]], csv: Path) -> None:
     from salcrop_filter.evaluation.speakers import labelled_faces
+    from salcrop_filter.evaluation.subjects import iou
 
     boxes, col = labelled_faces(csv)
     ids = [int(i) for i in col]

@@ -469,7 +469,7 @@ void Engine::detect_sphere_faces(const SalcropImage &img, int64_t index, bool sa
     last_sphere_face_ = index;
     std::vector<SphereFace> faces = faces_on_sphere(*sphere_faces_, eye(img));
     const bool counts = std::any_of(faces.begin(), faces.end(), [this](const SphereFace &f) {
-        return f.width >= sphere_saliency_.face_min_width && f.width <= sphere_saliency_.face_max_width;
+        return face_counts(f, sphere_saliency_.face_min_width, sphere_saliency_.face_max_width);
     });
     sphere_empty_run_ = counts ? 0 : sphere_empty_run_ + 1;
     sphere_face_dets_[index] = std::move(faces);

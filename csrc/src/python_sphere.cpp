@@ -104,7 +104,8 @@ void def_sphere(py::module_ &m)
         return out;
     }, py::arg("detector"), py::arg("rgb"),
        "Faces of an equirect RGB picture (YuNet on six perspective views around the horizon, from the picture "
-       "box-averaged towards FACE_SOURCE_WIDTH, as the engine does): [(yaw, pitch, width_deg, score)], best first.");
+       "box-averaged to the views' pixel density, as the engine does): [(yaw, pitch, width_deg, score)], best "
+       "first.");
     m.def("face_sphere_map", [](const std::vector<std::tuple<double, double, double, float>> &faces, int map_h,
                                 int map_w, double sigma, double min_width, double max_width) -> py::object {
         std::vector<SphereFace> fs;
@@ -117,7 +118,6 @@ void def_sphere(py::module_ &m)
     }, py::arg("faces"), py::arg("map_h"), py::arg("map_w"), py::arg("sigma") = SphereSaliency{}.face_sigma,
        py::arg("min_width") = SphereSaliency{}.face_min_width, py::arg("max_width") = SphereSaliency{}.face_max_width,
        "The faces min_width to max_width degrees wide as a sphere map of mass 1 (None where there is none).");
-    m.attr("FACE_SOURCE_WIDTH") = kFaceSourceWidth;
     m.def("motion_map", [](const U8Arr &a, const U8Arr &b, int map_pad, int map_h, int core_map) {
         if (a.ndim() != 3 || a.shape(0) != 3 || b.ndim() != 3 || a.shape(1) != b.shape(1) || a.shape(2) != b.shape(2) ||
             b.shape(0) != 3)

@@ -180,7 +180,7 @@ bool face_sphere_map(const std::vector<SphereFace> &faces, int map_h, int map_w,
     std::vector<double> acc(n, 0.0), g(n);
     bool any = false;
     for (const SphereFace &f : faces) {
-        if (f.width < min_width || f.width > max_width)
+        if (!face_counts(f, min_width, max_width))
             continue;
         any = true;
         const Vec3 c = unit(f.yaw, f.pitch);

@@ -46,6 +46,12 @@ void view_point_direction(double px, double py, int out_w, int out_h, double hfo
 // is converted to RGB: only the six small views, inside the detector.
 std::vector<SphereFace> faces_on_sphere(FaceDetector &detector, const SalcropImage &equirect);
 
+// Whether a face counts on the sphere map: from `min_width` to `max_width` degrees wide (sphere.h SphereSaliency).
+inline bool face_counts(const SphereFace &f, double min_width, double max_width)
+{
+    return f.width >= min_width && f.width <= max_width;
+}
+
 // The faces from `min_width` to `max_width` degrees wide as a map_h x map_w sphere map (sphere_map's grid, row 0
 // at the top): each a Gaussian of max(sigma, its width) degrees around its direction, cells weighted by cos
 // latitude, each face the same mass, the map summing to 1. Returns false (and an all-zero map) where no face is that wide.

@@ -1,7 +1,7 @@
 """Faces on the sphere and a confidence rule, measured on the AVTrack360 stills (issue 28, stop 31, round 2).
 
 Faces: the core's ``faces_on_sphere`` (sphere_faces.h: YuNet on six perspective views around the horizon of the
-full-size still, box-averaged towards ``FACE_SOURCE_WIDTH`` first as in the engine, detections mapped to
+full-size still, box-averaged to the views' pixel density first as in the engine, detections mapped to
 directions; until stop 35 16 views at two sizes each) and ``face_sphere_map``. The face map puts
 a Gaussian (sigma: max(fsig, the face's angular width)) on each face, cells weighted by cos latitude, each face's mass 1 ("norm": the map then scaled
 to sum 1) or its score ("score"), and is added to the core's sphere map: ``(map + k F) / (1 + k F.sum())``.
