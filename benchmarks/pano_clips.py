@@ -7,7 +7,9 @@ the yaw range, the yaw's speed (mean and 95th percentile of |yaw change| per fra
 in full, its length spread over the clip), its shake (mean and 95th percentile of |second difference| per frame:
 the accelerations; a steady pan and a held view give 0), the same shake for the pitch, reversals (sign changes of
 the yaw's velocity), the share of frames whose view moves, and the CPU of the whole ffmpeg run (user + sys of the
-child). Within a shot only (the path's `shot`). Angles in degrees; the planner's yaw moves in steps of 0.1°.
+child). Within a shot only (the path's `shot`), and not across the view's own cuts (segments of mode `cut`: a far
+turn made as an editor's cut, since stop 36), which are counted apart. Angles in degrees; the planner's yaw moves
+in steps of 0.1°.
 
     python benchmarks/pano_clips.py [--ffmpeg build/bin/ffmpeg] [--clips DIR] [--keep DIR]
 """
@@ -55,18 +57,23 @@ def run_filter(ffmpeg: Path, clip: Path, options: str, path_json: Path) -> tuple
 
 
 def steadiness(path_json: Path) -> dict[str, float]:
-    frames = json.loads(path_json.read_text())["frames"]
+    path = json.loads(path_json.read_text())
+    frames = path["frames"]
     yaw = np.degrees(np.unwrap(np.radians([f["yaw"] for f in frames])))
     pitch = np.array([f["pitch"] for f in frames], dtype=np.float64)
-    shot = np.array([f["shot"] for f in frames])
-    same1 = shot[1:] == shot[:-1]
+    # Runs without a cut: a shot, split again at the view's own cuts.
+    cuts = [seg["start"] for shot in path["shots"] for seg in shot["segments"] if seg["mode"] == "cut"]
+    run = np.array([f["shot"] for f in frames]) * (len(frames) + 1)
+    for c in cuts:
+        run[c:] += 1
+    same1 = run[1:] == run[:-1]
     same2 = same1[1:] & same1[:-1]
     speed = np.abs(np.diff(yaw))[same1]
     shake = np.abs(np.diff(yaw, 2))[same2]
     pitch_shake = np.abs(np.diff(pitch, 2))[same2]
     v = np.diff(yaw)[same1]
     signs = np.sign(v[np.abs(v) > 1e-9])
-    return dict(frames=len(frames), yaw_min=float(yaw.min()), yaw_max=float(yaw.max()),
+    return dict(frames=len(frames), cuts=len(cuts), yaw_min=float(yaw.min()), yaw_max=float(yaw.max()),
                 speed_mean=float(speed.mean()), speed_p95=float(np.percentile(speed, 95)),
                 shake_mean=float(shake.mean()), shake_p95=float(np.percentile(shake, 95)),
                 pitch_shake_mean=float(pitch_shake.mean()), reversals=int((signs[1:] != signs[:-1]).sum()),
@@ -87,8 +94,8 @@ def main() -> None:
         out_dir = args.keep or Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
         print("| clip | run | frames in / out, pts | yaw range | yaw speed mean / p95 | yaw shake mean / p95 | "
-              "pitch shake mean | reversals | frames that move | CPU s |")
-        print("|---|---|---|---|---|---|---|---:|---:|---:|")
+              "pitch shake mean | reversals | cuts | frames that move | CPU s |")
+        print("|---|---|---|---|---|---|---|---:|---:|---:|---:|")
         for clip in clips:
             pts_in = input_times(ffprobe, clip)
             for run, options in (("off", ":speakers=off"), ("default", "")):
@@ -99,7 +106,7 @@ def main() -> None:
                 print(f"| {clip.stem} | {run} | {len(pts_in)} / {len(pts_out)}, {same} | "
                       f"{s['yaw_min']:.1f} .. {s['yaw_max']:.1f} | {s['speed_mean']:.3f} / {s['speed_p95']:.2f} | "
                       f"{s['shake_mean']:.4f} / {s['shake_p95']:.2f} | {s['pitch_shake_mean']:.4f} | "
-                      f"{s['reversals']} | {100 * s['moving']:.1f}% | {cpu:.2f} |")
+                      f"{s['reversals']} | {s['cuts']} | {100 * s['moving']:.1f}% | {cpu:.2f} |")
 
 
 if __name__ == "__main__":

@@ -249,6 +249,8 @@ def test_view_follows_a_subject_moving_across_the_seam(tmp_path: Path, shared_vi
     assert np.median(err) < 10.0, f"median angular error {np.median(err):.1f} deg"
     assert np.median(err[len(err) // 4:]) < 10.0
     assert not wrong_way(frames, truth)
+    # Turning with a subject that moves (~20° a second here) is a pan, never a cut (stop 36).
+    assert cut_frames(path) == []
 
 
 def test_ray_batch_renders_views(clip3s: Path, tmp_path: Path) -> None:
@@ -645,6 +647,29 @@ def test_a_near_face_turns_the_360_view_by_default(core, tmp_path: Path, shared_
     yaw_plain, yaw_faced = wrapped_yaws(plain), wrapped_yaws(faced)
     assert np.max(np.abs(yaw_plain)) < 45, yaw_plain[::10]
     assert np.all(np.abs(yaw_faced[60:] - 120) < 30), yaw_faced[::10]
+
+
+def cut_frames(path) -> list[int]:
+    return [seg["start"] for shot in path.shots for seg in shot["segments"] if seg["mode"] == "cut"]
+
+
+def test_a_far_turn_of_the_360_view_is_a_cut_not_a_sweep(core, tmp_path: Path, shared_videos: Path,
+                                                         pano_videos: Path) -> None:
+    """Issue 28, stop 36: the view turning ~100° to a face that comes in at 3 s (the build before planned a 1.3 s
+    whip round from 6.2 s: more than half the view's width within a second) is an editor's cut. The path has one
+    segment of mode `cut`; on every other frame the yaw moves by under 5° (nothing sweeps past); after the cut the
+    view is on the face."""
+    from salcrop_filter import reframe
+
+    clip = face_on_battle(core, shared_videos, pano_videos, tmp_path / "face360.mp4", 10.0, 200, range(75, 200))
+    path = reframe(clip, tmp_path / "b.mp4", "16:9", projection="equirect", fov=90)
+    cuts = cut_frames(path)
+    assert len(cuts) == 1, path.shots
+    yaw = np.degrees(np.unwrap(np.radians([f.yaw for f in path.frames])))
+    steps = np.abs(np.diff(yaw))
+    assert steps[cuts[0] - 1] > 45, (cuts, yaw[::5])
+    assert np.delete(steps, cuts[0] - 1).max() < 5, (cuts, yaw[::5])
+    assert np.all(np.abs(wrapped_yaws(path)[cuts[0]:] - 120) < 30), yaw[::5]
 
 
 def test_reframer_lets_faces_pull_a_360_view_by_default_as_reframe_does(core, tmp_path: Path, shared_videos: Path,

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "keyframes.h"
+#include "speaker_policy.h"
 
 namespace salcrop {
 
@@ -42,11 +43,10 @@ Carry shifted(Carry c, double units)
     return c;
 }
 
-}  // namespace
-
-SpherePlan plan_sphere_chunk(const ViewGeometry &vg, const PlanParams &p, const std::vector<const float *> &maps,
-                             int map_h, int map_w, const SphereCarry &carry, size_t commit,
-                             const std::vector<double> &yaw_pins, const std::vector<double> &pitch_pins)
+// The view planned as the chunk's maps ask, without cuts.
+SpherePlan plan_smooth(const ViewGeometry &vg, const PlanParams &p, const std::vector<const float *> &maps, int map_h,
+                       int map_w, const SphereCarry &carry, size_t commit, const std::vector<double> &yaw_pins,
+                       const std::vector<double> &pitch_pins)
 {
     SpherePlan plan;
     const size_t n = maps.size();
@@ -179,6 +179,79 @@ SpherePlan plan_sphere_chunk(const ViewGeometry &vg, const PlanParams &p, const 
     const double shift_units = (plan.yaw[commit - 1] - centre) * kU;
     plan.carry.yaw_carry = shifted(yplan.carry, shift_units);
     plan.carry.pitch_carry = pplan.carry;
+    return plan;
+}
+
+// The first whip of the planned yaw: a move that starts within the committed frames, turns by more than `far`
+// degrees in all, more than `far` within one `second` (frames) of it, and comes to rest within the planned frames;
+// its first frame and its last. A view that keeps turning with a subject, or drifts, makes none. Frames whose yaw
+// changes by at most kStill are at rest (the planning axis moves in tenths of a degree).
+bool far_move(const std::vector<double> &yaw, double before, size_t commit, double far, size_t second, size_t *start,
+              size_t *end)
+{
+    constexpr double kStill = 0.05;
+    const size_t n = yaw.size();
+    for (size_t t = 0; t < commit && t < n;) {
+        const double from = t == 0 ? before : yaw[t - 1];
+        if (std::fabs(yaw[t] - from) <= kStill) {
+            t++;
+            continue;
+        }
+        size_t last = t;
+        while (last + 1 < n && std::fabs(yaw[last + 1] - yaw[last]) > kStill)
+            last++;
+        bool whip = false;
+        for (size_t i = t; i <= last && !whip; i++)
+            whip = std::fabs(yaw[std::min(last, i + second)] - (i == t ? from : yaw[i - 1])) > far;
+        if (last + 1 < n && std::fabs(yaw[last] - from) > far && whip) {
+            *start = t;
+            *end = last;
+            return true;
+        }
+        t = last + 1;
+    }
+    return false;
+}
+
+}  // namespace
+
+SpherePlan plan_sphere_chunk(const ViewGeometry &vg, const PlanParams &p, const std::vector<const float *> &maps,
+                             int map_h, int map_w, const SphereCarry &carry, size_t commit,
+                             const std::vector<double> &yaw_pins, const std::vector<double> &pitch_pins)
+{
+    SpherePlan plan = plan_smooth(vg, p, maps, map_h, map_w, carry, commit, yaw_pins, pitch_pins);
+    const size_t n = plan.yaw.size();
+    if (n == 0)
+        return plan;
+    commit = std::clamp<size_t>(commit, 1, n);
+    const int64_t since = carry.valid ? carry.since_cut : SphereCarry{}.since_cut;
+    plan.carry.since_cut = since + int64_t(commit);
+    auto pinned = [](const std::vector<double> &pins) {
+        return std::any_of(pins.begin(), pins.end(), [](double v) { return std::isfinite(v); });
+    };
+    if (pinned(yaw_pins) || pinned(pitch_pins))
+        return plan;  // the user's keyframes: no cut the user did not ask for
+    size_t cut = 0, end = 0;
+    const size_t second = size_t(std::max(1L, std::lround(p.fps)));
+    if (!far_move(plan.yaw, carry.valid ? carry.yaw : plan.yaw[0], commit, kFarShare * vg.hfov, second, &cut, &end) ||
+        since + int64_t(cut) < std::lround(kMinCutSeconds * p.fps))
+        return plan;
+    // The rest of the chunk afresh, from where the move ends (its yaw and its pitch).
+    const std::vector<const float *> rest(maps.begin() + std::ptrdiff_t(cut), maps.end());
+    std::vector<double> yaw_pin(n - cut, std::nan("")), pitch_pin(n - cut, std::nan(""));
+    yaw_pin[0] = plan.yaw[end];
+    pitch_pin[0] = plan.pitch[end];
+    SpherePlan after = plan_smooth(vg, p, rest, map_h, map_w, SphereCarry{}, commit - cut, yaw_pin, pitch_pin);
+    // Unwrapped as the part before: the cut's own turn, not a whole turn more.
+    const double turns = std::round((plan.yaw[end] - after.yaw[0]) / 360.0) * 360.0;
+    for (size_t t = cut; t < n; t++) {
+        plan.yaw[t] = after.yaw[t - cut] + turns;
+        plan.pitch[t] = after.pitch[t - cut];
+        plan.labels[t] = after.labels[t - cut];
+    }
+    plan.labels[cut] = SegmentKind::Cut;
+    plan.carry = after.carry;
+    plan.carry.since_cut = int64_t(commit - cut);
     return plan;
 }
 

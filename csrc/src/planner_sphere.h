@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct SphereCarry {
     bool valid = false;
     double yaw = 0;  // the camera's yaw at the end of the previous chunk (the next axis' centre)
     Carry yaw_carry, pitch_carry;
+    int64_t since_cut = int64_t(1) << 40;  // frames since the view last cut (a far move, below)
 };
 
 struct SpherePlan {
@@ -37,6 +39,14 @@ struct SpherePlan {
 // maps: per frame a sphere map (sphere_map(), map_h x map_w over 360° x 180°). Pins: per frame a keyframe's
 // yaw / pitch in degrees or NaN (empty: none); pitch pins beyond the limit are clamped (refused earlier, at
 // parse time). commit: frames the caller uses; carry describes the camera after them.
+//
+// A far move is a cut, as an editor makes it (the flat speaker policy's rule, speaker_policy.h kFarShare and
+// kMinCutSeconds): where the planned yaw would whip round, turning by more than kFarShare of the view's width
+// within one second of a move that comes to rest within the planned frames (a sweep across what lies between, up
+// to ~100° a second on the real clips), the view cuts to where that move ends, on the frame it would have
+// started, and the rest of the chunk is planned afresh from there, its yaw and pitch (labelled SegmentKind::Cut).
+// At most one cut per kMinCutSeconds (then it moves); none in a chunk with keyframes (the user's path); a view
+// that keeps turning with a moving subject (~20° a second on the synthetic seam clip), or drifts, makes no cut.
 SpherePlan plan_sphere_chunk(const ViewGeometry &vg, const PlanParams &p, const std::vector<const float *> &maps,
                              int map_h, int map_w, const SphereCarry &carry, size_t commit,
                              const std::vector<double> &yaw_pins = {}, const std::vector<double> &pitch_pins = {});
