@@ -16,6 +16,8 @@ x264) is decoded by both commands; each writes to the null muxer so encoding is 
     --in-memory: a salcrop row with max_memory=4096, every held frame in memory (none through the temporary file
                  that the default 448 MB budget sends 4K frames to): what the spill costs (issue 28, stop 32)
     --no-hugetlb: leave out the two huge-page rows
+    --source CLIP --start S: another equirect clip scaled up instead of the battle clip (e.g. Alcatraz from 22 s:
+                 the tour group around the camera, where the view cuts to a person; issue 28, stop 36)
 
 run alternately --repeat times; the medians of wall and CPU time (ffmpeg -benchmark: user + sys) are printed,
 with the ratio salcrop / scale, the CPU model, its SIMD flags and the load average.
@@ -54,10 +56,15 @@ def main() -> None:
     ap.add_argument("--only-view", action="store_true", help="leave out the plain loop, lookahead 0.5 and flat rows")
     ap.add_argument("--in-memory", action="store_true", help="add salcrop with max_memory=4096 (no frame spilled)")
     ap.add_argument("--no-hugetlb", action="store_true", help="leave out the huge-page rows")
+    ap.add_argument("--source", type=Path, default=SRC,
+                    help="the equirect clip scaled up to 3840x1920 (default: the battle clip, no face that counts; "
+                    "../shared/data/pano360/videos/alcatraz_640x322.mp4 --start 22: the tour group around the camera)")
+    ap.add_argument("--start", type=float, default=0.0, help="seconds into --source")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         src = Path(d) / "in4k.mp4"
-        subprocess.run([str(FFMPEG), "-v", "error", "-y", "-t", str(a.seconds), "-i", str(SRC), "-vf",
+        subprocess.run([str(FFMPEG), "-v", "error", "-y", "-ss", str(a.start), "-t", str(a.seconds), "-i", str(a.source),
+                        "-vf",
                         "scale=3840:1920:flags=bicubic", "-an", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "12",
                         str(src)], check=True)
         runs: dict[str, list[tuple[float, float]]] = {}
@@ -98,7 +105,9 @@ def main() -> None:
             for k, c in cmds.items():
                 runs.setdefault(k, []).append(bench(c, env.get(k), binary[k]))
         med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)) for k, v in runs.items()}
-        frames = int(a.seconds * 25)
+        frames = int(subprocess.run([str(FFMPEG.with_name("ffprobe")), "-v", "error", "-count_packets",
+                                     "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", str(src)],
+                                    capture_output=True, text=True, check=True).stdout.split()[0])
         print("load average at the end:", " ".join(open("/proc/loadavg").read().split()[:3]))
         for k, (wall, cpu) in med.items():
             print(f"{k:12s} wall {wall:6.2f} s ({1000 * wall / frames:5.1f} ms/frame)  cpu {cpu:6.2f} s")
