@@ -41,6 +41,20 @@ void def_sphere(py::module_ &m)
         const SeamPadding p = seam_padding(input_w, map_w);
         return py::make_tuple(p.map_pad, p.input_pad, p.core_map, p.core_input);
     }, py::arg("input_width"), py::arg("map_width"), "(map_pad, input_pad, core_map, core_input)");
+    // The engine's defaults for a 360° view's map (sphere.h SphereSaliency), for the evaluations that must score
+    // what the engine plans with rather than a copy of the numbers.
+    {
+        const SphereSaliency d{};
+        py::dict defaults;
+        defaults["front_weight"] = d.front_weight;
+        defaults["front_sigma"] = d.front_sigma;
+        defaults["motion_weight"] = d.motion_weight;
+        defaults["face_weight"] = d.face_weight;
+        defaults["face_sigma"] = d.face_sigma;
+        defaults["face_min_width"] = d.face_min_width;
+        defaults["face_max_width"] = d.face_max_width;
+        m.attr("SPHERE_DEFAULTS") = defaults;
+    }
     m.def("sphere_map", [](const F32Array &map, int map_pad, double front_weight, double front_sigma,
                            double contrast, std::optional<F32Array> motion, double motion_weight,
                            std::optional<F32Array> faces, double face_weight) {

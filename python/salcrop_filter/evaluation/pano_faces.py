@@ -32,7 +32,6 @@ FACE_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 FACE_SIGMAS = (10.0, 20.0)
 FACE_MASS = ("norm", "score")  # each face the same mass (the core's face_sphere_map), or its score (tried)
 FACE_MIN_WIDTHS = (0.0, 5.0, 8.0)  # degrees: a face at least this wide counts (5°: a person within ~2 m)
-FACE_MAX_WIDTH = 15.0  # the core's SphereSaliency::face_max_width (wider: the camera operator), not in the grid
 TAUS = (1.0, 1.1, 1.2, 1.3, 1.5, 1.75, 2.0, 2.5, None)  # None: no rule
 
 CORE_DEFAULTS = "the core's defaults (fitted on all ten with stop 31's detector: not held out)"
@@ -75,6 +74,8 @@ def planned(sm: np.ndarray) -> tuple[float, float]:
 
 def evaluate(data: Path) -> dict[str, Any]:
     core = pano._core()
+    defaults = core.SPHERE_DEFAULTS  # sphere.h's SphereSaliency: what the engine plans with
+    face_max_width = defaults["face_max_width"]  # wider: the camera operator (not in the grid)
     runner, detector = core.SaliencyRunner(), core.FaceDetector()
     geo = core.view_geometry(pano.EQ_W, pano.EQ_H, pano.RATIO, pano.FOV)
     stills = pano.load_stills(data)
@@ -101,7 +102,7 @@ def evaluate(data: Path) -> dict[str, Any]:
                             row = {}
                             for s in stills:
                                 sm = base[s.clip]
-                                near = [f for f in faces[s.clip] if wmin <= f[2] <= FACE_MAX_WIDTH]
+                                near = [f for f in faces[s.clip] if wmin <= f[2] <= face_max_width]
                                 if k > 0 and near:
                                     f = face_map(near, *sm.shape, fsig, mass)
                                     sm = (sm + k * f) / (sm.sum() + k * f.sum())
@@ -114,7 +115,9 @@ def evaluate(data: Path) -> dict[str, Any]:
         return share if tau is None or ratio >= tau else front[c]
 
     out: dict[str, Any] = {"faces": faces, "front": front, "best": best, "table": table}
-    core_default = (0.5, 45.0, 1.5, 20.0, "norm", 5.0)  # sphere.h's SphereSaliency defaults: what the engine plans with
+    core_default = (defaults["front_weight"], defaults["front_sigma"], defaults["face_weight"], defaults["face_sigma"],
+                    "norm", defaults["face_min_width"])
+    default_prior = ((defaults["front_weight"], defaults["front_sigma"]), (0.0, defaults["front_sigma"]))
     out[CORE_DEFAULTS] = {c: {"share": table[core_default][c][0], "dir": table[core_default][c][1:3],
                               "setting": (*core_default, None)} for c in clips}
     variants = (("prior (today)", (None,), lambda st: st[2] == 0),
@@ -122,9 +125,9 @@ def evaluate(data: Path) -> dict[str, Any]:
                 ("prior + faces, a min width in the grid", (None,), lambda st: True),
                 ("prior + faces as the core has them (mass 1 per face)", (None,), lambda st: st[4] == "norm"),
                 ("the default prior (0.5, 45) + faces as the core has them", (None,),
-                 lambda st: st[4] == "norm" and st[:2] in ((0.5, 45.0), (0.0, 45.0))),
+                 lambda st: st[4] == "norm" and st[:2] in default_prior),
                 ("the default prior (0.5, 45) + faces, the min width held at the core's 5°", (None,),
-                 lambda st: st[4] == "norm" and st[:2] in ((0.5, 45.0), (0.0, 45.0)) and st[5] in (5.0, 0.0)),
+                 lambda st: st[4] == "norm" and st[:2] in default_prior and st[5] in (defaults["face_min_width"], 0.0)),
                 ("prior + rule", TAUS, lambda st: st[2] == 0),
                 ("prior + faces + rule", TAUS, lambda st: True))
     for name, taus, keep in variants:
