@@ -463,7 +463,7 @@ void Engine::detect_sphere_faces(const SalcropImage &img, int64_t index, bool sa
     // A shot may start here: its faces are looked for at the usual rate again.
     if (may_start_shot)
         sphere_empty_run_ = 0;
-    const int every = sphere_empty_run_ >= 2 ? sphere_face_every_ * (kSphereEmptySkips + 1) : sphere_face_every_;
+    const int every = sphere_empty_run_ >= 2 ? sphere_face_every_ * (FaceWorker::kEmptySkips + 1) : sphere_face_every_;
     if (!sampled || (last_sphere_face_ >= 0 && index - last_sphere_face_ < every))
         return;
     last_sphere_face_ = index;

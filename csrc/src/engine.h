@@ -298,10 +298,9 @@ private:
     std::unique_ptr<FaceDetector> sphere_faces_;  // equirect, speakers=auto
     static constexpr double kSphereFaceSeconds = 1.0;  // six small detector runs each: at most once a second
     int sphere_face_every_ = 0;
-    // After two detections in a row with no face that counts (a landscape, a sky), four are let go (a face is
-    // looked for every 5 s) until one is found or a shot may start: the flat faces' back-off (face_worker.h
-    // kEmptySkips). A person who comes in is followed up to 4 s later (two detections must find them).
-    static constexpr int kSphereEmptySkips = 4;
+    // After two detections in a row with no face that counts (a landscape, a sky), the flat faces' back-off
+    // (face_worker.h FaceWorker::kEmptySkips, the one number for both) until one is found or a shot may start: a
+    // face is looked for every 5 s. A person who comes in is followed up to 4 s later (two detections must find them).
     int sphere_empty_run_ = 0;
     int64_t last_sphere_face_ = -1;
     std::map<int64_t, std::vector<SphereFace>> sphere_face_dets_;  // detected, not yet taken by a sample
