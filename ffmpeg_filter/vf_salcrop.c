@@ -289,11 +289,9 @@ static int config_input(AVFilterLink *inlink)
     o.stereo = s->stereo;
     o.front = s->front;
     o.max_memory = s->max_memory;
-    /* Without the option: a user who gives the filter the audio input wants
-     * who speaks followed (the sound serves nothing else); a 360° view lets
-     * the faces around the camera pull it (the operator's face, too close to
-     * the lens, does not count); otherwise saliency alone. */
-    o.speakers = s->speakers ? s->speakers : s->audio || s->sphere ? "auto" : "off";
+    /* Without the option, the core's rule for every front end: faces and
+     * voices with the audio input or a 360° view, else saliency alone. */
+    o.speakers = s->speakers ? s->speakers : salcrop_default_speakers(s->audio, s->sphere);
 
     salcrop_destroy(s->engine);
     s->engine = salcrop_create(&o);

@@ -174,3 +174,21 @@ def test_the_sound_turns_speakers_on_by_default(ffmpeg: Path, shared_data: Path,
         no_sound = reframe(silent, tmp_path / "silent.out.mp4", "9:16")
     assert "speakers=auto" not in caplog.text
     assert no_sound.frames == off.frames
+
+
+def test_one_rule_for_the_default_speakers() -> None:
+    """`speakers` unset is decided by the core for every front end: the filter asks salcrop.h's
+    salcrop_default_speakers (the C ABI, read here through ctypes from the library the module links), Python
+    `_core.default_speakers` (pipeline.default_speakers): "auto" with sound or a 360° view, else "off"."""
+    import ctypes
+
+    from salcrop_filter import _core
+
+    lib = ctypes.CDLL(next(line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines()
+                           if "libsalcrop" in line))
+    lib.salcrop_default_speakers.restype = ctypes.c_char_p
+    for sound in (False, True):
+        for sphere in (False, True):
+            want = "auto" if sound or sphere else "off"
+            assert _core.default_speakers(sound, sphere) == want
+            assert lib.salcrop_default_speakers(int(sound), int(sphere)).decode() == want

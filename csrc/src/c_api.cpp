@@ -109,6 +109,11 @@ int need(const void *p, const char *what)
 
 extern "C" {
 
+SALCROP_API const char *salcrop_default_speakers(int sound, int sphere)
+{
+    return default_speakers(sound != 0, sphere != 0);
+}
+
 SALCROP_API void salcrop_options_init(SalcropOptions *o)
 {
     if (!o)

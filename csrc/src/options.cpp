@@ -105,6 +105,11 @@ std::vector<Ratio> parse_ratios(const std::string &text)
     return out;
 }
 
+const char *default_speakers(bool sound, bool sphere)
+{
+    return sound || sphere ? "auto" : "off";
+}
+
 const char *mode_name(ShotMode m)
 {
     switch (m) {

@@ -30,6 +30,12 @@ Ratio parse_ratio(const std::string &text);
 // from the same saliency pass. Refuses an empty item and a ratio given twice (9:16 and 18:32 are one ratio).
 std::vector<Ratio> parse_ratios(const std::string &text);
 
+// `speakers` when the user gave none, the one rule of every front end (the filter through the C ABI, Python
+// through _core): "auto" where sound reaches the engine (a user who gives it the sound wants who speaks followed;
+// it serves nothing else) or the view is 360° (the faces around the camera pull it; the operator's face, too close
+// to the lens, does not count: sphere.h), else "off" (saliency alone).
+const char *default_speakers(bool sound, bool sphere);
+
 enum class ShotMode { Stationary = 0, Pan = 1, Track = 2 };
 const char *mode_name(ShotMode m);
 

@@ -736,6 +736,10 @@ PYBIND11_MODULE(_core, m)
     });
 
     m.def("version", [] { return std::string(SALCROP_VERSION); });
+    m.def("default_speakers", [](bool sound, bool sphere) { return std::string(default_speakers(sound, sphere)); },
+          py::arg("sound"), py::arg("sphere"),
+          "`speakers` when none is given: \"auto\" where sound reaches the engine or the view is 360°, else "
+          "\"off\" (the filter's rule too: salcrop.h salcrop_default_speakers).");
     m.def("parse_ratio", [](const std::string &s) {
         Ratio r = parse_ratio(s);
         return py::make_tuple(r.num, r.den);

@@ -246,11 +246,11 @@ def _probe(src: Path) -> _Probe:
 
 
 def default_speakers(sound: bool, flat: bool) -> str | None:
-    """``speakers`` when none is given, as the filter decides it: "auto" for a 360° view (faces on the sphere pull
-    it; the camera operator's face is too wide to count, sphere.h) and for a flat picture with sound (the camera
-    follows who speaks), else None: the core's "off". reframe() and the editor know the sound from the file;
-    Reframer cannot, and passes False."""
-    return "auto" if sound or not flat else None
+    """``speakers`` when none is given: the core's rule, the filter's too (``_core.default_speakers``, salcrop.h
+    salcrop_default_speakers): "auto" for a 360° view (faces on the sphere pull it; the camera operator's face is
+    too wide to count) and for a flat picture with sound (the camera follows who speaks), else None: the core's
+    "off". reframe() and the editor know the sound from the file; Reframer cannot, and passes False."""
+    return "auto" if _core().default_speakers(sound, not flat) == "auto" else None
 
 
 def _decode(container: Any, video: Any, outs: list[VideoWriter], feed: AudioFeed | None = None) -> Iterator[av.VideoFrame]:

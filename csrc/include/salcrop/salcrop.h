@@ -152,6 +152,10 @@ typedef struct SalcropAudio {
 /* Fills defaults: ratio "9:16", device "auto", mode "auto", stride and lookahead as measured. */
 SALCROP_API void salcrop_options_init(SalcropOptions *options);
 
+/* `speakers` when the user gave none: "auto" where sound reaches the engine (sound != 0) or the view is 360°
+ * (sphere != 0), else "off". The one rule for every front end; a static string. */
+SALCROP_API const char *salcrop_default_speakers(int sound, int sphere);
+
 /* Validates everything (options, model file and metadata, provider) and loads the model.
  * Returns NULL on any error; salcrop_last_error() names the bad option and what is allowed. */
 SALCROP_API SalcropEngine *salcrop_create(const SalcropOptions *options);
