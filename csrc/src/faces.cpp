@@ -153,10 +153,16 @@ void FaceDetector::prepare(const SalcropImage &img, int long_side)
         input_.assign(size_t(3) * fit_->in_w * fit_->in_h, 0.0f);
     }
     const Fit &f = *fit_;
-    rgb_.resize(size_t(3) * f.fit_w * f.fit_h);
-    image_to_rgb_planes(img, *f.rs, 1.0f, rgb_.data());
     // The graph wants BGR planes, 0..255, the picture in the top-left corner.
     const size_t plane = size_t(f.in_w) * f.in_h, fit = size_t(f.fit_w) * f.fit_h;
+    if (f.fit_w == f.in_w) {
+        // The picture's rows are the input's (a landscape frame: only rows of black below it): written in place.
+        float *const planes[3] = {input_.data() + 2 * plane, input_.data() + plane, input_.data()};
+        image_to_rgb_planes(img, *f.rs, 1.0f, planes);
+        return;
+    }
+    rgb_.resize(size_t(3) * fit);
+    image_to_rgb_planes(img, *f.rs, 1.0f, rgb_.data());
     for (int c = 0; c < 3; c++) {
         const float *src = rgb_.data() + (2 - c) * fit;
         float *dst = input_.data() + c * plane;

@@ -347,23 +347,22 @@ void Resampler::resample(const float *in, int in_w, int in_h, float *out)
 
 namespace {
 
-// The resampled components (n samples each, 0..255) in dst to RGB planes in place, times scale. Converting after
-// resampling is exact: the conversion is affine. Every frame's thumbnail goes through it: an AVX2 clone (no FMA:
-// the same multiplications and additions as the baseline build, so the same bits), and ivdep because the three
-// planes of one buffer do not overlap, which GCC cannot prove.
+// The resampled components (n samples each, 0..255) in the planes r, g, b (components 0, 1, 2) to RGB in place,
+// times scale. Converting after resampling is exact: the conversion is affine. Every frame's thumbnail goes through
+// it: an AVX2 clone (no FMA: the same multiplications and additions as the baseline build, so the same bits), and
+// ivdep because the three planes do not overlap, which GCC cannot prove.
 SALCROP_SIMD_CLONES void components_to_rgb(const SalcropImage &img, const Components &comps, size_t n, float scale,
-                                           float *dst)
+                                           float *r, float *g, float *b)
 {
     if (comps.count == 1) {
         // Gray: Y to R=G=B (limited range expanded).
         const float gain = img.full_range ? 1.0f : 255.0f / 219.0f, offset = img.full_range ? 0.0f : -16.0f * gain;
         for (size_t k = 0; k < n; k++) {
-            const float g = std::clamp(dst[k] * gain + offset, 0.0f, 255.0f) * scale;
-            dst[k] = dst[n + k] = dst[2 * n + k] = g;
+            const float v = std::clamp(r[k] * gain + offset, 0.0f, 255.0f) * scale;
+            r[k] = g[k] = b[k] = v;
         }
     } else if (comps.yuv) {
         const YuvMatrix::Affine a = YuvMatrix{img.full_range != 0, img.colorspace == 1}.to_rgb_affine();
-        float *r = dst, *g = dst + n, *b = dst + 2 * n;
 #pragma GCC ivdep
         for (size_t k = 0; k < n; k++) {
             const float y = r[k], u = g[k], v = b[k];
@@ -372,20 +371,34 @@ SALCROP_SIMD_CLONES void components_to_rgb(const SalcropImage &img, const Compon
             b[k] = std::clamp(a.m[2][0] * y + a.m[2][1] * u + a.m[2][2] * v + a.m[2][3], 0.0f, 255.0f) * scale;
         }
     } else {
-        for (size_t k = 0; k < 3 * n; k++)
-            dst[k] = std::clamp(dst[k], 0.0f, 255.0f) * scale;
+        for (float *plane : {r, g, b})
+            for (size_t k = 0; k < n; k++)
+                plane[k] = std::clamp(plane[k], 0.0f, 255.0f) * scale;
     }
+}
+
+// The same for three planes one after the other from dst.
+void components_to_rgb(const SalcropImage &img, const Components &comps, size_t n, float scale, float *dst)
+{
+    components_to_rgb(img, comps, n, scale, dst, dst + n, dst + 2 * n);
 }
 
 }  // namespace
 
-void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, float *dst)
+void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, float *const planes[3])
 {
     const Components comps = split_components(img.format, img.width, img.height, img.data, img.linesize);
     const size_t n = size_t(rs.out_width()) * rs.out_height();
     for (int i = 0; i < comps.count; i++)
-        rs.resample(comps.c[i], dst + i * n);
-    components_to_rgb(img, comps, n, scale, dst);
+        rs.resample(comps.c[i], planes[i]);
+    components_to_rgb(img, comps, n, scale, planes[0], planes[1], planes[2]);
+}
+
+void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, float *dst)
+{
+    const size_t n = size_t(rs.out_width()) * rs.out_height();
+    float *const planes[3] = {dst, dst + n, dst + 2 * n};
+    image_to_rgb_planes(img, rs, scale, planes);
 }
 
 std::pair<int, int> thumbnail_size(int width, int height)

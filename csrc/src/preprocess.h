@@ -49,6 +49,8 @@ private:
 
 // Resamples the picture and writes 3 RGB planes of out_w*out_h floats, scaled by `scale` (1/255 for the model).
 void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, float *dst);
+// The same into three planes anywhere (R, G, B; each out_w*out_h floats), e.g. straight into a network's input.
+void image_to_rgb_planes(const SalcropImage &img, Resampler &rs, float scale, float *const planes[3]);
 
 // HSV thumbnail, OpenCV's scales (H 0..180, S and V 0..255), 3 planes of w*h floats.
 struct Thumbnail {
