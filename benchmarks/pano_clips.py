@@ -17,13 +17,14 @@ in steps of 0.1°.
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from salcrop_filter.spherepath import SpherePath
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = REPO.parent / "shared" / "data" / "pano360" / "videos"
@@ -57,13 +58,13 @@ def run_filter(ffmpeg: Path, clip: Path, options: str, path_json: Path) -> tuple
 
 
 def steadiness(path_json: Path) -> dict[str, float]:
-    path = json.loads(path_json.read_text())
-    frames = path["frames"]
-    yaw = np.degrees(np.unwrap(np.radians([f["yaw"] for f in frames])))
-    pitch = np.array([f["pitch"] for f in frames], dtype=np.float64)
+    path = SpherePath.from_json(path_json.read_text())
+    frames = path.frames
+    yaw = np.degrees(np.unwrap(np.radians([f.yaw for f in frames])))
+    pitch = np.array([f.pitch for f in frames], dtype=np.float64)
     # Runs without a cut: a shot, split again at the view's own cuts.
-    cuts = [seg["start"] for shot in path["shots"] for seg in shot["segments"] if seg["mode"] == "cut"]
-    run = np.array([f["shot"] for f in frames]) * (len(frames) + 1)
+    cuts = path.view_cuts()
+    run = np.array([f.shot for f in frames]) * (len(frames) + 1)
     for c in cuts:
         run[c:] += 1
     same1 = run[1:] == run[:-1]

@@ -250,7 +250,7 @@ def test_view_follows_a_subject_moving_across_the_seam(tmp_path: Path, shared_vi
     assert np.median(err[len(err) // 4:]) < 10.0
     assert not wrong_way(frames, truth)
     # Turning with a subject that moves (~20° a second here) is a pan, never a cut (stop 36).
-    assert cut_frames(path) == []
+    assert path.view_cuts() == []
 
 
 def test_ray_batch_renders_views(clip3s: Path, tmp_path: Path) -> None:
@@ -649,10 +649,6 @@ def test_a_near_face_turns_the_360_view_by_default(core, tmp_path: Path, shared_
     assert np.all(np.abs(yaw_faced[60:] - 120) < 30), yaw_faced[::10]
 
 
-def cut_frames(path) -> list[int]:
-    return [seg["start"] for shot in path.shots for seg in shot["segments"] if seg["mode"] == "cut"]
-
-
 def test_a_far_turn_of_the_360_view_is_a_cut_not_a_sweep(core, tmp_path: Path, shared_videos: Path,
                                                          pano_videos: Path) -> None:
     """Issue 28, stop 36: the view turning ~100° to a face that comes in at 3 s (the build before planned a 1.3 s
@@ -663,7 +659,7 @@ def test_a_far_turn_of_the_360_view_is_a_cut_not_a_sweep(core, tmp_path: Path, s
 
     clip = face_on_battle(core, shared_videos, pano_videos, tmp_path / "face360.mp4", 10.0, 200, range(75, 200))
     path = reframe(clip, tmp_path / "b.mp4", "16:9", projection="equirect", fov=90)
-    cuts = cut_frames(path)
+    cuts = path.view_cuts()
     assert len(cuts) == 1, path.shots
     yaw = np.degrees(np.unwrap(np.radians([f.yaw for f in path.frames])))
     steps = np.abs(np.diff(yaw))

@@ -90,6 +90,10 @@ class SpherePath:
     def output_size(self) -> tuple[int, int]:
         return int(self.output["width"]), int(self.output["height"])
 
+    def view_cuts(self) -> list[int]:
+        """Frames where the view cuts inside a shot (segments of mode ``cut``: a far turn made as an editor's cut)."""
+        return [seg["start"] for shot in self.shots for seg in shot.get("segments", []) if seg.get("mode") == "cut"]
+
     def __len__(self) -> int:
         return len(self.frames)
 
