@@ -157,3 +157,34 @@ def test_onnx_runtime_telemetry_stays_off(ffmpeg: Path, tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     written = [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")]
     assert not any("onnxruntime" in p or "Microsoft" in p for p in written), written
+
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in MODELS.glob("*.onnx")))
+def test_model_metadata_read_without_onnx_runtime_is_the_files(name: str) -> None:
+    """Stop 37: the engine knows the model's sizes from the file's metadata_props, read by the core's own protobuf
+    walk, and builds the ONNX Runtime session on a thread meanwhile. What it reads must be what onnx reads."""
+    import onnx
+
+    path = MODELS / name
+    want = {e.key: e.value for e in onnx.load(str(path), load_external_data=False).metadata_props}
+    assert _core.onnx_metadata(str(path)) == want
+
+
+def test_model_metadata_of_a_file_that_is_not_a_model_is_none(tmp_path: Path) -> None:
+    """Random bytes, a truncated model (cut inside the graph and inside the metadata), an empty file, a missing
+    one, and a well-formed ModelProto without a graph: None, and the session built at once says what is wrong."""
+    import random
+
+    import onnx
+
+    whole = (MODELS / "salcrop-int8.onnx").read_bytes()
+    cases = {"random": random.Random(0).randbytes(4096), "empty": b"", "cut-graph": whole[: len(whole) // 2],
+             "cut-metadata": whole[:-5], "no-graph": onnx.ModelProto(ir_version=8).SerializeToString()}
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.onnx"
+        path.write_bytes(data)
+        assert _core.onnx_metadata(str(path)) is None, name
+    assert _core.onnx_metadata(str(tmp_path / "missing.onnx")) is None

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+MODELS = Path(__file__).resolve().parents[1] / "models"
 TIMEOUT = 240  # seconds for any single run; a hang fails the test instead of the suite
 
 
@@ -400,7 +401,9 @@ def test_ffmpeg_refuses_bad_option(ffmpeg: Path, clip_ts: Path, tmp_path: Path, 
 
 @pytest.fixture(scope="module")
 def bad_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A missing file, random bytes, and a valid ONNX model that is not a salcrop model."""
+    """A missing file, random bytes, a valid ONNX model that is not a salcrop model, and one whose metadata says it
+    is (the shipped model's) while its tensors break the contract: the core reads that metadata without ONNX
+    Runtime and builds the session on a thread, so the refusal comes from the thread, at the first frame."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -412,13 +415,19 @@ def bad_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     graph = helper.make_graph([helper.make_node("Relu", ["frame"], ["saliency"])], "not_salcrop", [x], [y])
     other = d / "other.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(other))
-    return {"missing": d / "missing.onnx", "corrupt": corrupt, "other": other}
+    contract = d / "contract.onnx"
+    shipped = onnx.load(str(MODELS / "salcrop-int8.onnx"), load_external_data=False)
+    broken = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.helper.set_model_props(broken, {e.key: e.value for e in shipped.metadata_props})
+    onnx.save(broken, str(contract))
+    return {"missing": d / "missing.onnx", "corrupt": corrupt, "other": other, "contract": contract}
 
 
-MODEL_WORDS = {"missing": ["missing.onnx"], "corrupt": ["corrupt.onnx"], "other": ["other.onnx"]}
+MODEL_WORDS = {"missing": ["missing.onnx"], "corrupt": ["corrupt.onnx"], "other": ["other.onnx"],
+               "contract": ["contract.onnx", "shape"]}
 
 
-@pytest.mark.parametrize("kind", ["missing", "corrupt", "other"])
+@pytest.mark.parametrize("kind", ["missing", "corrupt", "other", "contract"])
 def test_ffmpeg_refuses_bad_model(ffmpeg: Path, clip_ts: Path, tmp_path: Path, bad_models: dict[str, Path],
                                   kind: str) -> None:
     out = tmp_path / "out.mp4"
@@ -490,7 +499,7 @@ def test_api_and_cli_refuse_bad_option(clip_ts: Path, tmp_path: Path, name: str,
     assert list(dst.parent.iterdir()) == []
 
 
-@pytest.mark.parametrize("kind", ["missing", "corrupt", "other"])
+@pytest.mark.parametrize("kind", ["missing", "corrupt", "other", "contract"])
 def test_api_and_cli_refuse_bad_model(clip_ts: Path, tmp_path: Path, bad_models: dict[str, Path],
                                       kind: str) -> None:
     dst = tmp_path / "out" / "o.mp4"

@@ -105,7 +105,7 @@ Engine::Engine(const EngineOptions &o)
             throw std::invalid_argument("subjects: give face tracks (\"face\") or boxes (\"box\"), not both");
     }
 
-    model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library);
+    model_ = std::make_unique<SaliencyModel>(o.model, o.device, o.threads, o.ort_library, /*background=*/true);
     thumbs_ = std::make_unique<Thumbnailer>(eye_w, eye_h);
     if (sphere()) {
         // The network sees the frame with the seam wrapped around on both sides; the planner, the sphere map.

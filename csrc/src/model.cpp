@@ -4,10 +4,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
 #include "gpu_support.h"
+#include "onnx_metadata.h"
 #include "options.h"
 
 namespace fs = std::filesystem;
@@ -113,8 +115,36 @@ std::string named_model_path(const std::string &model)
     return p;
 }
 
+namespace {
+
+// SALCROP_BATCH: 0 when unset; throws on anything but an integer 1..64.
+int batch_from_env()
+{
+    const char *env = std::getenv("SALCROP_BATCH");
+    if (!env || !*env)
+        return 0;
+    char *end = nullptr;
+    long v = std::strtol(env, &end, 10);
+    if (end == env || *end || v < 1 || v > 64)
+        throw std::runtime_error(std::string("SALCROP_BATCH='") + env + "' is not an integer from 1 to 64");
+    return int(v);
+}
+
+// The options of every session on the CPU provider.
+Ort::SessionOptions cpu_session_options(int intra_threads)
+{
+    Ort::SessionOptions so;
+    so.SetIntraOpNumThreads(intra_threads);
+    so.SetInterOpNumThreads(1);
+    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
+    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    return so;
+}
+
+}  // namespace
+
 SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &device, int threads,
-                             const std::string &ort_library)
+                             const std::string &ort_library, bool background)
 {
     validate_device(device);
     ort_init(ort_library);
@@ -139,19 +169,24 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
     // share the CPU with the model, and ONNX Runtime's default (a spinning thread per core) made the whole
     // ffmpeg run ~1.5x slower on 2 cores (BENCHMARKS.md, stride sweep at T=0 vs T=1).
     const int intra_threads = threads > 0 ? threads : 1;
-    Ort::SessionOptions so;
-    so.SetIntraOpNumThreads(intra_threads);
-    so.SetInterOpNumThreads(1);
-    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
-    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    auto cpu_reason = [&] { return device == "cpu" ? std::string("device=cpu") : "device=auto: " + cuda.reason; };
 
-    auto make_session = [&](Ort::SessionOptions &opts) {
-        try {
-            session_ = std::make_unique<Ort::Session>(ort_env(), path_.c_str(), opts);
-        } catch (const Ort::Exception &e) {
-            throw std::runtime_error("model file " + path_ + " cannot be loaded by ONNX Runtime: " + e.what());
+    // Built on a thread: the CPU for certain, one session (no split pair to load), and metadata read from the file.
+    // The contract's metadata is checked here, with the messages a session's would give.
+    if (background && !try_cuda && batch_from_env() <= 1) {
+        if (std::optional<std::map<std::string, std::string>> meta = read_onnx_metadata(path_)) {
+            read_metadata(*meta);
+            provider_ = "CPUExecutionProvider";
+            provider_reason_ = cpu_reason();
+            load_split();  // only its note: on the CPU without SALCROP_BATCH > 1 it loads nothing
+            building_ = std::async(std::launch::async, [this, so = cpu_session_options(intra_threads)]() mutable {
+                open_session(so);
+                check_session(true);
+            });
+            return;
         }
-    };
+    }
+
     if (try_cuda) {
         try {
             Ort::SessionOptions cuda_so;
@@ -175,21 +210,28 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
     if (!session_) {
         if (try_cuda)
             pick_path(false);
-        make_session(so);
+        Ort::SessionOptions so = cpu_session_options(intra_threads);
+        open_session(so);
         provider_ = "CPUExecutionProvider";
-        if (device == "cpu")
-            provider_reason_ = "device=cpu";
-        else if (!try_cuda)
-            provider_reason_ = "device=auto: " + cuda.reason;
+        if (!try_cuda)
+            provider_reason_ = cpu_reason();
     }
+    check_session(false);
+    load_split();
+}
 
-    // Metadata.
-    Ort::AllocatorWithDefaultOptions alloc;
-    Ort::ModelMetadata md = session_->GetModelMetadata();
-    for (auto &key : md.GetCustomMetadataMapKeysAllocated(alloc)) {
-        std::string k = key.get();
-        meta_[k] = md.LookupCustomMetadataMapAllocated(k.c_str(), alloc).get();
+void SaliencyModel::open_session(Ort::SessionOptions &opts)
+{
+    try {
+        session_ = std::make_unique<Ort::Session>(ort_env(), path_.c_str(), opts);
+    } catch (const Ort::Exception &e) {
+        throw std::runtime_error("model file " + path_ + " cannot be loaded by ONNX Runtime: " + e.what());
     }
+}
+
+void SaliencyModel::read_metadata(const std::map<std::string, std::string> &meta)
+{
+    meta_ = meta;
     auto expect = [&](const char *key, const char *value) {
         auto it = meta_.find(key);
         if (it == meta_.end())
@@ -212,6 +254,24 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
     if (map_h_ * 8 != in_h_ || map_w_ * 8 != in_w_)
         throw std::runtime_error("model " + path_ + ": map size " + std::to_string(map_h_) + "x" +
                                  std::to_string(map_w_) + " is not input size / 8");
+}
+
+void SaliencyModel::check_session(bool read_from_file)
+{
+    // Metadata: read here from the session, or compared with what was read from the file (background).
+    Ort::AllocatorWithDefaultOptions alloc;
+    Ort::ModelMetadata md = session_->GetModelMetadata();
+    std::map<std::string, std::string> meta;
+    for (auto &key : md.GetCustomMetadataMapKeysAllocated(alloc)) {
+        std::string k = key.get();
+        meta[k] = md.LookupCustomMetadataMapAllocated(k.c_str(), alloc).get();
+    }
+    if (read_from_file) {
+        if (meta != meta_)
+            throw std::runtime_error("model " + path_ + ": ONNX Runtime reads other metadata than the file holds");
+    } else {
+        read_metadata(meta);
+    }
 
     // Tensors: names, order-independent, and shapes.
     const std::vector<int64_t> fshape{-1, 3, in_h_, in_w_}, sshape{-1, state_c_, map_h_, map_w_},
@@ -241,12 +301,26 @@ SaliencyModel::SaliencyModel(const std::string &path_in, const std::string &devi
     };
     check_names(true);
     check_names(false);
-    load_split();
+}
+
+void SaliencyModel::ready()
+{
+    std::lock_guard<std::mutex> lock(ready_mu_);
+    if (building_.valid()) {
+        try {
+            building_.get();
+        } catch (...) {
+            build_error_ = std::current_exception();
+        }
+    }
+    if (build_error_)
+        std::rethrow_exception(build_error_);
 }
 
 void SaliencyModel::run(const float *frame, const float *prev, const float *state, int n, float *saliency,
                         float *state_out)
 {
+    ready();
     Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
     const int64_t fs_[4] = {n, 3, in_h_, in_w_}, ss_[4] = {n, state_c_, map_h_, map_w_}, ms_[4] = {n, 1, map_h_, map_w_};
     // The C++ API wants non-const pointers; ONNX Runtime does not write inputs.
@@ -273,18 +347,6 @@ fs::path split_file(const std::string &model, const char *part)
     return p.parent_path() / (p.stem().string() + "." + part + ".onnx");
 }
 
-// SALCROP_BATCH: 0 when unset; throws on anything but an integer 1..64.
-int batch_from_env()
-{
-    const char *env = std::getenv("SALCROP_BATCH");
-    if (!env || !*env)
-        return 0;
-    char *end = nullptr;
-    long v = std::strtol(env, &end, 10);
-    if (end == env || *end || v < 1 || v > 64)
-        throw std::runtime_error(std::string("SALCROP_BATCH='") + env + "' is not an integer from 1 to 64");
-    return int(v);
-}
 
 }  // namespace
 
@@ -364,6 +426,7 @@ void SaliencyModel::load_split()
 void SaliencyModel::run_sequence(const float *frames, const float *prev_first, const uint8_t *first, int n,
                                  float *maps)
 {
+    ready();
     if (!encoder_ || n < 1 || n > batch_limit_)
         throw std::logic_error("run_sequence: " + std::to_string(n) + " samples, batch limit " +
                                std::to_string(batch_limit_) + (encoder_ ? "" : " (no split model)"));

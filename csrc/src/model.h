@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,7 +29,14 @@ class SaliencyModel {
 public:
     // device: "auto" | "cpu" | "cuda"; threads 0 = one non-spinning thread. Throws std::runtime_error
     // naming the file, the metadata key or the tensor that does not match the contract.
-    SaliencyModel(const std::string &path, const std::string &device, int threads, const std::string &ort_library);
+    // background: where the CPU is the only provider this run can have and the file's metadata can be read
+    // without ONNX Runtime (onnx_metadata.h), the sizes, the metadata and the provider are known at once and the
+    // session is built on a thread: ~60-70 ms of a 720p clip's start-up that the engine's first pushes hide
+    // (BENCHMARKS.md, issue 27 stop 37). The first run() waits for it, and throws what building it threw (ONNX
+    // Runtime refusing the file, a tensor against the contract), every time after. Otherwise, and for the CUDA
+    // provider (whose failure falls back to the CPU, changing the provider), the session is built here.
+    SaliencyModel(const std::string &path, const std::string &device, int threads, const std::string &ort_library,
+                  bool background = false);
 
     int input_height() const { return in_h_; }
     int input_width() const { return in_w_; }
@@ -60,7 +70,12 @@ public:
     void run_sequence(const float *frames, const float *prev_first, const uint8_t *first, int n, float *maps);
 
 private:
+    void open_session(Ort::SessionOptions &opts);
+    void read_metadata(const std::map<std::string, std::string> &meta);  // the contract's keys, the sizes
+    // The session's metadata (read_from_file: equal to the file's, already read) and tensors against the contract.
+    void check_session(bool read_from_file);
     void load_split();
+    void ready();  // waits for a session built on a thread; rethrows its error
 
     std::string path_, provider_, provider_reason_, batching_note_;
     int batch_limit_ = 1;
@@ -76,6 +91,10 @@ private:
     std::vector<Ort::Value> state_;                   // two device tensors, swapped each step
     int state_cur_ = 0;
     std::vector<float> prev_, zero_state_, seq_prev_;
+    // A session built on a thread (background): last, so that it is joined before the members it writes go.
+    std::mutex ready_mu_;
+    std::exception_ptr build_error_;
+    std::future<void> building_;
 };
 
 }  // namespace salcrop

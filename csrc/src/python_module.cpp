@@ -20,6 +20,7 @@
 #include "subjects.h"
 #include "tracks.h"
 #include "model.h"
+#include "onnx_metadata.h"
 #include "planner.h"
 #include "preprocess.h"
 #include "python_audio.h"
@@ -792,6 +793,9 @@ PYBIND11_MODULE(_core, m)
           "The network's input of a yuv420p picture at width x height (3 planes in [0, 1]) from the thumbnail's finer\n"
           "sums (Thumbnailer keep_sums; not what the engine uses) and whether it could; from_thumbnail=False: as the\n"
           "engine makes it, resampled from the picture itself.");
+    m.def("onnx_metadata", [](const std::string &path) { return read_onnx_metadata(path); }, py::arg("path"),
+          "An ONNX file's metadata_props as the core reads them without ONNX Runtime (to build the session on a\n"
+          "thread), or None when the file is not a well-formed model.");
     m.def("default_model_path", &default_model_path, py::arg("gpu") = false,
           "The model the core loads when none is given: the 8-bit one (salcrop-int8.onnx) for the CPU; for CUDA\n"
           "the large float model (salcrop-large.onnx, 224x400) when installed, else the float salcrop.onnx.");
