@@ -13,7 +13,7 @@ Three processes on 127.0.0.1, as a live set-up has them:
 
 A frame's delay is its arrival time minus (the sender's launch + its time in the clip): what a viewer of the
 vertical copy waits beyond the original, including both ffmpeg start-ups, probing and the transport. The
-start-up delay is the first frame's; the steady one the median over the second half; "drift" (the last
+start-up delay is the first frame's; the steady one the median over the second half, the worst its longest; "drift" (the last
 quarter's median minus the second quarter's) stays near zero when the relay keeps real time. The clip's last
 2 s are left out of these (LiveRun.body: they measure how the stream ends, not the relay). The delay added
 by salcrop is its figure minus the plain crop's in the same set-up, runs alternating crop, salcrop, crop, ...
@@ -82,6 +82,13 @@ class LiveRun:
     def steady(self) -> float:
         d = self.delays
         return statistics.median(d[len(d) // 2:])
+
+    @property
+    def worst(self) -> float:
+        """The longest delay over the second half: what a player must buffer not to stall, where frames arrive in
+        bursts (a chunk's decisions at once) as where they arrive one by one."""
+        d = self.delays
+        return max(d[len(d) // 2:])
 
     @property
     def drift(self) -> float:
@@ -211,17 +218,20 @@ def main() -> int:
           f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} at the end. Clip {args.clip.name} ({size}, {fps:g} fps, first "
           f"{args.seconds:g} s, audio), sent with -re over SRT; {args.pairs} runs each, alternating; medians.")
     print()
-    print("| relay output | graph | frames | start-up delay (s) | steady delay (s) | drift (s) | frames/s arriving |")
-    print("|---|---|---|---|---|---|---|")
+    print("| relay output | graph | frames | start-up delay (s) | steady delay (s) | worst delay (s) | drift (s) "
+          "| frames/s arriving |")
+    print("|---|---|---|---|---|---|---|---|")
     med = statistics.median
     for (transport, graph), rs in runs.items():
         print(f"| {transport} | `{graph}` | {med(len(r.arrivals) for r in rs):g} | {med(r.startup for r in rs):.2f} | "
-              f"{med(r.steady for r in rs):.2f} | {med(r.drift for r in rs):+.2f} | {med(r.rate for r in rs):.1f} |")
+              f"{med(r.steady for r in rs):.2f} | {med(r.worst for r in rs):.2f} | {med(r.drift for r in rs):+.2f} | "
+              f"{med(r.rate for r in rs):.1f} |")
     print()
     for transport in ("srt", "rtmp"):
         c, s = runs[(transport, CROP_9_16)], runs[(transport, SALCROP)]
         print(f"- {transport}: salcrop adds {med(r.startup for r in s) - med(r.startup for r in c):.2f} s at start-up "
-              f"and {med(r.steady for r in s) - med(r.steady for r in c):.2f} s in the steady state over the plain crop.")
+              f"and {med(r.steady for r in s) - med(r.steady for r in c):.2f} s in the steady state "
+              f"({med(r.worst for r in s) - med(r.worst for r in c):.2f} s at worst) over the plain crop.")
     return 0
 
 

@@ -69,6 +69,7 @@
 #include "libavutil/fifo.h"
 #include "libavutil/file_open.h"
 #include "libavutil/imgutils.h"
+#include "libavutil/time.h"
 #include "libavutil/mem.h"
 #include "libavutil/opt.h"
 #include "libavutil/pixdesc.h"
@@ -124,6 +125,8 @@ typedef struct SalcropContext {
 
     AVFifo *frames;             ///< HeldFrame awaiting their decision, oldest first
     int frames_in_memory;       ///< how many of them the budget keeps in memory
+    int paced_hold;             ///< held frames up to which decided ones go out one per frame in
+    int64_t nb_paced;           ///< frames pushed while the input ran faster than real time
     int nb_in_memory;
     int spill_fd;               ///< the temporary file of the others, -1 until needed
     int64_t frame_bytes;        ///< one frame's planes, packed: a slot of the file
@@ -140,6 +143,8 @@ typedef struct SalcropContext {
     int audio_done;             ///< the audio input ended, failed or was closed
     double audio_t;             ///< end of the last audio block, seconds
     double video_t;             ///< time of the last video frame pushed, seconds
+    double first_t;             ///< the first frame's time, seconds
+    int64_t first_wall;         ///< when it came (av_gettime_relative(), us)
     int video_status;           ///< the video input's end (EOF or error), once seen
     int64_t video_status_pts;
     int64_t nb_audio;           ///< audio blocks the core took
@@ -310,6 +315,7 @@ static int config_input(AVFilterLink *inlink)
     }
     s->frame_bytes      = frame_bytes;
     s->frames_in_memory = salcrop_frames_in_memory(s->engine);
+    s->paced_hold = FFMIN(salcrop_usual_delay(s->engine), s->frames_in_memory);
     /* The core splits the list; init only counted its '|' for the pads. */
     if (salcrop_output_count(s->engine) != s->nb_ratios) {
         av_log(ctx, AV_LOG_ERROR, "ratios='%s' gives %d outputs, the filter has %d pads\n",
@@ -546,6 +552,10 @@ static int push_frame(AVFilterContext *ctx, AVFrame *frame)
     t = frame->pts != AV_NOPTS_VALUE ? frame->pts * av_q2d(inlink->time_base)
                                      : s->nb_pushed / s->fps;
     s->video_t = t;
+    if (s->nb_pushed == 0) {
+        s->first_t    = t;
+        s->first_wall = av_gettime_relative();
+    }
     if (s->reduced) {
         reduce_depth(s, frame);
         frame_to_image(s, s->reduced, &img);
@@ -668,12 +678,29 @@ static int outputs_backed_up(AVFilterContext *ctx)
     return 0;
 }
 
-/* Emits every frame whose decisions are ready, to every output; returns how
- * many frames or an error. A frame to read back from the file goes out only
- * once the outputs took the previous ones (s->waiting until then): a chunk's
- * decisions come at once, and reading all of its frames back at once would
- * bring them into memory together. */
-static int emit_ready(AVFilterContext *ctx)
+/* Emits up to limit frames whose decisions are ready (all with limit < 0),
+ * to every output; returns how many frames or an error. A frame to read back
+ * from the file goes out only once the outputs took the previous ones
+ * (s->waiting until then): a chunk's decisions come at once, and reading all
+ * of its frames back at once would bring them into memory together. */
+/* Whether decided frames go out one per frame in rather than as soon as
+ * they are decided. A chunk's decisions come at once (2 s of frames); sent
+ * at once, they filled the encoder's queue and this thread waited on it while
+ * the decoder stood still, then the encoder waited for the next chunk: each
+ * ran alone (issue 27: with libx264 on 2 cores, 1.48 -> 1.35x the plain
+ * crop's wall time). Paced, the frames held stay at what a run usually holds
+ * (more go out at once past that), and every frame waits about as long as the
+ * longest wait unpaced: the same path and frames, later on average. So only a
+ * stream read faster than real time (a file) is paced; a live one keeps its
+ * frames leaving as soon as they are decided. */
+static int paced(const SalcropContext *s)
+{
+    const double wall = (av_gettime_relative() - s->first_wall) / 1e6;
+
+    return s->video_t - s->first_t > 2 * wall;
+}
+
+static int emit_ready(AVFilterContext *ctx, int limit)
 {
     SalcropContext *s = ctx->priv;
     SalcropDecision d;
@@ -683,6 +710,8 @@ static int emit_ready(AVFilterContext *ctx)
 
     s->waiting = 0;
     for (;;) {
+        if (limit >= 0 && nb >= limit)
+            return nb;
         if (av_fifo_peek(s->frames, &held, 1, 0) >= 0 && held.slot >= 0 && outputs_backed_up(ctx)) {
             s->waiting = 1;
             return nb;
@@ -911,7 +940,7 @@ static int activate(AVFilterContext *ctx)
     /* Frames read back from the file go out as the outputs take them; no
      * more input meanwhile, so the file does not grow past the lookahead. */
     if (s->waiting || s->eof_status) {
-        ret = emit_ready(ctx);
+        ret = emit_ready(ctx, -1);
         if (ret < 0)
             return ret;
         if (s->waiting)
@@ -928,7 +957,12 @@ static int activate(AVFilterContext *ctx)
             ret = push_frame(ctx, frame);
             if (ret < 0)
                 return ret;
-            ret = emit_ready(ctx);
+            if (paced(s)) {
+                s->nb_paced++;
+                ret = emit_ready(ctx, 1 + FFMAX(0, (int)av_fifo_can_read(s->frames) - s->paced_hold));
+            } else {
+                ret = emit_ready(ctx, -1);
+            }
             if (ret < 0)
                 return ret;
             if (audio_behind(s))
@@ -963,7 +997,7 @@ static int activate(AVFilterContext *ctx)
         }
         s->eof_status = status;
         s->eof_pts    = pts;
-        ret = emit_ready(ctx);
+        ret = emit_ready(ctx, -1);
         if (ret < 0)
             return ret;
         return s->waiting ? FFERROR_NOT_READY : finish(ctx);
@@ -1053,6 +1087,10 @@ static av_cold void uninit(AVFilterContext *ctx)
         av_log(ctx, AV_LOG_INFO, "max_memory: %"PRId64" of %"PRId64" frames waited for their decision in a "
                "temporary file (%"PRId64" MB at most; %d stayed in memory)\n", s->nb_spilled, s->nb_pushed,
                s->nb_slots * s->frame_bytes >> 20, s->frames_in_memory);
+    if (s->nb_pushed)
+        av_log(ctx, AV_LOG_VERBOSE, "%"PRId64" of %"PRId64" frames came faster than real time: decided "
+               "frames went out one per frame in then (up to %d held), else as soon as decided\n",
+               s->nb_paced, s->nb_pushed, s->paced_hold);
     if (s->spill_fd >= 0)
         close(s->spill_fd);
     s->spill_fd = -1;

@@ -76,3 +76,26 @@ def test_srt_in_rtmp_out(ffmpeg: Path, clip: Path, sent: int) -> None:
     """-f flv to an RTMP listener (here the reader, as a streaming server's ingest would be)."""
     run = live.live_run(ffmpeg, clip, live.SALCROP, "rtmp", SECONDS)
     check(run, sent)
+
+
+def test_a_file_is_paced_a_live_input_not_and_the_frames_are_the_same(ffmpeg: Path, clip: Path,
+                                                                      tmp_path: Path) -> None:
+    """Read faster than real time (a file), the filter hands decided frames on one per frame in, so that the
+    encoder and the decoder work side by side (issue 27, BENCHMARKS.md); read in real time (-re), each goes out as
+    soon as it is decided, so a live stream keeps its delay. When frames go out changes, never which: the frames
+    and the path are the same either way."""
+    runs = {}
+    for name, pace in (("file", []), ("live", ["-re"])):
+        path = tmp_path / f"{name}.json"
+        r = subprocess.run([str(ffmpeg), "-nostdin", "-hide_banner", "-v", "verbose", *pace, "-t", "4", "-i",
+                            str(clip), "-vf", f"salcrop=lookahead=1:path={path}", "-an", "-f", "framemd5", "-"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr[-2000:]
+        line = next(ln for ln in r.stderr.splitlines() if "faster than real time" in ln)
+        paced, pushed = map(int, line.split("]")[-1].split()[:3:2])
+        runs[name] = (r.stdout, path.read_text(), paced, pushed)
+    (file_md5, file_path, file_paced, frames), (live_md5, live_path, live_paced, _) = runs["file"], runs["live"]
+    assert file_md5 == live_md5 and file_path == live_path
+    assert file_paced > 0.9 * frames, (file_paced, frames)
+    # -re lets the first 0.5 s through at once, and the pace follows the time elapsed since the first frame.
+    assert live_paced < 0.35 * frames, (live_paced, frames)

@@ -240,6 +240,11 @@ SALCROP_API int salcrop_max_delay(const SalcropEngine *engine)
     return engine && engine->engine ? engine->engine->max_delay() : 0;
 }
 
+SALCROP_API int salcrop_usual_delay(const SalcropEngine *engine)
+{
+    return engine && engine->engine ? engine->engine->usual_delay() : 0;
+}
+
 SALCROP_API int salcrop_check_buffer(const SalcropEngine *engine, int64_t bytes_per_frame)
 {
     return guarded([&] {

@@ -181,6 +181,12 @@ SALCROP_API const char *salcrop_describe(const SalcropEngine *engine);
 /* Most frames a decision can lag behind the newest push (the lookahead buffer bound). */
 SALCROP_API int salcrop_max_delay(const SalcropEngine *engine);
 
+/* The frames a run usually holds awaiting their decision: the lookahead and one gap between two runs of the
+ * network, without an open fade or a model running behind (which salcrop_max_delay() also counts). A caller that
+ * hands decided frames on at the pace frames come in (the filter) may keep this many without holding more than
+ * it would have anyway. */
+SALCROP_API int salcrop_usual_delay(const SalcropEngine *engine);
+
 /* Called once before the first push with what the caller keeps per frame awaiting its decision. Under the
  * memory budget (options.max_memory; 0 = the default 448 MB) it settles how many of the up to
  * salcrop_max_delay() frames may stay in memory (salcrop_frames_in_memory()): the caller keeps the others
