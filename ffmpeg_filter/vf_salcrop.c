@@ -43,6 +43,9 @@
  * path stay the same. A frame is written and read once; only frames past
  * the budget pay for it.
  *
+ * Pace: input read faster than real time (a file) gets its decided frames
+ * handed on one per frame in (see paced()); live input as soon as decided.
+ *
  * ratios=9/16|1|4/5 gives one output pad per ratio (created in init, as
  * split does) from one engine: shots and the network run once, each ratio
  * has its own path. Every output's decision for a frame is ready at the same
