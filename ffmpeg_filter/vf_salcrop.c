@@ -681,16 +681,11 @@ static int outputs_backed_up(AVFilterContext *ctx)
     return 0;
 }
 
-/* Emits up to limit frames whose decisions are ready (all with limit < 0),
- * to every output; returns how many frames or an error. A frame to read back
- * from the file goes out only once the outputs took the previous ones
- * (s->waiting until then): a chunk's decisions come at once, and reading all
- * of its frames back at once would bring them into memory together. */
 /* Whether decided frames go out one per frame in rather than as soon as
  * they are decided. A chunk's decisions come at once (2 s of frames); sent
  * at once, they filled the encoder's queue and this thread waited on it while
  * the decoder stood still, then the encoder waited for the next chunk: each
- * ran alone (issue 27: with libx264 on 2 cores, 1.48 -> 1.35x the plain
+ * ran alone (issue 27: with libx264 on 2 cores, 1.53 -> 1.38x the plain
  * crop's wall time). Paced, the frames held stay at what a run usually holds
  * (more go out at once past that), and every frame waits about as long as the
  * longest wait unpaced: the same path and frames, later on average. So only a
@@ -703,6 +698,11 @@ static int paced(const SalcropContext *s)
     return s->video_t - s->first_t > 2 * wall;
 }
 
+/* Emits up to limit frames whose decisions are ready (all with limit < 0),
+ * to every output; returns how many frames or an error. A frame to read back
+ * from the file goes out only once the outputs took the previous ones
+ * (s->waiting until then): a chunk's decisions come at once, and reading all
+ * of its frames back at once would bring them into memory together. */
 static int emit_ready(AVFilterContext *ctx, int limit)
 {
     SalcropContext *s = ctx->priv;
