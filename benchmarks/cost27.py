@@ -7,7 +7,9 @@ CPU time and peak RSS (os.wait4 of the ffmpeg process).
         --output x264 --repeats 5
 
 --output x264: libx264 veryfast into an MP4 (the issue's wall-time ratio); null: `-f null` (the CPU salcrop adds per
-frame over decode + crop). --first-frame: the time from the start of ffmpeg to the first output frame (framecrc to
+frame over decode + crop). --loop N: the clip N times over, one file (stream copy), so that start-up and the
+lookahead's first and last seconds weigh less (issue 27's "looped 4x"). Without ../shared, --clip out/sample.mp4
+(the demo's clip) or any other. --first-frame: the time from the start of ffmpeg to the first output frame (framecrc to
 a pipe, flushed per frame), instead.
 """
 
@@ -17,6 +19,7 @@ import argparse
 import os
 import statistics
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,7 +67,19 @@ def main() -> int:
     ap.add_argument("--salcrop", default="salcrop=ratio=9/16", help="the filter as given to -vf")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", type=Path, default=Path("/tmp/salcrop_cost27.mp4"))
+    ap.add_argument("--loop", type=int, default=1, help="the clip this many times over, one file")
     args = ap.parse_args()
+    if args.loop > 1:
+        with tempfile.TemporaryDirectory() as d:
+            looped = Path(d) / f"{args.clip.stem}_x{args.loop}.mp4"
+            subprocess.run([str(args.new), "-nostdin", "-v", "error", "-y", "-stream_loop", str(args.loop - 1), "-i",
+                            str(args.clip), "-an", "-c", "copy", str(looped)], check=True)
+            args.clip = looped
+            return run(args)
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     probe = subprocess.run([str(args.new.with_name("ffprobe")), "-v", "error", "-select_streams", "v:0",
                             "-count_packets", "-show_entries", "stream=width,height,nb_read_packets", "-of", "csv=p=0",
                             str(args.clip)], capture_output=True, text=True, check=True).stdout.strip().split(",")
